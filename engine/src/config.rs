@@ -1,0 +1,117 @@
+//! Pipeline configuration.
+
+use std::sync::Arc;
+
+use crate::time::{Clock, SystemClock};
+
+/// How event time and watermarks behave.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum TimeSemantics {
+    /// Flink-style continuous processing: the watermark follows the data after every
+    /// batch, and the end of a bounded input closes every window.
+    #[default]
+    Continuous,
+    /// Spark Structured Streaming's micro-batch semantics: each source batch is a
+    /// micro-batch, the watermark moves only between micro-batches (one batch behind
+    /// the data), touching sessions merge, and windows still open when the input ends
+    /// are not emitted. Results match Spark row for row.
+    SparkMicroBatch {
+        /// Spark's `spark.sql.streaming.statefulOperator.allowMultiple=false`: rows are
+        /// checked for lateness against the current batch's watermark instead of the
+        /// previous one.
+        single_watermark: bool,
+    },
+}
+
+/// Settings of a pipeline run.
+///
+/// ```
+/// use tidewater_engine::prelude::*;
+/// let config = Config::default().with_parallelism(2).with_batch_size(4096).with_name("clicks");
+/// assert_eq!(config.parallelism, 2);
+/// ```
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Pipeline name, used in errors and logs.
+    pub name: String,
+    /// Number of worker threads; each runs one subtask of every operator.
+    pub parallelism: usize,
+    /// Records a source reads per batch.
+    pub batch_size: usize,
+    /// Capacity, in messages, of each channel of a hash exchange (the backpressure bound).
+    pub channel_capacity: usize,
+    /// Continuous or Spark-compatible micro-batch time semantics.
+    pub time_semantics: TimeSemantics,
+    /// Processing-time clock (a `ManualClock` in tests).
+    pub clock: Arc<dyn Clock>,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            name: "pipeline".to_string(),
+            parallelism: std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1),
+            batch_size: 1024,
+            channel_capacity: 64,
+            time_semantics: TimeSemantics::Continuous,
+            clock: Arc::new(SystemClock),
+        }
+    }
+}
+
+impl Config {
+    /// Sets the pipeline name.
+    pub fn with_name(mut self, name: impl Into<String>) -> Self {
+        self.name = name.into();
+        self
+    }
+
+    /// Sets the number of workers.
+    pub fn with_parallelism(mut self, parallelism: usize) -> Self {
+        self.parallelism = parallelism;
+        self
+    }
+
+    /// Sets the source batch size.
+    pub fn with_batch_size(mut self, batch_size: usize) -> Self {
+        self.batch_size = batch_size;
+        self
+    }
+
+    /// Sets the exchange channel capacity (messages).
+    pub fn with_channel_capacity(mut self, capacity: usize) -> Self {
+        self.channel_capacity = capacity;
+        self
+    }
+
+    /// Uses Spark Structured Streaming's micro-batch semantics.
+    pub fn spark_compatible(mut self, single_watermark: bool) -> Self {
+        self.time_semantics = TimeSemantics::SparkMicroBatch { single_watermark };
+        self
+    }
+
+    /// Uses the given processing-time clock.
+    pub fn with_clock(mut self, clock: impl Clock) -> Self {
+        self.clock = Arc::new(clock);
+        self
+    }
+
+    /// True in Spark-compatible mode.
+    pub fn is_spark(&self) -> bool {
+        matches!(self.time_semantics, TimeSemantics::SparkMicroBatch { .. })
+    }
+
+    pub(crate) fn validate(&self) -> crate::error::Result<()> {
+        use crate::error::EngineError;
+        let check = |field: &str, value: usize| {
+            if value == 0 {
+                Err(EngineError::invalid(format!("pipeline `{}`", self.name), field, "at least 1", "0"))
+            } else {
+                Ok(())
+            }
+        };
+        check("parallelism", self.parallelism)?;
+        check("batch_size", self.batch_size)?;
+        check("channel_capacity", self.channel_capacity)
+    }
+}

@@ -1,0 +1,104 @@
+//! The engine's built-in connectors and the traits every source and sink implements.
+//!
+//! Sources split their work across workers: [`Source::create_reader`] is called once on
+//! each worker with its index and the parallelism. Sinks get one writer per worker.
+//! Connectors that talk to the outside (Kafka, files, sockets) live in
+//! `tidewater-connectors`; the ones here serve programs and tests in one process.
+
+mod channel_source;
+mod console_sink;
+mod fn_sink;
+mod iter_source;
+mod memory_sink;
+mod vec_source;
+
+pub use channel_source::{ChannelSender, ChannelSource};
+pub use console_sink::{ConsoleFormat, ConsoleSink};
+pub use fn_sink::FnSink;
+pub use iter_source::IterSource;
+pub use memory_sink::MemorySink;
+pub use vec_source::VecSource;
+
+use crate::error::Result;
+use crate::record::Batch;
+use crate::time::Timestamp;
+
+/// Where a reader or writer runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WorkerInfo {
+    /// Index of this worker, `0..parallelism`.
+    pub index: usize,
+    /// Number of workers.
+    pub parallelism: usize,
+    /// Preferred number of records per batch.
+    pub batch_size: usize,
+}
+
+/// What a reader's poll produced.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SourcePoll {
+    /// Records were appended to the output batch (possibly none).
+    Ready,
+    /// Nothing to read right now; poll again later.
+    Pending,
+    /// The source itself asserts a watermark (for sources that know event time).
+    Watermark(Timestamp),
+    /// The reader is exhausted; records appended in this call are still delivered.
+    Finished,
+}
+
+/// A parallel source of records.
+pub trait Source: Send + Sync + 'static {
+    /// Record type produced.
+    type Item: Send + 'static;
+    /// The per-worker reader.
+    type Reader: SourceReader<Item = Self::Item>;
+
+    /// Name shown in metrics and errors.
+    fn name(&self) -> String {
+        "source".to_string()
+    }
+
+    /// Creates the reader for one worker.
+    fn create_reader(&self, worker: &WorkerInfo) -> Result<Self::Reader>;
+}
+
+/// Reads one worker's share of a source, a batch at a time.
+pub trait SourceReader: 'static {
+    /// Record type produced.
+    type Item;
+
+    /// Appends up to a batch of records to `out`.
+    fn poll_batch(&mut self, out: &mut Batch<Self::Item>) -> Result<SourcePoll>;
+}
+
+/// A parallel sink of records.
+pub trait Sink<T>: Send + Sync + 'static {
+    /// The per-worker writer.
+    type Writer: SinkWriter<T>;
+
+    /// Name shown in metrics and errors.
+    fn name(&self) -> String {
+        "sink".to_string()
+    }
+
+    /// Creates the writer for one worker.
+    fn create_writer(&self, worker: &WorkerInfo) -> Result<Self::Writer>;
+}
+
+/// Writes one worker's share of a stream.
+pub trait SinkWriter<T>: 'static {
+    /// Writes a batch.
+    fn write_batch(&mut self, batch: Batch<T>) -> Result<()>;
+
+    /// The input's watermark advanced.
+    fn on_watermark(&mut self, watermark: Timestamp) -> Result<()> {
+        let _ = watermark;
+        Ok(())
+    }
+
+    /// The input ended; flush buffers.
+    fn finish(&mut self) -> Result<()> {
+        Ok(())
+    }
+}

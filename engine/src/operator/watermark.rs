@@ -1,0 +1,174 @@
+//! `with_watermark`: assigns each record its event time and emits watermarks.
+//!
+//! Two nodes: [`WatermarkAssigner`] for the continuous engine (the watermark follows the
+//! data after every batch, as in Flink), and [`SparkWatermarkAssigner`] for the
+//! Spark-compatible micro-batch mode (the watermark moves only at micro-batch boundaries
+//! and lags one batch, as in Spark Structured Streaming).
+
+use std::sync::Arc;
+
+use super::{Control, Downstream, Input};
+use crate::processor::metrics::OperatorCounters;
+use crate::record::Batch;
+use crate::time::watermark::BoundedWatermark;
+use crate::time::{Clock, Timestamp, MIN_WATERMARK};
+
+/// Continuous watermark generation with optional idle detection.
+pub(crate) struct WatermarkAssigner<T, F> {
+    extractor: F,
+    generator: BoundedWatermark,
+    emitted: Timestamp,
+    idle_timeout_ms: Option<i64>,
+    clock: Arc<dyn Clock>,
+    last_activity_ms: i64,
+    idle: bool,
+    down: Downstream<T>,
+    counters: Arc<OperatorCounters>,
+}
+
+impl<T, F: Fn(&T) -> Timestamp> WatermarkAssigner<T, F> {
+    pub fn new(
+        extractor: F,
+        delay_ms: i64,
+        idle_timeout_ms: Option<i64>,
+        clock: Arc<dyn Clock>,
+        down: Downstream<T>,
+        counters: Arc<OperatorCounters>,
+    ) -> Self {
+        let now = clock.now_ms();
+        WatermarkAssigner {
+            extractor,
+            generator: BoundedWatermark::new(delay_ms),
+            emitted: MIN_WATERMARK,
+            idle_timeout_ms,
+            clock,
+            last_activity_ms: now,
+            idle: false,
+            down,
+            counters,
+        }
+    }
+}
+
+impl<T, F: Fn(&T) -> Timestamp> Input<T> for WatermarkAssigner<T, F> {
+    fn push(&mut self, mut batch: Batch<T>) {
+        if batch.is_empty() {
+            return;
+        }
+        self.counters.add_in(batch.len());
+        self.counters.add_out(batch.len());
+        for r in batch.iter_mut() {
+            r.ts = (self.extractor)(&r.value);
+            self.generator.observe(r.ts);
+        }
+        if self.idle_timeout_ms.is_some() {
+            self.last_activity_ms = self.clock.now_ms();
+            self.idle = false;
+        }
+        self.down.push(batch);
+        let wm = self.generator.current();
+        if wm > self.emitted {
+            self.emitted = wm;
+            self.counters.set_watermark(wm);
+            self.down.control(Control::Watermark(wm));
+        }
+    }
+
+    fn control(&mut self, control: Control) {
+        match control {
+            // This strategy replaces whatever watermarks the source emitted.
+            Control::Watermark(_) | Control::Idle => {}
+            Control::Tick(now) => {
+                if let Some(timeout) = self.idle_timeout_ms {
+                    if !self.idle && now - self.last_activity_ms >= timeout {
+                        self.idle = true;
+                        self.down.control(Control::Idle);
+                    }
+                }
+                self.down.control(control);
+            }
+            Control::EndOfInput => self.down.control(control),
+        }
+    }
+}
+
+/// Spark Structured Streaming's watermark: `wm[N+1] = max(wm[N], max_ts(batch N) - delay)`,
+/// in force during the whole of batch N+1.
+///
+/// With `allow_multiple` (Spark's default) a batch's rows are checked for lateness
+/// against the previous batch's watermark and windows are evicted with the new one, so
+/// the watermark goes downstream after the batch's rows; otherwise it goes before them.
+/// At end of input the extra no-data batch Spark runs is the last watermark.
+pub(crate) struct SparkWatermarkAssigner<T, F> {
+    extractor: F,
+    delay_ms: i64,
+    /// Watermark in force for the next batch (from all batches so far).
+    next: Timestamp,
+    /// Watermark last sent downstream.
+    emitted: Timestamp,
+    allow_multiple: bool,
+    down: Downstream<T>,
+    counters: Arc<OperatorCounters>,
+}
+
+impl<T, F: Fn(&T) -> Timestamp> SparkWatermarkAssigner<T, F> {
+    pub fn new(
+        extractor: F,
+        delay_ms: i64,
+        allow_multiple: bool,
+        down: Downstream<T>,
+        counters: Arc<OperatorCounters>,
+    ) -> Self {
+        SparkWatermarkAssigner {
+            extractor,
+            delay_ms,
+            next: 0,
+            emitted: MIN_WATERMARK,
+            allow_multiple,
+            down,
+            counters,
+        }
+    }
+
+    fn emit_pending(&mut self) {
+        if self.next > self.emitted {
+            self.emitted = self.next;
+            self.counters.set_watermark(self.next);
+            self.down.control(Control::Watermark(self.next));
+        }
+    }
+}
+
+impl<T, F: Fn(&T) -> Timestamp> Input<T> for SparkWatermarkAssigner<T, F> {
+    fn push(&mut self, mut batch: Batch<T>) {
+        if batch.is_empty() {
+            return;
+        }
+        self.counters.add_in(batch.len());
+        self.counters.add_out(batch.len());
+        let mut max_ts = MIN_WATERMARK;
+        for r in batch.iter_mut() {
+            r.ts = (self.extractor)(&r.value);
+            max_ts = max_ts.max(r.ts);
+        }
+        if self.allow_multiple {
+            self.down.push(batch);
+            self.emit_pending();
+        } else {
+            self.emit_pending();
+            self.down.push(batch);
+        }
+        self.next = self.next.max(max_ts.saturating_sub(self.delay_ms));
+    }
+
+    fn control(&mut self, control: Control) {
+        match control {
+            Control::Watermark(_) | Control::Idle => {}
+            Control::EndOfInput => {
+                self.emit_pending();
+                self.down.control(control);
+            }
+            other => self.down.control(other),
+        }
+    }
+}

@@ -1,0 +1,242 @@
+//! Run metrics: records in/out per operator, late records, watermarks, throughput and
+//! end-to-end latency percentiles (hdrhistogram).
+//!
+//! Each worker updates its own counters (uncontended relaxed atomics, once per batch);
+//! a snapshot sums them per operator.
+
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use hdrhistogram::Histogram;
+use serde::Serialize;
+
+use crate::time::{Timestamp, MIN_WATERMARK};
+
+/// What role a node plays, for metrics.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum NodeKind {
+    /// Reads records into the pipeline.
+    Source,
+    /// A stateless or stateful operator.
+    Operator,
+    /// Assigns event time and emits watermarks.
+    Watermark,
+    /// A window operator.
+    Window,
+    /// Writes records out of the pipeline.
+    Sink,
+}
+
+/// One worker's counters for one node.
+#[derive(Debug)]
+pub(crate) struct OperatorCounters {
+    records_in: AtomicU64,
+    records_out: AtomicU64,
+    late_dropped: AtomicU64,
+    watermark: AtomicI64,
+}
+
+impl Default for OperatorCounters {
+    fn default() -> Self {
+        OperatorCounters {
+            records_in: AtomicU64::new(0),
+            records_out: AtomicU64::new(0),
+            late_dropped: AtomicU64::new(0),
+            watermark: AtomicI64::new(MIN_WATERMARK),
+        }
+    }
+}
+
+impl OperatorCounters {
+    #[inline]
+    pub fn add_in(&self, n: usize) {
+        self.records_in.fetch_add(n as u64, Ordering::Relaxed);
+    }
+
+    #[inline]
+    pub fn add_out(&self, n: usize) {
+        self.records_out.fetch_add(n as u64, Ordering::Relaxed);
+    }
+
+    #[inline]
+    pub fn add_late(&self, n: u64) {
+        if n > 0 {
+            self.late_dropped.fetch_add(n, Ordering::Relaxed);
+        }
+    }
+
+    #[inline]
+    pub fn set_watermark(&self, wm: Timestamp) {
+        self.watermark.store(wm, Ordering::Relaxed);
+    }
+}
+
+/// End-to-end latency histogram shared by the sinks of a run, in microseconds.
+pub(crate) struct LatencyRecorder {
+    histogram: Mutex<Histogram<u64>>,
+}
+
+impl LatencyRecorder {
+    pub fn new() -> Self {
+        // Three significant digits, auto-resizing: exact enough for p99.9.
+        let mut h = Histogram::new(3).unwrap_or_else(|_| unreachable!("3 sigfigs is valid"));
+        h.auto(true);
+        LatencyRecorder { histogram: Mutex::new(h) }
+    }
+
+    pub fn record(&self, latency: Duration, count: u64) {
+        let micros = u64::try_from(latency.as_micros()).unwrap_or(u64::MAX).max(1);
+        let mut h = self.histogram.lock().unwrap_or_else(|p| p.into_inner());
+        // Auto-resize makes recording infallible for any u64.
+        let _ = h.record_n(micros, count);
+    }
+
+    fn percentiles(&self) -> LatencyPercentiles {
+        let h = self.histogram.lock().unwrap_or_else(|p| p.into_inner());
+        let ms = |q: f64| h.value_at_quantile(q) as f64 / 1000.0;
+        LatencyPercentiles {
+            count: h.len(),
+            p50_ms: ms(0.5),
+            p99_ms: ms(0.99),
+            p999_ms: ms(0.999),
+            max_ms: h.max() as f64 / 1000.0,
+        }
+    }
+}
+
+struct NodeEntry {
+    id: usize,
+    name: Arc<str>,
+    kind: NodeKind,
+    counters: Arc<OperatorCounters>,
+}
+
+/// Every node's counters in a run, registered by the workers as they build.
+pub(crate) struct MetricsRegistry {
+    nodes: Mutex<Vec<NodeEntry>>,
+    pub latency: Arc<LatencyRecorder>,
+}
+
+impl MetricsRegistry {
+    pub fn new() -> Self {
+        MetricsRegistry { nodes: Mutex::new(Vec::new()), latency: Arc::new(LatencyRecorder::new()) }
+    }
+
+    /// Registers one worker's instance of node `id`.
+    pub fn register(&self, id: usize, name: &Arc<str>, kind: NodeKind) -> Arc<OperatorCounters> {
+        let counters = Arc::new(OperatorCounters::default());
+        let entry = NodeEntry { id, name: name.clone(), kind, counters: counters.clone() };
+        self.nodes.lock().unwrap_or_else(|p| p.into_inner()).push(entry);
+        counters
+    }
+
+    pub fn snapshot(&self, elapsed: Duration) -> Metrics {
+        let nodes = self.nodes.lock().unwrap_or_else(|p| p.into_inner());
+        let mut operators: Vec<OperatorMetrics> = Vec::new();
+        for entry in nodes.iter() {
+            let c = &entry.counters;
+            let wm = c.watermark.load(Ordering::Relaxed);
+            let (rin, rout) =
+                (c.records_in.load(Ordering::Relaxed), c.records_out.load(Ordering::Relaxed));
+            let late = c.late_dropped.load(Ordering::Relaxed);
+            match operators.iter_mut().find(|o| o.id == entry.id) {
+                Some(o) => {
+                    o.records_in += rin;
+                    o.records_out += rout;
+                    o.late_dropped += late;
+                    o.watermark = o.watermark.min(wm);
+                }
+                None => operators.push(OperatorMetrics {
+                    id: entry.id,
+                    name: entry.name.to_string(),
+                    kind: entry.kind,
+                    records_in: rin,
+                    records_out: rout,
+                    late_dropped: late,
+                    watermark: wm,
+                }),
+            }
+        }
+        operators.sort_by_key(|o| o.id);
+        let source_records: u64 =
+            operators.iter().filter(|o| o.kind == NodeKind::Source).map(|o| o.records_out).sum();
+        let watermark = operators
+            .iter()
+            .filter(|o| o.kind == NodeKind::Watermark)
+            .map(|o| o.watermark)
+            .min()
+            .filter(|&wm| wm != MIN_WATERMARK);
+        let secs = elapsed.as_secs_f64();
+        Metrics {
+            elapsed,
+            source_records,
+            events_per_sec: if secs > 0.0 { source_records as f64 / secs } else { 0.0 },
+            late_dropped: operators.iter().map(|o| o.late_dropped).sum(),
+            watermark,
+            latency: self.latency.percentiles(),
+            operators,
+        }
+    }
+}
+
+/// Latency percentiles, in milliseconds, from source batch to sink.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct LatencyPercentiles {
+    /// Number of result records measured.
+    pub count: u64,
+    /// Median.
+    pub p50_ms: f64,
+    /// 99th percentile.
+    pub p99_ms: f64,
+    /// 99.9th percentile.
+    pub p999_ms: f64,
+    /// Maximum.
+    pub max_ms: f64,
+}
+
+/// Counters of one node, summed over workers.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct OperatorMetrics {
+    /// Stable node id (order of construction).
+    pub id: usize,
+    /// Node name, e.g. `"window(tumbling)"`.
+    pub name: String,
+    /// Role of the node.
+    pub kind: NodeKind,
+    /// Records received.
+    pub records_in: u64,
+    /// Records emitted.
+    pub records_out: u64,
+    /// Late records dropped (window operators).
+    pub late_dropped: u64,
+    /// Lowest watermark over the node's workers (`i64::MIN` before the first).
+    pub watermark: Timestamp,
+}
+
+/// A snapshot of a run's metrics.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Metrics {
+    /// Time since the run started (until it ended, for a finished run).
+    pub elapsed: Duration,
+    /// Records produced by all sources.
+    pub source_records: u64,
+    /// `source_records / elapsed`.
+    pub events_per_sec: f64,
+    /// Late records dropped by all window operators.
+    pub late_dropped: u64,
+    /// The event-time frontier of the sources' watermark assigners, if any.
+    pub watermark: Option<Timestamp>,
+    /// End-to-end latency of results, from the source batch that caused them to the sink.
+    pub latency: LatencyPercentiles,
+    /// Per-node counters in construction order.
+    pub operators: Vec<OperatorMetrics>,
+}
+
+impl Metrics {
+    /// The counters of the first node whose name contains `name`.
+    pub fn operator(&self, name: &str) -> Option<&OperatorMetrics> {
+        self.operators.iter().find(|o| o.name.contains(name))
+    }
+}

@@ -1,0 +1,333 @@
+//! The handle of a running pipeline: start, stop, await, status, error and metrics.
+
+pub mod metrics;
+
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::atomic::{AtomicU8, Ordering};
+use std::sync::{Arc, Condvar, Mutex};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use crate::config::Config;
+use crate::connector::WorkerInfo;
+use crate::error::{EngineError, Result};
+use crate::operator::node::{panic_message, RunFailure};
+use crate::runtime::build::{BuildContext, Terminal};
+use crate::runtime::exchange_registry::ExchangeRegistry;
+use crate::runtime::worker::Worker;
+use metrics::{Metrics, MetricsRegistry};
+
+/// Lifecycle of a pipeline run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Status {
+    /// Built, not started.
+    Created,
+    /// Workers are running.
+    Running,
+    /// Every worker finished (input exhausted, or stopped).
+    Stopped,
+    /// A worker failed; see [`StreamProcessor::error`].
+    Failed,
+}
+
+const RUN: u8 = 0;
+const DRAIN: u8 = 1;
+const ABORT: u8 = 2;
+
+struct RunState {
+    status: Status,
+    error: Option<EngineError>,
+    workers_left: usize,
+    started: Option<Instant>,
+    ended: Option<Instant>,
+}
+
+struct Shared {
+    stop: AtomicU8,
+    state: Mutex<RunState>,
+    done: Condvar,
+}
+
+impl Shared {
+    fn lock(&self) -> std::sync::MutexGuard<'_, RunState> {
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn fail(&self, error: EngineError) {
+        let mut state = self.lock();
+        if state.error.is_none() {
+            state.error = Some(error);
+        }
+        self.stop.store(ABORT, Ordering::SeqCst);
+    }
+
+    fn worker_done(&self) {
+        let mut state = self.lock();
+        state.workers_left -= 1;
+        if state.workers_left == 0 {
+            state.status = if state.error.is_some() { Status::Failed } else { Status::Stopped };
+            state.ended = Some(Instant::now());
+            self.done.notify_all();
+        }
+    }
+}
+
+/// A built pipeline: start it, watch it, stop it.
+///
+/// ```
+/// use std::time::Duration;
+/// use tidewater_engine::prelude::*;
+/// let out = MemorySink::new();
+/// let mut p = Pipeline::new(Config::default());
+/// p.source(VecSource::new((0..100).collect::<Vec<u32>>())).filter(|x| x % 10 == 0).sink(out.clone());
+/// let processor = p.build().unwrap();
+/// assert_eq!(processor.status(), Status::Created);
+/// processor.start().unwrap();
+/// assert!(processor.await_termination(Some(Duration::from_secs(10))));
+/// assert_eq!(processor.status(), Status::Stopped);
+/// assert_eq!(out.len(), 10);
+/// assert_eq!(processor.metrics().source_records, 100);
+/// ```
+pub struct StreamProcessor {
+    config: Arc<Config>,
+    terminals: Vec<Terminal>,
+    shared: Arc<Shared>,
+    metrics: Arc<MetricsRegistry>,
+    handles: Mutex<Vec<JoinHandle<()>>>,
+}
+
+impl StreamProcessor {
+    pub(crate) fn new(config: Config, terminals: Vec<Terminal>) -> Self {
+        StreamProcessor {
+            config: Arc::new(config),
+            terminals,
+            shared: Arc::new(Shared {
+                stop: AtomicU8::new(RUN),
+                state: Mutex::new(RunState {
+                    status: Status::Created,
+                    error: None,
+                    workers_left: 0,
+                    started: None,
+                    ended: None,
+                }),
+                done: Condvar::new(),
+            }),
+            metrics: Arc::new(MetricsRegistry::new()),
+            handles: Mutex::new(Vec::new()),
+        }
+    }
+
+    /// Spawns the workers. Returns once every worker has built its part of the plan, so
+    /// an error creating a source reader or sink writer is returned here.
+    pub fn start(&self) -> Result<()> {
+        {
+            let mut state = self.shared.lock();
+            if state.status != Status::Created {
+                return Err(EngineError::InvalidState {
+                    action: "start".into(),
+                    status: format!("{:?}", state.status),
+                });
+            }
+            state.status = Status::Running;
+            state.workers_left = self.config.parallelism;
+            state.started = Some(Instant::now());
+        }
+        let n = self.config.parallelism;
+        let exchanges = Arc::new(ExchangeRegistry::new(n, self.config.channel_capacity));
+        let (built_tx, built_rx) = crossbeam_channel::bounded::<Result<()>>(n);
+        let (go_tx, go_rx) = crossbeam_channel::bounded::<bool>(n);
+        let mut handles = Vec::with_capacity(n);
+        for index in 0..n {
+            let worker = WorkerInfo { index, parallelism: n, batch_size: self.config.batch_size };
+            let (config, metrics, exchanges) =
+                (self.config.clone(), self.metrics.clone(), exchanges.clone());
+            let terminals = self.terminals.clone();
+            let shared = self.shared.clone();
+            let (built_tx, go_rx) = (built_tx.clone(), go_rx.clone());
+            let spawned = std::thread::Builder::new()
+                .name(format!("{}-worker-{index}", self.config.name))
+                .spawn(move || {
+                    // Built on its own thread: a worker's plan is single-threaded (Rc).
+                    let ctx = BuildContext::new(worker, config, metrics, exchanges);
+                    run_worker(ctx, terminals, shared, built_tx, go_rx)
+                });
+            match spawned {
+                Ok(h) => handles.push(h),
+                Err(e) => {
+                    self.shared.fail(EngineError::Spawn(e.to_string()));
+                    let mut state = self.shared.lock();
+                    state.workers_left = handles.len();
+                    drop(state);
+                    for _ in 0..handles.len() {
+                        let _ = go_tx.send(false);
+                    }
+                    *self.handles.lock().unwrap_or_else(|p| p.into_inner()) = handles;
+                    return Err(EngineError::Spawn(e.to_string()));
+                }
+            }
+        }
+        let mut build_error = None;
+        for _ in 0..n {
+            match built_rx.recv() {
+                Ok(Ok(())) => {}
+                Ok(Err(e)) => build_error = build_error.or(Some(e)),
+                Err(_) => break,
+            }
+        }
+        let go = build_error.is_none();
+        if let Some(e) = &build_error {
+            self.shared.fail(e.clone());
+        }
+        for _ in 0..n {
+            let _ = go_tx.send(go);
+        }
+        *self.handles.lock().unwrap_or_else(|p| p.into_inner()) = handles;
+        match build_error {
+            Some(e) => {
+                self.await_termination(None);
+                Err(e)
+            }
+            None => Ok(()),
+        }
+    }
+
+    /// Asks the run to stop. Graceful: sources end now and in-flight data drains through
+    /// every operator (windows close as at end of input). Otherwise workers exit at once.
+    /// Returns immediately; use [`await_termination`](Self::await_termination).
+    pub fn stop(&self, graceful: bool) {
+        let flag = if graceful { DRAIN } else { ABORT };
+        let _ = self.shared.stop.compare_exchange(RUN, flag, Ordering::SeqCst, Ordering::SeqCst);
+        if !graceful {
+            self.shared.stop.store(ABORT, Ordering::SeqCst);
+        }
+    }
+
+    /// Waits until every worker has finished, or `timeout` passes. Returns true if the
+    /// run has terminated (also true for a run that was never started).
+    pub fn await_termination(&self, timeout: Option<Duration>) -> bool {
+        let deadline = timeout.map(|t| Instant::now() + t);
+        let mut state = self.shared.lock();
+        while state.status == Status::Running {
+            state = match deadline {
+                None => self.shared.done.wait(state).unwrap_or_else(|p| p.into_inner()),
+                Some(d) => {
+                    let now = Instant::now();
+                    if now >= d {
+                        return false;
+                    }
+                    self.shared.done.wait_timeout(state, d - now).unwrap_or_else(|p| p.into_inner()).0
+                }
+            };
+        }
+        drop(state);
+        let handles = std::mem::take(&mut *self.handles.lock().unwrap_or_else(|p| p.into_inner()));
+        for h in handles {
+            let _ = h.join();
+        }
+        true
+    }
+
+    /// The run's status.
+    pub fn status(&self) -> Status {
+        self.shared.lock().status
+    }
+
+    /// The error of a failed run.
+    pub fn error(&self) -> Option<EngineError> {
+        self.shared.lock().error.clone()
+    }
+
+    /// A snapshot of the run's metrics.
+    pub fn metrics(&self) -> Metrics {
+        let state = self.shared.lock();
+        let elapsed = match (state.started, state.ended) {
+            (Some(s), Some(e)) => e - s,
+            (Some(s), None) => s.elapsed(),
+            _ => Duration::ZERO,
+        };
+        drop(state);
+        self.metrics.snapshot(elapsed)
+    }
+
+    /// Waits for the end of the run and returns its metrics, or its error.
+    pub fn join(&self) -> Result<Metrics> {
+        self.await_termination(None);
+        match self.error() {
+            Some(e) => Err(e),
+            None => Ok(self.metrics()),
+        }
+    }
+}
+
+impl Drop for StreamProcessor {
+    fn drop(&mut self) {
+        if self.status() == Status::Running {
+            self.stop(false);
+            self.await_termination(None);
+        }
+    }
+}
+
+/// Builds the worker's part of the plan and runs it until done, stopped or failed.
+fn run_worker(
+    mut ctx: BuildContext,
+    terminals: Vec<Terminal>,
+    shared: Arc<Shared>,
+    built: crossbeam_channel::Sender<Result<()>>,
+    go: crossbeam_channel::Receiver<bool>,
+) {
+    let index = ctx.worker.index;
+    let outcome = catch_unwind(AssertUnwindSafe(|| {
+        let build = terminals.iter().try_for_each(|t| t(&mut ctx));
+        let ok = build.is_ok();
+        let _ = built.send(build);
+        if !ok || !go.recv().unwrap_or(false) {
+            return;
+        }
+        let mut worker = Worker::new(ctx);
+        drive(&mut worker, &shared);
+    }));
+    if let Err(payload) = outcome {
+        let error = match payload.downcast::<RunFailure>() {
+            Ok(failure) => failure.0,
+            Err(other) => EngineError::OperatorPanicked {
+                operator: "worker".into(),
+                worker: index,
+                message: panic_message(other.as_ref()),
+            },
+        };
+        shared.fail(error);
+    }
+    shared.worker_done();
+}
+
+fn drive(worker: &mut Worker, shared: &Shared) {
+    let mut idle_rounds = 0u32;
+    let mut draining = false;
+    loop {
+        match shared.stop.load(Ordering::Relaxed) {
+            ABORT => return,
+            DRAIN if !draining => {
+                draining = true;
+                worker.finish_sources();
+            }
+            _ => {}
+        }
+        if worker.step() {
+            idle_rounds = 0;
+            continue;
+        }
+        if worker.is_done() {
+            return;
+        }
+        idle_rounds += 1;
+        // Spin briefly, then yield, then sleep: quick to react, cheap when idle.
+        if idle_rounds < 64 {
+            std::hint::spin_loop();
+        } else if idle_rounds < 128 {
+            std::thread::yield_now();
+        } else {
+            std::thread::sleep(Duration::from_micros(200));
+        }
+    }
+}

@@ -1,0 +1,1 @@
+//! Dynamic rows (placeholder replaced below).

@@ -1,0 +1,57 @@
+//! What a worker collects while it builds its copy of the plan.
+
+use std::cell::{Cell, RefCell};
+use std::rc::Rc;
+use std::sync::Arc;
+use std::time::Instant;
+
+use super::exchange_registry::ExchangeRegistry;
+use super::source_task::SourceTask;
+use crate::config::Config;
+use crate::connector::WorkerInfo;
+use crate::operator::exchange::{Flush, Inbound};
+use crate::processor::metrics::MetricsRegistry;
+
+/// Per-worker build state: the attach functions of the plan register their sources,
+/// exchange endpoints and outboxes here.
+pub(crate) struct BuildContext {
+    pub worker: WorkerInfo,
+    pub config: Arc<Config>,
+    pub metrics: Arc<MetricsRegistry>,
+    pub exchanges: Arc<ExchangeRegistry>,
+    /// When the source batch being processed entered the pipeline (for latency).
+    pub ingest: Rc<Cell<Instant>>,
+    pub sources: Vec<Box<dyn SourceTask>>,
+    pub inbound: Vec<Box<dyn Inbound>>,
+    pub outboxes: Vec<(usize, Rc<RefCell<dyn Flush>>)>,
+}
+
+impl BuildContext {
+    pub fn new(
+        worker: WorkerInfo,
+        config: Arc<Config>,
+        metrics: Arc<MetricsRegistry>,
+        exchanges: Arc<ExchangeRegistry>,
+    ) -> Self {
+        BuildContext {
+            worker,
+            config,
+            metrics,
+            exchanges,
+            ingest: Rc::new(Cell::new(Instant::now())),
+            sources: Vec::new(),
+            inbound: Vec::new(),
+            outboxes: Vec::new(),
+        }
+    }
+}
+
+/// A function that wires a stream's producer to a consumer inside one worker.
+pub(crate) type Attach<T> = Arc<
+    dyn Fn(&mut BuildContext, crate::operator::Downstream<T>) -> crate::error::Result<()>
+        + Send
+        + Sync,
+>;
+
+/// A sink's build function: wires the whole chain that ends in it.
+pub(crate) type Terminal = Arc<dyn Fn(&mut BuildContext) -> crate::error::Result<()> + Send + Sync>;

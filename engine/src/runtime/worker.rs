@@ -1,0 +1,78 @@
+//! One worker: its sources, the receiving ends of exchanges and the outboxes of the
+//! sending ends, run cooperatively on one thread.
+//!
+//! Each step flushes outboxes, drains exchange inputs (downstream stages first) and
+//! polls the sources, in that order of priority. A stage's input is not drained while
+//! the outboxes downstream of it are full, and sources are not polled while any outbox
+//! is: full channels thus push back all the way to the sources without ever blocking a
+//! thread, and the last stage always drains, so workers cannot deadlock each other.
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use super::build::BuildContext;
+use super::source_task::{SourceTask, TaskPoll};
+use crate::operator::exchange::{Flush, Inbound};
+
+/// Messages an outbox may hold before its upstream stops producing.
+const OUTBOX_LIMIT: usize = 16;
+/// Messages handled from one exchange input per step.
+const INBOUND_BUDGET: usize = 64;
+
+pub(crate) struct Worker {
+    sources: Vec<Box<dyn SourceTask>>,
+    inbound: Vec<Box<dyn Inbound>>,
+    outboxes: Vec<(usize, Rc<RefCell<dyn Flush>>)>,
+}
+
+impl Worker {
+    pub fn new(ctx: BuildContext) -> Self {
+        let mut inbound = ctx.inbound;
+        // Downstream stages (higher exchange ids) first.
+        inbound.sort_by_key(|stage| std::cmp::Reverse(stage.exchange_id()));
+        Worker { sources: ctx.sources, inbound, outboxes: ctx.outboxes }
+    }
+
+    fn pending_after(&self, exchange: Option<usize>) -> usize {
+        self.outboxes
+            .iter()
+            .filter(|(id, _)| exchange.is_none_or(|e| *id > e))
+            .map(|(_, o)| o.borrow().pending())
+            .sum()
+    }
+
+    /// One round of work; returns true if anything moved.
+    pub fn step(&mut self) -> bool {
+        let mut progressed = false;
+        for (_, outbox) in &self.outboxes {
+            progressed |= outbox.borrow_mut().flush();
+        }
+        for i in 0..self.inbound.len() {
+            let id = self.inbound[i].exchange_id();
+            if self.pending_after(Some(id)) <= OUTBOX_LIMIT {
+                progressed |= self.inbound[i].poll(INBOUND_BUDGET) > 0;
+            }
+        }
+        if self.pending_after(None) <= OUTBOX_LIMIT {
+            for source in self.sources.iter_mut().filter(|s| !s.is_finished()) {
+                progressed |= source.poll() != TaskPoll::Idle;
+            }
+        }
+        progressed
+    }
+
+    /// Ends every source now (graceful stop); in-flight data still drains.
+    pub fn finish_sources(&mut self) {
+        for source in &mut self.sources {
+            source.finish();
+        }
+    }
+
+    /// True when the sources are exhausted, every exchange input has ended and nothing
+    /// waits to be sent.
+    pub fn is_done(&self) -> bool {
+        self.sources.iter().all(|s| s.is_finished())
+            && self.inbound.iter().all(|s| s.finished())
+            && self.pending_after(None) == 0
+    }
+}

@@ -1,0 +1,227 @@
+//! Stateless operators, union and event time on [`Stream`].
+
+use std::sync::Arc;
+
+use super::Stream;
+use crate::config::TimeSemantics;
+use crate::connector::WorkerInfo;
+use crate::error::EngineError;
+use crate::operator::node::OperatorNode;
+use crate::operator::union::UnionInput;
+use crate::operator::{
+    Filter, FlatMap, Inspect, Map, Operator, SparkWatermarkAssigner, WatermarkAssigner,
+};
+use crate::processor::metrics::NodeKind;
+use crate::runtime::build::Attach;
+use crate::time::{duration_ms, TimestampFn, Watermark};
+
+impl<T: Send + 'static> Stream<T> {
+    /// Adds a custom operator; `make` builds one instance per worker.
+    ///
+    /// ```
+    /// use tidewater_engine::prelude::*;
+    /// /// Running total of the values seen by this worker.
+    /// struct RunningSum(u64);
+    /// impl Operator for RunningSum {
+    ///     type In = u64;
+    ///     type Out = u64;
+    ///     fn process_batch(&mut self, input: Batch<u64>, output: &mut Batch<u64>) {
+    ///         for r in input {
+    ///             self.0 += r.value;
+    ///             output.push(Record::new(r.ts, self.0));
+    ///         }
+    ///     }
+    /// }
+    /// let out = MemorySink::new();
+    /// let mut p = Pipeline::new(Config::default().with_parallelism(1));
+    /// p.source(VecSource::new(vec![1, 2, 3])).transform("running_sum", |_| RunningSum(0)).sink(out.clone());
+    /// p.run().unwrap();
+    /// assert_eq!(out.values(), vec![1, 3, 6]);
+    /// ```
+    pub fn transform<O, F>(self, name: &str, make: F) -> Stream<O::Out>
+    where
+        O: Operator<In = T>,
+        O::Out: Send + 'static,
+        F: Fn(&WorkerInfo) -> O + Send + Sync + 'static,
+    {
+        self.then(name, NodeKind::Operator, make)
+    }
+
+    pub(crate) fn then<O, F>(self, kind: &str, node_kind: NodeKind, make: F) -> Stream<O::Out>
+    where
+        O: Operator<In = T>,
+        O::Out: Send + 'static,
+        F: Fn(&WorkerInfo) -> O + Send + Sync + 'static,
+    {
+        let (id, name) = self.plan.node(kind);
+        let upstream = self.attach;
+        let attach: Attach<O::Out> = Arc::new(move |ctx, down| {
+            let counters = ctx.metrics.register(id, &name, node_kind);
+            let op = make(&ctx.worker);
+            let node = OperatorNode::new(op, name.clone(), ctx.worker.index, down, counters);
+            upstream(ctx, Box::new(node))
+        });
+        Stream { plan: self.plan, attach, event_time: self.event_time }
+    }
+
+    /// Transforms each record.
+    ///
+    /// ```
+    /// use tidewater_engine::prelude::*;
+    /// let out = MemorySink::new();
+    /// let mut p = Pipeline::new(Config::default().with_parallelism(1));
+    /// p.source(VecSource::new(vec![1, 2, 3])).map(|x| x * x).sink(out.clone());
+    /// p.run().unwrap();
+    /// assert_eq!(out.values(), vec![1, 4, 9]);
+    /// ```
+    pub fn map<U, F>(self, f: F) -> Stream<U>
+    where
+        U: Send + 'static,
+        F: Fn(T) -> U + Clone + Send + Sync + 'static,
+    {
+        self.then("map", NodeKind::Operator, move |_| Map::new(f.clone()))
+    }
+
+    /// Keeps the records for which `predicate` holds.
+    ///
+    /// ```
+    /// use tidewater_engine::prelude::*;
+    /// let out = MemorySink::new();
+    /// let mut p = Pipeline::new(Config::default().with_parallelism(1));
+    /// p.source(VecSource::new((1..=6).collect::<Vec<i32>>())).filter(|x| x % 3 == 0).sink(out.clone());
+    /// p.run().unwrap();
+    /// assert_eq!(out.values(), vec![3, 6]);
+    /// ```
+    pub fn filter<F>(self, predicate: F) -> Stream<T>
+    where
+        F: Fn(&T) -> bool + Clone + Send + Sync + 'static,
+    {
+        self.then("filter", NodeKind::Operator, move |_| Filter::new(predicate.clone()))
+    }
+
+    /// Replaces each record with any number of records.
+    ///
+    /// ```
+    /// use tidewater_engine::prelude::*;
+    /// let out = MemorySink::new();
+    /// let mut p = Pipeline::new(Config::default().with_parallelism(1));
+    /// p.source(VecSource::new(vec!["to be", "or"]))
+    ///     .flat_map(|line: &str| line.split(' ').map(String::from).collect::<Vec<_>>())
+    ///     .sink(out.clone());
+    /// p.run().unwrap();
+    /// assert_eq!(out.values(), vec!["to", "be", "or"]);
+    /// ```
+    pub fn flat_map<I, F>(self, f: F) -> Stream<I::Item>
+    where
+        I: IntoIterator + 'static,
+        I::Item: Send + 'static,
+        F: Fn(T) -> I + Clone + Send + Sync + 'static,
+    {
+        self.then("flat_map", NodeKind::Operator, move |_| FlatMap::new(f.clone()))
+    }
+
+    /// Calls `f` on each record and passes it on unchanged.
+    ///
+    /// ```
+    /// use std::sync::atomic::{AtomicUsize, Ordering};
+    /// use std::sync::Arc;
+    /// use tidewater_engine::prelude::*;
+    /// let seen = Arc::new(AtomicUsize::new(0));
+    /// let s = seen.clone();
+    /// let out = MemorySink::new();
+    /// let mut p = Pipeline::new(Config::default());
+    /// p.source(VecSource::new(vec![1, 2, 3]))
+    ///     .inspect(move |_| { s.fetch_add(1, Ordering::Relaxed); })
+    ///     .sink(out.clone());
+    /// p.run().unwrap();
+    /// assert_eq!((seen.load(Ordering::Relaxed), out.len()), (3, 3));
+    /// ```
+    pub fn inspect<F>(self, f: F) -> Stream<T>
+    where
+        F: Fn(&T) + Clone + Send + Sync + 'static,
+    {
+        self.then("inspect", NodeKind::Operator, move |_| Inspect::new(f.clone()))
+    }
+
+    /// Merges another stream of the same type; the merged watermark is the minimum of
+    /// the two.
+    ///
+    /// ```
+    /// use tidewater_engine::prelude::*;
+    /// let out = MemorySink::new();
+    /// let mut p = Pipeline::new(Config::default().with_parallelism(1));
+    /// let evens = p.source(VecSource::new(vec![0, 2, 4]));
+    /// let odds = p.source(VecSource::new(vec![1, 3]));
+    /// evens.union(odds).sink(out.clone());
+    /// p.run().unwrap();
+    /// let mut all = out.values();
+    /// all.sort();
+    /// assert_eq!(all, vec![0, 1, 2, 3, 4]);
+    /// ```
+    pub fn union(self, other: Stream<T>) -> Stream<T> {
+        self.require_same_pipeline(&other.plan, "union");
+        let (left, right) = (self.attach, other.attach);
+        let attach: Attach<T> = Arc::new(move |ctx, down| {
+            let mut inputs = UnionInput::create(2, down).into_iter();
+            let (Some(l), Some(r)) = (inputs.next(), inputs.next()) else {
+                unreachable!("UnionInput::create(2) returns two inputs")
+            };
+            left(ctx, Box::new(l))?;
+            right(ctx, Box::new(r))
+        });
+        Stream { plan: self.plan, attach, event_time: self.event_time && other.event_time }
+    }
+
+    /// Assigns event time with `strategy` and emits watermarks. Replaces any watermark
+    /// the source itself emitted.
+    ///
+    /// In Spark-compatible mode the watermark advances only between micro-batches, as
+    /// in Spark Structured Streaming.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use tidewater_engine::prelude::*;
+    /// let out = MemorySink::new();
+    /// let mut p = Pipeline::new(Config::default().with_parallelism(1));
+    /// p.source(VecSource::new(vec![(1, 5_000_i64), (1, 1_000), (1, 12_000)]))
+    ///     .with_watermark(Watermark::bounded(Duration::from_secs(5), |e: &(u8, i64)| e.1))
+    ///     .key_by(|e: &(u8, i64)| e.0)
+    ///     .window(TumblingWindow::of("10 seconds"))
+    ///     .aggregate(Count)
+    ///     .sink(out.clone());
+    /// let metrics = p.run().unwrap();
+    /// // watermark 7 s when ts 1 000 arrives: on time. Windows [0,10s): 2, [10s,20s): 1
+    /// let counts: Vec<_> = out.values().iter().map(|r| (r.window_start, r.value)).collect();
+    /// assert_eq!(counts, vec![(0, 2), (10_000, 1)]);
+    /// assert_eq!(metrics.late_dropped, 0);
+    /// ```
+    pub fn with_watermark<F: TimestampFn<T>>(self, strategy: Watermark<F>) -> Stream<T> {
+        let (id, name) = self.plan.node("with_watermark");
+        let delay_ms = match strategy.delay_ms() {
+            Ok(d) => d,
+            Err(e) => {
+                self.plan.error(EngineError::invalid(name.to_string(), "delay", "a duration", e.to_string()));
+                0
+            }
+        };
+        let idle_ms = strategy.idle_timeout.map(duration_ms);
+        let extractor = strategy.extractor;
+        let upstream = self.attach;
+        let attach: Attach<T> = Arc::new(move |ctx, down| {
+            let counters = ctx.metrics.register(id, &name, NodeKind::Watermark);
+            let f = extractor.clone();
+            match ctx.config.time_semantics {
+                TimeSemantics::Continuous => {
+                    let clock = ctx.config.clock.clone();
+                    let node = WatermarkAssigner::new(f, delay_ms, idle_ms, clock, down, counters);
+                    upstream(ctx, Box::new(node))
+                }
+                TimeSemantics::SparkMicroBatch { single_watermark } => {
+                    let node = SparkWatermarkAssigner::new(f, delay_ms, !single_watermark, down, counters);
+                    upstream(ctx, Box::new(node))
+                }
+            }
+        });
+        Stream { plan: self.plan, attach, event_time: true }
+    }
+}

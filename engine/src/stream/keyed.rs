@@ -1,0 +1,95 @@
+//! `key_by`: partitions a stream by key for keyed operators.
+
+use std::cell::RefCell;
+use std::hash::Hash;
+use std::rc::Rc;
+
+use super::{Plan, Stream, WindowedStream};
+use crate::error::{EngineError, Result};
+use crate::operator::exchange::{ExchangeReceiver, ExchangeSender, Outbox};
+use crate::operator::Downstream;
+use crate::runtime::build::{Attach, BuildContext};
+use crate::window::WindowAssigner;
+
+/// A stream partitioned by key: every record of a key reaches the same worker.
+pub struct KeyedStream<T, K, KF> {
+    pub(crate) plan: Plan,
+    pub(crate) attach: Attach<T>,
+    pub(crate) event_time: bool,
+    pub(crate) key_fn: KF,
+    pub(crate) exchange: usize,
+    _key: std::marker::PhantomData<fn() -> K>,
+}
+
+impl<T: Send + 'static> Stream<T> {
+    /// Partitions the stream by `key`. At parallelism 1 records stay on their thread;
+    /// otherwise a hash exchange sends each key to one worker.
+    ///
+    /// ```
+    /// use tidewater_engine::prelude::*;
+    /// let out = MemorySink::new();
+    /// let mut p = Pipeline::new(Config::default().with_parallelism(2));
+    /// p.source(VecSource::new((0..100i64).map(|i| (i % 3, i * 10)).collect()))
+    ///     .with_watermark(Watermark::monotonic(|e: &(i64, i64)| e.1))
+    ///     .key_by(|e: &(i64, i64)| e.0)
+    ///     .window(TumblingWindow::of("1 hour"))
+    ///     .aggregate(Count)
+    ///     .sink(out.clone());
+    /// p.run().unwrap();
+    /// let mut counts: Vec<_> = out.values().into_iter().map(|r| (r.key, r.value)).collect();
+    /// counts.sort();
+    /// assert_eq!(counts, vec![(0, 34), (1, 33), (2, 33)]);
+    /// ```
+    pub fn key_by<K, KF>(self, key: KF) -> KeyedStream<T, K, KF>
+    where
+        K: Hash + Eq + Clone + Send + 'static,
+        KF: Fn(&T) -> K + Clone + Send + Sync + 'static,
+    {
+        let exchange = self.plan.exchange();
+        KeyedStream {
+            plan: self.plan,
+            attach: self.attach,
+            event_time: self.event_time,
+            key_fn: key,
+            exchange,
+            _key: std::marker::PhantomData,
+        }
+    }
+}
+
+impl<T, K, KF> KeyedStream<T, K, KF>
+where
+    T: Send + 'static,
+    K: Hash + Eq + Clone + Send + 'static,
+    KF: Fn(&T) -> K + Clone + Send + Sync + 'static,
+{
+    /// Groups each key's records into event-time windows.
+    pub fn window<W: WindowAssigner>(self, assigner: W) -> WindowedStream<T, K, KF, W> {
+        WindowedStream::new(self, assigner)
+    }
+
+    /// Wires `keyed_op` (the keyed operator of this worker) behind the exchange.
+    pub(crate) fn attach_keyed(
+        attach: &Attach<T>,
+        key_fn: &KF,
+        exchange: usize,
+        ctx: &mut BuildContext,
+        keyed_op: Downstream<T>,
+    ) -> Result<()> {
+        let n = ctx.worker.parallelism;
+        if n == 1 {
+            return attach(ctx, keyed_op);
+        }
+        let worker = ctx.worker.index;
+        let (senders, receiver) =
+            ctx.exchanges.endpoints::<T>(exchange, worker).ok_or_else(|| EngineError::InvalidState {
+                action: format!("connect exchange {exchange} on worker {worker}"),
+                status: "already connected".into(),
+            })?;
+        let ingest = ctx.ingest.clone();
+        ctx.inbound.push(Box::new(ExchangeReceiver::new(exchange, n, receiver, keyed_op, ingest.clone())));
+        let outbox = Rc::new(RefCell::new(Outbox::new(worker, senders)));
+        ctx.outboxes.push((exchange, outbox.clone()));
+        attach(ctx, Box::new(ExchangeSender::new(key_fn.clone(), outbox, ingest)))
+    }
+}

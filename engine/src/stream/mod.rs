@@ -1,0 +1,255 @@
+//! The builder: [`Pipeline`] creates sources; [`Stream`] methods add operators; sinks
+//! end a chain. Nothing runs until [`Pipeline::start`] (threads) or
+//! [`Pipeline::build_local`] (one thread, stepped by the caller).
+//!
+//! Each builder method records an *attach function*: given the consumer of its output
+//! inside a worker, it creates its own operator and hands it to its upstream. A sink's
+//! attach builds the whole chain from the sink back to the source, once per worker, so
+//! every worker gets its own monomorphised, fused chain.
+
+mod basic;
+mod keyed;
+mod window;
+
+pub use keyed::KeyedStream;
+pub use window::WindowedStream;
+
+use std::cell::RefCell;
+use std::rc::Rc;
+use std::sync::Arc;
+
+use crate::config::Config;
+use crate::connector::{Sink, Source};
+use crate::error::{EngineError, Result};
+use crate::operator::sink::SinkNode;
+use crate::processor::metrics::{Metrics, NodeKind};
+use crate::processor::StreamProcessor;
+use crate::runtime::build::{Attach, Terminal};
+use crate::runtime::source_task::SourceDriver;
+use crate::runtime::LocalExecutor;
+
+/// Build-time state shared by a pipeline and its streams.
+#[derive(Default)]
+pub(crate) struct PlanState {
+    next_node: usize,
+    next_exchange: usize,
+    errors: Vec<EngineError>,
+    terminals: Vec<Terminal>,
+}
+
+#[derive(Clone, Default)]
+pub(crate) struct Plan(Rc<RefCell<PlanState>>);
+
+impl Plan {
+    /// A stable node id and display name (`"map#2"`).
+    pub fn node(&self, kind: &str) -> (usize, Arc<str>) {
+        let mut state = self.0.borrow_mut();
+        let id = state.next_node;
+        state.next_node += 1;
+        (id, Arc::from(format!("{kind}#{id}")))
+    }
+
+    pub fn exchange(&self) -> usize {
+        let mut state = self.0.borrow_mut();
+        state.next_exchange += 1;
+        state.next_exchange
+    }
+
+    pub fn error(&self, e: EngineError) {
+        self.0.borrow_mut().errors.push(e);
+    }
+
+    fn terminal(&self, t: Terminal) {
+        self.0.borrow_mut().terminals.push(t);
+    }
+
+    fn same(&self, other: &Plan) -> bool {
+        Rc::ptr_eq(&self.0, &other.0)
+    }
+}
+
+/// A dataflow under construction.
+///
+/// ```
+/// use tidewater_engine::prelude::*;
+///
+/// #[derive(Clone)]
+/// struct Click { user: u32, ts: i64 }
+///
+/// let clicks: Vec<Click> = (0..1_000).map(|i| Click { user: i % 10, ts: i as i64 * 100 }).collect();
+/// let out = MemorySink::new();
+/// let mut p = Pipeline::new(Config::default());
+/// p.source(VecSource::new(clicks))
+///     .with_watermark(Watermark::bounded("1 second", |c: &Click| c.ts))
+///     .key_by(|c: &Click| c.user)
+///     .window(TumblingWindow::of("10 seconds"))
+///     .aggregate(Count)
+///     .sink(out.clone());
+/// p.run().unwrap();
+/// // 100 s of clicks, 10 users: 10 windows x 10 users, 10 clicks each
+/// let results = out.values();
+/// assert_eq!(results.len(), 100);
+/// assert!(results.iter().all(|r| r.value == 10));
+/// ```
+pub struct Pipeline {
+    config: Config,
+    plan: Plan,
+}
+
+impl Pipeline {
+    /// An empty pipeline.
+    pub fn new(config: Config) -> Self {
+        Pipeline { config, plan: Plan::default() }
+    }
+
+    /// The pipeline's configuration.
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// Adds a source; its work is split across the workers.
+    pub fn source<S: Source>(&mut self, source: S) -> Stream<S::Item> {
+        let (id, name) = self.plan.node(&source.name());
+        let source = Arc::new(source);
+        let attach: Attach<S::Item> = Arc::new(move |ctx, down| {
+            let reader = source.create_reader(&ctx.worker).map_err(|e| match e {
+                EngineError::Source { .. } => e,
+                other => EngineError::Source { source_name: name.to_string(), message: other.to_string() },
+            })?;
+            let counters = ctx.metrics.register(id, &name, NodeKind::Source);
+            let driver = SourceDriver::new(
+                reader,
+                name.clone(),
+                ctx.worker.index,
+                ctx.worker.batch_size,
+                down,
+                counters,
+                ctx.ingest.clone(),
+                ctx.config.clock.clone(),
+            );
+            ctx.sources.push(Box::new(driver));
+            Ok(())
+        });
+        Stream { plan: self.plan.clone(), attach, event_time: false }
+    }
+
+    fn check(&self) -> Result<Vec<Terminal>> {
+        self.config.validate()?;
+        let state = self.plan.0.borrow();
+        if let Some(e) = state.errors.first() {
+            return Err(e.clone());
+        }
+        if state.terminals.is_empty() {
+            return Err(EngineError::NoSink);
+        }
+        Ok(state.terminals.clone())
+    }
+
+    /// Validates the pipeline and returns its processor, not yet started.
+    pub fn build(self) -> Result<StreamProcessor> {
+        let terminals = self.check()?;
+        Ok(StreamProcessor::new(self.config, terminals))
+    }
+
+    /// Builds and starts the pipeline on `parallelism` worker threads.
+    pub fn start(self) -> Result<StreamProcessor> {
+        let processor = self.build()?;
+        processor.start()?;
+        Ok(processor)
+    }
+
+    /// Starts the pipeline and waits until its input is exhausted.
+    pub fn run(self) -> Result<Metrics> {
+        self.start()?.join()
+    }
+
+    /// Builds the pipeline for deterministic single-thread execution.
+    pub fn build_local(self) -> Result<LocalExecutor> {
+        let terminals = self.check()?;
+        LocalExecutor::new(self.config, &terminals)
+    }
+}
+
+/// A stream of records of type `T`.
+///
+/// Methods consume the stream and return the next one; types flow through closures, so
+/// nothing is boxed per record. A stream feeds one consumer.
+pub struct Stream<T> {
+    pub(crate) plan: Plan,
+    pub(crate) attach: Attach<T>,
+    /// Whether records carry event time (a watermark strategy ran upstream).
+    pub(crate) event_time: bool,
+}
+
+impl<T: Send + 'static> Stream<T> {
+    /// Ends the stream in a sink.
+    ///
+    /// ```
+    /// use tidewater_engine::prelude::*;
+    /// let out = MemorySink::new();
+    /// let mut p = Pipeline::new(Config::default().with_parallelism(1));
+    /// p.source(VecSource::new(vec!["a", "b"])).sink(out.clone());
+    /// p.run().unwrap();
+    /// assert_eq!(out.values(), vec!["a", "b"]);
+    /// ```
+    pub fn sink<S: Sink<T>>(self, sink: S) {
+        let (id, name) = self.plan.node(&sink.name());
+        let sink = Arc::new(sink);
+        let upstream = self.attach;
+        let terminal: Terminal = Arc::new(move |ctx| {
+            let writer = sink.create_writer(&ctx.worker).map_err(|e| EngineError::Sink {
+                sink: name.to_string(),
+                message: e.to_string(),
+            })?;
+            let counters = ctx.metrics.register(id, &name, NodeKind::Sink);
+            let node = SinkNode::new(
+                writer,
+                name.clone(),
+                ctx.worker.index,
+                counters,
+                ctx.metrics.latency.clone(),
+                ctx.ingest.clone(),
+            );
+            upstream(ctx, Box::new(node))
+        });
+        self.plan.terminal(terminal);
+    }
+
+    /// Ends the stream by calling `f` on every record.
+    ///
+    /// ```
+    /// use std::sync::atomic::{AtomicU64, Ordering};
+    /// use std::sync::Arc;
+    /// use tidewater_engine::prelude::*;
+    /// let total = Arc::new(AtomicU64::new(0));
+    /// let t = total.clone();
+    /// let mut p = Pipeline::new(Config::default());
+    /// p.source(VecSource::new(vec![1u64, 2, 3])).for_each(move |x| { t.fetch_add(x, Ordering::Relaxed); });
+    /// p.run().unwrap();
+    /// assert_eq!(total.load(Ordering::Relaxed), 6);
+    /// ```
+    pub fn for_each<F: Fn(T) + Clone + Send + Sync + 'static>(self, f: F) {
+        self.sink(crate::connector::FnSink::new(f));
+    }
+
+    /// Ends the stream by printing each record's `Debug` form to stdout.
+    pub fn print(self)
+    where
+        T: std::fmt::Debug + serde::Serialize,
+    {
+        self.sink(crate::connector::ConsoleSink::debug());
+    }
+
+    pub(crate) fn require_same_pipeline(&self, other: &Plan, operator: &str) -> bool {
+        if self.plan.same(other) {
+            return true;
+        }
+        self.plan.error(EngineError::invalid(
+            operator,
+            "other",
+            "a stream of the same pipeline",
+            "a stream of another pipeline",
+        ));
+        false
+    }
+}

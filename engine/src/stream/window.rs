@@ -1,0 +1,230 @@
+//! `window(...)` and what follows it: lateness, output mode, late side output and the
+//! aggregation that produces one result per key and window.
+
+use std::sync::Arc;
+
+use super::{KeyedStream, Stream};
+use crate::connector::Sink;
+use crate::error::EngineError;
+use crate::operator::node::OperatorNode;
+use crate::operator::sink::SinkNode;
+use crate::operator::Downstream;
+use crate::processor::metrics::NodeKind;
+use crate::runtime::build::{Attach, BuildContext};
+use crate::time::{duration_ms, IntoDuration};
+use crate::window::aggregate::{Collect, Count, Reduce};
+use crate::window::operator::{FixedWindowOperator, LateOutput, SessionWindowOperator, WindowSettings};
+use crate::window::{Aggregate, OutputMode, Window, WindowAssigner, WindowKind, WindowResult};
+
+type LateSink<T> = Arc<dyn Fn(&mut BuildContext) -> crate::error::Result<Downstream<T>> + Send + Sync>;
+
+/// A keyed stream cut into windows, waiting for its aggregation.
+pub struct WindowedStream<T, K, KF, W> {
+    keyed: KeyedStream<T, K, KF>,
+    assigner: W,
+    lateness: Result<i64, EngineError>,
+    mode: OutputMode,
+    late_sink: Option<LateSink<T>>,
+}
+
+impl<T, K, KF, W> WindowedStream<T, K, KF, W>
+where
+    T: Send + 'static,
+    K: std::hash::Hash + Eq + Clone + Send + 'static,
+    KF: Fn(&T) -> K + Clone + Send + Sync + 'static,
+    W: WindowAssigner,
+{
+    pub(crate) fn new(keyed: KeyedStream<T, K, KF>, assigner: W) -> Self {
+        WindowedStream { keyed, assigner, lateness: Ok(0), mode: OutputMode::Append, late_sink: None }
+    }
+
+    /// Keeps windows open for `lateness` after their end: late records within it update
+    /// the window and re-fire its result (Flink's allowed lateness).
+    pub fn allowed_lateness(mut self, lateness: impl IntoDuration) -> Self {
+        self.lateness = lateness.into_duration().map(duration_ms);
+        self
+    }
+
+    /// Sets the output mode (default [`OutputMode::Append`]).
+    pub fn output_mode(mut self, mode: OutputMode) -> Self {
+        self.mode = mode;
+        self
+    }
+
+    /// Sends records too late for every window they belong to into `sink` instead of
+    /// only counting them.
+    ///
+    /// ```
+    /// use tidewater_engine::prelude::*;
+    /// let (results, late) = (MemorySink::new(), MemorySink::new());
+    /// let mut p = Pipeline::new(Config::default().with_parallelism(1).with_batch_size(1));
+    /// p.source(VecSource::new(vec![1_000_i64, 25_000, 3_000, 26_000]))
+    ///     .with_watermark(Watermark::bounded("2 seconds", |ts: &i64| *ts))
+    ///     .key_by(|_| "all")
+    ///     .window(TumblingWindow::of("10 seconds"))
+    ///     .late_records(late.clone())
+    ///     .aggregate(Count)
+    ///     .sink(results.clone());
+    /// let metrics = p.run().unwrap();
+    /// // watermark 23 s when 3 000 arrives: window [0, 10 s) already fired
+    /// assert_eq!(late.values(), vec![3_000]);
+    /// assert_eq!(metrics.late_dropped, 1);
+    /// let fired: Vec<_> = results.values().iter().map(|r| (r.window_start, r.value)).collect();
+    /// assert_eq!(fired, vec![(0, 1), (20_000, 2)]);
+    /// ```
+    pub fn late_records<S: Sink<T>>(mut self, sink: S) -> Self {
+        let (id, name) = self.keyed.plan.node(&format!("late:{}", sink.name()));
+        let sink = Arc::new(sink);
+        self.late_sink = Some(Arc::new(move |ctx: &mut BuildContext| {
+            let writer = sink.create_writer(&ctx.worker)?;
+            let counters = ctx.metrics.register(id, &name, NodeKind::Sink);
+            let node = SinkNode::new(
+                writer,
+                name.clone(),
+                ctx.worker.index,
+                counters,
+                ctx.metrics.latency.clone(),
+                ctx.ingest.clone(),
+            );
+            Ok(Box::new(node) as Downstream<T>)
+        }));
+        self
+    }
+
+    /// Aggregates each key's window with `agg`: one [`WindowResult`] per key and window.
+    ///
+    /// ```
+    /// use tidewater_engine::prelude::*;
+    /// let out = MemorySink::new();
+    /// let mut p = Pipeline::new(Config::default());
+    /// let trades = vec![("ACME", 10.0, 1_000_i64), ("ACME", 12.0, 2_000), ("INIT", 5.0, 3_000)];
+    /// p.source(VecSource::new(trades))
+    ///     .with_watermark(Watermark::monotonic(|t: &(&str, f64, i64)| t.2))
+    ///     .key_by(|t: &(&str, f64, i64)| t.0)
+    ///     .window(SlidingWindow::of("10 seconds", "5 seconds"))
+    ///     .aggregate((Count, Avg::of(|t: &(&str, f64, i64)| t.1)))
+    ///     .sink(out.clone());
+    /// p.run().unwrap();
+    /// let mut rows: Vec<_> = out.values().into_iter()
+    ///     .map(|r| (r.key, r.window_start, r.value.0, r.value.1.unwrap())).collect();
+    /// rows.sort_by(|a, b| (a.0, a.1).cmp(&(b.0, b.1)));
+    /// assert_eq!(rows, vec![
+    ///     ("ACME", -5_000, 2, 11.0), ("ACME", 0, 2, 11.0),
+    ///     ("INIT", -5_000, 1, 5.0), ("INIT", 0, 1, 5.0),
+    /// ]);
+    /// ```
+    pub fn aggregate<A: Aggregate<T>>(self, agg: A) -> Stream<WindowResult<K, A::Out>> {
+        let plan = self.keyed.plan.clone();
+        let (id, name) = plan.node(&format!("window({})", self.assigner.name()));
+        if !self.keyed.event_time {
+            plan.error(EngineError::MissingEventTime { operator: name.to_string() });
+        }
+        let kind = self.assigner.validate(&name);
+        let lateness = self.lateness.clone();
+        match (&kind, &lateness) {
+            (Err(e), _) | (_, Err(e)) => plan.error(e.clone()),
+            (_, Ok(l)) if *l < 0 => plan.error(EngineError::invalid(
+                name.to_string(),
+                "allowed_lateness",
+                "a duration >= 0",
+                format!("{l} ms"),
+            )),
+            _ => {}
+        }
+        let (kind, lateness) = match (kind, lateness) {
+            (Ok(kind), Ok(lateness)) => (kind, lateness),
+            // Reported above; the pipeline will not start.
+            _ => return Stream { plan, attach: Arc::new(|_, _| Ok(())), event_time: true },
+        };
+        let mode = self.mode;
+        let late_sink = self.late_sink;
+        let KeyedStream { attach: upstream, key_fn, exchange, .. } = self.keyed;
+        let attach: Attach<WindowResult<K, A::Out>> = Arc::new(move |ctx, down| {
+            let counters = ctx.metrics.register(id, &name, NodeKind::Window);
+            let late_out = match &late_sink {
+                Some(make) => Some(make(ctx)?),
+                None => None,
+            };
+            let late = LateOutput::new(late_out, counters.clone());
+            let spark = ctx.config.is_spark();
+            let settings = WindowSettings { lateness, mode, spark };
+            let (kf, agg, worker) = (key_fn.clone(), agg.clone(), ctx.worker.index);
+            let op: Downstream<T> = match kind {
+                WindowKind::Fixed(spec) => {
+                    let op = FixedWindowOperator::new(spec, settings, kf, agg, late);
+                    Box::new(OperatorNode::new(op, name.clone(), worker, down, counters))
+                }
+                WindowKind::Session(mut spec) => {
+                    spec.merge_touching |= spark;
+                    let op = SessionWindowOperator::new(spec, settings, kf, agg, late);
+                    Box::new(OperatorNode::new(op, name.clone(), worker, down, counters))
+                }
+            };
+            KeyedStream::<T, K, KF>::attach_keyed(&upstream, &key_fn, exchange, ctx, op)
+        });
+        Stream { plan, attach, event_time: true }
+    }
+
+    /// Counts each key's records per window.
+    pub fn count(self) -> Stream<WindowResult<K, u64>> {
+        self.aggregate(Count)
+    }
+
+    /// Reduces each key's window with an associative function.
+    ///
+    /// ```
+    /// use tidewater_engine::prelude::*;
+    /// let out = MemorySink::new();
+    /// let mut p = Pipeline::new(Config::default());
+    /// p.source(VecSource::new(vec![(1u8, 4_i64), (1, 9), (1, 2)]))
+    ///     .with_watermark(Watermark::monotonic(|e: &(u8, i64)| e.1))
+    ///     .key_by(|e: &(u8, i64)| e.0)
+    ///     .window(SessionWindow::with_gap("1 second"))
+    ///     .reduce(|a, b| if b.1 > a.1 { b } else { a })
+    ///     .sink(out.clone());
+    /// p.run().unwrap();
+    /// let results = out.values();
+    /// assert_eq!((results[0].window_start, results[0].window_end, results[0].value), (2, 1_009, (1, 9)));
+    /// ```
+    pub fn reduce<F>(self, f: F) -> Stream<WindowResult<K, T>>
+    where
+        T: Clone,
+        F: Fn(T, T) -> T + Clone + Send + Sync + 'static,
+    {
+        self.aggregate(Reduce::new(f)).flat_map(|r: WindowResult<K, Option<T>>| {
+            let WindowResult { key, window_start, window_end, value } = r;
+            value.map(|value| WindowResult { key, window_start, window_end, value })
+        })
+    }
+
+    /// Hands each key's whole window, in event-time order, to `f`, which returns any
+    /// number of outputs.
+    ///
+    /// ```
+    /// use tidewater_engine::prelude::*;
+    /// let out = MemorySink::new();
+    /// let mut p = Pipeline::new(Config::default());
+    /// p.source(VecSource::new(vec![("k", 3_i64), ("k", 1), ("k", 2)]))
+    ///     .with_watermark(Watermark::bounded("5 seconds", |e: &(&str, i64)| e.1))
+    ///     .key_by(|e: &(&str, i64)| e.0)
+    ///     .window(TumblingWindow::of("1 second"))
+    ///     .process(|key: &&str, w: Window, items: Vec<(&str, i64)>| {
+    ///         vec![format!("{key} [{}, {}): {:?}", w.start, w.end, items.iter().map(|e| e.1).collect::<Vec<_>>())]
+    ///     })
+    ///     .sink(out.clone());
+    /// p.run().unwrap();
+    /// assert_eq!(out.values(), vec!["k [0, 1000): [1, 2, 3]".to_string()]);
+    /// ```
+    pub fn process<I, F>(self, f: F) -> Stream<I::Item>
+    where
+        T: Clone,
+        I: IntoIterator + 'static,
+        I::Item: Send + 'static,
+        F: Fn(&K, Window, Vec<T>) -> I + Clone + Send + Sync + 'static,
+    {
+        self.aggregate(Collect).flat_map(move |r: WindowResult<K, Vec<T>>| {
+            let window = r.window();
+            f(&r.key, window, r.value)
+        })
+    }
+}

@@ -1,0 +1,291 @@
+//! State and firing of tumbling and sliding windows, one accumulator per key and pane.
+//!
+//! A record updates the one pane holding its timestamp. When the watermark passes a
+//! window's end, the window's panes are merged per key and emitted (for tumbling windows
+//! a window is one pane and is emitted without merging). Panes are dropped once every
+//! window containing them is past `end + allowed lateness`.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::hash::Hash;
+
+use rustc_hash::{FxHashMap, FxHashSet};
+
+use super::{result_record, LateOutput, WindowSettings};
+use crate::operator::Operator;
+use crate::record::Batch;
+use crate::time::{Timestamp, MAX_WATERMARK, MIN_WATERMARK};
+use crate::window::assigner::FixedWindows;
+use crate::window::{Aggregate, OutputMode, WindowResult};
+
+type Panes<K, Acc> = BTreeMap<Timestamp, FxHashMap<K, Acc>>;
+
+pub(crate) struct FixedWindowOperator<T, K, KF, A: Aggregate<T>> {
+    spec: FixedWindows,
+    settings: WindowSettings,
+    key_fn: KF,
+    agg: A,
+    panes: Panes<K, A::Acc>,
+    watermark: Timestamp,
+    /// End of the newest window emitted by the watermark (append mode).
+    fired_end: Option<Timestamp>,
+    /// (key, pane) updated since the last trigger, where that must be re-emitted.
+    dirty: FxHashSet<(K, Timestamp)>,
+    late: LateOutput<T>,
+}
+
+impl<T, K, KF, A> FixedWindowOperator<T, K, KF, A>
+where
+    K: Hash + Eq + Clone + 'static,
+    KF: Fn(&T) -> K + 'static,
+    A: Aggregate<T>,
+{
+    pub fn new(
+        spec: FixedWindows,
+        settings: WindowSettings,
+        key_fn: KF,
+        agg: A,
+        late: LateOutput<T>,
+    ) -> Self {
+        FixedWindowOperator {
+            spec,
+            settings,
+            key_fn,
+            agg,
+            panes: BTreeMap::new(),
+            watermark: MIN_WATERMARK,
+            fired_end: None,
+            dirty: FxHashSet::default(),
+            late,
+        }
+    }
+
+    /// Emits window `[start, start + size)` for every key (or just `only`).
+    fn emit_window(
+        &self,
+        start: Timestamp,
+        only: Option<&K>,
+        output: &mut Batch<WindowResult<K, A::Out>>,
+    ) {
+        let end = start.saturating_add(self.spec.size);
+        if self.spec.panes_per_window() == 1 {
+            let Some(pane) = self.panes.get(&start) else { return };
+            match only {
+                Some(k) => {
+                    if let Some(acc) = pane.get(k) {
+                        output.push(result_record(k.clone(), start, end, self.agg.finish(acc)));
+                    }
+                }
+                None => output.extend(pane.iter().map(|(k, acc)| {
+                    result_record(k.clone(), start, end, self.agg.finish(acc))
+                })),
+            }
+            return;
+        }
+        let mut merged: FxHashMap<K, A::Acc> = FxHashMap::default();
+        for pane in self.panes.range(start..end).map(|(_, pane)| pane) {
+            let entries: Box<dyn Iterator<Item = (&K, &A::Acc)>> = match only {
+                Some(k) => Box::new(pane.get_key_value(k).into_iter()),
+                None => Box::new(pane.iter()),
+            };
+            for (k, acc) in entries {
+                match merged.get_mut(k) {
+                    Some(m) => self.agg.merge(m, acc),
+                    None => {
+                        merged.insert(k.clone(), acc.clone());
+                    }
+                }
+            }
+        }
+        output.extend(
+            merged.into_iter().map(|(k, acc)| result_record(k, start, end, self.agg.finish(&acc))),
+        );
+    }
+
+    /// Re-emits the windows touched by dirty panes that are still open for updates at
+    /// the watermark the records arrived under (`before`). Append mode emits only
+    /// windows that already fired; update mode every affected window.
+    fn emit_dirty(&mut self, before: Timestamp, output: &mut Batch<WindowResult<K, A::Out>>) {
+        if self.dirty.is_empty() {
+            return;
+        }
+        let mut windows: FxHashSet<(K, Timestamp)> = FxHashSet::default();
+        for (key, pane) in self.dirty.drain() {
+            for start in self.spec.window_starts(pane) {
+                let end = start.saturating_add(self.spec.size);
+                let open = end.saturating_add(self.settings.lateness) > before;
+                let fired = self.fired_end.is_some_and(|f| end <= f);
+                if open && (self.settings.mode == OutputMode::Update || fired) {
+                    windows.insert((key.clone(), start));
+                }
+            }
+        }
+        let mut windows: Vec<_> = windows.into_iter().collect();
+        windows.sort_by_key(|(_, start)| *start);
+        for (key, start) in windows {
+            self.emit_window(start, Some(&key), output);
+        }
+    }
+
+    /// Append mode: emits every window whose end the watermark passed.
+    fn fire_closed(&mut self, wm: Timestamp, output: &mut Batch<WindowResult<K, A::Out>>) {
+        let (size, slide) = (self.spec.size, self.spec.slide);
+        // Tumbling without lateness: a window is one pane, emitted and dropped at once.
+        if self.spec.panes_per_window() == 1 && self.settings.lateness == 0 {
+            while let Some(entry) = self.panes.first_entry() {
+                let start = *entry.key();
+                let end = start.saturating_add(size);
+                if end > wm {
+                    break;
+                }
+                let pane = entry.remove();
+                output.reserve(pane.len());
+                for (k, acc) in pane {
+                    output.push(result_record(k, start, end, self.agg.finish(&acc)));
+                }
+                self.fired_end = Some(end);
+            }
+            return;
+        }
+        loop {
+            // The next window to fire is the earliest one holding data that starts after
+            // the last fired window's start; empty windows in between are skipped.
+            let next_start = self.fired_end.map(|f| f.saturating_add(slide) - size);
+            let first_pane = match next_start {
+                Some(s) => self.panes.range(s..).next().map(|(&p, _)| p),
+                None => self.panes.keys().next().copied(),
+            };
+            let Some(first_pane) = first_pane else { break };
+            let mut end = self.spec.first_window_end(first_pane);
+            if let Some(fired) = self.fired_end {
+                end = end.max(fired.saturating_add(slide));
+            }
+            if end > wm {
+                break;
+            }
+            self.emit_window(end - size, None, output);
+            self.fired_end = Some(end);
+            if self.settings.lateness == 0 {
+                self.drop_panes_before(end - size + slide);
+            }
+        }
+    }
+
+    fn drop_panes_before(&mut self, start: Timestamp) {
+        while let Some(entry) = self.panes.first_entry() {
+            if *entry.key() >= start {
+                break;
+            }
+            entry.remove();
+        }
+    }
+
+    /// Drops panes whose every window is past `end + lateness`.
+    fn purge(&mut self, wm: Timestamp) {
+        while let Some(entry) = self.panes.first_entry() {
+            let last_end = self.spec.last_window_end(*entry.key());
+            if last_end.saturating_add(self.settings.lateness) > wm {
+                break;
+            }
+            entry.remove();
+        }
+    }
+
+    fn emit_all(&self, output: &mut Batch<WindowResult<K, A::Out>>) {
+        let starts: BTreeSet<Timestamp> =
+            self.panes.keys().flat_map(|&p| self.spec.window_starts(p)).collect();
+        for start in starts {
+            self.emit_window(start, None, output);
+        }
+    }
+
+    /// A trigger: the watermark moved from `self.watermark` to `wm`.
+    fn trigger(&mut self, wm: Timestamp, output: &mut Batch<WindowResult<K, A::Out>>) {
+        let before = self.watermark;
+        self.watermark = self.watermark.max(wm);
+        match self.settings.mode {
+            OutputMode::Append => {
+                self.emit_dirty(before, output);
+                self.fire_closed(self.watermark, output);
+                self.purge(self.watermark);
+            }
+            OutputMode::Update => {
+                self.emit_dirty(before, output);
+                self.purge(self.watermark);
+            }
+            OutputMode::Complete => self.emit_all(output),
+        }
+    }
+}
+
+impl<T, K, KF, A> Operator for FixedWindowOperator<T, K, KF, A>
+where
+    T: 'static,
+    K: Hash + Eq + Clone + 'static,
+    KF: Fn(&T) -> K + 'static,
+    A: Aggregate<T>,
+{
+    type In = T;
+    type Out = WindowResult<K, A::Out>;
+
+    fn process_batch(&mut self, input: Batch<T>, _output: &mut Batch<Self::Out>) {
+        let FixedWindowOperator {
+            spec, settings, key_fn, agg, panes, dirty, late, watermark, fired_end,
+        } = self;
+        let wm = *watermark;
+        let complete = settings.mode == OutputMode::Complete;
+        let track_all = settings.mode == OutputMode::Update;
+        let track_refires = settings.mode == OutputMode::Append && settings.lateness > 0;
+        // The pane of the previous record is reused while records stay in it, which
+        // for ordered input avoids the division and the tree lookup almost always.
+        let (mut lo, mut hi) = (MAX_WATERMARK, MIN_WATERMARK);
+        let mut pane_start = 0;
+        let mut mark_dirty = false;
+        let mut current: Option<&mut FxHashMap<K, A::Acc>> = None;
+        for r in input {
+            if r.ts < lo || r.ts >= hi {
+                pane_start = spec.pane_start(r.ts);
+                lo = pane_start;
+                hi = pane_start.saturating_add(spec.pane);
+                let last_end = spec.last_window_end(r.ts);
+                let is_late = !complete && last_end.saturating_add(settings.lateness) <= wm;
+                current = if is_late { None } else { Some(panes.entry(pane_start).or_default()) };
+                mark_dirty = track_all
+                    || (track_refires
+                        && fired_end.is_some_and(|f| spec.first_window_end(r.ts) <= f));
+            }
+            match current.as_deref_mut() {
+                Some(pane) => {
+                    let key = key_fn(&r.value);
+                    if mark_dirty {
+                        dirty.insert((key.clone(), pane_start));
+                    }
+                    let acc = pane.entry(key).or_insert_with(|| agg.create());
+                    agg.add(acc, &r.value, r.ts);
+                }
+                None => late.reject(r),
+            }
+        }
+        late.flush();
+    }
+
+    fn on_watermark(&mut self, wm: Timestamp, output: &mut Batch<Self::Out>) -> Option<Timestamp> {
+        self.trigger(wm, output);
+        Some(wm)
+    }
+
+    fn on_end_of_input(&mut self, output: &mut Batch<Self::Out>) {
+        if self.settings.spark {
+            // Spark never closes windows past the last watermark; only the trigger's
+            // own output (update/complete) is produced.
+            let wm = self.watermark;
+            match self.settings.mode {
+                OutputMode::Append => {}
+                OutputMode::Update => self.emit_dirty(wm, output),
+                OutputMode::Complete => self.emit_all(output),
+            }
+        } else {
+            self.trigger(MAX_WATERMARK, output);
+        }
+        self.late.end();
+    }
+}

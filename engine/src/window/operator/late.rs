@@ -1,0 +1,45 @@
+//! Where late records go: counted always, and sent to a side output when one is set.
+
+use std::sync::Arc;
+
+use crate::operator::{Control, Downstream};
+use crate::processor::metrics::OperatorCounters;
+use crate::record::{Batch, Record};
+
+pub(crate) struct LateOutput<T> {
+    side_output: Option<Downstream<T>>,
+    buffer: Batch<T>,
+    dropped: u64,
+    counters: Arc<OperatorCounters>,
+}
+
+impl<T> LateOutput<T> {
+    pub fn new(side_output: Option<Downstream<T>>, counters: Arc<OperatorCounters>) -> Self {
+        LateOutput { side_output, buffer: Vec::new(), dropped: 0, counters }
+    }
+
+    #[inline]
+    pub fn reject(&mut self, record: Record<T>) {
+        self.dropped += 1;
+        if self.side_output.is_some() {
+            self.buffer.push(record);
+        }
+    }
+
+    /// Publishes the count and sends buffered late records to the side output.
+    pub fn flush(&mut self) {
+        self.counters.add_late(std::mem::take(&mut self.dropped));
+        if let Some(out) = self.side_output.as_mut() {
+            if !self.buffer.is_empty() {
+                out.push(std::mem::take(&mut self.buffer));
+            }
+        }
+    }
+
+    pub fn end(&mut self) {
+        self.flush();
+        if let Some(out) = self.side_output.as_mut() {
+            out.control(Control::EndOfInput);
+        }
+    }
+}

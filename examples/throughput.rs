@@ -1,0 +1,101 @@
+//! Throughput harness for the workloads of `BENCHMARKS.md`: generator to sink, end to end.
+//!
+//! ```text
+//! cargo run --release --example throughput -- --query tumbling|sliding|session \
+//!     --events N [--keys K] [--parallelism P] [--batch-size B]
+//! ```
+//!
+//! Prints the result checks, then one JSON line:
+//! `{"query":..,"events":..,"seconds":..,"events_per_sec":..,"p50_ms":..,"p99_ms":..,"p999_ms":..,...}`.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Instant;
+
+use anyhow::{bail, Context};
+use tidewater::prelude::*;
+
+struct Args {
+    workload: Workload,
+    events: u64,
+    keys: u64,
+    parallelism: usize,
+    batch_size: usize,
+}
+
+fn parse_args() -> anyhow::Result<Args> {
+    let mut args = std::env::args().skip(1);
+    let (mut workload, mut events, mut keys, mut parallelism, mut batch_size) =
+        (Workload::W1, 10_000_000, None, 1, 1024);
+    while let Some(flag) = args.next() {
+        let mut value = || args.next().with_context(|| format!("{flag} needs a value"));
+        match flag.as_str() {
+            "--query" => {
+                let q = value()?;
+                workload = Workload::parse(&q)
+                    .with_context(|| format!("unknown query `{q}`: tumbling, sliding or session"))?;
+            }
+            "--events" => events = value()?.parse().context("--events")?,
+            "--keys" => keys = Some(value()?.parse().context("--keys")?),
+            "--parallelism" => parallelism = value()?.parse().context("--parallelism")?,
+            "--batch-size" => batch_size = value()?.parse().context("--batch-size")?,
+            other => bail!("unknown flag `{other}`"),
+        }
+    }
+    Ok(Args { workload, events, keys: keys.unwrap_or(workload.keys()), parallelism, batch_size })
+}
+
+fn main() -> anyhow::Result<()> {
+    let args = parse_args()?;
+    let rows = Arc::new(AtomicU64::new(0));
+    let sum = Arc::new(AtomicU64::new(0));
+    let (r, s) = (rows.clone(), sum.clone());
+    let config =
+        Config::default().with_parallelism(args.parallelism).with_batch_size(args.batch_size);
+    let mut p = Pipeline::new(config);
+    let keyed = p
+        .source(WorkloadSource::new(args.workload, args.events).with_keys(args.keys))
+        .with_watermark(Watermark::bounded("1 second", |e: &WorkloadEvent| e.ts))
+        .key_by(|e: &WorkloadEvent| e.key);
+    let results = match args.workload {
+        Workload::W1 => keyed.window(TumblingWindow::of("1 second")).aggregate(Count),
+        Workload::W2 => keyed.window(SlidingWindow::of("10 seconds", "1 second")).aggregate(Count),
+        Workload::W3 => keyed.window(SessionWindow::with_gap("5 seconds")).aggregate(Count),
+    };
+    results.for_each(move |w: WindowResult<u64, u64>| {
+        r.fetch_add(1, Ordering::Relaxed);
+        s.fetch_add(w.value, Ordering::Relaxed);
+    });
+    let started = Instant::now();
+    let metrics = p.run()?;
+    let seconds = started.elapsed().as_secs_f64();
+
+    let (rows, sum) = (rows.load(Ordering::Relaxed), sum.load(Ordering::Relaxed));
+    let (expected_rows, expected_sum) = args.workload.expected(args.events, args.keys);
+    let pass = rows == expected_rows && sum == expected_sum;
+    eprintln!(
+        "check {}: rows {rows} (expected {expected_rows}), sum of counts {sum} (expected {expected_sum})",
+        if pass { "PASS" } else { "FAIL" }
+    );
+    let line = serde_json::json!({
+        "query": args.workload.query(),
+        "events": args.events,
+        "seconds": seconds,
+        "events_per_sec": args.events as f64 / seconds,
+        "p50_ms": metrics.latency.p50_ms,
+        "p99_ms": metrics.latency.p99_ms,
+        "p999_ms": metrics.latency.p999_ms,
+        "parallelism": args.parallelism,
+        "keys": args.keys,
+        "rows": rows,
+        "sum": sum,
+        "expected_rows": expected_rows,
+        "expected_sum": expected_sum,
+        "check": if pass { "pass" } else { "fail" },
+    });
+    println!("{line}");
+    if !pass {
+        std::process::exit(1);
+    }
+    Ok(())
+}
