@@ -45,13 +45,53 @@ fn parse_args() -> anyhow::Result<Args> {
     Ok(Args { workload, events, keys: keys.unwrap_or(workload.keys()), parallelism, batch_size })
 }
 
+/// Counts result rows and sums their counts; each worker counts locally and publishes
+/// its totals once, at end of input, so the sink adds no shared-memory traffic.
+struct CountingSink {
+    rows: Arc<AtomicU64>,
+    sum: Arc<AtomicU64>,
+}
+
+struct CountingWriter {
+    rows: u64,
+    sum: u64,
+    totals: (Arc<AtomicU64>, Arc<AtomicU64>),
+}
+
+impl Sink<WindowResult<u64, u64>> for CountingSink {
+    type Writer = CountingWriter;
+
+    fn name(&self) -> String {
+        "counting_sink".into()
+    }
+
+    fn create_writer(&self, _worker: &WorkerInfo) -> tidewater::engine::error::Result<CountingWriter> {
+        Ok(CountingWriter { rows: 0, sum: 0, totals: (self.rows.clone(), self.sum.clone()) })
+    }
+}
+
+impl SinkWriter<WindowResult<u64, u64>> for CountingWriter {
+    fn write_batch(&mut self, batch: Batch<WindowResult<u64, u64>>) -> tidewater::engine::error::Result<()> {
+        self.rows += batch.len() as u64;
+        self.sum += batch.iter().map(|r| r.value.value).sum::<u64>();
+        Ok(())
+    }
+
+    fn finish(&mut self) -> tidewater::engine::error::Result<()> {
+        self.totals.0.fetch_add(self.rows, Ordering::Relaxed);
+        self.totals.1.fetch_add(self.sum, Ordering::Relaxed);
+        Ok(())
+    }
+}
+
 fn main() -> anyhow::Result<()> {
     let args = parse_args()?;
     let rows = Arc::new(AtomicU64::new(0));
     let sum = Arc::new(AtomicU64::new(0));
     let (r, s) = (rows.clone(), sum.clone());
     let config =
-        Config::default().with_parallelism(args.parallelism).with_batch_size(args.batch_size);
+        Config::default().with_parallelism(args.parallelism).with_batch_size(args.batch_size)
+            .with_channel_capacity(std::env::var("TW_CAP").ok().and_then(|v| v.parse().ok()).unwrap_or(64));
     let mut p = Pipeline::new(config);
     let keyed = p
         .source(WorkloadSource::new(args.workload, args.events).with_keys(args.keys))
@@ -62,10 +102,7 @@ fn main() -> anyhow::Result<()> {
         Workload::W2 => keyed.window(SlidingWindow::of("10 seconds", "1 second")).aggregate(Count),
         Workload::W3 => keyed.window(SessionWindow::with_gap("5 seconds")).aggregate(Count),
     };
-    results.for_each(move |w: WindowResult<u64, u64>| {
-        r.fetch_add(1, Ordering::Relaxed);
-        s.fetch_add(w.value, Ordering::Relaxed);
-    });
+    results.sink(CountingSink { rows: r, sum: s });
     let started = Instant::now();
     let metrics = p.run()?;
     let seconds = started.elapsed().as_secs_f64();

@@ -16,10 +16,15 @@ use crate::operator::exchange::{Flush, Inbound};
 
 /// Messages an outbox may hold before its upstream stops producing.
 const OUTBOX_LIMIT: usize = 16;
-/// Messages handled from one exchange input per step.
-const INBOUND_BUDGET: usize = 64;
+/// Messages handled from one exchange input per step, per worker. One source batch
+/// sends each worker a data and a watermark message, so this budget lets a worker
+/// absorb what its peers produce while still reading its own source every step: with a
+/// larger one a worker whose channels stay full would starve its own source while a
+/// peer's runs ahead in event time, holding the watermark back and piling up state.
+const INBOUND_BUDGET_PER_WORKER: usize = 2;
 
 pub(crate) struct Worker {
+    inbound_budget: usize,
     sources: Vec<Box<dyn SourceTask>>,
     inbound: Vec<Box<dyn Inbound>>,
     outboxes: Vec<(usize, Rc<RefCell<dyn Flush>>)>,
@@ -30,7 +35,8 @@ impl Worker {
         let mut inbound = ctx.inbound;
         // Downstream stages (higher exchange ids) first.
         inbound.sort_by_key(|stage| std::cmp::Reverse(stage.exchange_id()));
-        Worker { sources: ctx.sources, inbound, outboxes: ctx.outboxes }
+        let inbound_budget = INBOUND_BUDGET_PER_WORKER * ctx.worker.parallelism;
+        Worker { inbound_budget, sources: ctx.sources, inbound, outboxes: ctx.outboxes }
     }
 
     fn pending_after(&self, exchange: Option<usize>) -> usize {
@@ -50,7 +56,7 @@ impl Worker {
         for i in 0..self.inbound.len() {
             let id = self.inbound[i].exchange_id();
             if self.pending_after(Some(id)) <= OUTBOX_LIMIT {
-                progressed |= self.inbound[i].poll(INBOUND_BUDGET) > 0;
+                progressed |= self.inbound[i].poll(self.inbound_budget) > 0;
             }
         }
         if self.pending_after(None) <= OUTBOX_LIMIT {

@@ -1,16 +1,18 @@
-//! State and firing of session windows: per key, the open sessions; a timer per session
-//! fires it when the watermark passes its end.
+//! State and firing of session windows: per key, the open sessions; timers fire them
+//! when the watermark passes their end.
 //!
-//! Timers are set when a session is created. A due timer looks at its key: sessions
-//! past their end fire, and if the key still has sessions a timer is set for the
-//! earliest of them, so every open session is always covered by a timer no later than
-//! its end (extending or merging a session only moves its end later).
+//! Whenever the time a session needs attention moves (created, extended, merged, fired
+//! with lateness to wait out), a timer is set for the new time, so every session always
+//! has a timer at exactly that time. For ordered input the new times only grow and the
+//! timers go to a FIFO; a due timer whose session has since moved finds nothing to do.
 
 use std::hash::Hash;
 
 use rustc_hash::{FxHashMap, FxHashSet};
 
-use super::session_set::{place, Placement, Session};
+use std::collections::hash_map::Entry;
+
+use super::session_set::{place, Placement, SessionList};
 use super::timers::TimerQueue;
 use super::{result_record, LateOutput, WindowSettings};
 use crate::operator::Operator;
@@ -34,7 +36,7 @@ pub(crate) struct SessionWindowOperator<T, K, KF, A: Aggregate<T>> {
     settings: WindowSettings,
     key_fn: KF,
     agg: A,
-    sessions: FxHashMap<K, Vec<Session<A::Acc>>>,
+    sessions: FxHashMap<K, SessionList<A::Acc>>,
     timers: TimerQueue<K>,
     dirty_keys: FxHashSet<K>,
     watermark: Timestamp,
@@ -89,23 +91,22 @@ where
         let lateness = self.settings.lateness;
         while let Some((_, key)) = self.timers.pop_due(wm) {
             let Some(list) = self.sessions.get_mut(&key) else { continue };
-            let agg = &self.agg;
+            let (agg, timers) = (&self.agg, &mut self.timers);
             list.retain_mut(|s| {
                 if append && !s.fired && s.end <= wm {
                     output.push(result_record(key.clone(), s.start, s.end, agg.finish(&s.acc)));
                     s.fired = true;
                     s.dirty = false;
+                    let keep = s.end.saturating_add(lateness) > wm;
+                    if keep {
+                        timers.push(s.end.saturating_add(lateness), key.clone());
+                    }
+                    return keep;
                 }
                 s.end.saturating_add(lateness) > wm
             });
             if list.is_empty() {
                 self.sessions.remove(&key);
-                continue;
-            }
-            let settings = &self.settings;
-            let next = list.iter().map(|s| next_time(settings, s.end, s.fired)).min();
-            if let Some(next) = next {
-                self.timers.push(next, key);
             }
         }
     }
@@ -156,33 +157,23 @@ where
                 late.reject(r);
                 continue;
             }
-            let key = key_fn(&r.value);
             let value = &r.value;
-            let placement = match sessions.get_mut(&key) {
-                Some(list) => place(
-                    list,
-                    spec,
-                    ts,
-                    is_late,
-                    || agg.create(),
-                    |acc| agg.add(acc, value, ts),
-                    |a, b| agg.merge(a, b),
-                ),
-                None => {
-                    let mut list = Vec::with_capacity(1);
-                    let placement = place(
-                        &mut list,
-                        spec,
-                        ts,
-                        is_late,
-                        || agg.create(),
-                        |acc| agg.add(acc, value, ts),
-                        |a, b| agg.merge(a, b),
-                    );
+            let create = || agg.create();
+            let fold = |acc: &mut A::Acc| agg.add(acc, value, ts);
+            let merge = |a: &mut A::Acc, b: &A::Acc| agg.merge(a, b);
+            let (key, placement) = match sessions.entry(key_fn(value)) {
+                Entry::Occupied(mut e) => {
+                    let placement = place(e.get_mut(), spec, ts, is_late, create, fold, merge);
+                    (e.key().clone(), placement)
+                }
+                Entry::Vacant(e) => {
+                    let mut list = SessionList::new();
+                    let placement = place(&mut list, spec, ts, is_late, create, fold, merge);
+                    let key = e.key().clone();
                     if !list.is_empty() {
-                        sessions.insert(key.clone(), list);
+                        e.insert(list);
                     }
-                    placement
+                    (key, placement)
                 }
             };
             match placement {
@@ -195,9 +186,12 @@ where
                         timers.push(at, key);
                     }
                 }
-                Placement::Merged { refire } => {
+                Placement::Merged { refire, new_end } => {
                     if track(refire) {
-                        dirty_keys.insert(key);
+                        dirty_keys.insert(key.clone());
+                    }
+                    if let (Some(end), false) = (new_end, complete) {
+                        timers.push(next_time(settings, end, refire), key);
                     }
                 }
                 Placement::Late => late.reject(r),

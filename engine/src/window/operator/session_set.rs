@@ -6,8 +6,14 @@
 //! merge) is merged with it into one, accumulators included. Without a maximum
 //! duration, sessions never overlap each other.
 
+use smallvec::SmallVec;
+
 use crate::time::Timestamp;
 use crate::window::assigner::SessionSpec;
+
+/// One key's sessions, sorted by start. Most keys have one open session at a time, so
+/// it is stored inline in the key's map entry (no allocation, no pointer to chase).
+pub(crate) type SessionList<Acc> = SmallVec<[Session<Acc>; 1]>;
 
 /// One session of one key.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -25,8 +31,9 @@ pub(crate) struct Session<Acc> {
 /// Where a record went.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Placement {
-    /// It extended or merged existing sessions; `refire` if a merged one had fired.
-    Merged { refire: bool },
+    /// It extended or merged existing sessions; `refire` if a merged one had fired,
+    /// `new_end` if the session's end moved.
+    Merged { refire: bool, new_end: Option<Timestamp> },
     /// It started a new session ending at `end` (needs a timer).
     Created { end: Timestamp },
     /// The session it would belong to is already closed: late.
@@ -48,7 +55,7 @@ fn overlaps(spec: &SessionSpec, start: Timestamp, end: Timestamp, ts: Timestamp)
 /// `is_late(end)` says whether a session ending at `end` is already closed; `fold` adds
 /// the record to an accumulator, `merge` folds one accumulator into another.
 pub(crate) fn place<Acc: Clone>(
-    sessions: &mut Vec<Session<Acc>>,
+    sessions: &mut SessionList<Acc>,
     spec: &SessionSpec,
     ts: Timestamp,
     is_late: impl Fn(Timestamp) -> bool,
@@ -65,31 +72,35 @@ pub(crate) fn place<Acc: Clone>(
         if ts >= last.start && overlaps(spec, last.start, last.end, ts) {
             let end = last.end.max(proposed_end);
             if !too_long(last.start, end) {
+                let new_end = (end != last.end).then_some(end);
                 last.end = end;
                 fold(&mut last.acc);
                 last.dirty = true;
-                return Placement::Merged { refire: last.fired };
+                return Placement::Merged { refire: last.fired, new_end };
             }
         } else if ts > last.start && !overlaps(spec, last.start, last.end, ts) {
             return create_session(sessions, ts, proposed_end, is_late, create, fold);
         }
     }
-    let (mut start, mut end) = (ts, proposed_end);
+    let (mut start, mut end, mut any) = (ts, proposed_end, false);
     for s in sessions.iter().filter(|s| overlaps(spec, s.start, s.end, ts)) {
         start = start.min(s.start);
         end = end.max(s.end);
+        any = true;
     }
-    if (start, end) == (ts, proposed_end) || too_long(start, end) {
+    if !any || too_long(start, end) {
         return create_session(sessions, ts, proposed_end, is_late, create, fold);
     }
     if is_late(end) {
         return Placement::Late;
     }
     let mut merged: Option<Session<Acc>> = None;
+    let mut previous_end = Timestamp::MIN;
     sessions.retain(|s| {
         if !overlaps(spec, s.start, s.end, ts) {
             return true;
         }
+        previous_end = previous_end.max(s.end);
         match merged.as_mut() {
             None => merged = Some(s.clone()),
             Some(m) => {
@@ -109,11 +120,11 @@ pub(crate) fn place<Acc: Clone>(
     let refire = m.fired;
     let at = sessions.partition_point(|s| s.start <= m.start);
     sessions.insert(at, m);
-    Placement::Merged { refire }
+    Placement::Merged { refire, new_end: (end != previous_end).then_some(end) }
 }
 
 fn create_session<Acc>(
-    sessions: &mut Vec<Session<Acc>>,
+    sessions: &mut SessionList<Acc>,
     ts: Timestamp,
     end: Timestamp,
     is_late: impl Fn(Timestamp) -> bool,
@@ -141,7 +152,7 @@ mod tests {
 
     /// Places each ts (count accumulators) and returns the sessions as (start, end, count).
     fn run(spec: SessionSpec, times: &[i64]) -> Vec<(i64, i64, u64)> {
-        let mut sessions: Vec<Session<u64>> = Vec::new();
+        let mut sessions: SessionList<u64> = SessionList::new();
         for &ts in times {
             place(&mut sessions, &spec, ts, |_| false, || 0, |a| *a += 1, |a, b| *a += *b);
         }
@@ -162,6 +173,8 @@ mod tests {
             (10, false, &[0, 30, 15], &[(0, 40, 3)]),
             // an earlier, separate session arriving later
             (10, false, &[50, 0], &[(0, 10, 1), (50, 60, 1)]),
+            // same time as an older session's only record, arriving after a newer one
+            (10, false, &[0, 50, 0], &[(0, 10, 2), (50, 60, 1)]),
         ];
         for (gap, touching, times, expected) in cases {
             assert_eq!(run(spec(*gap, *touching), times), expected.to_vec(), "{times:?}");
@@ -178,14 +191,14 @@ mod tests {
     #[test]
     fn a_record_whose_merged_session_is_closed_is_late() {
         let spec = spec(10, false);
-        let mut sessions: Vec<Session<u64>> = Vec::new();
+        let mut sessions: SessionList<u64> = SessionList::new();
         let closed_before = |end: i64| end <= 100;
         let mut add = |ts| {
             place(&mut sessions, &spec, ts, closed_before, || 0, |a| *a += 1, |a, b| *a += *b)
         };
         assert_eq!(add(95), Placement::Created { end: 105 });
         // alone it would end at 95 <= 100, but it joins the open session [95, 105)
-        assert_eq!(add(85), Placement::Merged { refire: false });
+        assert_eq!(add(85), Placement::Merged { refire: false, new_end: None });
         assert_eq!(add(50), Placement::Late);
     }
 }
