@@ -65,6 +65,7 @@ impl<K> TimerQueue<K> {
         self.out_of_order.pop().map(|t| (t.at, t.key))
     }
 
+    #[cfg(test)]
     pub fn len(&self) -> usize {
         self.in_order.len() + self.out_of_order.len()
     }
