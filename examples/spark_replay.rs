@@ -12,7 +12,9 @@ use anyhow::Context;
 use tidewater::spark::SparkCase;
 
 fn main() -> anyhow::Result<()> {
-    let dir = std::env::args().nth(1).context("usage: spark_replay CASE_DIR")?;
+    let dir = std::env::args()
+        .nth(1)
+        .context("usage: spark_replay CASE_DIR")?;
     let case = SparkCase::load(&dir)?;
     let rows = case.replay()?;
     let stdout = std::io::stdout();

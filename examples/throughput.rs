@@ -32,8 +32,9 @@ fn parse_args() -> anyhow::Result<Args> {
         match flag.as_str() {
             "--query" => {
                 let q = value()?;
-                workload = Workload::parse(&q)
-                    .with_context(|| format!("unknown query `{q}`: tumbling, sliding or session"))?;
+                workload = Workload::parse(&q).with_context(|| {
+                    format!("unknown query `{q}`: tumbling, sliding or session")
+                })?;
             }
             "--events" => events = value()?.parse().context("--events")?,
             "--keys" => keys = Some(value()?.parse().context("--keys")?),
@@ -42,7 +43,13 @@ fn parse_args() -> anyhow::Result<Args> {
             other => bail!("unknown flag `{other}`"),
         }
     }
-    Ok(Args { workload, events, keys: keys.unwrap_or(workload.keys()), parallelism, batch_size })
+    Ok(Args {
+        workload,
+        events,
+        keys: keys.unwrap_or(workload.keys()),
+        parallelism,
+        batch_size,
+    })
 }
 
 /// Counts result rows and sums their counts; each worker counts locally and publishes
@@ -65,13 +72,23 @@ impl Sink<WindowResult<u64, u64>> for CountingSink {
         "counting_sink".into()
     }
 
-    fn create_writer(&self, _worker: &WorkerInfo) -> tidewater::engine::error::Result<CountingWriter> {
-        Ok(CountingWriter { rows: 0, sum: 0, totals: (self.rows.clone(), self.sum.clone()) })
+    fn create_writer(
+        &self,
+        _worker: &WorkerInfo,
+    ) -> tidewater::engine::error::Result<CountingWriter> {
+        Ok(CountingWriter {
+            rows: 0,
+            sum: 0,
+            totals: (self.rows.clone(), self.sum.clone()),
+        })
     }
 }
 
 impl SinkWriter<WindowResult<u64, u64>> for CountingWriter {
-    fn write_batch(&mut self, batch: Batch<WindowResult<u64, u64>>) -> tidewater::engine::error::Result<()> {
+    fn write_batch(
+        &mut self,
+        batch: Batch<WindowResult<u64, u64>>,
+    ) -> tidewater::engine::error::Result<()> {
         self.rows += batch.len() as u64;
         self.sum += batch.iter().map(|r| r.value.value).sum::<u64>();
         Ok(())
@@ -89,18 +106,30 @@ fn main() -> anyhow::Result<()> {
     let rows = Arc::new(AtomicU64::new(0));
     let sum = Arc::new(AtomicU64::new(0));
     let (r, s) = (rows.clone(), sum.clone());
-    let config =
-        Config::default().with_parallelism(args.parallelism).with_batch_size(args.batch_size)
-            .with_channel_capacity(std::env::var("TW_CAP").ok().and_then(|v| v.parse().ok()).unwrap_or(64));
+    let config = Config::default()
+        .with_parallelism(args.parallelism)
+        .with_batch_size(args.batch_size)
+        .with_channel_capacity(
+            std::env::var("TW_CAP")
+                .ok()
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(64),
+        );
     let mut p = Pipeline::new(config);
     let keyed = p
         .source(WorkloadSource::new(args.workload, args.events).with_keys(args.keys))
         .with_watermark(Watermark::bounded("1 second", |e: &WorkloadEvent| e.ts))
         .key_by(|e: &WorkloadEvent| e.key);
     let results = match args.workload {
-        Workload::W1 => keyed.window(TumblingWindow::of("1 second")).aggregate(Count),
-        Workload::W2 => keyed.window(SlidingWindow::of("10 seconds", "1 second")).aggregate(Count),
-        Workload::W3 => keyed.window(SessionWindow::with_gap("5 seconds")).aggregate(Count),
+        Workload::W1 => keyed
+            .window(TumblingWindow::of("1 second"))
+            .aggregate(Count),
+        Workload::W2 => keyed
+            .window(SlidingWindow::of("10 seconds", "1 second"))
+            .aggregate(Count),
+        Workload::W3 => keyed
+            .window(SessionWindow::with_gap("5 seconds"))
+            .aggregate(Count),
     };
     results.sink(CountingSink { rows: r, sum: s });
     let started = Instant::now();

@@ -217,7 +217,10 @@ pub struct SparkCase {
 }
 
 fn read(path: &Path) -> Result<String, SparkCaseError> {
-    std::fs::read_to_string(path).map_err(|source| SparkCaseError::Io { path: path.into(), source })
+    std::fs::read_to_string(path).map_err(|source| SparkCaseError::Io {
+        path: path.into(),
+        source,
+    })
 }
 
 /// Parses a JSON-lines file, naming the line of any error.
@@ -254,9 +257,12 @@ impl SparkCase {
     pub fn load(dir: impl AsRef<Path>) -> Result<SparkCase, SparkCaseError> {
         let dir = dir.as_ref().to_path_buf();
         let case_path = dir.join("case.json");
-        let query: SparkQuery = serde_json::from_str(&read(&case_path)?).map_err(|e| {
-            SparkCaseError::Parse { path: case_path.clone(), line: e.line(), message: e.to_string() }
-        })?;
+        let query: SparkQuery =
+            serde_json::from_str(&read(&case_path)?).map_err(|e| SparkCaseError::Parse {
+                path: case_path.clone(),
+                line: e.line(),
+                message: e.to_string(),
+            })?;
         let events = read_jsonl(&dir.join("events.jsonl"))?;
         let case = SparkCase { dir, query, events };
         case.validate()?;
@@ -287,16 +293,24 @@ impl SparkCase {
         if q.group_by != ["key"] {
             return Err(self.unsupported("group_by", "[\"key\"]", format!("{:?}", q.group_by)));
         }
-        if let Some(a) = q.aggregates.iter().find(|a| !["count", "sum", "avg", "min", "max"].contains(&a.as_str())) {
+        if let Some(a) = q
+            .aggregates
+            .iter()
+            .find(|a| !["count", "sum", "avg", "min", "max"].contains(&a.as_str()))
+        {
             return Err(self.unsupported("aggregates", "count, sum, avg, min, max", a.clone()));
         }
         if q.rows_per_batch == 0 {
             return Err(self.unsupported("rows_per_batch", "at least 1", "0".into()));
         }
-        let need = |field: &str, v: Option<i64>| v.ok_or_else(|| self.unsupported(field, "a number", "nothing".into()));
+        let need = |field: &str, v: Option<i64>| {
+            v.ok_or_else(|| self.unsupported(field, "a number", "nothing".into()))
+        };
         match q.mode {
             SparkWindowMode::Tumbling => need("size_ms", q.size_ms).map(|_| ()),
-            SparkWindowMode::Sliding => need("size_ms", q.size_ms).and(need("slide_ms", q.slide_ms)).map(|_| ()),
+            SparkWindowMode::Sliding => need("size_ms", q.size_ms)
+                .and(need("slide_ms", q.slide_ms))
+                .map(|_| ()),
             SparkWindowMode::Session => need("gap_ms", q.gap_ms).map(|_| ()),
         }?;
         self.output_mode().map(|_| ())
@@ -307,17 +321,26 @@ impl SparkCase {
             "append" => Ok(OutputMode::Append),
             "update" => Ok(OutputMode::Update),
             "complete" => Ok(OutputMode::Complete),
-            other => Err(self.unsupported("output_mode", "append, update or complete", other.into())),
+            other => {
+                Err(self.unsupported("output_mode", "append, update or complete", other.into()))
+            }
         }
     }
 
     /// The micro-batches the case is replayed in, the flush sentinel included.
     pub fn micro_batches(&self) -> Vec<Vec<SparkEvent>> {
-        let mut batches: Vec<Vec<SparkEvent>> =
-            self.events.chunks(self.query.rows_per_batch).map(|c| c.to_vec()).collect();
+        let mut batches: Vec<Vec<SparkEvent>> = self
+            .events
+            .chunks(self.query.rows_per_batch)
+            .map(|c| c.to_vec())
+            .collect();
         if self.query.flush {
             let max_ts = self.events.iter().map(|e| e.ts).max().unwrap_or(0);
-            batches.push(vec![SparkEvent { key: FLUSH_KEY.into(), value: 0.0, ts: max_ts + 86_400_000 }]);
+            batches.push(vec![SparkEvent {
+                key: FLUSH_KEY.into(),
+                value: 0.0,
+                ts: max_ts + 86_400_000,
+            }]);
         }
         batches
     }
@@ -332,7 +355,9 @@ impl SparkCase {
     /// micro-batch (Spark's `watermark_ms` in `progress.jsonl`).
     pub fn replay_with_progress(&self) -> Result<SparkReplay, SparkCaseError> {
         let q = &self.query;
-        let config = Config::default().with_name("spark_replay").spark_compatible(q.single_watermark);
+        let config = Config::default()
+            .with_name("spark_replay")
+            .spark_compatible(q.single_watermark);
         let mut p = Pipeline::new(config);
         let (source, input) = ChannelSource::new();
         let out: MemorySink<WindowResult<String, AggregateOut>> = MemorySink::new();
@@ -343,45 +368,61 @@ impl SparkCase {
                 |e: &SparkEvent| e.ts,
             ))
             .key_by(|e: &SparkEvent| e.key.clone());
-        let aggregates: Aggregates =
-            (Count, Sum::of(value), Avg::of(value), Min::of(value), Max::of(value));
+        let aggregates: Aggregates = (
+            Count,
+            Sum::of(value),
+            Avg::of(value),
+            Min::of(value),
+            Max::of(value),
+        );
         let mode = self.output_mode()?;
         let ms = |v: Option<i64>| std::time::Duration::from_millis(v.unwrap_or(0).max(0) as u64);
         let results = match q.mode {
-            SparkWindowMode::Tumbling => {
-                keyed.window(TumblingWindow::of(ms(q.size_ms))).output_mode(mode).aggregate(aggregates)
-            }
+            SparkWindowMode::Tumbling => keyed
+                .window(TumblingWindow::of(ms(q.size_ms)))
+                .output_mode(mode)
+                .aggregate(aggregates),
             SparkWindowMode::Sliding => keyed
                 .window(SlidingWindow::of(ms(q.size_ms), ms(q.slide_ms)))
                 .output_mode(mode)
                 .aggregate(aggregates),
-            SparkWindowMode::Session => {
-                keyed.window(SessionWindow::with_gap(ms(q.gap_ms))).output_mode(mode).aggregate(aggregates)
-            }
+            SparkWindowMode::Session => keyed
+                .window(SessionWindow::with_gap(ms(q.gap_ms)))
+                .output_mode(mode)
+                .aggregate(aggregates),
         };
         results.sink(out.clone());
         let mut local = p.build_local()?;
         let mut rows = Vec::new();
         let collect = |batch_id: u64, rows: &mut Vec<SparkRow>| {
-            rows.extend(out.take().into_iter().filter(|r| r.key != FLUSH_KEY).map(|r| {
-                let (count, sum, avg, min, max) = r.value;
-                SparkRow {
-                    key: r.key,
-                    window_start: r.window_start,
-                    window_end: r.window_end,
-                    count,
-                    sum,
-                    avg: avg.unwrap_or(f64::NAN),
-                    min: min.unwrap_or(f64::NAN),
-                    max: max.unwrap_or(f64::NAN),
-                    emit_batch: batch_id,
-                }
-            }));
+            rows.extend(
+                out.take()
+                    .into_iter()
+                    .filter(|r| r.key != FLUSH_KEY)
+                    .map(|r| {
+                        let (count, sum, avg, min, max) = r.value;
+                        SparkRow {
+                            key: r.key,
+                            window_start: r.window_start,
+                            window_end: r.window_end,
+                            count,
+                            sum,
+                            avg: avg.unwrap_or(f64::NAN),
+                            min: min.unwrap_or(f64::NAN),
+                            max: max.unwrap_or(f64::NAN),
+                            emit_batch: batch_id,
+                        }
+                    }),
+            );
         };
         let batches = self.micro_batches();
         let mut batch_watermarks = Vec::with_capacity(batches.len() + 1);
         let watermark = |local: &LocalExecutor| {
-            local.metrics().operator("with_watermark").map(|o| o.watermark).unwrap_or(i64::MIN)
+            local
+                .metrics()
+                .operator("with_watermark")
+                .map(|o| o.watermark)
+                .unwrap_or(i64::MIN)
         };
         for (batch_id, batch) in batches.iter().enumerate() {
             input.send_batch(batch.clone())?;
@@ -397,6 +438,9 @@ impl SparkCase {
         rows.sort_by(|a, b| {
             (a.emit_batch, &a.key, a.window_start).cmp(&(b.emit_batch, &b.key, b.window_start))
         });
-        Ok(SparkReplay { rows, batch_watermarks })
+        Ok(SparkReplay {
+            rows,
+            batch_watermarks,
+        })
     }
 }

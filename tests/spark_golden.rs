@@ -20,17 +20,29 @@ fn cases() -> Vec<PathBuf> {
 #[test]
 fn every_spark_case_is_reproduced_row_for_row() {
     let dirs = cases();
-    assert!(dirs.len() >= 6, "expected the six Spark cases, found {}", dirs.len());
+    assert!(
+        dirs.len() >= 6,
+        "expected the six Spark cases, found {}",
+        dirs.len()
+    );
     for dir in dirs {
         let case = SparkCase::load(&dir).unwrap();
         let replay = case.replay_with_progress().unwrap();
-        let ours: Vec<String> =
-            replay.rows.iter().map(|r| r.to_json(&case.query.aggregates)).collect();
+        let ours: Vec<String> = replay
+            .rows
+            .iter()
+            .map(|r| r.to_json(&case.query.aggregates))
+            .collect();
         let expected = std::fs::read_to_string(dir.join("expected.jsonl")).unwrap();
         let expected: Vec<&str> = expected.lines().filter(|l| !l.is_empty()).collect();
         assert_eq!(ours, expected, "case {}", dir.display());
         // The parsed form agrees too (exact floats: values are multiples of 0.25).
-        assert_eq!(replay.rows, case.expected().unwrap(), "case {}", dir.display());
+        assert_eq!(
+            replay.rows,
+            case.expected().unwrap(),
+            "case {}",
+            dir.display()
+        );
     }
 }
 
@@ -43,7 +55,8 @@ fn every_spark_case_has_sparks_watermark_in_every_batch() {
         // Spark records the final no-data batch only when the watermark advanced.
         for p in &progress {
             assert_eq!(
-                replay.batch_watermarks[p.batch as usize], p.watermark_ms,
+                replay.batch_watermarks[p.batch as usize],
+                p.watermark_ms,
                 "case {} batch {}",
                 dir.display(),
                 p.batch

@@ -50,7 +50,9 @@ impl Default for Config {
     fn default() -> Self {
         Config {
             name: "pipeline".to_string(),
-            parallelism: std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1),
+            parallelism: std::thread::available_parallelism()
+                .map(|n| n.get())
+                .unwrap_or(1),
             batch_size: 1024,
             channel_capacity: 64,
             time_semantics: TimeSemantics::Continuous,
@@ -105,7 +107,12 @@ impl Config {
         use crate::error::EngineError;
         let check = |field: &str, value: usize| {
             if value == 0 {
-                Err(EngineError::invalid(format!("pipeline `{}`", self.name), field, "at least 1", "0"))
+                Err(EngineError::invalid(
+                    format!("pipeline `{}`", self.name),
+                    field,
+                    "at least 1",
+                    "0",
+                ))
             } else {
                 Ok(())
             }

@@ -26,7 +26,7 @@ enum ChannelMessage<T> {
 /// let handle = p.start().unwrap();
 /// sender.send_batch(vec![1, 2, 3]).unwrap();
 /// sender.close();
-/// assert!(handle.await_termination(std::time::Duration::from_secs(10)));
+/// assert!(handle.await_termination(Some(std::time::Duration::from_secs(10))));
 /// assert_eq!(out.values(), vec![2, 3]);
 /// ```
 pub struct ChannelSource<T> {
@@ -59,7 +59,10 @@ impl<T: Send + 'static> ChannelSender<T> {
     /// Sends one batch of values without event time.
     pub fn send_batch(&self, values: Vec<T>) -> Result<()> {
         self.deliver(ChannelMessage::Batch(
-            values.into_iter().map(|v| Record::new(NO_TIMESTAMP, v)).collect(),
+            values
+                .into_iter()
+                .map(|v| Record::new(NO_TIMESTAMP, v))
+                .collect(),
         ))
     }
 

@@ -28,17 +28,24 @@ pub struct ConsoleSink {
 impl ConsoleSink {
     /// Prints `{:?}` of each value.
     pub fn debug() -> Self {
-        ConsoleSink { format: ConsoleFormat::Debug }
+        ConsoleSink {
+            format: ConsoleFormat::Debug,
+        }
     }
 
     /// Prints each value as a JSON line.
     pub fn json() -> Self {
-        ConsoleSink { format: ConsoleFormat::Json }
+        ConsoleSink {
+            format: ConsoleFormat::Json,
+        }
     }
 }
 
 fn io_error(e: impl std::fmt::Display) -> EngineError {
-    EngineError::Sink { sink: "console_sink".into(), message: e.to_string() }
+    EngineError::Sink {
+        sink: "console_sink".into(),
+        message: e.to_string(),
+    }
 }
 
 impl<T: Debug + Serialize + 'static> Sink<T> for ConsoleSink {

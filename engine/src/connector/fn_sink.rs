@@ -15,7 +15,10 @@ pub struct FnSink<T, F> {
 impl<T, F: Fn(T) + Clone + Send + Sync + 'static> FnSink<T, F> {
     /// A sink calling `f` on each value.
     pub fn new(f: F) -> Self {
-        FnSink { f, _types: PhantomData }
+        FnSink {
+            f,
+            _types: PhantomData,
+        }
     }
 }
 

@@ -14,7 +14,8 @@ use crate::time::NO_TIMESTAMP;
 /// use tidewater_engine::prelude::*;
 /// // Each worker produces the numbers congruent to its index.
 /// let source = IterSource::new(|w: &WorkerInfo| {
-///     (0..10u64).filter(move |i| *i as usize % w.parallelism == w.index)
+///     let (index, parallelism) = (w.index, w.parallelism);
+///     (0..10u64).filter(move |i| *i as usize % parallelism == index)
 /// });
 /// let out = MemorySink::new();
 /// let mut p = Pipeline::new(Config::default().with_parallelism(2));
@@ -37,7 +38,10 @@ where
 {
     /// A source reading `factory(worker)` on each worker.
     pub fn new(factory: F) -> Self {
-        IterSource { factory, _iter: PhantomData }
+        IterSource {
+            factory,
+            _iter: PhantomData,
+        }
     }
 }
 
@@ -55,7 +59,10 @@ where
     }
 
     fn create_reader(&self, worker: &WorkerInfo) -> Result<IterReader<I>> {
-        Ok(IterReader { iter: (self.factory)(worker), batch_size: worker.batch_size.max(1) })
+        Ok(IterReader {
+            iter: (self.factory)(worker),
+            batch_size: worker.batch_size.max(1),
+        })
     }
 }
 

@@ -17,13 +17,17 @@ pub struct MemorySink<T> {
 
 impl<T> Clone for MemorySink<T> {
     fn clone(&self) -> Self {
-        MemorySink { values: self.values.clone() }
+        MemorySink {
+            values: self.values.clone(),
+        }
     }
 }
 
 impl<T> Default for MemorySink<T> {
     fn default() -> Self {
-        MemorySink { values: Arc::new(Mutex::new(Vec::new())) }
+        MemorySink {
+            values: Arc::new(Mutex::new(Vec::new())),
+        }
     }
 }
 
@@ -35,7 +39,9 @@ impl<T> MemorySink<T> {
 
     fn lock(&self) -> MutexGuard<'_, Vec<T>> {
         // A writer that panicked mid-append leaves a consistent Vec; keep reading it.
-        self.values.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.values
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     /// A copy of the values collected so far.

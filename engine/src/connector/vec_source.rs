@@ -26,12 +26,20 @@ pub struct VecSource<T> {
 impl<T: Clone + Send + Sync + 'static> VecSource<T> {
     /// Values without event time (assign it with `with_watermark`).
     pub fn new(values: Vec<T>) -> Self {
-        Self::from_records(values.into_iter().map(|v| Record::new(NO_TIMESTAMP, v)).collect())
+        Self::from_records(
+            values
+                .into_iter()
+                .map(|v| Record::new(NO_TIMESTAMP, v))
+                .collect(),
+        )
     }
 
     /// Records that already carry their event time.
     pub fn from_records(records: Vec<Record<T>>) -> Self {
-        VecSource { records: Arc::new(records), batch_size: None }
+        VecSource {
+            records: Arc::new(records),
+            batch_size: None,
+        }
     }
 
     /// Emits batches of exactly `n` records (the last may be shorter): one batch is one
@@ -53,12 +61,22 @@ impl<T: Clone + Send + Sync + 'static> Source for VecSource<T> {
     fn create_reader(&self, worker: &WorkerInfo) -> Result<VecReader<T>> {
         let batch_size = self.batch_size.unwrap_or(worker.batch_size);
         if batch_size == 0 {
-            return Err(EngineError::invalid("vec_source", "batch_size", "at least 1", "0"));
+            return Err(EngineError::invalid(
+                "vec_source",
+                "batch_size",
+                "at least 1",
+                "0",
+            ));
         }
         let len = self.records.len();
         let start = len * worker.index / worker.parallelism;
         let end = len * (worker.index + 1) / worker.parallelism;
-        Ok(VecReader { records: self.records.clone(), next: start, end, batch_size })
+        Ok(VecReader {
+            records: self.records.clone(),
+            next: start,
+            end,
+            batch_size,
+        })
     }
 }
 
@@ -77,6 +95,10 @@ impl<T: Clone + 'static> SourceReader for VecReader<T> {
         let stop = (self.next + self.batch_size).min(self.end);
         out.extend_from_slice(&self.records[self.next..stop]);
         self.next = stop;
-        Ok(if self.next >= self.end { SourcePoll::Finished } else { SourcePoll::Ready })
+        Ok(if self.next >= self.end {
+            SourcePoll::Finished
+        } else {
+            SourcePoll::Ready
+        })
     }
 }

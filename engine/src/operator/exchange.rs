@@ -49,7 +49,12 @@ pub(crate) struct Outbox<T> {
 impl<T> Outbox<T> {
     pub fn new(from: usize, senders: Vec<Sender<Envelope<T>>>) -> Self {
         let pending = senders.iter().map(|_| VecDeque::new()).collect();
-        Outbox { from, senders, pending, pending_count: 0 }
+        Outbox {
+            from,
+            senders,
+            pending,
+            pending_count: 0,
+        }
     }
 
     fn send(&mut self, target: usize, msg: ExchangeMessage<T>) {
@@ -126,7 +131,12 @@ pub(crate) struct ExchangeSender<T, KF> {
 impl<T, KF> ExchangeSender<T, KF> {
     pub fn new(key_fn: KF, outbox: Rc<RefCell<Outbox<T>>>, ingest: Rc<Cell<Instant>>) -> Self {
         let n = outbox.borrow().senders.len();
-        ExchangeSender { key_fn, buffers: (0..n).map(|_| Vec::new()).collect(), outbox, ingest }
+        ExchangeSender {
+            key_fn,
+            buffers: (0..n).map(|_| Vec::new()).collect(),
+            outbox,
+            ingest,
+        }
     }
 }
 
@@ -252,7 +262,10 @@ mod tests {
             counts[p] += 1;
         }
         for c in counts {
-            assert!((2_000..3_000).contains(&c), "unbalanced partitions: {counts:?}");
+            assert!(
+                (2_000..3_000).contains(&c),
+                "unbalanced partitions: {counts:?}"
+            );
         }
         assert_eq!(partition_of(&42u64, 1), 0);
     }

@@ -14,7 +14,10 @@ pub struct Filter<T, F> {
 impl<T, F: FnMut(&T) -> bool> Filter<T, F> {
     /// A filter operator keeping records for which `predicate` is true.
     pub fn new(predicate: F) -> Self {
-        Filter { predicate, _types: PhantomData }
+        Filter {
+            predicate,
+            _types: PhantomData,
+        }
     }
 }
 
@@ -45,6 +48,9 @@ mod tests {
         let mut out = Vec::new();
         let input = (1..=6).map(|i| Record::new(i as i64, i)).collect();
         op.process_batch(input, &mut out);
-        assert_eq!(out, vec![Record::new(2, 2), Record::new(4, 4), Record::new(6, 6)]);
+        assert_eq!(
+            out,
+            vec![Record::new(2, 2), Record::new(4, 4), Record::new(6, 6)]
+        );
     }
 }

@@ -15,7 +15,10 @@ pub struct FlatMap<T, I, F> {
 impl<T, I: IntoIterator, F: FnMut(T) -> I> FlatMap<T, I, F> {
     /// A flat-map operator applying `f`.
     pub fn new(f: F) -> Self {
-        FlatMap { f, _types: PhantomData }
+        FlatMap {
+            f,
+            _types: PhantomData,
+        }
     }
 }
 
@@ -33,7 +36,11 @@ where
     fn process_batch(&mut self, input: Batch<T>, output: &mut Batch<I::Item>) {
         for r in input {
             let ts = r.ts;
-            output.extend((self.f)(r.value).into_iter().map(|value| Record { ts, value }));
+            output.extend(
+                (self.f)(r.value)
+                    .into_iter()
+                    .map(|value| Record { ts, value }),
+            );
         }
     }
 }
@@ -47,6 +54,9 @@ mod tests {
         let mut op = FlatMap::new(|s: &'static str| s.split(' ').map(str::len).collect::<Vec<_>>());
         let mut out = Vec::new();
         op.process_batch(vec![Record::new(1, "ab c"), Record::new(2, "")], &mut out);
-        assert_eq!(out, vec![Record::new(1, 2), Record::new(1, 1), Record::new(2, 0)]);
+        assert_eq!(
+            out,
+            vec![Record::new(1, 2), Record::new(1, 1), Record::new(2, 0)]
+        );
     }
 }

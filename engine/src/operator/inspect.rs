@@ -14,7 +14,10 @@ pub struct Inspect<T, F> {
 impl<T, F: FnMut(&T)> Inspect<T, F> {
     /// An inspect operator calling `f` on every value.
     pub fn new(f: F) -> Self {
-        Inspect { f, _types: PhantomData }
+        Inspect {
+            f,
+            _types: PhantomData,
+        }
     }
 }
 
@@ -38,13 +41,12 @@ mod tests {
 
     #[test]
     fn inspect_sees_every_value_and_forwards_the_batch() {
-        let mut seen = Vec::new();
-        {
-            let mut op = Inspect::new(|x: &u8| seen.push(*x));
-            let mut out = Vec::new();
-            op.process_batch(vec![Record::new(0, 3), Record::new(0, 4)], &mut out);
-            assert_eq!(out.len(), 2);
-        }
-        assert_eq!(seen, vec![3, 4]);
+        let seen = std::rc::Rc::new(std::cell::RefCell::new(Vec::new()));
+        let log = seen.clone();
+        let mut op = Inspect::new(move |x: &u8| log.borrow_mut().push(*x));
+        let mut out = Vec::new();
+        op.process_batch(vec![Record::new(0, 3), Record::new(0, 4)], &mut out);
+        assert_eq!(out, vec![Record::new(0, 3), Record::new(0, 4)]);
+        assert_eq!(*seen.borrow(), vec![3, 4]);
     }
 }

@@ -14,7 +14,10 @@ pub struct Map<T, U, F> {
 impl<T, U, F: FnMut(T) -> U> Map<T, U, F> {
     /// A map operator applying `f`.
     pub fn new(f: F) -> Self {
-        Map { f, _types: PhantomData }
+        Map {
+            f,
+            _types: PhantomData,
+        }
     }
 }
 
@@ -25,7 +28,10 @@ impl<T: 'static, U: 'static, F: FnMut(T) -> U + 'static> Operator for Map<T, U, 
     #[inline]
     fn process_batch(&mut self, input: Batch<T>, output: &mut Batch<U>) {
         let f = &mut self.f;
-        output.extend(input.into_iter().map(|r| Record { ts: r.ts, value: f(r.value) }));
+        output.extend(input.into_iter().map(|r| Record {
+            ts: r.ts,
+            value: f(r.value),
+        }));
     }
 }
 

@@ -71,7 +71,14 @@ impl<O: Operator> OperatorNode<O> {
         down: Downstream<O::Out>,
         counters: Arc<OperatorCounters>,
     ) -> Self {
-        OperatorNode { op, name, worker, down, buffer: Vec::new(), counters }
+        OperatorNode {
+            op,
+            name,
+            worker,
+            down,
+            buffer: Vec::new(),
+            counters,
+        }
     }
 
     fn flush(&mut self) {

@@ -33,14 +33,25 @@ impl<T, W: SinkWriter<T>> SinkNode<T, W> {
         latency: Arc<LatencyRecorder>,
         ingest: Rc<Cell<Instant>>,
     ) -> Self {
-        SinkNode { writer, name, worker, counters, latency, ingest, _types: PhantomData }
+        SinkNode {
+            writer,
+            name,
+            worker,
+            counters,
+            latency,
+            ingest,
+            _types: PhantomData,
+        }
     }
 
     fn check(&self, result: crate::error::Result<()>) {
         if let Err(e) = result {
             let error = match e {
                 EngineError::Sink { .. } => e,
-                other => EngineError::Sink { sink: self.name.to_string(), message: other.to_string() },
+                other => EngineError::Sink {
+                    sink: self.name.to_string(),
+                    message: other.to_string(),
+                },
             };
             fail(error);
         }

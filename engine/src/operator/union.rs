@@ -23,9 +23,16 @@ pub(crate) struct UnionInput<T> {
 impl<T> UnionInput<T> {
     /// Creates the `inputs` entry points of a union feeding `down`.
     pub fn create(inputs: usize, down: Downstream<T>) -> Vec<UnionInput<T>> {
-        let shared =
-            Rc::new(RefCell::new(UnionShared { combiner: WatermarkCombiner::new(inputs), down }));
-        (0..inputs).map(|index| UnionInput { index, shared: shared.clone() }).collect()
+        let shared = Rc::new(RefCell::new(UnionShared {
+            combiner: WatermarkCombiner::new(inputs),
+            down,
+        }));
+        (0..inputs)
+            .map(|index| UnionInput {
+                index,
+                shared: shared.clone(),
+            })
+            .collect()
     }
 }
 

@@ -83,11 +83,15 @@ impl LatencyRecorder {
         // Three significant digits, auto-resizing: exact enough for p99.9.
         let mut h = Histogram::new(3).unwrap_or_else(|_| unreachable!("3 sigfigs is valid"));
         h.auto(true);
-        LatencyRecorder { histogram: Mutex::new(h) }
+        LatencyRecorder {
+            histogram: Mutex::new(h),
+        }
     }
 
     pub fn record(&self, latency: Duration, count: u64) {
-        let micros = u64::try_from(latency.as_micros()).unwrap_or(u64::MAX).max(1);
+        let micros = u64::try_from(latency.as_micros())
+            .unwrap_or(u64::MAX)
+            .max(1);
         let mut h = self.histogram.lock().unwrap_or_else(|p| p.into_inner());
         // Auto-resize makes recording infallible for any u64.
         let _ = h.record_n(micros, count);
@@ -121,14 +125,25 @@ pub(crate) struct MetricsRegistry {
 
 impl MetricsRegistry {
     pub fn new() -> Self {
-        MetricsRegistry { nodes: Mutex::new(Vec::new()), latency: Arc::new(LatencyRecorder::new()) }
+        MetricsRegistry {
+            nodes: Mutex::new(Vec::new()),
+            latency: Arc::new(LatencyRecorder::new()),
+        }
     }
 
     /// Registers one worker's instance of node `id`.
     pub fn register(&self, id: usize, name: &Arc<str>, kind: NodeKind) -> Arc<OperatorCounters> {
         let counters = Arc::new(OperatorCounters::default());
-        let entry = NodeEntry { id, name: name.clone(), kind, counters: counters.clone() };
-        self.nodes.lock().unwrap_or_else(|p| p.into_inner()).push(entry);
+        let entry = NodeEntry {
+            id,
+            name: name.clone(),
+            kind,
+            counters: counters.clone(),
+        };
+        self.nodes
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push(entry);
         counters
     }
 
@@ -138,8 +153,10 @@ impl MetricsRegistry {
         for entry in nodes.iter() {
             let c = &entry.counters;
             let wm = c.watermark.load(Ordering::Relaxed);
-            let (rin, rout) =
-                (c.records_in.load(Ordering::Relaxed), c.records_out.load(Ordering::Relaxed));
+            let (rin, rout) = (
+                c.records_in.load(Ordering::Relaxed),
+                c.records_out.load(Ordering::Relaxed),
+            );
             let late = c.late_dropped.load(Ordering::Relaxed);
             match operators.iter_mut().find(|o| o.id == entry.id) {
                 Some(o) => {
@@ -160,8 +177,11 @@ impl MetricsRegistry {
             }
         }
         operators.sort_by_key(|o| o.id);
-        let source_records: u64 =
-            operators.iter().filter(|o| o.kind == NodeKind::Source).map(|o| o.records_out).sum();
+        let source_records: u64 = operators
+            .iter()
+            .filter(|o| o.kind == NodeKind::Source)
+            .map(|o| o.records_out)
+            .sum();
         let watermark = operators
             .iter()
             .filter(|o| o.kind == NodeKind::Watermark)
@@ -172,7 +192,11 @@ impl MetricsRegistry {
         Metrics {
             elapsed,
             source_records,
-            events_per_sec: if secs > 0.0 { source_records as f64 / secs } else { 0.0 },
+            events_per_sec: if secs > 0.0 {
+                source_records as f64 / secs
+            } else {
+                0.0
+            },
             late_dropped: operators.iter().map(|o| o.late_dropped).sum(),
             watermark,
             latency: self.latency.percentiles(),

@@ -65,7 +65,11 @@ impl Shared {
         let mut state = self.lock();
         state.workers_left -= 1;
         if state.workers_left == 0 {
-            state.status = if state.error.is_some() { Status::Failed } else { Status::Stopped };
+            state.status = if state.error.is_some() {
+                Status::Failed
+            } else {
+                Status::Stopped
+            };
             state.ended = Some(Instant::now());
             self.done.notify_all();
         }
@@ -138,7 +142,11 @@ impl StreamProcessor {
         let (go_tx, go_rx) = crossbeam_channel::bounded::<bool>(n);
         let mut handles = Vec::with_capacity(n);
         for index in 0..n {
-            let worker = WorkerInfo { index, parallelism: n, batch_size: self.config.batch_size };
+            let worker = WorkerInfo {
+                index,
+                parallelism: n,
+                batch_size: self.config.batch_size,
+            };
             let (config, metrics, exchanges) =
                 (self.config.clone(), self.metrics.clone(), exchanges.clone());
             let terminals = self.terminals.clone();
@@ -196,7 +204,10 @@ impl StreamProcessor {
     /// Returns immediately; use [`await_termination`](Self::await_termination).
     pub fn stop(&self, graceful: bool) {
         let flag = if graceful { DRAIN } else { ABORT };
-        let _ = self.shared.stop.compare_exchange(RUN, flag, Ordering::SeqCst, Ordering::SeqCst);
+        let _ = self
+            .shared
+            .stop
+            .compare_exchange(RUN, flag, Ordering::SeqCst, Ordering::SeqCst);
         if !graceful {
             self.shared.stop.store(ABORT, Ordering::SeqCst);
         }
@@ -209,13 +220,21 @@ impl StreamProcessor {
         let mut state = self.shared.lock();
         while state.status == Status::Running {
             state = match deadline {
-                None => self.shared.done.wait(state).unwrap_or_else(|p| p.into_inner()),
+                None => self
+                    .shared
+                    .done
+                    .wait(state)
+                    .unwrap_or_else(|p| p.into_inner()),
                 Some(d) => {
                     let now = Instant::now();
                     if now >= d {
                         return false;
                     }
-                    self.shared.done.wait_timeout(state, d - now).unwrap_or_else(|p| p.into_inner()).0
+                    self.shared
+                        .done
+                        .wait_timeout(state, d - now)
+                        .unwrap_or_else(|p| p.into_inner())
+                        .0
                 }
             };
         }

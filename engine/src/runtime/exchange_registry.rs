@@ -23,7 +23,11 @@ pub(crate) struct ExchangeRegistry {
 
 impl ExchangeRegistry {
     pub fn new(parallelism: usize, capacity: usize) -> Self {
-        ExchangeRegistry { parallelism, capacity, exchanges: Mutex::new(HashMap::new()) }
+        ExchangeRegistry {
+            parallelism,
+            capacity,
+            exchanges: Mutex::new(HashMap::new()),
+        }
     }
 
     /// The senders to every worker and `worker`'s receiver for exchange `id`.
@@ -34,8 +38,9 @@ impl ExchangeRegistry {
     ) -> Option<(Vec<Sender<Envelope<T>>>, Receiver<Envelope<T>>)> {
         let mut exchanges = self.exchanges.lock().unwrap_or_else(|p| p.into_inner());
         let entry = exchanges.entry(id).or_insert_with(|| {
-            let (senders, receivers) =
-                (0..self.parallelism).map(|_| crossbeam_channel::bounded(self.capacity)).unzip();
+            let (senders, receivers) = (0..self.parallelism)
+                .map(|_| crossbeam_channel::bounded(self.capacity))
+                .unzip();
             let receivers: Vec<_> = Vec::into_iter(receivers).map(Some).collect::<Vec<_>>();
             Box::new(Channels::<T> { senders, receivers })
         });

@@ -52,12 +52,20 @@ impl LocalExecutor {
         let config = Arc::new(config.with_parallelism(1));
         let metrics = Arc::new(MetricsRegistry::new());
         let exchanges = Arc::new(ExchangeRegistry::new(1, config.channel_capacity));
-        let worker = WorkerInfo { index: 0, parallelism: 1, batch_size: config.batch_size };
+        let worker = WorkerInfo {
+            index: 0,
+            parallelism: 1,
+            batch_size: config.batch_size,
+        };
         let mut ctx = BuildContext::new(worker, config, metrics.clone(), exchanges);
         for t in terminals {
             t(&mut ctx)?;
         }
-        Ok(LocalExecutor { worker: Worker::new(ctx), metrics, started: std::time::Instant::now() })
+        Ok(LocalExecutor {
+            worker: Worker::new(ctx),
+            metrics,
+            started: std::time::Instant::now(),
+        })
     }
 
     /// Runs until no source has anything to read and nothing is in flight. Returns

@@ -53,7 +53,17 @@ impl<R: SourceReader> SourceDriver<R> {
         ingest: Rc<Cell<Instant>>,
         clock: Arc<dyn Clock>,
     ) -> Self {
-        SourceDriver { reader, name, worker, batch_size, down, counters, ingest, clock, finished: false }
+        SourceDriver {
+            reader,
+            name,
+            worker,
+            batch_size,
+            down,
+            counters,
+            ingest,
+            clock,
+            finished: false,
+        }
     }
 }
 

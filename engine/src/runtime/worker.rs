@@ -36,7 +36,12 @@ impl Worker {
         // Downstream stages (higher exchange ids) first.
         inbound.sort_by_key(|stage| std::cmp::Reverse(stage.exchange_id()));
         let inbound_budget = INBOUND_BUDGET_PER_WORKER * ctx.worker.parallelism;
-        Worker { inbound_budget, sources: ctx.sources, inbound, outboxes: ctx.outboxes }
+        Worker {
+            inbound_budget,
+            sources: ctx.sources,
+            inbound,
+            outboxes: ctx.outboxes,
+        }
     }
 
     fn pending_after(&self, exchange: Option<usize>) -> usize {

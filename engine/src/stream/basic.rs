@@ -61,7 +61,11 @@ impl<T: Send + 'static> Stream<T> {
             let node = OperatorNode::new(op, name.clone(), ctx.worker.index, down, counters);
             upstream(ctx, Box::new(node))
         });
-        Stream { plan: self.plan, attach, event_time: self.event_time }
+        Stream {
+            plan: self.plan,
+            attach,
+            event_time: self.event_time,
+        }
     }
 
     /// Transforms each record.
@@ -96,7 +100,9 @@ impl<T: Send + 'static> Stream<T> {
     where
         F: Fn(&T) -> bool + Clone + Send + Sync + 'static,
     {
-        self.then("filter", NodeKind::Operator, move |_| Filter::new(predicate.clone()))
+        self.then("filter", NodeKind::Operator, move |_| {
+            Filter::new(predicate.clone())
+        })
     }
 
     /// Replaces each record with any number of records.
@@ -117,7 +123,9 @@ impl<T: Send + 'static> Stream<T> {
         I::Item: Send + 'static,
         F: Fn(T) -> I + Clone + Send + Sync + 'static,
     {
-        self.then("flat_map", NodeKind::Operator, move |_| FlatMap::new(f.clone()))
+        self.then("flat_map", NodeKind::Operator, move |_| {
+            FlatMap::new(f.clone())
+        })
     }
 
     /// Calls `f` on each record and passes it on unchanged.
@@ -140,7 +148,9 @@ impl<T: Send + 'static> Stream<T> {
     where
         F: Fn(&T) + Clone + Send + Sync + 'static,
     {
-        self.then("inspect", NodeKind::Operator, move |_| Inspect::new(f.clone()))
+        self.then("inspect", NodeKind::Operator, move |_| {
+            Inspect::new(f.clone())
+        })
     }
 
     /// Merges another stream of the same type; the merged watermark is the minimum of
@@ -169,7 +179,11 @@ impl<T: Send + 'static> Stream<T> {
             left(ctx, Box::new(l))?;
             right(ctx, Box::new(r))
         });
-        Stream { plan: self.plan, attach, event_time: self.event_time && other.event_time }
+        Stream {
+            plan: self.plan,
+            attach,
+            event_time: self.event_time && other.event_time,
+        }
     }
 
     /// Assigns event time with `strategy` and emits watermarks. Replaces any watermark
@@ -200,7 +214,12 @@ impl<T: Send + 'static> Stream<T> {
         let delay_ms = match strategy.delay_ms() {
             Ok(d) => d,
             Err(e) => {
-                self.plan.error(EngineError::invalid(name.to_string(), "delay", "a duration", e.to_string()));
+                self.plan.error(EngineError::invalid(
+                    name.to_string(),
+                    "delay",
+                    "a duration",
+                    e.to_string(),
+                ));
                 0
             }
         };
@@ -217,11 +236,16 @@ impl<T: Send + 'static> Stream<T> {
                     upstream(ctx, Box::new(node))
                 }
                 TimeSemantics::SparkMicroBatch { single_watermark } => {
-                    let node = SparkWatermarkAssigner::new(f, delay_ms, !single_watermark, down, counters);
+                    let node =
+                        SparkWatermarkAssigner::new(f, delay_ms, !single_watermark, down, counters);
                     upstream(ctx, Box::new(node))
                 }
             }
         });
-        Stream { plan: self.plan, attach, event_time: true }
+        Stream {
+            plan: self.plan,
+            attach,
+            event_time: true,
+        }
     }
 }

@@ -82,14 +82,25 @@ where
         }
         let worker = ctx.worker.index;
         let (senders, receiver) =
-            ctx.exchanges.endpoints::<T>(exchange, worker).ok_or_else(|| EngineError::InvalidState {
-                action: format!("connect exchange {exchange} on worker {worker}"),
-                status: "already connected".into(),
-            })?;
+            ctx.exchanges
+                .endpoints::<T>(exchange, worker)
+                .ok_or_else(|| EngineError::InvalidState {
+                    action: format!("connect exchange {exchange} on worker {worker}"),
+                    status: "already connected".into(),
+                })?;
         let ingest = ctx.ingest.clone();
-        ctx.inbound.push(Box::new(ExchangeReceiver::new(exchange, n, receiver, keyed_op, ingest.clone())));
+        ctx.inbound.push(Box::new(ExchangeReceiver::new(
+            exchange,
+            n,
+            receiver,
+            keyed_op,
+            ingest.clone(),
+        )));
         let outbox = Rc::new(RefCell::new(Outbox::new(worker, senders)));
         ctx.outboxes.push((exchange, outbox.clone()));
-        attach(ctx, Box::new(ExchangeSender::new(key_fn.clone(), outbox, ingest)))
+        attach(
+            ctx,
+            Box::new(ExchangeSender::new(key_fn.clone(), outbox, ingest)),
+        )
     }
 }

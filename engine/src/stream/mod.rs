@@ -99,7 +99,10 @@ pub struct Pipeline {
 impl Pipeline {
     /// An empty pipeline.
     pub fn new(config: Config) -> Self {
-        Pipeline { config, plan: Plan::default() }
+        Pipeline {
+            config,
+            plan: Plan::default(),
+        }
     }
 
     /// The pipeline's configuration.
@@ -114,7 +117,10 @@ impl Pipeline {
         let attach: Attach<S::Item> = Arc::new(move |ctx, down| {
             let reader = source.create_reader(&ctx.worker).map_err(|e| match e {
                 EngineError::Source { .. } => e,
-                other => EngineError::Source { source_name: name.to_string(), message: other.to_string() },
+                other => EngineError::Source {
+                    source_name: name.to_string(),
+                    message: other.to_string(),
+                },
             })?;
             let counters = ctx.metrics.register(id, &name, NodeKind::Source);
             let driver = SourceDriver::new(
@@ -130,7 +136,11 @@ impl Pipeline {
             ctx.sources.push(Box::new(driver));
             Ok(())
         });
-        Stream { plan: self.plan.clone(), attach, event_time: false }
+        Stream {
+            plan: self.plan.clone(),
+            attach,
+            event_time: false,
+        }
     }
 
     fn check(&self) -> Result<Vec<Terminal>> {
@@ -197,10 +207,12 @@ impl<T: Send + 'static> Stream<T> {
         let sink = Arc::new(sink);
         let upstream = self.attach;
         let terminal: Terminal = Arc::new(move |ctx| {
-            let writer = sink.create_writer(&ctx.worker).map_err(|e| EngineError::Sink {
-                sink: name.to_string(),
-                message: e.to_string(),
-            })?;
+            let writer = sink
+                .create_writer(&ctx.worker)
+                .map_err(|e| EngineError::Sink {
+                    sink: name.to_string(),
+                    message: e.to_string(),
+                })?;
             let counters = ctx.metrics.register(id, &name, NodeKind::Sink);
             let node = SinkNode::new(
                 writer,

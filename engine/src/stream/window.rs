@@ -13,10 +13,13 @@ use crate::processor::metrics::NodeKind;
 use crate::runtime::build::{Attach, BuildContext};
 use crate::time::{duration_ms, IntoDuration};
 use crate::window::aggregate::{Collect, Count, Reduce};
-use crate::window::operator::{FixedWindowOperator, LateOutput, SessionWindowOperator, WindowSettings};
+use crate::window::operator::{
+    FixedWindowOperator, LateOutput, SessionWindowOperator, WindowSettings,
+};
 use crate::window::{Aggregate, OutputMode, Window, WindowAssigner, WindowKind, WindowResult};
 
-type LateSink<T> = Arc<dyn Fn(&mut BuildContext) -> crate::error::Result<Downstream<T>> + Send + Sync>;
+type LateSink<T> =
+    Arc<dyn Fn(&mut BuildContext) -> crate::error::Result<Downstream<T>> + Send + Sync>;
 
 /// A keyed stream cut into windows, waiting for its aggregation.
 pub struct WindowedStream<T, K, KF, W> {
@@ -35,7 +38,13 @@ where
     W: WindowAssigner,
 {
     pub(crate) fn new(keyed: KeyedStream<T, K, KF>, assigner: W) -> Self {
-        WindowedStream { keyed, assigner, lateness: Ok(0), mode: OutputMode::Append, late_sink: None }
+        WindowedStream {
+            keyed,
+            assigner,
+            lateness: Ok(0),
+            mode: OutputMode::Append,
+            late_sink: None,
+        }
     }
 
     /// Keeps windows open for `lateness` after their end: late records within it update
@@ -117,7 +126,9 @@ where
         let plan = self.keyed.plan.clone();
         let (id, name) = plan.node(&format!("window({})", self.assigner.name()));
         if !self.keyed.event_time {
-            plan.error(EngineError::MissingEventTime { operator: name.to_string() });
+            plan.error(EngineError::MissingEventTime {
+                operator: name.to_string(),
+            });
         }
         let kind = self.assigner.validate(&name);
         let lateness = self.lateness.clone();
@@ -134,11 +145,22 @@ where
         let (kind, lateness) = match (kind, lateness) {
             (Ok(kind), Ok(lateness)) => (kind, lateness),
             // Reported above; the pipeline will not start.
-            _ => return Stream { plan, attach: Arc::new(|_, _| Ok(())), event_time: true },
+            _ => {
+                return Stream {
+                    plan,
+                    attach: Arc::new(|_, _| Ok(())),
+                    event_time: true,
+                }
+            }
         };
         let mode = self.mode;
         let late_sink = self.late_sink;
-        let KeyedStream { attach: upstream, key_fn, exchange, .. } = self.keyed;
+        let KeyedStream {
+            attach: upstream,
+            key_fn,
+            exchange,
+            ..
+        } = self.keyed;
         let attach: Attach<WindowResult<K, A::Out>> = Arc::new(move |ctx, down| {
             let counters = ctx.metrics.register(id, &name, NodeKind::Window);
             let late_out = match &late_sink {
@@ -147,7 +169,11 @@ where
             };
             let late = LateOutput::new(late_out, counters.clone());
             let spark = ctx.config.is_spark();
-            let settings = WindowSettings { lateness, mode, spark };
+            let settings = WindowSettings {
+                lateness,
+                mode,
+                spark,
+            };
             let (kf, agg, worker) = (key_fn.clone(), agg.clone(), ctx.worker.index);
             let op: Downstream<T> = match kind {
                 WindowKind::Fixed(spec) => {
@@ -162,7 +188,11 @@ where
             };
             KeyedStream::<T, K, KF>::attach_keyed(&upstream, &key_fn, exchange, ctx, op)
         });
-        Stream { plan, attach, event_time: true }
+        Stream {
+            plan,
+            attach,
+            event_time: true,
+        }
     }
 
     /// Counts each key's records per window.
@@ -191,10 +221,21 @@ where
         T: Clone,
         F: Fn(T, T) -> T + Clone + Send + Sync + 'static,
     {
-        self.aggregate(Reduce::new(f)).flat_map(|r: WindowResult<K, Option<T>>| {
-            let WindowResult { key, window_start, window_end, value } = r;
-            value.map(|value| WindowResult { key, window_start, window_end, value })
-        })
+        self.aggregate(Reduce::new(f))
+            .flat_map(|r: WindowResult<K, Option<T>>| {
+                let WindowResult {
+                    key,
+                    window_start,
+                    window_end,
+                    value,
+                } = r;
+                value.map(|value| WindowResult {
+                    key,
+                    window_start,
+                    window_end,
+                    value,
+                })
+            })
     }
 
     /// Hands each key's whole window, in event-time order, to `f`, which returns any
@@ -222,9 +263,10 @@ where
         I::Item: Send + 'static,
         F: Fn(&K, Window, Vec<T>) -> I + Clone + Send + Sync + 'static,
     {
-        self.aggregate(Collect).flat_map(move |r: WindowResult<K, Vec<T>>| {
-            let window = r.window();
-            f(&r.key, window, r.value)
-        })
+        self.aggregate(Collect)
+            .flat_map(move |r: WindowResult<K, Vec<T>>| {
+                let window = r.window();
+                f(&r.key, window, r.value)
+            })
     }
 }

@@ -40,7 +40,9 @@ pub struct ManualClock {
 impl ManualClock {
     /// A manual clock that starts at `start_ms`.
     pub fn new(start_ms: i64) -> Self {
-        ManualClock { now: Arc::new(AtomicI64::new(start_ms)) }
+        ManualClock {
+            now: Arc::new(AtomicI64::new(start_ms)),
+        }
     }
 
     /// Moves the clock forward by `ms` milliseconds.

@@ -30,13 +30,19 @@ pub fn parse_duration(input: &str) -> Result<Duration> {
     let mut total: u128 = 0;
     let mut rest = text.trim();
     while !rest.is_empty() {
-        let digits = rest.find(|c: char| !c.is_ascii_digit()).unwrap_or(rest.len());
+        let digits = rest
+            .find(|c: char| !c.is_ascii_digit())
+            .unwrap_or(rest.len());
         if digits == 0 {
             return Err(err("expected a whole number before each unit"));
         }
-        let amount: u128 = rest[..digits].parse().map_err(|_| err("number too large"))?;
+        let amount: u128 = rest[..digits]
+            .parse()
+            .map_err(|_| err("number too large"))?;
         rest = rest[digits..].trim_start();
-        let unit_len = rest.find(|c: char| !c.is_ascii_alphabetic()).unwrap_or(rest.len());
+        let unit_len = rest
+            .find(|c: char| !c.is_ascii_alphabetic())
+            .unwrap_or(rest.len());
         let unit = &rest[..unit_len];
         let millis_per_unit: u128 = match unit {
             "ms" | "milli" | "millis" | "millisecond" | "milliseconds" => 1,
@@ -45,8 +51,16 @@ pub fn parse_duration(input: &str) -> Result<Duration> {
             "h" | "hr" | "hrs" | "hour" | "hours" => 3_600_000,
             "d" | "day" | "days" => 86_400_000,
             "w" | "week" | "weeks" => 604_800_000,
-            "" => return Err(err("missing unit (ms, seconds, minutes, hours, days, weeks)")),
-            _ => return Err(err("unknown unit (expected ms, seconds, minutes, hours, days, weeks)")),
+            "" => {
+                return Err(err(
+                    "missing unit (ms, seconds, minutes, hours, days, weeks)",
+                ))
+            }
+            _ => {
+                return Err(err(
+                    "unknown unit (expected ms, seconds, minutes, hours, days, weeks)",
+                ))
+            }
         };
         total = total
             .checked_add(amount.saturating_mul(millis_per_unit))
@@ -100,13 +114,24 @@ mod tests {
             ("  3 MINUTES ", 180_000),
         ];
         for (text, millis) in cases {
-            assert_eq!(parse_duration(text).unwrap(), Duration::from_millis(millis), "{text}");
+            assert_eq!(
+                parse_duration(text).unwrap(),
+                Duration::from_millis(millis),
+                "{text}"
+            );
         }
     }
 
     #[test]
     fn rejects_malformed_durations_with_the_input_named() {
-        for text in ["", "seconds", "10", "10 parsecs", "-5 seconds", "1.5 seconds"] {
+        for text in [
+            "",
+            "seconds",
+            "10",
+            "10 parsecs",
+            "-5 seconds",
+            "1.5 seconds",
+        ] {
             let e = parse_duration(text).unwrap_err();
             assert!(matches!(&e, EngineError::InvalidDuration { input, .. } if input == text));
         }

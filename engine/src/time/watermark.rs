@@ -42,12 +42,20 @@ impl Watermark<()> {
     /// Bounded out-of-orderness: the watermark trails the largest event time by `delay`
     /// (a [`Duration`] or a string such as `"5 seconds"`).
     pub fn bounded<T, F: TimestampFn<T>>(delay: impl IntoDuration, extractor: F) -> Watermark<F> {
-        Watermark { delay: delay.into_duration(), extractor, idle_timeout: None }
+        Watermark {
+            delay: delay.into_duration(),
+            extractor,
+            idle_timeout: None,
+        }
     }
 
     /// Ascending timestamps: the watermark is the largest event time seen.
     pub fn monotonic<T, F: TimestampFn<T>>(extractor: F) -> Watermark<F> {
-        Watermark { delay: Ok(Duration::ZERO), extractor, idle_timeout: None }
+        Watermark {
+            delay: Ok(Duration::ZERO),
+            extractor,
+            idle_timeout: None,
+        }
     }
 }
 
@@ -79,7 +87,10 @@ pub(crate) struct BoundedWatermark {
 
 impl BoundedWatermark {
     pub fn new(delay_ms: i64) -> Self {
-        BoundedWatermark { delay_ms, max_ts: super::MIN_WATERMARK }
+        BoundedWatermark {
+            delay_ms,
+            max_ts: super::MIN_WATERMARK,
+        }
     }
 
     /// Absorbs an event time.
@@ -109,7 +120,12 @@ mod tests {
         let mut wm = BoundedWatermark::new(1_000);
         assert_eq!(wm.current(), i64::MIN);
         // (event time seen, watermark after it)
-        for (ts, expected) in [(5_000, 4_000), (3_000, 4_000), (9_500, 8_500), (9_000, 8_500)] {
+        for (ts, expected) in [
+            (5_000, 4_000),
+            (3_000, 4_000),
+            (9_500, 8_500),
+            (9_000, 8_500),
+        ] {
             wm.observe(ts);
             assert_eq!(wm.current(), expected);
         }

@@ -29,6 +29,9 @@ pub struct WindowResult<K, V> {
 impl<K, V> WindowResult<K, V> {
     /// The window's bounds.
     pub fn window(&self) -> Window {
-        Window { start: self.window_start, end: self.window_end }
+        Window {
+            start: self.window_start,
+            end: self.window_end,
+        }
     }
 }

@@ -100,7 +100,11 @@ impl Workload {
             Workload::W3 => splitmix64(i) % keys,
         };
         let ts = T0 + (i as i64) * 1000 / self.rate();
-        WorkloadEvent { key, ts, value: (i % 1000) / 4 }
+        WorkloadEvent {
+            key,
+            ts,
+            value: (i % 1000) / 4,
+        }
     }
 
     /// The result checks for `events` events and `keys` keys, computed by brute force
@@ -108,7 +112,11 @@ impl Workload {
     pub fn expected(&self, events: u64, keys: u64) -> (u64, u64) {
         match self {
             Workload::W1 | Workload::W2 => {
-                let (size, slide) = if *self == Workload::W1 { (1_000, 1_000) } else { (10_000, 1_000) };
+                let (size, slide) = if *self == Workload::W1 {
+                    (1_000, 1_000)
+                } else {
+                    (10_000, 1_000)
+                };
                 let mut windows: FxHashSet<(u64, i64)> = FxHashSet::default();
                 let mut sum = 0;
                 let mut last_second = (i64::MIN, u64::MAX);

@@ -35,7 +35,11 @@ pub struct WorkloadSource {
 impl WorkloadSource {
     /// `events` events of `workload` with its default number of keys.
     pub fn new(workload: Workload, events: u64) -> Self {
-        WorkloadSource { workload, events, keys: workload.keys() }
+        WorkloadSource {
+            workload,
+            events,
+            keys: workload.keys(),
+        }
     }
 
     /// Uses `keys` keys instead of the default.
@@ -88,6 +92,10 @@ impl SourceReader for WorkloadReader {
             Record::new(e.ts, e)
         }));
         self.next_block += self.stride;
-        Ok(if self.next_block >= self.events { SourcePoll::Finished } else { SourcePoll::Ready })
+        Ok(if self.next_block >= self.events {
+            SourcePoll::Finished
+        } else {
+            SourcePoll::Ready
+        })
     }
 }

@@ -20,7 +20,10 @@ pub struct Avg<F, V> {
 
 impl<F: Clone, V> Clone for Avg<F, V> {
     fn clone(&self) -> Self {
-        Avg { field: self.field.clone(), _value: PhantomData }
+        Avg {
+            field: self.field.clone(),
+            _value: PhantomData,
+        }
     }
 }
 
@@ -30,7 +33,10 @@ impl<F, V> Avg<F, V> {
     where
         F: FieldFn<T, V>,
     {
-        Avg { field, _value: PhantomData }
+        Avg {
+            field,
+            _value: PhantomData,
+        }
     }
 }
 

@@ -6,7 +6,7 @@ use super::Aggregate;
 ///
 /// ```
 /// use tidewater_engine::prelude::*;
-/// let mut acc = Count.create();
+/// let mut acc = Aggregate::<&str>::create(&Count);
 /// Aggregate::<&str>::add(&Count, &mut acc, &"a", 0);
 /// Aggregate::<&str>::add(&Count, &mut acc, &"b", 0);
 /// assert_eq!(Aggregate::<&str>::finish(&Count, &acc), 2);

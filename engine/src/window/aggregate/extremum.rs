@@ -35,7 +35,10 @@ pub struct Extremum<F, V, const LARGEST: bool> {
 
 impl<F: Clone, V, const LARGEST: bool> Clone for Extremum<F, V, LARGEST> {
     fn clone(&self) -> Self {
-        Extremum { field: self.field.clone(), _value: PhantomData }
+        Extremum {
+            field: self.field.clone(),
+            _value: PhantomData,
+        }
     }
 }
 
@@ -45,7 +48,10 @@ impl<F, V, const LARGEST: bool> Extremum<F, V, LARGEST> {
     where
         F: FieldFn<T, V>,
     {
-        Extremum { field, _value: PhantomData }
+        Extremum {
+            field,
+            _value: PhantomData,
+        }
     }
 }
 

@@ -7,8 +7,8 @@
 mod avg;
 mod collect;
 mod count;
-mod positional;
 mod extremum;
+mod positional;
 mod reduce;
 mod sum;
 mod tuple;
@@ -16,8 +16,8 @@ mod tuple;
 pub use avg::Avg;
 pub use collect::Collect;
 pub use count::Count;
-pub use positional::{First, Last, Positional};
 pub use extremum::{Extremum, Max, Min};
+pub use positional::{First, Last, Positional};
 pub use reduce::Reduce;
 pub use sum::Sum;
 

@@ -42,7 +42,10 @@ pub struct Positional<F, V, const LATEST: bool> {
 
 impl<F: Clone, V, const LATEST: bool> Clone for Positional<F, V, LATEST> {
     fn clone(&self) -> Self {
-        Positional { field: self.field.clone(), _value: PhantomData }
+        Positional {
+            field: self.field.clone(),
+            _value: PhantomData,
+        }
     }
 }
 
@@ -52,7 +55,10 @@ impl<F, V, const LATEST: bool> Positional<F, V, LATEST> {
     where
         F: FieldFn<T, V>,
     {
-        Positional { field, _value: PhantomData }
+        Positional {
+            field,
+            _value: PhantomData,
+        }
     }
 
     #[inline(always)]

@@ -20,7 +20,10 @@ pub struct Reduce<T, F> {
 
 impl<T, F: Clone> Clone for Reduce<T, F> {
     fn clone(&self) -> Self {
-        Reduce { f: self.f.clone(), _types: PhantomData }
+        Reduce {
+            f: self.f.clone(),
+            _types: PhantomData,
+        }
     }
 }
 
@@ -28,7 +31,10 @@ impl<T, F: Fn(T, T) -> T + Clone + Send + Sync + 'static> Reduce<T, F> {
     /// A reduction with `f`, which must be associative (panes and sessions merge
     /// partial results).
     pub fn new(f: F) -> Self {
-        Reduce { f, _types: PhantomData }
+        Reduce {
+            f,
+            _types: PhantomData,
+        }
     }
 }
 

@@ -21,7 +21,10 @@ pub struct Sum<F, V> {
 
 impl<F: Clone, V> Clone for Sum<F, V> {
     fn clone(&self) -> Self {
-        Sum { field: self.field.clone(), _value: PhantomData }
+        Sum {
+            field: self.field.clone(),
+            _value: PhantomData,
+        }
     }
 }
 
@@ -31,7 +34,10 @@ impl<F, V> Sum<F, V> {
     where
         F: FieldFn<T, V>,
     {
-        Sum { field, _value: PhantomData }
+        Sum {
+            field,
+            _value: PhantomData,
+        }
     }
 }
 

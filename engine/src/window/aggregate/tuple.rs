@@ -36,7 +36,16 @@ tuple_aggregate!((A, 0), (B, 1), (C, 2), (D, 3));
 tuple_aggregate!((A, 0), (B, 1), (C, 2), (D, 3), (E, 4));
 tuple_aggregate!((A, 0), (B, 1), (C, 2), (D, 3), (E, 4), (F, 5));
 tuple_aggregate!((A, 0), (B, 1), (C, 2), (D, 3), (E, 4), (F, 5), (G, 6));
-tuple_aggregate!((A, 0), (B, 1), (C, 2), (D, 3), (E, 4), (F, 5), (G, 6), (H, 7));
+tuple_aggregate!(
+    (A, 0),
+    (B, 1),
+    (C, 2),
+    (D, 3),
+    (E, 4),
+    (F, 5),
+    (G, 6),
+    (H, 7)
+);
 
 #[cfg(test)]
 mod tests {
@@ -44,7 +53,12 @@ mod tests {
 
     #[test]
     fn tuple_runs_every_aggregate_over_the_same_records_and_merges_elementwise() {
-        let agg = (Count, Sum::of(|x: &f64| *x), Min::of(|x: &f64| *x), Max::of(|x: &f64| *x));
+        let agg = (
+            Count,
+            Sum::of(|x: &f64| *x),
+            Min::of(|x: &f64| *x),
+            Max::of(|x: &f64| *x),
+        );
         let (mut a, mut b) = (agg.create(), agg.create());
         for (v, ts) in [(1.5, 1), (-2.0, 2)] {
             agg.add(&mut a, &v, ts);

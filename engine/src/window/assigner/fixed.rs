@@ -31,7 +31,12 @@ impl FixedWindows {
     /// validate `size > 0`, `0 < slide <= size`.
     pub fn new(size: i64, slide: i64, offset: i64) -> Self {
         debug_assert!(size > 0 && slide > 0 && slide <= size);
-        FixedWindows { size, slide, offset: offset.rem_euclid(slide), pane: gcd(size, slide) }
+        FixedWindows {
+            size,
+            slide,
+            offset: offset.rem_euclid(slide),
+            pane: gcd(size, slide),
+        }
     }
 
     /// Number of panes in one window.
@@ -88,7 +93,13 @@ mod tests {
     fn tumbling_windows_are_epoch_aligned_and_end_exclusive() {
         let w = FixedWindows::new(1_000, 1_000, 0);
         // (ts, window start)
-        for (ts, start) in [(0, 0), (999, 0), (1_000, 1_000), (-1, -1_000), (1_234_567, 1_234_000)] {
+        for (ts, start) in [
+            (0, 0),
+            (999, 0),
+            (1_000, 1_000),
+            (-1, -1_000),
+            (1_234_567, 1_234_000),
+        ] {
             assert_eq!(w.last_window_start(ts), start, "ts {ts}");
             assert_eq!(w.first_window_start(ts), start, "ts {ts}");
             assert_eq!(w.window_starts(ts).collect::<Vec<_>>(), vec![start]);
@@ -100,13 +111,19 @@ mod tests {
         let w = FixedWindows::new(10_000, 5_000, 0);
         assert_eq!(w.pane, 5_000);
         // ts 12_000 is in [5_000, 15_000) and [10_000, 20_000)
-        assert_eq!(w.window_starts(12_000).collect::<Vec<_>>(), vec![10_000, 5_000]);
+        assert_eq!(
+            w.window_starts(12_000).collect::<Vec<_>>(),
+            vec![10_000, 5_000]
+        );
         assert_eq!(w.first_window_end(12_000), 15_000);
         assert_eq!(w.last_window_end(12_000), 20_000);
         let w = FixedWindows::new(10_000, 4_000, 1_000);
         assert_eq!(w.pane, 2_000);
         // starts ≡ 1_000 mod 4_000 in (2_000, 12_000]: 9_000, 5_000
-        assert_eq!(w.window_starts(12_000).collect::<Vec<_>>(), vec![9_000, 5_000]);
+        assert_eq!(
+            w.window_starts(12_000).collect::<Vec<_>>(),
+            vec![9_000, 5_000]
+        );
         assert_eq!(w.pane_start(12_000), 11_000);
     }
 }

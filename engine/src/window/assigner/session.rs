@@ -47,7 +47,11 @@ impl SessionWindow {
 
     /// A gap in signed milliseconds; a negative gap is reported by `validate`.
     pub fn with_gap_ms(gap: i64) -> Self {
-        SessionWindow { gap: Ok(gap), max_duration: None, merge_touching: false }
+        SessionWindow {
+            gap: Ok(gap),
+            max_duration: None,
+            merge_touching: false,
+        }
     }
 
     /// Caps the span of a session.
@@ -71,7 +75,12 @@ impl WindowAssigner for SessionWindow {
     fn validate(&self, operator: &str) -> Result<WindowKind> {
         let gap = self.gap.clone()?;
         if gap <= 0 {
-            return Err(EngineError::invalid(operator, "gap", "a duration > 0", format!("{gap} ms")));
+            return Err(EngineError::invalid(
+                operator,
+                "gap",
+                "a duration > 0",
+                format!("{gap} ms"),
+            ));
         }
         let max_duration = match &self.max_duration {
             None => None,
@@ -88,6 +97,10 @@ impl WindowAssigner for SessionWindow {
                 Some(max)
             }
         };
-        Ok(WindowKind::Session(SessionSpec { gap, max_duration, merge_touching: self.merge_touching }))
+        Ok(WindowKind::Session(SessionSpec {
+            gap,
+            max_duration,
+            merge_touching: self.merge_touching,
+        }))
     }
 }

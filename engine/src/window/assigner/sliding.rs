@@ -44,12 +44,26 @@ impl WindowAssigner for SlidingWindow {
     }
 
     fn validate(&self, operator: &str) -> Result<WindowKind> {
-        let (size, slide, offset) = (self.size.clone()?, self.slide.clone()?, self.offset.clone()?);
+        let (size, slide, offset) = (
+            self.size.clone()?,
+            self.slide.clone()?,
+            self.offset.clone()?,
+        );
         if size <= 0 {
-            return Err(EngineError::invalid(operator, "size", "a duration > 0", format!("{size} ms")));
+            return Err(EngineError::invalid(
+                operator,
+                "size",
+                "a duration > 0",
+                format!("{size} ms"),
+            ));
         }
         if slide <= 0 {
-            return Err(EngineError::invalid(operator, "slide", "a duration > 0", format!("{slide} ms")));
+            return Err(EngineError::invalid(
+                operator,
+                "slide",
+                "a duration > 0",
+                format!("{slide} ms"),
+            ));
         }
         if slide > size {
             return Err(EngineError::invalid(

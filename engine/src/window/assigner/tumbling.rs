@@ -22,7 +22,10 @@ pub struct TumblingWindow {
 impl TumblingWindow {
     /// Windows of `size` (a `Duration` or a string such as `"1 minute"`).
     pub fn of(size: impl IntoDuration) -> Self {
-        TumblingWindow { size: size.into_duration().map(duration_ms), offset: Ok(0) }
+        TumblingWindow {
+            size: size.into_duration().map(duration_ms),
+            offset: Ok(0),
+        }
     }
 
     /// Shifts window starts by `offset` from the epoch.
@@ -41,7 +44,12 @@ impl WindowAssigner for TumblingWindow {
         let size = self.size.clone()?;
         let offset = self.offset.clone()?;
         if size <= 0 {
-            return Err(EngineError::invalid(operator, "size", "a duration > 0", format!("{size} ms")));
+            return Err(EngineError::invalid(
+                operator,
+                "size",
+                "a duration > 0",
+                format!("{size} ms"),
+            ));
         }
         Ok(WindowKind::Fixed(FixedWindows::new(size, size, offset)))
     }

@@ -68,16 +68,19 @@ where
     ) {
         let end = start.saturating_add(self.spec.size);
         if self.spec.panes_per_window() == 1 {
-            let Some(pane) = self.panes.get(&start) else { return };
+            let Some(pane) = self.panes.get(&start) else {
+                return;
+            };
             match only {
                 Some(k) => {
                     if let Some(acc) = pane.get(k) {
                         output.push(result_record(k.clone(), start, end, self.agg.finish(acc)));
                     }
                 }
-                None => output.extend(pane.iter().map(|(k, acc)| {
-                    result_record(k.clone(), start, end, self.agg.finish(acc))
-                })),
+                None => output
+                    .extend(pane.iter().map(|(k, acc)| {
+                        result_record(k.clone(), start, end, self.agg.finish(acc))
+                    })),
             }
             return;
         }
@@ -97,7 +100,9 @@ where
             }
         }
         output.extend(
-            merged.into_iter().map(|(k, acc)| result_record(k, start, end, self.agg.finish(&acc))),
+            merged
+                .into_iter()
+                .map(|(k, acc)| result_record(k, start, end, self.agg.finish(&acc))),
         );
     }
 
@@ -191,8 +196,11 @@ where
     }
 
     fn emit_all(&self, output: &mut Batch<WindowResult<K, A::Out>>) {
-        let starts: BTreeSet<Timestamp> =
-            self.panes.keys().flat_map(|&p| self.spec.window_starts(p)).collect();
+        let starts: BTreeSet<Timestamp> = self
+            .panes
+            .keys()
+            .flat_map(|&p| self.spec.window_starts(p))
+            .collect();
         for start in starts {
             self.emit_window(start, None, output);
         }
@@ -229,7 +237,15 @@ where
 
     fn process_batch(&mut self, input: Batch<T>, _output: &mut Batch<Self::Out>) {
         let FixedWindowOperator {
-            spec, settings, key_fn, agg, panes, dirty, late, watermark, fired_end,
+            spec,
+            settings,
+            key_fn,
+            agg,
+            panes,
+            dirty,
+            late,
+            watermark,
+            fired_end,
         } = self;
         let wm = *watermark;
         let complete = settings.mode == OutputMode::Complete;
@@ -248,7 +264,11 @@ where
                 hi = pane_start.saturating_add(spec.pane);
                 let last_end = spec.last_window_end(r.ts);
                 let is_late = !complete && last_end.saturating_add(settings.lateness) <= wm;
-                current = if is_late { None } else { Some(panes.entry(pane_start).or_default()) };
+                current = if is_late {
+                    None
+                } else {
+                    Some(panes.entry(pane_start).or_default())
+                };
                 mark_dirty = track_all
                     || (track_refires
                         && fired_end.is_some_and(|f| spec.first_window_end(r.ts) <= f));

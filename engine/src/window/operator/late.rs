@@ -15,7 +15,12 @@ pub(crate) struct LateOutput<T> {
 
 impl<T> LateOutput<T> {
     pub fn new(side_output: Option<Downstream<T>>, counters: Arc<OperatorCounters>) -> Self {
-        LateOutput { side_output, buffer: Vec::new(), dropped: 0, counters }
+        LateOutput {
+            side_output,
+            buffer: Vec::new(),
+            dropped: 0,
+            counters,
+        }
     }
 
     #[inline]

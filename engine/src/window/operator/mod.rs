@@ -38,6 +38,11 @@ pub(crate) fn result_record<K, V>(
 ) -> Record<WindowResult<K, V>> {
     Record {
         ts: end.saturating_sub(1),
-        value: WindowResult { key, window_start: start, window_end: end, value },
+        value: WindowResult {
+            key,
+            window_start: start,
+            window_end: end,
+            value,
+        },
     }
 }

@@ -69,17 +69,23 @@ where
         }
     }
 
-
     /// Re-emits changed sessions: in update mode every changed one, in append mode the
     /// ones that had already fired (late updates within the allowed lateness).
     fn emit_dirty(&mut self, output: &mut Batch<WindowResult<K, A::Out>>) {
         let update = self.settings.mode == OutputMode::Update;
         for key in self.dirty_keys.drain() {
-            let Some(list) = self.sessions.get_mut(&key) else { continue };
+            let Some(list) = self.sessions.get_mut(&key) else {
+                continue;
+            };
             for s in list.iter_mut().filter(|s| s.dirty) {
                 s.dirty = false;
                 if update || s.fired {
-                    output.push(result_record(key.clone(), s.start, s.end, self.agg.finish(&s.acc)));
+                    output.push(result_record(
+                        key.clone(),
+                        s.start,
+                        s.end,
+                        self.agg.finish(&s.acc),
+                    ));
                 }
             }
         }
@@ -90,11 +96,18 @@ where
         let append = self.settings.mode == OutputMode::Append;
         let lateness = self.settings.lateness;
         while let Some((_, key)) = self.timers.pop_due(wm) {
-            let Some(list) = self.sessions.get_mut(&key) else { continue };
+            let Some(list) = self.sessions.get_mut(&key) else {
+                continue;
+            };
             let (agg, timers) = (&self.agg, &mut self.timers);
             list.retain_mut(|s| {
                 if append && !s.fired && s.end <= wm {
-                    output.push(result_record(key.clone(), s.start, s.end, agg.finish(&s.acc)));
+                    output.push(result_record(
+                        key.clone(),
+                        s.start,
+                        s.end,
+                        agg.finish(&s.acc),
+                    ));
                     s.fired = true;
                     s.dirty = false;
                     let keep = s.end.saturating_add(lateness) > wm;
@@ -114,7 +127,12 @@ where
     fn emit_all(&self, output: &mut Batch<WindowResult<K, A::Out>>) {
         for (key, list) in &self.sessions {
             for s in list {
-                output.push(result_record(key.clone(), s.start, s.end, self.agg.finish(&s.acc)));
+                output.push(result_record(
+                    key.clone(),
+                    s.start,
+                    s.end,
+                    self.agg.finish(&s.acc),
+                ));
             }
         }
     }
@@ -143,7 +161,15 @@ where
 
     fn process_batch(&mut self, input: Batch<T>, _output: &mut Batch<Self::Out>) {
         let SessionWindowOperator {
-            spec, settings, key_fn, agg, sessions, timers, dirty_keys, watermark, late,
+            spec,
+            settings,
+            key_fn,
+            agg,
+            sessions,
+            timers,
+            dirty_keys,
+            watermark,
+            late,
         } = self;
         let wm = *watermark;
         let complete = settings.mode == OutputMode::Complete;

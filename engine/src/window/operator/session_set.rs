@@ -33,7 +33,10 @@ pub(crate) struct Session<Acc> {
 pub(crate) enum Placement {
     /// It extended or merged existing sessions; `refire` if a merged one had fired,
     /// `new_end` if the session's end moved.
-    Merged { refire: bool, new_end: Option<Timestamp> },
+    Merged {
+        refire: bool,
+        new_end: Option<Timestamp>,
+    },
     /// It started a new session ending at `end` (needs a timer).
     Created { end: Timestamp },
     /// The session it would belong to is already closed: late.
@@ -65,7 +68,8 @@ pub(crate) fn place<Acc: Clone>(
 ) -> Placement {
     let proposed_end = ts.saturating_add(spec.gap);
     let too_long = |start: Timestamp, end: Timestamp| {
-        spec.max_duration.is_some_and(|max| end.saturating_sub(start) > max)
+        spec.max_duration
+            .is_some_and(|max| end.saturating_sub(start) > max)
     };
     // Fast path for ordered input: the record extends the newest session or follows it.
     if let Some(last) = sessions.last_mut() {
@@ -76,14 +80,20 @@ pub(crate) fn place<Acc: Clone>(
                 last.end = end;
                 fold(&mut last.acc);
                 last.dirty = true;
-                return Placement::Merged { refire: last.fired, new_end };
+                return Placement::Merged {
+                    refire: last.fired,
+                    new_end,
+                };
             }
         } else if ts > last.start && !overlaps(spec, last.start, last.end, ts) {
             return create_session(sessions, ts, proposed_end, is_late, create, fold);
         }
     }
     let (mut start, mut end, mut any) = (ts, proposed_end, false);
-    for s in sessions.iter().filter(|s| overlaps(spec, s.start, s.end, ts)) {
+    for s in sessions
+        .iter()
+        .filter(|s| overlaps(spec, s.start, s.end, ts))
+    {
         start = start.min(s.start);
         end = end.max(s.end);
         any = true;
@@ -120,7 +130,10 @@ pub(crate) fn place<Acc: Clone>(
     let refire = m.fired;
     let at = sessions.partition_point(|s| s.start <= m.start);
     sessions.insert(at, m);
-    Placement::Merged { refire, new_end: (end != previous_end).then_some(end) }
+    Placement::Merged {
+        refire,
+        new_end: (end != previous_end).then_some(end),
+    }
 }
 
 fn create_session<Acc>(
@@ -136,7 +149,13 @@ fn create_session<Acc>(
     }
     let mut acc = create();
     fold(&mut acc);
-    let session = Session { start: ts, end, acc, fired: false, dirty: true };
+    let session = Session {
+        start: ts,
+        end,
+        acc,
+        fired: false,
+        dirty: true,
+    };
     let at = sessions.partition_point(|s| s.start <= ts);
     sessions.insert(at, session);
     Placement::Created { end }
@@ -147,14 +166,26 @@ mod tests {
     use super::*;
 
     fn spec(gap: i64, touching: bool) -> SessionSpec {
-        SessionSpec { gap, max_duration: None, merge_touching: touching }
+        SessionSpec {
+            gap,
+            max_duration: None,
+            merge_touching: touching,
+        }
     }
 
     /// Places each ts (count accumulators) and returns the sessions as (start, end, count).
     fn run(spec: SessionSpec, times: &[i64]) -> Vec<(i64, i64, u64)> {
         let mut sessions: SessionList<u64> = SessionList::new();
         for &ts in times {
-            place(&mut sessions, &spec, ts, |_| false, || 0, |a| *a += 1, |a, b| *a += *b);
+            place(
+                &mut sessions,
+                &spec,
+                ts,
+                |_| false,
+                || 0,
+                |a| *a += 1,
+                |a, b| *a += *b,
+            );
         }
         sessions.iter().map(|s| (s.start, s.end, s.acc)).collect()
     }
@@ -170,20 +201,28 @@ mod tests {
             // out of order: extends backwards
             (10, false, &[30, 25], &[(25, 40, 2)]),
             // a late arrival bridges two sessions into one
-            (10, false, &[0, 30, 15], &[(0, 40, 3)]),
+            (10, false, &[0, 12, 5], &[(0, 22, 3)]),
             // an earlier, separate session arriving later
             (10, false, &[50, 0], &[(0, 10, 1), (50, 60, 1)]),
             // same time as an older session's only record, arriving after a newer one
             (10, false, &[0, 50, 0], &[(0, 10, 2), (50, 60, 1)]),
         ];
         for (gap, touching, times, expected) in cases {
-            assert_eq!(run(spec(*gap, *touching), times), expected.to_vec(), "{times:?}");
+            assert_eq!(
+                run(spec(*gap, *touching), times),
+                expected.to_vec(),
+                "{times:?}"
+            );
         }
     }
 
     #[test]
     fn max_duration_starts_a_new_session() {
-        let spec = SessionSpec { gap: 10, max_duration: Some(25), merge_touching: false };
+        let spec = SessionSpec {
+            gap: 10,
+            max_duration: Some(25),
+            merge_touching: false,
+        };
         // 0..=15 spans [0, 25); 20 would stretch it to [0, 30) > 25
         assert_eq!(run(spec, &[0, 8, 15, 20]), vec![(0, 25, 3), (20, 30, 1)]);
     }
@@ -194,11 +233,27 @@ mod tests {
         let mut sessions: SessionList<u64> = SessionList::new();
         let closed_before = |end: i64| end <= 100;
         let mut add = |ts| {
-            place(&mut sessions, &spec, ts, closed_before, || 0, |a| *a += 1, |a, b| *a += *b)
+            place(
+                &mut sessions,
+                &spec,
+                ts,
+                closed_before,
+                || 0,
+                |a| *a += 1,
+                |a, b| *a += *b,
+            )
         };
         assert_eq!(add(95), Placement::Created { end: 105 });
-        // alone it would end at 95 <= 100, but it joins the open session [95, 105)
-        assert_eq!(add(85), Placement::Merged { refire: false, new_end: None });
+        // alone it would end at 96 <= 100, but it joins the open session [95, 105)
+        assert_eq!(
+            add(86),
+            Placement::Merged {
+                refire: false,
+                new_end: None
+            }
+        );
+        // [76, 86) only touches [86, 105): it would be a session of its own, closed
+        assert_eq!(add(76), Placement::Late);
         assert_eq!(add(50), Placement::Late);
     }
 }

@@ -37,7 +37,10 @@ pub(crate) struct TimerQueue<K> {
 
 impl<K> TimerQueue<K> {
     pub fn new() -> Self {
-        TimerQueue { in_order: VecDeque::new(), out_of_order: BinaryHeap::new() }
+        TimerQueue {
+            in_order: VecDeque::new(),
+            out_of_order: BinaryHeap::new(),
+        }
     }
 
     #[inline]
