@@ -41,7 +41,7 @@ pub mod error;
 pub mod operator;
 pub mod processor;
 pub mod record;
-// pub mod row;
+pub mod row;
 pub(crate) mod runtime;
 pub mod stream;
 pub mod time;
@@ -62,6 +62,7 @@ pub mod prelude {
     pub use crate::processor::{Status, StreamProcessor};
     pub use crate::record::{Batch, Record};
 
+    pub use crate::row::{agg, Row, RowStreamExt, RowWindowedExt, Schema, Value};
     pub use crate::runtime::LocalExecutor;
     pub use crate::stream::{KeyedStream, Pipeline, Stream, WindowedStream};
     pub use crate::time::{ManualClock, Timestamp, Watermark};

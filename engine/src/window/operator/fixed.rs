@@ -13,7 +13,7 @@ use rustc_hash::{FxHashMap, FxHashSet};
 use super::{result_record, LateOutput, WindowSettings};
 use crate::operator::Operator;
 use crate::record::Batch;
-use crate::time::{Timestamp, MAX_WATERMARK, MIN_WATERMARK};
+use crate::time::{Timestamp, MAX_WATERMARK, MIN_WATERMARK, NO_TIMESTAMP};
 use crate::window::assigner::FixedWindows;
 use crate::window::{Aggregate, OutputMode, WindowResult};
 
@@ -263,7 +263,8 @@ where
                 lo = pane_start;
                 hi = pane_start.saturating_add(spec.pane);
                 let last_end = spec.last_window_end(r.ts);
-                let is_late = !complete && last_end.saturating_add(settings.lateness) <= wm;
+                let is_late = r.ts == NO_TIMESTAMP
+                    || (!complete && last_end.saturating_add(settings.lateness) <= wm);
                 current = if is_late {
                     None
                 } else {

@@ -17,7 +17,7 @@ use super::timers::TimerQueue;
 use super::{result_record, LateOutput, WindowSettings};
 use crate::operator::Operator;
 use crate::record::Batch;
-use crate::time::{Timestamp, MAX_WATERMARK, MIN_WATERMARK};
+use crate::time::{Timestamp, MAX_WATERMARK, MIN_WATERMARK, NO_TIMESTAMP};
 use crate::window::assigner::SessionSpec;
 use crate::window::{Aggregate, OutputMode, WindowResult};
 
@@ -178,8 +178,9 @@ where
         let is_late = |end: Timestamp| !complete && end.saturating_add(lateness) <= wm;
         for r in input {
             let ts = r.ts;
-            // Spark judges a row by its own session before any merge.
-            if settings.spark && is_late(ts.saturating_add(spec.gap)) {
+            // A record without event time cannot be placed; Spark judges a row by its own
+            // session before any merge.
+            if ts == NO_TIMESTAMP || (settings.spark && is_late(ts.saturating_add(spec.gap))) {
                 late.reject(r);
                 continue;
             }
