@@ -109,6 +109,9 @@ impl<O: Operator> Input<O::In> for OperatorNode<O> {
             other => op.on_control(other, buffer),
         });
         self.flush();
+        if control == Control::EndOfInput {
+            self.counters.set_ended();
+        }
         if let Some(Control::Watermark(wm)) = forward {
             self.counters.set_watermark(wm);
         }

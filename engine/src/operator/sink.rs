@@ -78,8 +78,10 @@ impl<T, W: SinkWriter<T>> Input<T> for SinkNode<T, W> {
             Control::EndOfInput => writer.finish(),
             _ => Ok(()),
         });
-        if let Control::Watermark(wm) = control {
-            self.counters.set_watermark(wm);
+        match control {
+            Control::Watermark(wm) => self.counters.set_watermark(wm),
+            Control::EndOfInput => self.counters.set_ended(),
+            _ => {}
         }
         self.check(result);
     }

@@ -87,7 +87,10 @@ impl<T, F: Fn(&T) -> Timestamp> Input<T> for WatermarkAssigner<T, F> {
                 }
                 self.down.control(control);
             }
-            Control::EndOfInput => self.down.control(control),
+            Control::EndOfInput => {
+                self.counters.set_ended();
+                self.down.control(control)
+            }
         }
     }
 }
@@ -166,6 +169,7 @@ impl<T, F: Fn(&T) -> Timestamp> Input<T> for SparkWatermarkAssigner<T, F> {
             Control::Watermark(_) | Control::Idle => {}
             Control::EndOfInput => {
                 self.emit_pending();
+                self.counters.set_ended();
                 self.down.control(control);
             }
             other => self.down.control(other),

@@ -4,7 +4,7 @@
 //! Each worker updates its own counters (uncontended relaxed atomics, once per batch);
 //! a snapshot sums them per operator.
 
-use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -36,6 +36,7 @@ pub(crate) struct OperatorCounters {
     records_out: AtomicU64,
     late_dropped: AtomicU64,
     watermark: AtomicI64,
+    ended: AtomicBool,
 }
 
 impl Default for OperatorCounters {
@@ -45,6 +46,7 @@ impl Default for OperatorCounters {
             records_out: AtomicU64::new(0),
             late_dropped: AtomicU64::new(0),
             watermark: AtomicI64::new(MIN_WATERMARK),
+            ended: AtomicBool::new(false),
         }
     }
 }
@@ -70,6 +72,11 @@ impl OperatorCounters {
     #[inline]
     pub fn set_watermark(&self, wm: Timestamp) {
         self.watermark.store(wm, Ordering::Relaxed);
+    }
+
+    /// This instance's input ended: its watermark no longer holds the node back.
+    pub fn set_ended(&self) {
+        self.ended.store(true, Ordering::Relaxed);
     }
 }
 
@@ -150,9 +157,22 @@ impl MetricsRegistry {
     pub fn snapshot(&self, elapsed: Duration) -> Metrics {
         let nodes = self.nodes.lock().unwrap_or_else(|p| p.into_inner());
         let mut operators: Vec<OperatorMetrics> = Vec::new();
+        // Per node: the lowest watermark of its running instances; once all have ended,
+        // the highest (the frontier they reached), as a finished input holds nothing back.
+        let mut frontiers: Vec<(usize, Option<Timestamp>, Timestamp)> = Vec::new();
         for entry in nodes.iter() {
             let c = &entry.counters;
             let wm = c.watermark.load(Ordering::Relaxed);
+            let ended = c.ended.load(Ordering::Relaxed);
+            match frontiers.iter_mut().find(|f| f.0 == entry.id) {
+                Some(f) => {
+                    if !ended {
+                        f.1 = Some(f.1.map_or(wm, |m| m.min(wm)));
+                    }
+                    f.2 = f.2.max(wm);
+                }
+                None => frontiers.push((entry.id, (!ended).then_some(wm), wm)),
+            }
             let (rin, rout) = (
                 c.records_in.load(Ordering::Relaxed),
                 c.records_out.load(Ordering::Relaxed),
@@ -163,7 +183,6 @@ impl MetricsRegistry {
                     o.records_in += rin;
                     o.records_out += rout;
                     o.late_dropped += late;
-                    o.watermark = o.watermark.min(wm);
                 }
                 None => operators.push(OperatorMetrics {
                     id: entry.id,
@@ -174,6 +193,11 @@ impl MetricsRegistry {
                     late_dropped: late,
                     watermark: wm,
                 }),
+            }
+        }
+        for o in operators.iter_mut() {
+            if let Some(&(_, running, reached)) = frontiers.iter().find(|f| f.0 == o.id) {
+                o.watermark = running.unwrap_or(reached);
             }
         }
         operators.sort_by_key(|o| o.id);
@@ -235,7 +259,8 @@ pub struct OperatorMetrics {
     pub records_out: u64,
     /// Late records dropped (window operators).
     pub late_dropped: u64,
-    /// Lowest watermark over the node's workers (`i64::MIN` before the first).
+    /// Lowest watermark over the node's running workers; once every worker's input
+    /// ended, the highest one reached (`i64::MIN` before the first watermark).
     pub watermark: Timestamp,
 }
 

@@ -57,7 +57,11 @@ pub struct AggExpr {
 impl AggExpr {
     /// An aggregate of `func` over `column`.
     pub fn new(func: AggFunc, column: &str) -> Self {
-        AggExpr { func, column: column.to_string(), alias: format!("{}({column})", func.name()) }
+        AggExpr {
+            func,
+            column: column.to_string(),
+            alias: format!("{}({column})", func.name()),
+        }
     }
 
     /// Names the output column.

@@ -59,7 +59,10 @@ impl Row {
         let (names, values): (Vec<String>, Vec<Value>) =
             pairs.into_iter().map(|(n, v)| (n.into(), v)).unzip();
         let schema = Schema::new(names.into_iter().zip(values.iter().map(DataType::of)));
-        Row { schema: Arc::new(schema), values }
+        Row {
+            schema: Arc::new(schema),
+            values,
+        }
     }
 
     /// The row's schema.
@@ -86,13 +89,16 @@ impl Row {
                     v.type_name()
                 ))
             }),
-            None => Err(EngineError::RowConversion(format!("field `{name}` is missing"))),
+            None => Err(EngineError::RowConversion(format!(
+                "field `{name}` is missing"
+            ))),
         }
     }
 
     /// Converts a serde value that serializes as a map or struct into a row.
     pub fn from_serde<T: Serialize>(value: &T) -> Result<Row> {
-        let json = serde_json::to_value(value).map_err(|e| EngineError::RowConversion(e.to_string()))?;
+        let json =
+            serde_json::to_value(value).map_err(|e| EngineError::RowConversion(e.to_string()))?;
         let serde_json::Value::Object(map) = json else {
             return Err(EngineError::RowConversion(format!(
                 "expected a struct or map, found {}",
@@ -102,9 +108,8 @@ impl Row {
         let pairs: Result<Vec<(String, Value)>> = map
             .into_iter()
             .map(|(k, v)| {
-                let value: Value = serde_json::from_value(v).map_err(|e| {
-                    EngineError::RowConversion(format!("field `{k}`: {e}"))
-                })?;
+                let value: Value = serde_json::from_value(v)
+                    .map_err(|e| EngineError::RowConversion(format!("field `{k}`: {e}")))?;
                 Ok((k, value))
             })
             .collect();
@@ -113,7 +118,8 @@ impl Row {
 
     /// Converts the row into a serde type, by field name.
     pub fn to_serde<T: DeserializeOwned>(&self) -> Result<T> {
-        let json = serde_json::to_value(self).map_err(|e| EngineError::RowConversion(e.to_string()))?;
+        let json =
+            serde_json::to_value(self).map_err(|e| EngineError::RowConversion(e.to_string()))?;
         serde_json::from_value(json).map_err(|e| EngineError::RowConversion(e.to_string()))
     }
 }
@@ -156,7 +162,14 @@ mod tests {
         let row = Row::from_pairs([("ts", Value::from("noon"))]);
         let e = row.timestamp("ts").unwrap_err().to_string();
         assert!(e.contains("field `ts`") && e.contains("string"), "{e}");
-        assert!(row.timestamp("time").unwrap_err().to_string().contains("`time` is missing"));
-        assert!(Row::from_serde(&5).unwrap_err().to_string().contains("a number"));
+        assert!(row
+            .timestamp("time")
+            .unwrap_err()
+            .to_string()
+            .contains("`time` is missing"));
+        assert!(Row::from_serde(&5)
+            .unwrap_err()
+            .to_string()
+            .contains("a number"));
     }
 }

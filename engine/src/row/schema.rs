@@ -62,7 +62,10 @@ impl Schema {
         Schema {
             fields: fields
                 .into_iter()
-                .map(|(name, data_type)| Field { name: name.into(), data_type })
+                .map(|(name, data_type)| Field {
+                    name: name.into(),
+                    data_type,
+                })
                 .collect(),
         }
     }

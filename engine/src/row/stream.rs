@@ -93,22 +93,28 @@ impl RowStreamExt for Stream<Row> {
         }
         let field: Arc<str> = Arc::from(field);
         self.with_watermark(Watermark::bounded(delay, move |r: &Row| {
-            r.get(&field).and_then(Value::as_i64).unwrap_or(NO_TIMESTAMP)
+            r.get(&field)
+                .and_then(Value::as_i64)
+                .unwrap_or(NO_TIMESTAMP)
         }))
     }
 
     fn group_by<S: Into<String>>(
         self,
         fields: impl IntoIterator<Item = S>,
-    ) -> KeyedStream<Row, GroupKey, impl Fn(&Row) -> GroupKey + Clone + Send + Sync + 'static>
-    {
+    ) -> KeyedStream<Row, GroupKey, impl Fn(&Row) -> GroupKey + Clone + Send + Sync + 'static> {
         let names: Arc<[String]> = fields.into_iter().map(Into::into).collect();
         if names.is_empty() {
-            self.plan.error(EngineError::MissingKey { operator: "group_by".into() });
+            self.plan.error(EngineError::MissingKey {
+                operator: "group_by".into(),
+            });
         }
         self.key_by(move |r: &Row| GroupKey {
             names: names.clone(),
-            values: names.iter().map(|n| r.get(n).cloned().unwrap_or(Value::Null)).collect(),
+            values: names
+                .iter()
+                .map(|n| r.get(n).cloned().unwrap_or(Value::Null))
+                .collect(),
         })
     }
 }
@@ -129,23 +135,24 @@ where
         let aggregate = RowAggregate::new(exprs.into_iter().collect());
         let aliases: Vec<String> = aggregate.exprs().iter().map(|e| e.alias.clone()).collect();
         let schema: std::sync::OnceLock<Arc<Schema>> = std::sync::OnceLock::new();
-        self.aggregate(aggregate).map(move |r: WindowResult<GroupKey, Vec<Value>>| {
-            let schema = schema
-                .get_or_init(|| {
-                    let group = r.key.names().iter().cloned().map(|n| (n, DataType::Null));
-                    let window = [
-                        ("window_start".to_string(), DataType::Int),
-                        ("window_end".to_string(), DataType::Int),
-                    ];
-                    let aggs = aliases.iter().cloned().map(|a| (a, DataType::Null));
-                    Arc::new(Schema::new(group.chain(window).chain(aggs)))
-                })
-                .clone();
-            let mut values = r.key.values;
-            values.push(Value::Int(r.window_start));
-            values.push(Value::Int(r.window_end));
-            values.extend(r.value);
-            Row::new(schema, values)
-        })
+        self.aggregate(aggregate)
+            .map(move |r: WindowResult<GroupKey, Vec<Value>>| {
+                let schema = schema
+                    .get_or_init(|| {
+                        let group = r.key.names().iter().cloned().map(|n| (n, DataType::Null));
+                        let window = [
+                            ("window_start".to_string(), DataType::Int),
+                            ("window_end".to_string(), DataType::Int),
+                        ];
+                        let aggs = aliases.iter().cloned().map(|a| (a, DataType::Null));
+                        Arc::new(Schema::new(group.chain(window).chain(aggs)))
+                    })
+                    .clone();
+                let mut values = r.key.values;
+                values.push(Value::Int(r.window_start));
+                values.push(Value::Int(r.window_end));
+                values.extend(r.value);
+                Row::new(schema, values)
+            })
     }
 }

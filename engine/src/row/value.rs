@@ -97,7 +97,10 @@ impl Ord for Value {
             (Value::Int(a), Value::Int(b)) => a.cmp(b),
             (Value::Str(a), Value::Str(b)) => a.cmp(b),
             (a, b) if a.rank() == 2 && b.rank() == 2 => {
-                let (x, y) = (a.as_f64().unwrap_or(f64::NAN), b.as_f64().unwrap_or(f64::NAN));
+                let (x, y) = (
+                    a.as_f64().unwrap_or(f64::NAN),
+                    b.as_f64().unwrap_or(f64::NAN),
+                );
                 x.total_cmp(&y)
             }
             (a, b) => a.rank().cmp(&b.rank()),
@@ -191,6 +194,15 @@ mod tests {
     #[test]
     fn values_deserialize_from_json_by_shape() {
         let v: Vec<Value> = serde_json::from_str(r#"[null, true, 3, 2.5, "x"]"#).unwrap();
-        assert_eq!(v, vec![Value::Null, Value::Bool(true), Value::Int(3), Value::Float(2.5), "x".into()]);
+        assert_eq!(
+            v,
+            vec![
+                Value::Null,
+                Value::Bool(true),
+                Value::Int(3),
+                Value::Float(2.5),
+                "x".into()
+            ]
+        );
     }
 }

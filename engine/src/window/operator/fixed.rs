@@ -235,7 +235,7 @@ where
     type In = T;
     type Out = WindowResult<K, A::Out>;
 
-    fn process_batch(&mut self, input: Batch<T>, _output: &mut Batch<Self::Out>) {
+    fn process_batch(&mut self, input: Batch<T>, output: &mut Batch<Self::Out>) {
         let FixedWindowOperator {
             spec,
             settings,
@@ -287,6 +287,11 @@ where
             }
         }
         late.flush();
+        if track_refires {
+            // Late updates within the allowed lateness re-fire at once, as in Flink.
+            let wm = self.watermark;
+            self.emit_dirty(wm, output);
+        }
     }
 
     fn on_watermark(&mut self, wm: Timestamp, output: &mut Batch<Self::Out>) -> Option<Timestamp> {

@@ -159,7 +159,7 @@ where
     type In = T;
     type Out = WindowResult<K, A::Out>;
 
-    fn process_batch(&mut self, input: Batch<T>, _output: &mut Batch<Self::Out>) {
+    fn process_batch(&mut self, input: Batch<T>, output: &mut Batch<Self::Out>) {
         let SessionWindowOperator {
             spec,
             settings,
@@ -225,6 +225,10 @@ where
             }
         }
         late.flush();
+        if self.settings.mode == OutputMode::Append && self.settings.lateness > 0 {
+            // Late updates within the allowed lateness re-fire at once, as in Flink.
+            self.emit_dirty(output);
+        }
     }
 
     fn on_watermark(&mut self, wm: Timestamp, output: &mut Batch<Self::Out>) -> Option<Timestamp> {
