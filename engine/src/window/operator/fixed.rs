@@ -108,7 +108,8 @@ where
 
     /// Re-emits the windows touched by dirty panes that are still open for updates at
     /// the watermark the records arrived under (`before`). Append mode emits only
-    /// windows that already fired; update mode every affected window.
+    /// windows the watermark already passed (late firings); update mode every affected
+    /// window.
     fn emit_dirty(&mut self, before: Timestamp, output: &mut Batch<WindowResult<K, A::Out>>) {
         if self.dirty.is_empty() {
             return;
@@ -118,8 +119,8 @@ where
             for start in self.spec.window_starts(pane) {
                 let end = start.saturating_add(self.spec.size);
                 let open = end.saturating_add(self.settings.lateness) > before;
-                let fired = self.fired_end.is_some_and(|f| end <= f);
-                if open && (self.settings.mode == OutputMode::Update || fired) {
+                let passed = end <= before;
+                if open && (self.settings.mode == OutputMode::Update || passed) {
                     windows.insert((key.clone(), start));
                 }
             }
@@ -131,8 +132,15 @@ where
         }
     }
 
-    /// Append mode: emits every window whose end the watermark passed.
-    fn fire_closed(&mut self, wm: Timestamp, output: &mut Batch<WindowResult<K, A::Out>>) {
+    /// Append mode: emits every window whose end the watermark passed, from `before` to
+    /// `wm`. A window that ended at or before `before` and never fired held no on-time
+    /// record then, so whatever its panes hold now arrived late for it: it stays silent.
+    fn fire_closed(
+        &mut self,
+        before: Timestamp,
+        wm: Timestamp,
+        output: &mut Batch<WindowResult<K, A::Out>>,
+    ) {
         let (size, slide) = (self.spec.size, self.spec.slide);
         // Tumbling without lateness: a window is one pane, emitted and dropped at once.
         if self.spec.panes_per_window() == 1 && self.settings.lateness == 0 {
@@ -163,6 +171,9 @@ where
             let mut end = self.spec.first_window_end(first_pane);
             if let Some(fired) = self.fired_end {
                 end = end.max(fired.saturating_add(slide));
+            }
+            if before != MIN_WATERMARK {
+                end = end.max(self.spec.first_window_end(before));
             }
             if end > wm {
                 break;
@@ -213,7 +224,7 @@ where
         match self.settings.mode {
             OutputMode::Append => {
                 self.emit_dirty(before, output);
-                self.fire_closed(self.watermark, output);
+                self.fire_closed(before, self.watermark, output);
                 self.purge(self.watermark);
             }
             OutputMode::Update => {
@@ -245,7 +256,7 @@ where
             dirty,
             late,
             watermark,
-            fired_end,
+            ..
         } = self;
         let wm = *watermark;
         let complete = settings.mode == OutputMode::Complete;
@@ -270,9 +281,7 @@ where
                 } else {
                     Some(panes.entry(pane_start).or_default())
                 };
-                mark_dirty = track_all
-                    || (track_refires
-                        && fired_end.is_some_and(|f| spec.first_window_end(r.ts) <= f));
+                mark_dirty = track_all || (track_refires && spec.first_window_end(r.ts) <= wm);
             }
             match current.as_deref_mut() {
                 Some(pane) => {
