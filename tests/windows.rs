@@ -14,8 +14,11 @@ fn ts(e: &Ev) -> i64 {
     e.1
 }
 
+/// Results as (key, start, end, count).
+type Rows = Vec<(&'static str, i64, i64, u64)>;
+
 /// Results as (key, start, end, count), sorted.
-fn drain(out: &MemorySink<WindowResult<&'static str, u64>>) -> Vec<(&'static str, i64, i64, u64)> {
+fn drain(out: &MemorySink<WindowResult<&'static str, u64>>) -> Rows {
     let mut rows: Vec<_> = out
         .take()
         .into_iter()
@@ -62,13 +65,13 @@ impl Harness {
         }
     }
 
-    fn push(&mut self, events: &[Ev]) -> Vec<(&'static str, i64, i64, u64)> {
+    fn push(&mut self, events: &[Ev]) -> Rows {
         self.input.send_batch(events.to_vec()).unwrap();
         self.local.run_until_idle().unwrap();
         drain(&self.out)
     }
 
-    fn finish(mut self) -> (Vec<(&'static str, i64, i64, u64)>, Vec<Ev>, Metrics) {
+    fn finish(mut self) -> (Rows, Vec<Ev>, Metrics) {
         drop(self.input);
         assert!(self.local.run_until_idle().unwrap());
         (drain(&self.out), self.late.values(), self.local.metrics())

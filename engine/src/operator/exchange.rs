@@ -60,7 +60,7 @@ impl<T> Outbox<T> {
     fn send(&mut self, target: usize, msg: ExchangeMessage<T>) {
         if self.pending[target].is_empty() {
             match self.senders[target].try_send((self.from, msg)) {
-                Ok(()) => return,
+                Ok(()) => {}
                 Err(TrySendError::Full((_, msg))) => {
                     self.pending[target].push_back(msg);
                     self.pending_count += 1;

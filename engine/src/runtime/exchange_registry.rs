@@ -14,6 +14,9 @@ struct Channels<T> {
     receivers: Vec<Option<Receiver<Envelope<T>>>>,
 }
 
+/// One worker's ends of an exchange: a sender to every worker, and its own receiver.
+pub(crate) type Endpoints<T> = (Vec<Sender<Envelope<T>>>, Receiver<Envelope<T>>);
+
 /// Type-erased store of exchange channels, keyed by exchange id.
 pub(crate) struct ExchangeRegistry {
     parallelism: usize,
@@ -35,7 +38,7 @@ impl ExchangeRegistry {
         &self,
         id: usize,
         worker: usize,
-    ) -> Option<(Vec<Sender<Envelope<T>>>, Receiver<Envelope<T>>)> {
+    ) -> Option<Endpoints<T>> {
         let mut exchanges = self.exchanges.lock().unwrap_or_else(|p| p.into_inner());
         let entry = exchanges.entry(id).or_insert_with(|| {
             let (senders, receivers) = (0..self.parallelism)

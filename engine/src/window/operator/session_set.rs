@@ -193,7 +193,8 @@ mod tests {
     #[test]
     fn sessions_form_merge_and_bridge() {
         // (gap, touching merges, arrival order, sessions)
-        let cases: &[(i64, bool, &[i64], &[(i64, i64, u64)])] = &[
+        type Case<'a> = (i64, bool, &'a [i64], &'a [(i64, i64, u64)]);
+        let cases: &[Case] = &[
             (10, false, &[0, 5, 30], &[(0, 15, 2), (30, 40, 1)]),
             // exactly gap apart: separate unless touching merges
             (10, false, &[0, 10], &[(0, 10, 1), (10, 20, 1)]),
