@@ -20,9 +20,15 @@ fn run(workload: Workload, parallelism: usize) -> usize {
         .with_watermark(Watermark::bounded("1 second", |e: &WorkloadEvent| e.ts))
         .key_by(|e: &WorkloadEvent| e.key);
     let results = match workload {
-        Workload::W1 => keyed.window(TumblingWindow::of("1 second")).aggregate(Count),
-        Workload::W2 => keyed.window(SlidingWindow::of("10 seconds", "1 second")).aggregate(Count),
-        Workload::W3 => keyed.window(SessionWindow::with_gap("5 seconds")).aggregate(Count),
+        Workload::W1 => keyed
+            .window(TumblingWindow::of("1 second"))
+            .aggregate(Count),
+        Workload::W2 => keyed
+            .window(SlidingWindow::of("10 seconds", "1 second"))
+            .aggregate(Count),
+        Workload::W3 => keyed
+            .window(SessionWindow::with_gap("5 seconds"))
+            .aggregate(Count),
     };
     results.sink(out.clone());
     p.run().expect("benchmark pipeline runs");

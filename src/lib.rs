@@ -34,6 +34,11 @@
 
 pub mod spark;
 
+/// The README's examples, compiled and run as doctests so the README stays true.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeExamples;
+
 pub use tidewater_connectors as connectors;
 pub use tidewater_engine as engine;
 pub use tidewater_generators as generators;

@@ -44,12 +44,20 @@ fn demo(args: &[String]) -> Result<(), String> {
     let events = flag(args, "--events", 500_000)?;
     let keys = flag(args, "--keys", 4)?;
     let parallelism = flag(args, "--parallelism", 2)? as usize;
-    let mut p = Pipeline::new(Config::default().with_name("demo").with_parallelism(parallelism));
+    let mut p = Pipeline::new(
+        Config::default()
+            .with_name("demo")
+            .with_parallelism(parallelism),
+    );
     p.source(WorkloadSource::new(Workload::W1, events).with_keys(keys))
         .with_watermark(Watermark::bounded("1 second", |e: &WorkloadEvent| e.ts))
         .key_by(|e: &WorkloadEvent| e.key)
         .window(TumblingWindow::of("1 second"))
-        .aggregate((Count, Sum::of(|e: &WorkloadEvent| e.value), Avg::of(|e: &WorkloadEvent| e.value)))
+        .aggregate((
+            Count,
+            Sum::of(|e: &WorkloadEvent| e.value),
+            Avg::of(|e: &WorkloadEvent| e.value),
+        ))
         .map(|r| WindowLine {
             key: r.key,
             window_start: r.window_start,

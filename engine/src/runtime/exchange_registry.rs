@@ -34,11 +34,7 @@ impl ExchangeRegistry {
     }
 
     /// The senders to every worker and `worker`'s receiver for exchange `id`.
-    pub fn endpoints<T: Send + 'static>(
-        &self,
-        id: usize,
-        worker: usize,
-    ) -> Option<Endpoints<T>> {
+    pub fn endpoints<T: Send + 'static>(&self, id: usize, worker: usize) -> Option<Endpoints<T>> {
         let mut exchanges = self.exchanges.lock().unwrap_or_else(|p| p.into_inner());
         let entry = exchanges.entry(id).or_insert_with(|| {
             let (senders, receivers) = (0..self.parallelism)
