@@ -92,6 +92,14 @@ pub enum EngineError {
         /// The state the pipeline was in.
         status: String,
     },
+    /// Operator state could not be saved or restored.
+    #[error("state of operator `{operator}`: {message}")]
+    State {
+        /// The operator.
+        operator: String,
+        /// What went wrong.
+        message: String,
+    },
     /// A worker thread could not be spawned.
     #[error("could not spawn worker thread: {0}")]
     Spawn(String),

@@ -43,6 +43,7 @@ pub mod processor;
 pub mod record;
 pub mod row;
 pub(crate) mod runtime;
+pub mod state;
 pub mod stream;
 pub mod time;
 pub mod window;

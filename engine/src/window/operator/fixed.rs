@@ -9,6 +9,11 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::hash::Hash;
 
 use rustc_hash::{FxHashMap, FxHashSet};
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+
+use crate::error::Result;
+use crate::state::{decode, encode, Snapshot};
 
 use super::{result_record, LateOutput, WindowSettings};
 use crate::operator::Operator;
@@ -17,19 +22,41 @@ use crate::time::{Timestamp, MAX_WATERMARK, MIN_WATERMARK, NO_TIMESTAMP};
 use crate::window::assigner::FixedWindows;
 use crate::window::{Aggregate, OutputMode, WindowResult};
 
-type Panes<K, Acc> = BTreeMap<Timestamp, FxHashMap<K, Acc>>;
+/// Everything a fixed-window operator knows about the data it has seen: plain data,
+/// serializable whenever the keys and accumulators are, so a checkpoint can store it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(bound(
+    serialize = "K: Serialize + Hash + Eq, Acc: Serialize",
+    deserialize = "K: Deserialize<'de> + Hash + Eq, Acc: Deserialize<'de>"
+))]
+pub(crate) struct FixedWindowState<K, Acc> {
+    /// Accumulators per pane start and key.
+    pub panes: BTreeMap<Timestamp, FxHashMap<K, Acc>>,
+    /// The last watermark received.
+    pub watermark: Timestamp,
+    /// End of the newest window emitted by the watermark (append mode).
+    pub fired_end: Option<Timestamp>,
+    /// (key, pane) updated since the last trigger, where that must be re-emitted.
+    pub dirty: FxHashSet<(K, Timestamp)>,
+}
+
+impl<K, Acc> Default for FixedWindowState<K, Acc> {
+    fn default() -> Self {
+        FixedWindowState {
+            panes: BTreeMap::new(),
+            watermark: MIN_WATERMARK,
+            fired_end: None,
+            dirty: FxHashSet::default(),
+        }
+    }
+}
 
 pub(crate) struct FixedWindowOperator<T, K, KF, A: Aggregate<T>> {
     spec: FixedWindows,
     settings: WindowSettings,
     key_fn: KF,
     agg: A,
-    panes: Panes<K, A::Acc>,
-    watermark: Timestamp,
-    /// End of the newest window emitted by the watermark (append mode).
-    fired_end: Option<Timestamp>,
-    /// (key, pane) updated since the last trigger, where that must be re-emitted.
-    dirty: FxHashSet<(K, Timestamp)>,
+    state: FixedWindowState<K, A::Acc>,
     late: LateOutput<T>,
 }
 
@@ -51,10 +78,7 @@ where
             settings,
             key_fn,
             agg,
-            panes: BTreeMap::new(),
-            watermark: MIN_WATERMARK,
-            fired_end: None,
-            dirty: FxHashSet::default(),
+            state: FixedWindowState::default(),
             late,
         }
     }
@@ -68,7 +92,7 @@ where
     ) {
         let end = start.saturating_add(self.spec.size);
         if self.spec.panes_per_window() == 1 {
-            let Some(pane) = self.panes.get(&start) else {
+            let Some(pane) = self.state.panes.get(&start) else {
                 return;
             };
             match only {
@@ -85,7 +109,7 @@ where
             return;
         }
         let mut merged: FxHashMap<K, A::Acc> = FxHashMap::default();
-        for pane in self.panes.range(start..end).map(|(_, pane)| pane) {
+        for pane in self.state.panes.range(start..end).map(|(_, pane)| pane) {
             let entries: Box<dyn Iterator<Item = (&K, &A::Acc)>> = match only {
                 Some(k) => Box::new(pane.get_key_value(k).into_iter()),
                 None => Box::new(pane.iter()),
@@ -111,11 +135,11 @@ where
     /// windows the watermark already passed (late firings); update mode every affected
     /// window.
     fn emit_dirty(&mut self, before: Timestamp, output: &mut Batch<WindowResult<K, A::Out>>) {
-        if self.dirty.is_empty() {
+        if self.state.dirty.is_empty() {
             return;
         }
         let mut windows: FxHashSet<(K, Timestamp)> = FxHashSet::default();
-        for (key, pane) in self.dirty.drain() {
+        for (key, pane) in self.state.dirty.drain() {
             for start in self.spec.window_starts(pane) {
                 let end = start.saturating_add(self.spec.size);
                 let open = end.saturating_add(self.settings.lateness) > before;
@@ -144,7 +168,7 @@ where
         let (size, slide) = (self.spec.size, self.spec.slide);
         // Tumbling without lateness: a window is one pane, emitted and dropped at once.
         if self.spec.panes_per_window() == 1 && self.settings.lateness == 0 {
-            while let Some(entry) = self.panes.first_entry() {
+            while let Some(entry) = self.state.panes.first_entry() {
                 let start = *entry.key();
                 let end = start.saturating_add(size);
                 if end > wm {
@@ -155,21 +179,21 @@ where
                 for (k, acc) in pane {
                     output.push(result_record(k, start, end, self.agg.finish(&acc)));
                 }
-                self.fired_end = Some(end);
+                self.state.fired_end = Some(end);
             }
             return;
         }
         loop {
             // The next window to fire is the earliest one holding data that starts after
             // the last fired window's start; empty windows in between are skipped.
-            let next_start = self.fired_end.map(|f| f.saturating_add(slide) - size);
+            let next_start = self.state.fired_end.map(|f| f.saturating_add(slide) - size);
             let first_pane = match next_start {
-                Some(s) => self.panes.range(s..).next().map(|(&p, _)| p),
-                None => self.panes.keys().next().copied(),
+                Some(s) => self.state.panes.range(s..).next().map(|(&p, _)| p),
+                None => self.state.panes.keys().next().copied(),
             };
             let Some(first_pane) = first_pane else { break };
             let mut end = self.spec.first_window_end(first_pane);
-            if let Some(fired) = self.fired_end {
+            if let Some(fired) = self.state.fired_end {
                 end = end.max(fired.saturating_add(slide));
             }
             if before != MIN_WATERMARK {
@@ -179,7 +203,7 @@ where
                 break;
             }
             self.emit_window(end - size, None, output);
-            self.fired_end = Some(end);
+            self.state.fired_end = Some(end);
             if self.settings.lateness == 0 {
                 self.drop_panes_before(end - size + slide);
             }
@@ -187,7 +211,7 @@ where
     }
 
     fn drop_panes_before(&mut self, start: Timestamp) {
-        while let Some(entry) = self.panes.first_entry() {
+        while let Some(entry) = self.state.panes.first_entry() {
             if *entry.key() >= start {
                 break;
             }
@@ -197,7 +221,7 @@ where
 
     /// Drops panes whose every window is past `end + lateness`.
     fn purge(&mut self, wm: Timestamp) {
-        while let Some(entry) = self.panes.first_entry() {
+        while let Some(entry) = self.state.panes.first_entry() {
             let last_end = self.spec.last_window_end(*entry.key());
             if last_end.saturating_add(self.settings.lateness) > wm {
                 break;
@@ -208,6 +232,7 @@ where
 
     fn emit_all(&self, output: &mut Batch<WindowResult<K, A::Out>>) {
         let starts: BTreeSet<Timestamp> = self
+            .state
             .panes
             .keys()
             .flat_map(|&p| self.spec.window_starts(p))
@@ -217,22 +242,38 @@ where
         }
     }
 
-    /// A trigger: the watermark moved from `self.watermark` to `wm`.
+    /// A trigger: the watermark moved from `self.state.watermark` to `wm`.
     fn trigger(&mut self, wm: Timestamp, output: &mut Batch<WindowResult<K, A::Out>>) {
-        let before = self.watermark;
-        self.watermark = self.watermark.max(wm);
+        let before = self.state.watermark;
+        self.state.watermark = self.state.watermark.max(wm);
         match self.settings.mode {
             OutputMode::Append => {
                 self.emit_dirty(before, output);
-                self.fire_closed(before, self.watermark, output);
-                self.purge(self.watermark);
+                self.fire_closed(before, self.state.watermark, output);
+                self.purge(self.state.watermark);
             }
             OutputMode::Update => {
                 self.emit_dirty(before, output);
-                self.purge(self.watermark);
+                self.purge(self.state.watermark);
             }
             OutputMode::Complete => self.emit_all(output),
         }
+    }
+}
+
+impl<T, K, KF, A> Snapshot for FixedWindowOperator<T, K, KF, A>
+where
+    K: Hash + Eq + Serialize + DeserializeOwned,
+    A: Aggregate<T>,
+    A::Acc: Serialize + DeserializeOwned,
+{
+    fn snapshot(&self) -> Result<Vec<u8>> {
+        encode("window", &self.state)
+    }
+
+    fn restore(&mut self, bytes: &[u8]) -> Result<()> {
+        self.state = decode("window", bytes)?;
+        Ok(())
     }
 }
 
@@ -252,12 +293,15 @@ where
             settings,
             key_fn,
             agg,
+            state,
+            late,
+        } = self;
+        let FixedWindowState {
             panes,
             dirty,
-            late,
             watermark,
             ..
-        } = self;
+        } = state;
         let wm = *watermark;
         let complete = settings.mode == OutputMode::Complete;
         let track_all = settings.mode == OutputMode::Update;
@@ -298,7 +342,7 @@ where
         late.flush();
         if track_refires {
             // Late updates within the allowed lateness re-fire at once, as in Flink.
-            let wm = self.watermark;
+            let wm = self.state.watermark;
             self.emit_dirty(wm, output);
         }
     }
@@ -312,7 +356,7 @@ where
         if self.settings.spark {
             // Spark never closes windows past the last watermark; only the trigger's
             // own output (update/complete) is produced.
-            let wm = self.watermark;
+            let wm = self.state.watermark;
             match self.settings.mode {
                 OutputMode::Append => {}
                 OutputMode::Update => self.emit_dirty(wm, output),

@@ -46,3 +46,168 @@ pub(crate) fn result_record<K, V>(
         },
     }
 }
+
+#[cfg(test)]
+mod snapshot_tests {
+    //! A restored operator continues exactly as the one it was snapshotted from.
+
+    use std::sync::Arc;
+
+    use super::*;
+    use crate::operator::Operator;
+    use crate::processor::metrics::OperatorCounters;
+    use crate::record::{Batch, Record};
+    use crate::state::Snapshot;
+    use crate::window::aggregate::{Count, Sum};
+    use crate::window::assigner::{FixedWindows, SessionSpec};
+
+    type Ev = (u32, i64);
+    type Out = WindowResult<u32, (u64, i64)>;
+
+    fn late() -> LateOutput<Ev> {
+        LateOutput::new(None, Arc::new(OperatorCounters::default()))
+    }
+
+    fn settings(lateness: i64, mode: OutputMode) -> WindowSettings {
+        WindowSettings {
+            lateness,
+            mode,
+            spark: false,
+        }
+    }
+
+    /// Records as (key, ts), then the watermark.
+    type Step = (Vec<(u32, i64)>, i64);
+
+    fn steps() -> Vec<Step> {
+        vec![
+            (vec![(1, 100), (2, 900), (1, 1_500)], 500),
+            (vec![(1, 2_100), (2, 1_200), (3, 300)], 1_800),
+            (vec![(1, 5_000), (2, 1_900), (1, 2_600)], 4_000),
+            (vec![(2, 9_000), (1, 4_100)], 8_000),
+        ]
+    }
+
+    /// Runs every step, then end of input; returns the results sorted.
+    fn drive<O: Operator<In = Ev, Out = Out>>(op: &mut O, steps: &[Step]) -> Vec<Out> {
+        let mut values = drive_prefix(op, steps);
+        let mut out: Batch<Out> = Vec::new();
+        op.on_end_of_input(&mut out);
+        values.extend(out.into_iter().map(|r| r.value));
+        values.sort();
+        values
+    }
+
+    fn check<O, F>(make: F)
+    where
+        O: Operator<In = Ev, Out = Out> + Snapshot,
+        F: Fn() -> O,
+    {
+        let steps = steps();
+        for cut in 0..=steps.len() {
+            let mut original = make();
+            let before = drive_prefix(&mut original, &steps[..cut]);
+            let bytes = original.snapshot().unwrap();
+            let mut restored = make();
+            restored.restore(&bytes).unwrap();
+            let rest_original = drive(&mut original, &steps[cut..]);
+            let rest_restored = drive(&mut restored, &steps[cut..]);
+            assert_eq!(rest_original, rest_restored, "cut after step {cut}");
+            let mut whole = make();
+            let mut all = before;
+            all.extend(rest_restored);
+            all.sort();
+            assert_eq!(all, drive(&mut whole, &steps), "cut after step {cut}");
+        }
+    }
+
+    /// Runs the steps without ending the input.
+    fn drive_prefix<O: Operator<In = Ev, Out = Out>>(op: &mut O, steps: &[Step]) -> Vec<Out> {
+        let mut out: Batch<Out> = Vec::new();
+        for (records, wm) in steps {
+            let batch = records
+                .iter()
+                .map(|&(k, ts)| Record::new(ts, (k, ts)))
+                .collect();
+            op.process_batch(batch, &mut out);
+            op.on_watermark(*wm, &mut out);
+        }
+        out.into_iter().map(|r| r.value).collect()
+    }
+
+    fn agg() -> (Count, Sum<fn(&Ev) -> i64, i64>) {
+        (Count, Sum::of(|e: &Ev| e.1))
+    }
+
+    #[test]
+    fn restored_fixed_window_operators_continue_identically() {
+        for (size, slide, lateness, mode) in [
+            (1_000, 1_000, 0, OutputMode::Append),
+            (2_000, 500, 0, OutputMode::Append),
+            (1_000, 1_000, 1_500, OutputMode::Append),
+            (2_000, 1_000, 0, OutputMode::Update),
+        ] {
+            check(|| {
+                FixedWindowOperator::new(
+                    FixedWindows::new(size, slide, 0),
+                    settings(lateness, mode),
+                    |e: &Ev| e.0,
+                    agg(),
+                    late(),
+                )
+            });
+        }
+    }
+
+    #[test]
+    fn restored_session_operators_continue_identically() {
+        for (gap, lateness, mode) in [
+            (700, 0, OutputMode::Append),
+            (700, 1_000, OutputMode::Append),
+            (500, 0, OutputMode::Update),
+        ] {
+            let spec = SessionSpec {
+                gap,
+                max_duration: None,
+                merge_touching: false,
+            };
+            check(|| {
+                SessionWindowOperator::new(
+                    spec,
+                    settings(lateness, mode),
+                    |e: &Ev| e.0,
+                    agg(),
+                    late(),
+                )
+            });
+        }
+    }
+
+    #[test]
+    fn a_snapshot_of_another_operator_kind_is_rejected_with_the_operator_named() {
+        let fixed = FixedWindowOperator::new(
+            FixedWindows::new(1_000, 1_000, 0),
+            settings(0, OutputMode::Append),
+            |e: &Ev| e.0,
+            agg(),
+            late(),
+        );
+        let mut session = SessionWindowOperator::new(
+            SessionSpec {
+                gap: 5,
+                max_duration: None,
+                merge_touching: false,
+            },
+            settings(0, OutputMode::Append),
+            |e: &Ev| e.0,
+            agg(),
+            late(),
+        );
+        let e = session.restore(&fixed.snapshot().unwrap()).unwrap_err();
+        assert!(
+            e.to_string()
+                .starts_with("state of operator `window(session)`: missing field"),
+            "{e}"
+        );
+    }
+}

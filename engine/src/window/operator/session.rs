@@ -9,6 +9,11 @@
 use std::hash::Hash;
 
 use rustc_hash::{FxHashMap, FxHashSet};
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+
+use crate::error::Result;
+use crate::state::{decode, encode, Snapshot};
 
 use std::collections::hash_map::Entry;
 
@@ -31,15 +36,41 @@ fn next_time(settings: &WindowSettings, end: Timestamp, fired: bool) -> Timestam
     }
 }
 
+/// Everything a session operator knows about the data it has seen: plain data,
+/// serializable whenever the keys and accumulators are, so a checkpoint can store it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(bound(
+    serialize = "K: Serialize + Hash + Eq, Acc: Serialize",
+    deserialize = "K: Deserialize<'de> + Hash + Eq, Acc: Deserialize<'de>"
+))]
+pub(crate) struct SessionWindowState<K, Acc> {
+    /// Open (and, with allowed lateness, fired but not yet dropped) sessions per key.
+    pub sessions: FxHashMap<K, SessionList<Acc>>,
+    /// Pending event-time timers.
+    pub timers: TimerQueue<K>,
+    /// Keys with sessions changed since the last trigger that must be re-emitted.
+    pub dirty_keys: FxHashSet<K>,
+    /// The last watermark received.
+    pub watermark: Timestamp,
+}
+
+impl<K, Acc> Default for SessionWindowState<K, Acc> {
+    fn default() -> Self {
+        SessionWindowState {
+            sessions: FxHashMap::default(),
+            timers: TimerQueue::new(),
+            dirty_keys: FxHashSet::default(),
+            watermark: MIN_WATERMARK,
+        }
+    }
+}
+
 pub(crate) struct SessionWindowOperator<T, K, KF, A: Aggregate<T>> {
     spec: SessionSpec,
     settings: WindowSettings,
     key_fn: KF,
     agg: A,
-    sessions: FxHashMap<K, SessionList<A::Acc>>,
-    timers: TimerQueue<K>,
-    dirty_keys: FxHashSet<K>,
-    watermark: Timestamp,
+    state: SessionWindowState<K, A::Acc>,
     late: LateOutput<T>,
 }
 
@@ -61,10 +92,7 @@ where
             settings,
             key_fn,
             agg,
-            sessions: FxHashMap::default(),
-            timers: TimerQueue::new(),
-            dirty_keys: FxHashSet::default(),
-            watermark: MIN_WATERMARK,
+            state: SessionWindowState::default(),
             late,
         }
     }
@@ -73,8 +101,8 @@ where
     /// ones that had already fired (late updates within the allowed lateness).
     fn emit_dirty(&mut self, output: &mut Batch<WindowResult<K, A::Out>>) {
         let update = self.settings.mode == OutputMode::Update;
-        for key in self.dirty_keys.drain() {
-            let Some(list) = self.sessions.get_mut(&key) else {
+        for key in self.state.dirty_keys.drain() {
+            let Some(list) = self.state.sessions.get_mut(&key) else {
                 continue;
             };
             for s in list.iter_mut().filter(|s| s.dirty) {
@@ -95,11 +123,11 @@ where
     fn fire_due(&mut self, wm: Timestamp, output: &mut Batch<WindowResult<K, A::Out>>) {
         let append = self.settings.mode == OutputMode::Append;
         let lateness = self.settings.lateness;
-        while let Some((_, key)) = self.timers.pop_due(wm) {
-            let Some(list) = self.sessions.get_mut(&key) else {
+        while let Some((_, key)) = self.state.timers.pop_due(wm) {
+            let Some(list) = self.state.sessions.get_mut(&key) else {
                 continue;
             };
-            let (agg, timers) = (&self.agg, &mut self.timers);
+            let (agg, timers) = (&self.agg, &mut self.state.timers);
             list.retain_mut(|s| {
                 if append && !s.fired && s.end <= wm {
                     output.push(result_record(
@@ -119,13 +147,13 @@ where
                 s.end.saturating_add(lateness) > wm
             });
             if list.is_empty() {
-                self.sessions.remove(&key);
+                self.state.sessions.remove(&key);
             }
         }
     }
 
     fn emit_all(&self, output: &mut Batch<WindowResult<K, A::Out>>) {
-        for (key, list) in &self.sessions {
+        for (key, list) in &self.state.sessions {
             for s in list {
                 output.push(result_record(
                     key.clone(),
@@ -138,14 +166,30 @@ where
     }
 
     fn trigger(&mut self, wm: Timestamp, output: &mut Batch<WindowResult<K, A::Out>>) {
-        self.watermark = self.watermark.max(wm);
+        self.state.watermark = self.state.watermark.max(wm);
         match self.settings.mode {
             OutputMode::Append | OutputMode::Update => {
                 self.emit_dirty(output);
-                self.fire_due(self.watermark, output);
+                self.fire_due(self.state.watermark, output);
             }
             OutputMode::Complete => self.emit_all(output),
         }
+    }
+}
+
+impl<T, K, KF, A> Snapshot for SessionWindowOperator<T, K, KF, A>
+where
+    K: Hash + Eq + Serialize + DeserializeOwned,
+    A: Aggregate<T>,
+    A::Acc: Serialize + DeserializeOwned,
+{
+    fn snapshot(&self) -> Result<Vec<u8>> {
+        encode("window(session)", &self.state)
+    }
+
+    fn restore(&mut self, bytes: &[u8]) -> Result<()> {
+        self.state = decode("window(session)", bytes)?;
+        Ok(())
     }
 }
 
@@ -165,12 +209,15 @@ where
             settings,
             key_fn,
             agg,
+            state,
+            late,
+        } = self;
+        let SessionWindowState {
             sessions,
             timers,
             dirty_keys,
             watermark,
-            late,
-        } = self;
+        } = state;
         let wm = *watermark;
         let complete = settings.mode == OutputMode::Complete;
         let track = |refire: bool| settings.mode == OutputMode::Update || refire;

@@ -5,8 +5,11 @@
 use std::cmp::Ordering;
 use std::collections::{BinaryHeap, VecDeque};
 
+use serde::{Deserialize, Serialize};
+
 use crate::time::Timestamp;
 
+#[derive(Debug, Clone, Serialize, Deserialize)]
 struct HeapTimer<K> {
     at: Timestamp,
     key: K,
@@ -30,6 +33,7 @@ impl<K> Ord for HeapTimer<K> {
     }
 }
 
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub(crate) struct TimerQueue<K> {
     in_order: VecDeque<(Timestamp, K)>,
     out_of_order: BinaryHeap<HeapTimer<K>>,
