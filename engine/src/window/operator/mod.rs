@@ -135,7 +135,9 @@ mod snapshot_tests {
         out.into_iter().map(|r| r.value).collect()
     }
 
-    fn agg() -> (Count, Sum<fn(&Ev) -> i64, i64>) {
+    type CountAndSum = (Count, Sum<fn(&Ev) -> i64, i64>);
+
+    fn agg() -> CountAndSum {
         (Count, Sum::of(|e: &Ev| e.1))
     }
 
