@@ -65,7 +65,7 @@ struct CountingWriter {
     totals: (Arc<AtomicU64>, Arc<AtomicU64>),
 }
 
-impl Sink<WindowResult<u64, u64>> for CountingSink {
+impl Sink<WindowResult<u32, u64>> for CountingSink {
     type Writer = CountingWriter;
 
     fn name(&self) -> String {
@@ -84,10 +84,10 @@ impl Sink<WindowResult<u64, u64>> for CountingSink {
     }
 }
 
-impl SinkWriter<WindowResult<u64, u64>> for CountingWriter {
+impl SinkWriter<WindowResult<u32, u64>> for CountingWriter {
     fn write_batch(
         &mut self,
-        batch: Batch<WindowResult<u64, u64>>,
+        batch: Batch<WindowResult<u32, u64>>,
     ) -> tidewater::engine::error::Result<()> {
         self.rows += batch.len() as u64;
         self.sum += batch.iter().map(|r| r.value.value).sum::<u64>();

@@ -285,3 +285,67 @@ fn time_to_first_result_of_a_small_windowed_job_is_milliseconds() {
     assert_eq!(out.values().iter().map(|r| r.value).sum::<u64>(), 1_000);
     eprintln!("1 000-event windowed job: {:?}", started.elapsed());
 }
+
+/// Worker 0 reads `batches` batches of event times 1 s apart; every other worker's
+/// reader never produces anything and never finishes.
+struct LopsidedSource {
+    batches: i64,
+}
+
+struct LopsidedReader {
+    next: Option<i64>,
+    batches: i64,
+}
+
+impl Source for LopsidedSource {
+    type Item = i64;
+    type Reader = LopsidedReader;
+
+    fn create_reader(&self, worker: &WorkerInfo) -> Result<LopsidedReader> {
+        Ok(LopsidedReader {
+            next: (worker.index == 0).then_some(0),
+            batches: self.batches,
+        })
+    }
+}
+
+impl SourceReader for LopsidedReader {
+    type Item = i64;
+
+    fn poll_batch(&mut self, out: &mut Batch<i64>) -> Result<SourcePoll> {
+        match self.next {
+            Some(b) if b < self.batches => {
+                out.extend((0..100).map(|i| Record::new(0, b * 100_000 + i * 1_000)));
+                self.next = Some(b + 1);
+                Ok(SourcePoll::Ready)
+            }
+            _ => Ok(SourcePoll::Pending),
+        }
+    }
+}
+
+#[test]
+fn a_peer_that_never_produces_slows_an_aligned_worker_but_never_stops_it() {
+    let out = MemorySink::new();
+    let config = Config::default()
+        .with_parallelism(2)
+        .with_watermark_alignment(Some(Duration::from_secs(1)));
+    let mut p = Pipeline::new(config);
+    p.source(LopsidedSource { batches: 20 })
+        .with_watermark(Watermark::monotonic(|ts: &i64| *ts))
+        .key_by(|ts: &i64| ts % 2)
+        .window(TumblingWindow::of("1 hour"))
+        .aggregate(Count)
+        .sink(out.clone());
+    let processor = p.start().unwrap();
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    // Worker 1 never sends a watermark, so worker 0 is always "ahead"; it still reads
+    // a batch every few milliseconds.
+    while processor.metrics().source_records < 2_000 && std::time::Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    assert_eq!(processor.metrics().source_records, 2_000);
+    processor.stop(true);
+    assert!(processor.await_termination(WAIT));
+    assert_eq!(out.values().iter().map(|r| r.value).sum::<u64>(), 2_000);
+}

@@ -44,6 +44,10 @@ pub struct Config {
     pub time_semantics: TimeSemantics,
     /// Processing-time clock (a `ManualClock` in tests).
     pub clock: Arc<dyn Clock>,
+    /// Watermark alignment across workers: a worker whose watermark leads the slowest
+    /// worker's by more than this stops reading its source until the others catch up
+    /// (Flink's watermark alignment). `None` turns it off.
+    pub watermark_alignment: Option<std::time::Duration>,
 }
 
 impl Default for Config {
@@ -57,6 +61,7 @@ impl Default for Config {
             channel_capacity: 64,
             time_semantics: TimeSemantics::Continuous,
             clock: Arc::new(SystemClock),
+            watermark_alignment: Some(std::time::Duration::from_secs(2)),
         }
     }
 }
@@ -95,6 +100,12 @@ impl Config {
     /// Uses the given processing-time clock.
     pub fn with_clock(mut self, clock: impl Clock) -> Self {
         self.clock = Arc::new(clock);
+        self
+    }
+
+    /// Sets the watermark alignment drift (`None`: off).
+    pub fn with_watermark_alignment(mut self, max_drift: Option<std::time::Duration>) -> Self {
+        self.watermark_alignment = max_drift;
         self
     }
 

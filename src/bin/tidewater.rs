@@ -18,7 +18,7 @@ const USAGE: &str = "usage:
 /// One line of the demo's output.
 #[derive(Debug, Serialize)]
 struct WindowLine {
-    key: u64,
+    key: u32,
     window_start: i64,
     window_end: i64,
     count: u64,
@@ -55,7 +55,7 @@ fn demo(args: &[String]) -> Result<(), String> {
         .window(TumblingWindow::of("1 second"))
         .aggregate((
             Count,
-            Sum::of(|e: &WorkloadEvent| e.value),
+            Sum::of(|e: &WorkloadEvent| e.value as u64),
             Avg::of(|e: &WorkloadEvent| e.value),
         ))
         .map(|r| WindowLine {

@@ -44,6 +44,8 @@ pub(crate) struct Outbox<T> {
     senders: Vec<Sender<Envelope<T>>>,
     pending: Vec<VecDeque<ExchangeMessage<T>>>,
     pending_count: usize,
+    /// The last watermark this worker broadcast through the exchange.
+    sent_watermark: i64,
 }
 
 impl<T> Outbox<T> {
@@ -54,6 +56,7 @@ impl<T> Outbox<T> {
             senders,
             pending,
             pending_count: 0,
+            sent_watermark: i64::MIN,
         }
     }
 
@@ -87,6 +90,8 @@ pub(crate) trait Flush {
     fn flush(&mut self) -> bool;
     /// Messages still waiting.
     fn pending(&self) -> usize;
+    /// The last watermark sent through this outbox.
+    fn sent_watermark(&self) -> i64;
 }
 
 impl<T> Flush for Outbox<T> {
@@ -117,6 +122,10 @@ impl<T> Flush for Outbox<T> {
 
     fn pending(&self) -> usize {
         self.pending_count
+    }
+
+    fn sent_watermark(&self) -> i64 {
+        self.sent_watermark
     }
 }
 
@@ -164,7 +173,10 @@ impl<T, K: Hash, KF: Fn(&T) -> K> Input<T> for ExchangeSender<T, KF> {
     fn control(&mut self, control: Control) {
         let mut outbox = self.outbox.borrow_mut();
         match control {
-            Control::Watermark(wm) => outbox.broadcast(|| ExchangeMessage::Watermark(wm)),
+            Control::Watermark(wm) => {
+                outbox.sent_watermark = wm;
+                outbox.broadcast(|| ExchangeMessage::Watermark(wm))
+            }
             Control::Idle => outbox.broadcast(|| ExchangeMessage::Idle),
             Control::EndOfInput => outbox.broadcast(|| ExchangeMessage::EndOfInput),
             // Processing-time ticks are local to a worker.
@@ -181,6 +193,8 @@ pub(crate) trait Inbound {
     fn finished(&self) -> bool;
     /// Exchange id, to order stages from upstream to downstream.
     fn exchange_id(&self) -> usize;
+    /// The watermark merged over every sender so far.
+    fn combined_watermark(&self) -> i64;
 }
 
 /// Receiving half: merges the senders' streams for this worker.
@@ -246,6 +260,14 @@ impl<T> Inbound for ExchangeReceiver<T> {
 
     fn exchange_id(&self) -> usize {
         self.id
+    }
+
+    fn combined_watermark(&self) -> i64 {
+        if self.finished {
+            i64::MAX
+        } else {
+            self.combiner.current()
+        }
     }
 }
 

@@ -6,9 +6,18 @@
 //! the outboxes downstream of it are full, and sources are not polled while any outbox
 //! is: full channels thus push back all the way to the sources without ever blocking a
 //! thread, and the last stage always drains, so workers cannot deadlock each other.
+//!
+//! Watermark alignment keeps workers together in event time: a worker whose own
+//! watermark, sent into an exchange, is ahead of that exchange's merged watermark (the
+//! slowest worker's) by more than the configured drift stops reading its source and
+//! helps drain the exchange instead. Without it, a worker whose channels stay full
+//! reads its source less and less while a peer runs ahead, holding the watermark back
+//! and piling up window state. A blocked worker with nothing else to do still reads a
+//! batch now and then, so a stalled peer slows it down but never stops it.
 
 use std::cell::RefCell;
 use std::rc::Rc;
+use std::time::{Duration, Instant};
 
 use super::build::BuildContext;
 use super::source_task::{SourceTask, TaskPoll};
@@ -16,6 +25,8 @@ use crate::operator::exchange::{Flush, Inbound};
 
 /// Messages an outbox may hold before its upstream stops producing.
 const OUTBOX_LIMIT: usize = 16;
+/// How long a worker blocked by alignment waits before reading a batch anyway.
+const ALIGNMENT_PATIENCE: Duration = Duration::from_millis(20);
 /// Messages handled from one exchange input per step, per worker. One source batch
 /// sends each worker a data and a watermark message, so this budget lets a worker
 /// absorb what its peers produce while still reading its own source every step: with a
@@ -25,6 +36,9 @@ const INBOUND_BUDGET_PER_WORKER: usize = 2;
 
 pub(crate) struct Worker {
     inbound_budget: usize,
+    max_drift: Option<i64>,
+    /// When alignment last let this worker read its source.
+    last_read: Instant,
     sources: Vec<Box<dyn SourceTask>>,
     inbound: Vec<Box<dyn Inbound>>,
     outboxes: Vec<(usize, Rc<RefCell<dyn Flush>>)>,
@@ -36,8 +50,11 @@ impl Worker {
         // Downstream stages (higher exchange ids) first.
         inbound.sort_by_key(|stage| std::cmp::Reverse(stage.exchange_id()));
         let inbound_budget = INBOUND_BUDGET_PER_WORKER * ctx.worker.parallelism;
+        let max_drift = ctx.config.watermark_alignment.map(crate::time::duration_ms);
         Worker {
             inbound_budget,
+            max_drift,
+            last_read: Instant::now(),
             sources: ctx.sources,
             inbound,
             outboxes: ctx.outboxes,
@@ -64,12 +81,34 @@ impl Worker {
                 progressed |= self.inbound[i].poll(self.inbound_budget) > 0;
             }
         }
-        if self.pending_after(None) <= OUTBOX_LIMIT {
+        let aligned = !self.ahead_of_peers() || self.last_read.elapsed() >= ALIGNMENT_PATIENCE;
+        if aligned && self.pending_after(None) <= OUTBOX_LIMIT {
             for source in self.sources.iter_mut().filter(|s| !s.is_finished()) {
                 progressed |= source.poll() != TaskPoll::Idle;
             }
+            self.last_read = Instant::now();
         }
         progressed
+    }
+
+    /// True if this worker's watermark leads some exchange's merged watermark by more
+    /// than the allowed drift.
+    fn ahead_of_peers(&self) -> bool {
+        let Some(max_drift) = self.max_drift else {
+            return false;
+        };
+        self.outboxes.iter().any(|(id, outbox)| {
+            let sent = outbox.borrow().sent_watermark();
+            sent != i64::MIN
+                && self
+                    .inbound
+                    .iter()
+                    .filter(|s| s.exchange_id() == *id)
+                    .any(|s| {
+                        let merged = s.combined_watermark();
+                        merged == i64::MIN || sent.saturating_sub(merged) > max_drift
+                    })
+        })
     }
 
     /// Ends every source now (graceful stop); in-flight data still drains.

@@ -69,6 +69,11 @@ impl WatermarkCombiner {
         self.recompute()
     }
 
+    /// The combined watermark forwarded so far.
+    pub fn current(&self) -> Timestamp {
+        self.current
+    }
+
     pub fn all_ended(&self) -> bool {
         self.ended.iter().all(|&e| e)
     }

@@ -42,9 +42,9 @@ impl WorkloadSource {
         }
     }
 
-    /// Uses `keys` keys instead of the default.
+    /// Uses `keys` keys instead of the default (1 to `u32::MAX`).
     pub fn with_keys(mut self, keys: u64) -> Self {
-        self.keys = keys.max(1);
+        self.keys = keys.clamp(1, u32::MAX as u64);
         self
     }
 }

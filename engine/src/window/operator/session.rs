@@ -71,6 +71,9 @@ pub(crate) struct SessionWindowOperator<T, K, KF, A: Aggregate<T>> {
     key_fn: KF,
     agg: A,
     state: SessionWindowState<K, A::Acc>,
+    /// Entries of `state.sessions` whose list is empty (an upper bound: a key may have
+    /// been counted, then received a new session).
+    empty_keys: usize,
     late: LateOutput<T>,
 }
 
@@ -93,6 +96,7 @@ where
             key_fn,
             agg,
             state: SessionWindowState::default(),
+            empty_keys: 0,
             late,
         }
     }
@@ -147,8 +151,16 @@ where
                 s.end.saturating_add(lateness) > wm
             });
             if list.is_empty() {
-                self.state.sessions.remove(&key);
+                self.empty_keys += 1;
             }
+        }
+        // Keys whose sessions all closed keep their (empty) entry for a while: most keys
+        // come back, and removing and re-inserting them churns the table. Once empty
+        // entries outnumber the live ones they are swept in one pass.
+        let entries = self.state.sessions.len();
+        if self.empty_keys > 1_024 && self.empty_keys * 2 > entries {
+            self.state.sessions.retain(|_, list| !list.is_empty());
+            self.empty_keys = 0;
         }
     }
 
@@ -211,6 +223,7 @@ where
             agg,
             state,
             late,
+            ..
         } = self;
         let SessionWindowState {
             sessions,
