@@ -8,6 +8,7 @@
 use std::hint::black_box;
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
+use tidewater::bench::workload_counts;
 use tidewater::prelude::*;
 
 const EVENTS: u64 = 1_000_000;
@@ -15,22 +16,7 @@ const EVENTS: u64 = 1_000_000;
 fn run(workload: Workload, parallelism: usize) -> usize {
     let out = MemorySink::new();
     let mut p = Pipeline::new(Config::default().with_parallelism(parallelism));
-    let keyed = p
-        .source(WorkloadSource::new(workload, EVENTS))
-        .with_watermark(Watermark::bounded("1 second", |e: &WorkloadEvent| e.ts))
-        .key_by(|e: &WorkloadEvent| e.key);
-    let results = match workload {
-        Workload::W1 => keyed
-            .window(TumblingWindow::of("1 second"))
-            .aggregate(Count),
-        Workload::W2 => keyed
-            .window(SlidingWindow::of("10 seconds", "1 second"))
-            .aggregate(Count),
-        Workload::W3 => keyed
-            .window(SessionWindow::with_gap("5 seconds"))
-            .aggregate(Count),
-    };
-    results.sink(out.clone());
+    workload_counts(&mut p, workload, EVENTS, workload.keys()).sink(out.clone());
     p.run().expect("benchmark pipeline runs");
     out.len()
 }

@@ -13,6 +13,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use anyhow::{bail, Context};
+use tidewater::bench::workload_counts;
 use tidewater::prelude::*;
 
 struct Args {
@@ -108,30 +109,10 @@ fn main() -> anyhow::Result<()> {
     let (r, s) = (rows.clone(), sum.clone());
     let config = Config::default()
         .with_parallelism(args.parallelism)
-        .with_batch_size(args.batch_size)
-        .with_channel_capacity(
-            std::env::var("TW_CAP")
-                .ok()
-                .and_then(|v| v.parse().ok())
-                .unwrap_or(64),
-        );
+        .with_batch_size(args.batch_size);
     let mut p = Pipeline::new(config);
-    let keyed = p
-        .source(WorkloadSource::new(args.workload, args.events).with_keys(args.keys))
-        .with_watermark(Watermark::bounded("1 second", |e: &WorkloadEvent| e.ts))
-        .key_by(|e: &WorkloadEvent| e.key);
-    let results = match args.workload {
-        Workload::W1 => keyed
-            .window(TumblingWindow::of("1 second"))
-            .aggregate(Count),
-        Workload::W2 => keyed
-            .window(SlidingWindow::of("10 seconds", "1 second"))
-            .aggregate(Count),
-        Workload::W3 => keyed
-            .window(SessionWindow::with_gap("5 seconds"))
-            .aggregate(Count),
-    };
-    results.sink(CountingSink { rows: r, sum: s });
+    workload_counts(&mut p, args.workload, args.events, args.keys)
+        .sink(CountingSink { rows: r, sum: s });
     let started = Instant::now();
     let metrics = p.run()?;
     let seconds = started.elapsed().as_secs_f64();
