@@ -1,0 +1,75 @@
+//! Typed errors of the generators: each names the field and the value.
+
+use thiserror::Error;
+
+/// A generator configuration or I/O problem.
+#[derive(Debug, Clone, Error, PartialEq)]
+#[non_exhaustive]
+pub enum GeneratorError {
+    /// A probability outside `[0, 1]`.
+    #[error("`{field}`: expected a probability in [0, 1], found {value}")]
+    InvalidProbability {
+        /// The field.
+        field: String,
+        /// The value given.
+        value: f64,
+    },
+    /// Any other out-of-range or malformed parameter.
+    #[error("`{field}`: expected {expected}, found {found}")]
+    InvalidParameter {
+        /// The field.
+        field: String,
+        /// What a valid value looks like.
+        expected: String,
+        /// What was given.
+        found: String,
+    },
+    /// A parameter name that the generator does not have.
+    #[error("unknown parameter `{name}` for `{generator}`; known: {known}")]
+    UnknownParameter {
+        /// The generator.
+        generator: String,
+        /// The unknown name.
+        name: String,
+        /// Comma separated list of the known parameters.
+        known: String,
+    },
+    /// A position saved from another generator or seed.
+    #[error("cannot resume `{generator}` from a position of `{found}`")]
+    PositionMismatch {
+        /// This generator (name and seed).
+        generator: String,
+        /// What the position belongs to.
+        found: String,
+    },
+}
+
+/// Checks that `value` is a probability.
+///
+/// ```
+/// use tidewater_generators::core::check_probability;
+/// assert!(check_probability("bounce_rate", 0.35).is_ok());
+/// assert_eq!(
+///     check_probability("bounce_rate", 1.5).unwrap_err().to_string(),
+///     "`bounce_rate`: expected a probability in [0, 1], found 1.5"
+/// );
+/// ```
+pub fn check_probability(field: &str, value: f64) -> Result<(), GeneratorError> {
+    if (0.0..=1.0).contains(&value) {
+        Ok(())
+    } else {
+        Err(GeneratorError::InvalidProbability {
+            field: field.to_string(),
+            value,
+        })
+    }
+}
+
+impl From<GeneratorError> for tidewater_engine::error::EngineError {
+    fn from(e: GeneratorError) -> Self {
+        tidewater_engine::error::EngineError::Source {
+            source_name: "generator".into(),
+            message: e.to_string(),
+        }
+    }
+}

@@ -1,0 +1,51 @@
+//! The generator contract.
+
+use serde::{Deserialize, Serialize};
+use tidewater_engine::time::Timestamp;
+
+/// A seeded, deterministic source of synthetic events.
+///
+/// Event `index` is a pure function of the configuration, the seed and `index`: the
+/// same arguments give the same event on every machine, so a generator can be split
+/// across workers by index and resumed from a saved position without replaying what
+/// came before.
+pub trait Generator: Send + Sync + 'static {
+    /// The event type.
+    type Event: Send + 'static;
+
+    /// Name used in source names, positions and errors.
+    fn name(&self) -> String;
+
+    /// The seed.
+    fn seed(&self) -> u64;
+
+    /// Event number `index`.
+    fn event(&self, index: u64) -> Self::Event;
+
+    /// The event time of event `index` (epoch ms), without generating the event.
+    fn event_time(&self, index: u64) -> Timestamp;
+
+    /// How many events there are (`None`: unbounded).
+    fn len(&self) -> Option<u64>;
+
+    /// True for a bounded generator with no events.
+    fn is_empty(&self) -> bool {
+        self.len() == Some(0)
+    }
+}
+
+/// Where a reader of a generator stands: enough to continue with exactly the events
+/// that follow. A small serializable value, like a split offset.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct GeneratorPosition {
+    /// The generator's name.
+    pub generator: String,
+    /// Its seed.
+    pub seed: u64,
+    /// Worker index and parallelism the reader was created for.
+    pub worker: (usize, usize),
+    /// Index of the next event to read.
+    pub next_index: u64,
+    /// Events read so far by this reader (including reordered ones).
+    pub emitted: u64,
+}

@@ -1,0 +1,15 @@
+//! What every generator shares: the [`Generator`] trait (event `i` is a pure function
+//! of the configuration, the seed and `i`), its counter-based RNG, validation errors,
+//! real-time pacing and the engine source adapter.
+
+mod error;
+mod generator;
+mod pacing;
+mod rng;
+mod source;
+
+pub use error::{check_probability, GeneratorError};
+pub use generator::{Generator, GeneratorPosition};
+pub use pacing::{BurstWindow, Pacing};
+pub use rng::{event_rng, EventRng};
+pub use source::{GeneratorReader, GeneratorSource, StreamOptions, StreamResult, StreamStats};

@@ -1,0 +1,383 @@
+//! Any [`Generator`] as an engine source: as fast as possible with synthetic event
+//! time, or paced in real time; bounded by `max_events`; with controlled out-of-order
+//! delivery; resumable from saved positions; with run statistics.
+//!
+//! Work is split by blocks of one batch: worker `w` of `n` reads blocks `b` with
+//! `b % n == w`, so all workers move through event time together.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+use rand::Rng;
+use serde::{Deserialize, Serialize};
+use tidewater_engine::connector::{Source, SourcePoll, SourceReader, WorkerInfo};
+use tidewater_engine::error::Result;
+use tidewater_engine::record::{Batch, Record};
+use tidewater_engine::time::{Clock, SystemClock};
+
+use super::pacing::Pacer;
+use super::{check_probability, event_rng, Generator, GeneratorError, GeneratorPosition, Pacing};
+
+/// Salt that separates the reordering RNG from the events' own.
+const REORDER_SALT: u64 = 0x005E_ED0F_0D15_0DE5;
+
+/// How a generator is streamed.
+#[derive(Debug, Clone)]
+pub struct StreamOptions {
+    /// Stop after this many events (`None`: the generator's own length).
+    pub max_events: Option<u64>,
+    /// Real-time pacing (`None`: as fast as possible).
+    pub pacing: Option<Pacing>,
+    /// Probability that an event is delivered after some of its successors.
+    pub out_of_order_probability: f64,
+    /// How many positions a reordered event moves back at most.
+    pub max_displacement: usize,
+    /// Processing-time clock for pacing.
+    pub clock: Arc<dyn Clock>,
+}
+
+impl Default for StreamOptions {
+    fn default() -> Self {
+        StreamOptions {
+            max_events: None,
+            pacing: None,
+            out_of_order_probability: 0.0,
+            max_displacement: 10,
+            clock: Arc::new(SystemClock),
+        }
+    }
+}
+
+impl StreamOptions {
+    /// Checks every option; returns all problems at once.
+    pub fn validate(&self) -> std::result::Result<(), Vec<GeneratorError>> {
+        let mut problems = Vec::new();
+        if let Err(e) = check_probability("out_of_order_probability", self.out_of_order_probability)
+        {
+            problems.push(e);
+        }
+        if self.out_of_order_probability > 0.0 && self.max_displacement == 0 {
+            problems.push(GeneratorError::InvalidParameter {
+                field: "max_displacement".into(),
+                expected: "at least 1 when out_of_order_probability > 0".into(),
+                found: "0".into(),
+            });
+        }
+        if let Some(Err(e)) = self.pacing.as_ref().map(Pacing::validate) {
+            problems.push(e);
+        }
+        if problems.is_empty() {
+            Ok(())
+        } else {
+            Err(problems)
+        }
+    }
+}
+
+/// Live counters of a streaming run, shared by all readers.
+#[derive(Debug, Default)]
+pub struct StreamStats {
+    events_sent: AtomicU64,
+    out_of_order: AtomicU64,
+    started: Mutex<Option<Instant>>,
+    last_event: Mutex<Option<Instant>>,
+}
+
+/// Statistics of a streaming run, as the Spindle streamer reports them.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StreamResult {
+    /// The generator streamed.
+    pub generator: String,
+    /// Events delivered.
+    pub events_sent: u64,
+    /// Events deliberately delivered out of order.
+    pub out_of_order_count: u64,
+    /// Seconds from the first read to the last event.
+    pub elapsed_seconds: f64,
+    /// Measured throughput.
+    pub events_per_second_actual: f64,
+}
+
+impl StreamStats {
+    fn record(&self, sent: usize, reordered: u64) {
+        let now = Instant::now();
+        self.started
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get_or_insert(now);
+        *self.last_event.lock().unwrap_or_else(|p| p.into_inner()) = Some(now);
+        self.events_sent.fetch_add(sent as u64, Ordering::Relaxed);
+        self.out_of_order.fetch_add(reordered, Ordering::Relaxed);
+    }
+
+    /// A snapshot of the run so far.
+    pub fn result(&self, generator: &str) -> StreamResult {
+        let started = *self.started.lock().unwrap_or_else(|p| p.into_inner());
+        let last = *self.last_event.lock().unwrap_or_else(|p| p.into_inner());
+        let elapsed = match (started, last) {
+            (Some(s), Some(l)) => (l - s).as_secs_f64(),
+            _ => 0.0,
+        };
+        let sent = self.events_sent.load(Ordering::Relaxed);
+        StreamResult {
+            generator: generator.to_string(),
+            events_sent: sent,
+            out_of_order_count: self.out_of_order.load(Ordering::Relaxed),
+            elapsed_seconds: elapsed,
+            events_per_second_actual: if elapsed > 0.0 {
+                sent as f64 / elapsed
+            } else {
+                0.0
+            },
+        }
+    }
+}
+
+/// A generator as a parallel engine source.
+///
+/// ```
+/// use tidewater_engine::prelude::*;
+/// use tidewater_generators::core::GeneratorSource;
+/// use tidewater_generators::nexmark::{NexmarkConfig, NexmarkGenerator};
+///
+/// let source = GeneratorSource::new(NexmarkGenerator::new(NexmarkConfig::default(), 7))
+///     .with_max_events(5_000)
+///     .with_out_of_order(0.1, 8);
+/// let stats = source.stats();
+/// let out = MemorySink::new();
+/// let mut p = Pipeline::new(Config::default());
+/// p.source(source).sink(out.clone());
+/// p.run().unwrap();
+/// assert_eq!(out.len(), 5_000);
+/// let result = stats.result("nexmark");
+/// assert_eq!(result.events_sent, 5_000);
+/// assert!(result.out_of_order_count > 300 && result.out_of_order_count < 700);
+/// ```
+pub struct GeneratorSource<G> {
+    generator: Arc<G>,
+    options: StreamOptions,
+    stats: Arc<StreamStats>,
+    resume: Vec<GeneratorPosition>,
+}
+
+impl<G: Generator> GeneratorSource<G> {
+    /// Streams `generator` as fast as possible.
+    pub fn new(generator: G) -> Self {
+        GeneratorSource {
+            generator: Arc::new(generator),
+            options: StreamOptions::default(),
+            stats: Arc::new(StreamStats::default()),
+            resume: Vec::new(),
+        }
+    }
+
+    /// Replaces all options.
+    pub fn with_options(mut self, options: StreamOptions) -> Self {
+        self.options = options;
+        self
+    }
+
+    /// Stops after `n` events.
+    pub fn with_max_events(mut self, n: u64) -> Self {
+        self.options.max_events = Some(n);
+        self
+    }
+
+    /// Paces events in real time.
+    pub fn realtime(mut self, pacing: Pacing) -> Self {
+        self.options.pacing = Some(pacing);
+        self
+    }
+
+    /// Delivers a fraction of events up to `max_displacement` positions late.
+    pub fn with_out_of_order(mut self, probability: f64, max_displacement: usize) -> Self {
+        self.options.out_of_order_probability = probability;
+        self.options.max_displacement = max_displacement;
+        self
+    }
+
+    /// Uses `clock` for pacing.
+    pub fn with_clock(mut self, clock: impl Clock) -> Self {
+        self.options.clock = Arc::new(clock);
+        self
+    }
+
+    /// Continues from positions saved by readers of an earlier run.
+    pub fn resuming_from(mut self, positions: Vec<GeneratorPosition>) -> Self {
+        self.resume = positions;
+        self
+    }
+
+    /// The run's live statistics.
+    pub fn stats(&self) -> Arc<StreamStats> {
+        self.stats.clone()
+    }
+
+    /// The number of events this source will deliver (`None`: unbounded).
+    pub fn total(&self) -> Option<u64> {
+        match (self.generator.len(), self.options.max_events) {
+            (Some(len), Some(max)) => Some(len.min(max)),
+            (len, max) => len.or(max),
+        }
+    }
+}
+
+impl<G: Generator> Source for GeneratorSource<G> {
+    type Item = G::Event;
+    type Reader = GeneratorReader<G>;
+
+    fn name(&self) -> String {
+        self.generator.name()
+    }
+
+    fn create_reader(&self, worker: &WorkerInfo) -> Result<GeneratorReader<G>> {
+        if let Err(problems) = self.options.validate() {
+            let message = problems
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join("; ");
+            return Err(tidewater_engine::error::EngineError::Source {
+                source_name: self.generator.name(),
+                message,
+            });
+        }
+        let block = worker.batch_size.max(1) as u64;
+        let mut reader = GeneratorReader {
+            generator: self.generator.clone(),
+            total: self.total().unwrap_or(u64::MAX),
+            block,
+            stride: block * worker.parallelism as u64,
+            next: block * worker.index as u64,
+            emitted: 0,
+            worker: (worker.index, worker.parallelism),
+            out_of_order: self.options.out_of_order_probability,
+            max_displacement: self.options.max_displacement,
+            pacer: self.options.pacing.clone().map(|mut pacing| {
+                pacing.rate_per_sec /= worker.parallelism as f64;
+                Pacer::new(pacing, self.options.clock.now_ms())
+            }),
+            clock: self.options.clock.clone(),
+            stats: self.stats.clone(),
+        };
+        if let Some(position) = self.resume.iter().find(|p| p.worker.0 == worker.index) {
+            reader.resume(position)?;
+        }
+        Ok(reader)
+    }
+}
+
+/// One worker's share of a [`GeneratorSource`].
+pub struct GeneratorReader<G> {
+    generator: Arc<G>,
+    total: u64,
+    block: u64,
+    stride: u64,
+    next: u64,
+    emitted: u64,
+    worker: (usize, usize),
+    out_of_order: f64,
+    max_displacement: usize,
+    pacer: Option<Pacer>,
+    clock: Arc<dyn Clock>,
+    stats: Arc<StreamStats>,
+}
+
+impl<G: Generator> GeneratorReader<G> {
+    /// Where this reader stands.
+    pub fn position(&self) -> GeneratorPosition {
+        GeneratorPosition {
+            generator: self.generator.name(),
+            seed: self.generator.seed(),
+            worker: self.worker,
+            next_index: self.next,
+            emitted: self.emitted,
+        }
+    }
+
+    /// Continues from `position` (same generator, seed and parallelism).
+    pub fn resume(
+        &mut self,
+        position: &GeneratorPosition,
+    ) -> std::result::Result<(), GeneratorError> {
+        let same = position.generator == self.generator.name()
+            && position.seed == self.generator.seed()
+            && position.worker == self.worker;
+        if !same {
+            return Err(GeneratorError::PositionMismatch {
+                generator: format!(
+                    "{} seed {} worker {:?}",
+                    self.generator.name(),
+                    self.generator.seed(),
+                    self.worker
+                ),
+                found: format!(
+                    "{} seed {} worker {:?}",
+                    position.generator, position.seed, position.worker
+                ),
+            });
+        }
+        self.next = position.next_index;
+        self.emitted = position.emitted;
+        Ok(())
+    }
+
+    /// Moves some events back by up to `max_displacement` positions.
+    fn reorder(&self, batch: &mut [Record<G::Event>], first_index: u64) -> u64 {
+        if self.out_of_order <= 0.0 || batch.len() < 2 {
+            return 0;
+        }
+        let mut rng = event_rng(self.generator.seed() ^ REORDER_SALT, first_index);
+        let mut moved = 0;
+        for i in 0..batch.len() - 1 {
+            if rng.random::<f64>() < self.out_of_order {
+                let span = self.max_displacement.min(batch.len() - 1 - i);
+                let j = i + rng.random_range(1..=span);
+                // Event i now arrives after the events up to j.
+                batch[i..=j].rotate_left(1);
+                moved += 1;
+            }
+        }
+        moved
+    }
+}
+
+impl<G: Generator> SourceReader for GeneratorReader<G> {
+    type Item = G::Event;
+
+    fn poll_batch(&mut self, out: &mut Batch<G::Event>) -> Result<SourcePoll> {
+        if self.next >= self.total {
+            return Ok(SourcePoll::Finished);
+        }
+        let block_start = (self.next / self.block) * self.block;
+        let block_end = (block_start + self.block).min(self.total);
+        let mut want = (block_end - self.next) as usize;
+        if let Some(pacer) = self.pacer.as_mut() {
+            let mut rng = event_rng(self.generator.seed() ^ REORDER_SALT, !self.next);
+            want = pacer.due(self.clock.now_ms(), want, &mut rng);
+            if want == 0 {
+                return Ok(SourcePoll::Pending);
+            }
+        }
+        let first = self.next;
+        let generator = &self.generator;
+        let start = out.len();
+        out.extend(
+            (first..first + want as u64)
+                .map(|i| Record::new(generator.event_time(i), generator.event(i))),
+        );
+        let reordered = self.reorder(&mut out[start..], first);
+        self.next += want as u64;
+        self.emitted += want as u64;
+        if self.next == block_end {
+            self.next = block_start + self.stride;
+        }
+        self.stats.record(want, reordered);
+        Ok(if self.next >= self.total {
+            SourcePoll::Finished
+        } else {
+            SourcePoll::Ready
+        })
+    }
+}

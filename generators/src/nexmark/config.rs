@@ -1,0 +1,142 @@
+//! Nexmark generator parameters, with the reference generator's defaults.
+
+use serde::{Deserialize, Serialize};
+
+use crate::core::GeneratorError;
+
+/// Parameters of the Nexmark generator.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct NexmarkConfig {
+    /// Events per second of event time.
+    pub event_rate: u64,
+    /// Event time of the first event (epoch ms).
+    pub base_time_ms: i64,
+    /// Number of events (`None`: unbounded).
+    pub num_events: Option<u64>,
+    /// Relative frequency of persons.
+    pub person_proportion: u64,
+    /// Relative frequency of auctions.
+    pub auction_proportion: u64,
+    /// Relative frequency of bids.
+    pub bid_proportion: u64,
+    /// Persons that may bid or sell at any time.
+    pub num_active_people: u64,
+    /// Auctions open at any time.
+    pub num_in_flight_auctions: u64,
+    /// One bid in `hot_auction_ratio` goes to a hot auction (the rest: any open one).
+    pub hot_auction_ratio: u64,
+    /// One bid in `hot_bidders_ratio` comes from a hot bidder.
+    pub hot_bidders_ratio: u64,
+    /// One auction in `hot_sellers_ratio` comes from a hot seller.
+    pub hot_sellers_ratio: u64,
+    /// Number of auction categories.
+    pub num_categories: u64,
+    /// Events are permuted within groups of this size (1: in order).
+    pub out_of_order_group_size: u64,
+}
+
+impl Default for NexmarkConfig {
+    fn default() -> Self {
+        NexmarkConfig {
+            event_rate: 10_000,
+            base_time_ms: 1_700_000_000_000,
+            num_events: None,
+            person_proportion: 1,
+            auction_proportion: 3,
+            bid_proportion: 46,
+            num_active_people: 1_000,
+            num_in_flight_auctions: 100,
+            hot_auction_ratio: 2,
+            hot_bidders_ratio: 4,
+            hot_sellers_ratio: 4,
+            num_categories: 5,
+            out_of_order_group_size: 1,
+        }
+    }
+}
+
+impl NexmarkConfig {
+    /// The sum of the three proportions.
+    pub fn proportion_denominator(&self) -> u64 {
+        self.person_proportion + self.auction_proportion + self.bid_proportion
+    }
+
+    /// Checks every parameter; returns all problems.
+    pub fn validate(&self) -> Result<(), Vec<GeneratorError>> {
+        let mut problems = Vec::new();
+        let positive = [
+            ("event_rate", self.event_rate),
+            ("person_proportion", self.person_proportion),
+            ("auction_proportion", self.auction_proportion),
+            ("num_active_people", self.num_active_people),
+            ("num_in_flight_auctions", self.num_in_flight_auctions),
+            ("hot_auction_ratio", self.hot_auction_ratio),
+            ("hot_bidders_ratio", self.hot_bidders_ratio),
+            ("hot_sellers_ratio", self.hot_sellers_ratio),
+            ("num_categories", self.num_categories),
+            ("out_of_order_group_size", self.out_of_order_group_size),
+        ];
+        for (field, value) in positive {
+            if value == 0 {
+                problems.push(GeneratorError::InvalidParameter {
+                    field: field.into(),
+                    expected: "at least 1".into(),
+                    found: "0".into(),
+                });
+            }
+        }
+        if problems.is_empty() {
+            Ok(())
+        } else {
+            Err(problems)
+        }
+    }
+
+    /// Sets a parameter from its documented name and a string value.
+    pub fn set(&mut self, name: &str, value: &str) -> Result<(), GeneratorError> {
+        let number = |v: &str| {
+            v.parse::<u64>()
+                .map_err(|_| GeneratorError::InvalidParameter {
+                    field: name.into(),
+                    expected: "a whole number".into(),
+                    found: v.into(),
+                })
+        };
+        match name {
+            "event_rate" => self.event_rate = number(value)?,
+            "base_time_ms" => {
+                self.base_time_ms = value
+                    .parse()
+                    .map_err(|_| GeneratorError::InvalidParameter {
+                        field: name.into(),
+                        expected: "epoch milliseconds".into(),
+                        found: value.into(),
+                    })?
+            }
+            "num_events" => self.num_events = Some(number(value)?),
+            "person_proportion" => self.person_proportion = number(value)?,
+            "auction_proportion" => self.auction_proportion = number(value)?,
+            "bid_proportion" => self.bid_proportion = number(value)?,
+            "num_active_people" => self.num_active_people = number(value)?,
+            "num_in_flight_auctions" => self.num_in_flight_auctions = number(value)?,
+            "hot_auction_ratio" => self.hot_auction_ratio = number(value)?,
+            "hot_bidders_ratio" => self.hot_bidders_ratio = number(value)?,
+            "hot_sellers_ratio" => self.hot_sellers_ratio = number(value)?,
+            "num_categories" => self.num_categories = number(value)?,
+            "out_of_order_group_size" => self.out_of_order_group_size = number(value)?,
+            _ => {
+                return Err(GeneratorError::UnknownParameter {
+                    generator: "nexmark".into(),
+                    name: name.into(),
+                    known: "event_rate, base_time_ms, num_events, person_proportion, \
+                            auction_proportion, bid_proportion, num_active_people, \
+                            num_in_flight_auctions, hot_auction_ratio, hot_bidders_ratio, \
+                            hot_sellers_ratio, num_categories, out_of_order_group_size"
+                        .into(),
+                })
+            }
+        }
+        Ok(())
+    }
+}
