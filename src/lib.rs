@@ -33,6 +33,7 @@
 #![deny(missing_docs)]
 
 pub mod bench;
+pub mod nexmark;
 pub mod spark;
 
 /// The README's examples, compiled and run as doctests so the README stays true.

@@ -127,8 +127,9 @@ impl Pacer {
             };
             self.next_arrival_ms += gap_ms + jitter;
         }
-        // A consumer that stalled does not get more than one bucket at once.
-        if due == limit && self.next_arrival_ms < elapsed {
+        // A consumer that stalled does not get more than one bucket at once: the backlog
+        // beyond a full bucket is dropped from the schedule (not from the data).
+        if due == self.pacing.bucket_size && self.next_arrival_ms < elapsed {
             self.next_arrival_ms = elapsed;
         }
         due

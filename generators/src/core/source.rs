@@ -381,3 +381,112 @@ impl<G: Generator> SourceReader for GeneratorReader<G> {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::nexmark::{NexmarkConfig, NexmarkGenerator};
+
+    fn worker(index: usize, parallelism: usize) -> WorkerInfo {
+        WorkerInfo {
+            index,
+            parallelism,
+            batch_size: 100,
+        }
+    }
+
+    fn read(
+        reader: &mut GeneratorReader<NexmarkGenerator>,
+        batches: usize,
+    ) -> Vec<Record<crate::nexmark::Event>> {
+        let mut out = Vec::new();
+        for _ in 0..batches {
+            reader.poll_batch(&mut out).unwrap();
+        }
+        out
+    }
+
+    fn source() -> GeneratorSource<NexmarkGenerator> {
+        GeneratorSource::new(NexmarkGenerator::new(NexmarkConfig::default(), 5))
+            .with_max_events(2_000)
+            .with_out_of_order(0.2, 5)
+    }
+
+    #[test]
+    fn a_restored_position_continues_with_exactly_the_events_that_follow() {
+        for parallelism in [1, 3] {
+            let original = source();
+            let mut reader = original
+                .create_reader(&worker(parallelism - 1, parallelism))
+                .unwrap();
+            read(&mut reader, 2);
+            let position = reader.position();
+            let expected = read(&mut reader, 3);
+            let resumed = source().resuming_from(vec![position]);
+            let mut reader = resumed
+                .create_reader(&worker(parallelism - 1, parallelism))
+                .unwrap();
+            assert_eq!(read(&mut reader, 3), expected);
+        }
+    }
+
+    #[test]
+    fn workers_split_the_events_between_them_without_overlap() {
+        let src = source();
+        let mut indices: Vec<i64> = Vec::new();
+        for w in 0..3 {
+            let mut reader = src.create_reader(&worker(w, 3)).unwrap();
+            let mut out = Vec::new();
+            while reader.poll_batch(&mut out).unwrap() != SourcePoll::Finished {}
+            indices.extend(out.iter().map(|r| r.ts));
+        }
+        assert_eq!(indices.len(), 2_000);
+        assert_eq!(src.stats().result("nexmark").events_sent, 2_000);
+    }
+
+    #[test]
+    fn a_position_of_another_seed_is_refused() {
+        let mut reader = source().create_reader(&worker(0, 1)).unwrap();
+        let mut position = reader.position();
+        position.seed = 6;
+        let e = reader.resume(&position).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "cannot resume `nexmark seed 5 worker (0, 1)` from a position of `nexmark seed 6 worker (0, 1)`"
+        );
+    }
+
+    #[test]
+    fn invalid_options_are_reported_together_naming_each_field() {
+        let src = source().with_out_of_order(1.5, 0);
+        let e = src.create_reader(&worker(0, 1)).err().unwrap();
+        assert_eq!(
+            e.to_string(),
+            "source `nexmark` failed: `out_of_order_probability`: expected a probability in [0, 1], \
+             found 1.5; `max_displacement`: expected at least 1 when out_of_order_probability > 0, found 0"
+        );
+    }
+
+    #[test]
+    fn realtime_pacing_holds_events_until_they_are_due() {
+        let clock = tidewater_engine::time::ManualClock::new(0);
+        let src = GeneratorSource::new(NexmarkGenerator::new(NexmarkConfig::default(), 5))
+            .with_max_events(10_000)
+            .realtime(Pacing::rate(1_000.0))
+            .with_clock(clock.clone());
+        let mut reader = src.create_reader(&worker(0, 1)).unwrap();
+        let mut out = Vec::new();
+        let mut per_step = Vec::new();
+        for _ in 0..5 {
+            clock.advance_ms(100);
+            let before = out.len();
+            while let SourcePoll::Ready = reader.poll_batch(&mut out).unwrap() {}
+            per_step.push(out.len() - before);
+        }
+        // about 100 events per 100 ms (Poisson), never everything at once
+        assert!(
+            per_step.iter().all(|&n| (60..=140).contains(&n)),
+            "{per_step:?}"
+        );
+    }
+}
