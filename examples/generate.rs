@@ -4,14 +4,17 @@
 //! cargo run --release --example generate -- NAME [--events N] [--seed S] [--param key=value ...]
 //! ```
 //!
-//! NAME: `nexmark`, `nexmark_bids`, or a benchmark workload `w1`/`w2`/`w3`.
-//! Parameters use the documented names (`--param event_rate=1000`).
+//! NAME: `nexmark`, `nexmark_bids`, `clickstream` (its page views) or a table of a
+//! simulator (`clickstream.sessions`, `clickstream.page_views`, `clickstream.funnels`),
+//! or a benchmark workload `w1`/`w2`/`w3`. Parameters use the documented names
+//! (`--param event_rate=1000`, `--param bounce_rate=0.2`); `--events` caps the rows.
 
 use std::io::{BufWriter, Write};
 
 use anyhow::{bail, Context};
 use serde::Serialize;
-use tidewater::generators::core::Generator;
+use tidewater::generators::clickstream::{ClickstreamConfig, ClickstreamSimulator};
+use tidewater::generators::core::{apply_params, Generator, GeneratorError};
 use tidewater::generators::nexmark::{BidGenerator, NexmarkConfig, NexmarkGenerator};
 use tidewater::generators::workload::Workload;
 
@@ -67,19 +70,44 @@ where
     Ok(())
 }
 
+fn problems(list: Vec<GeneratorError>) -> anyhow::Error {
+    anyhow::anyhow!(list
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join("; "))
+}
+
 fn nexmark_config(params: &[(String, String)]) -> anyhow::Result<NexmarkConfig> {
-    let mut config = NexmarkConfig::default();
-    for (k, v) in params {
-        config.set(k, v)?;
-    }
-    if let Err(problems) = config.validate() {
-        bail!(problems
-            .iter()
-            .map(ToString::to_string)
-            .collect::<Vec<_>>()
-            .join("; "));
-    }
+    let config = apply_params("nexmark", NexmarkConfig::default(), params)?;
+    config.validate().map_err(problems)?;
     Ok(config)
+}
+
+fn write_rows<T: Serialize>(rows: &[T], limit: u64) -> anyhow::Result<()> {
+    let stdout = std::io::stdout();
+    let mut out = BufWriter::new(stdout.lock());
+    for row in rows.iter().take(limit as usize) {
+        serde_json::to_writer(&mut out, row)?;
+        out.write_all(b"\n")?;
+    }
+    out.flush()?;
+    Ok(())
+}
+
+fn clickstream(table: &str, args: &Args) -> anyhow::Result<()> {
+    let config = ClickstreamConfig {
+        seed: args.seed,
+        ..ClickstreamConfig::default()
+    };
+    let config = apply_params("clickstream", config, &args.params)?;
+    let result = ClickstreamSimulator::new(config).map_err(problems)?.run();
+    match table {
+        "page_views" => write_rows(&result.page_views, args.events),
+        "sessions" => write_rows(&result.sessions, args.events),
+        "funnels" => write_rows(&result.funnels, args.events),
+        other => bail!("unknown clickstream table `{other}`: sessions, page_views, funnels"),
+    }
 }
 
 fn main() -> anyhow::Result<()> {
@@ -93,6 +121,8 @@ fn main() -> anyhow::Result<()> {
             &BidGenerator::new(nexmark_config(&args.params)?, args.seed),
             args.events,
         ),
+        "clickstream" => clickstream("page_views", &args),
+        name if name.starts_with("clickstream.") => clickstream(&name["clickstream.".len()..], &args),
         name => match Workload::parse(name) {
             Some(workload) => {
                 if let Some((k, _)) = args.params.first() {
@@ -107,7 +137,7 @@ fn main() -> anyhow::Result<()> {
                 out.flush()?;
                 Ok(())
             }
-            None => bail!("unknown generator `{name}`: nexmark, nexmark_bids, w1, w2, w3"),
+            None => bail!("unknown generator `{name}`: nexmark, nexmark_bids, clickstream[.TABLE], w1, w2, w3"),
         },
     }
 }

@@ -5,11 +5,13 @@
 mod error;
 mod generator;
 mod pacing;
+mod params;
 mod rng;
 mod source;
 
 pub use error::{check_probability, GeneratorError};
 pub use generator::{Generator, GeneratorPosition};
 pub use pacing::{BurstWindow, Pacing};
+pub use params::apply_params;
 pub use rng::{event_rng, EventRng};
 pub use source::{GeneratorReader, GeneratorSource, StreamOptions, StreamResult, StreamStats};
