@@ -7,7 +7,8 @@
 //! NAME: `nexmark`, `nexmark_bids`, `clickstream` (its page views) or a table of a
 //! simulator (`clickstream.sessions`, `clickstream.page_views`, `clickstream.funnels`),
 //! or a benchmark workload `w1`/`w2`/`w3`. Parameters use the documented names
-//! (`--param event_rate=1000`, `--param bounce_rate=0.2`); `--events` caps the rows.
+//! (`--param event_rate=1000`, `--param bounce_rate=0.2`; for `workflow`,
+//! `--param preset=support_ticket`); `--events` caps the rows.
 
 use std::io::{BufWriter, Write};
 
@@ -16,6 +17,7 @@ use serde::Serialize;
 use tidewater::generators::clickstream::{ClickstreamConfig, ClickstreamSimulator};
 use tidewater::generators::core::{apply_params, Generator, GeneratorError};
 use tidewater::generators::nexmark::{BidGenerator, NexmarkConfig, NexmarkGenerator};
+use tidewater::generators::workflow::{WorkflowConfig, WorkflowPreset, WorkflowSimulator};
 use tidewater::generators::workload::Workload;
 
 struct Args {
@@ -95,6 +97,31 @@ fn write_rows<T: Serialize>(rows: &[T], limit: u64) -> anyhow::Result<()> {
     Ok(())
 }
 
+fn workflow(table: &str, args: &Args) -> anyhow::Result<()> {
+    let preset = args
+        .params
+        .iter()
+        .find(|(k, _)| k == "preset")
+        .map_or("order_fulfillment", |(_, v)| v.as_str());
+    let params: Vec<(String, String)> = args
+        .params
+        .iter()
+        .filter(|(k, _)| k != "preset")
+        .cloned()
+        .collect();
+    let config = WorkflowConfig {
+        seed: args.seed,
+        ..WorkflowConfig::preset(preset.parse::<WorkflowPreset>()?)
+    };
+    let config = apply_params("workflow", config, &params)?;
+    let result = WorkflowSimulator::new(config).map_err(problems)?.run();
+    match table {
+        "events" => write_rows(&result.events, args.events),
+        "entity_summary" => write_rows(&result.entity_summary, args.events),
+        other => bail!("unknown workflow table `{other}`: events, entity_summary"),
+    }
+}
+
 fn clickstream(table: &str, args: &Args) -> anyhow::Result<()> {
     let config = ClickstreamConfig {
         seed: args.seed,
@@ -122,6 +149,8 @@ fn main() -> anyhow::Result<()> {
             args.events,
         ),
         "clickstream" => clickstream("page_views", &args),
+        "workflow" => workflow("events", &args),
+        name if name.starts_with("workflow.") => workflow(&name["workflow.".len()..], &args),
         name if name.starts_with("clickstream.") => clickstream(&name["clickstream.".len()..], &args),
         name => match Workload::parse(name) {
             Some(workload) => {
@@ -137,7 +166,7 @@ fn main() -> anyhow::Result<()> {
                 out.flush()?;
                 Ok(())
             }
-            None => bail!("unknown generator `{name}`: nexmark, nexmark_bids, clickstream[.TABLE], w1, w2, w3"),
+            None => bail!("unknown generator `{name}`: nexmark, nexmark_bids, clickstream[.TABLE], workflow[.TABLE], w1, w2, w3"),
         },
     }
 }
