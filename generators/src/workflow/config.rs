@@ -214,7 +214,7 @@ impl WorkflowConfig {
                     );
                 }
             }
-            if !(t.probability > 0.0) {
+            if t.probability.is_nan() || t.probability <= 0.0 {
                 bad(
                     &format!("transitions[{i}].probability"),
                     "a weight > 0",
