@@ -16,6 +16,7 @@ use anyhow::{bail, Context};
 use serde::Serialize;
 use tidewater::generators::clickstream::{ClickstreamConfig, ClickstreamSimulator};
 use tidewater::generators::core::{apply_params, Generator, GeneratorError};
+use tidewater::generators::iot::{IotTelemetryConfig, IotTelemetrySimulator};
 use tidewater::generators::nexmark::{BidGenerator, NexmarkConfig, NexmarkGenerator};
 use tidewater::generators::workflow::{WorkflowConfig, WorkflowPreset, WorkflowSimulator};
 use tidewater::generators::workload::Workload;
@@ -122,6 +123,21 @@ fn workflow(table: &str, args: &Args) -> anyhow::Result<()> {
     }
 }
 
+fn iot(table: &str, args: &Args) -> anyhow::Result<()> {
+    let config = IotTelemetryConfig {
+        seed: args.seed,
+        ..IotTelemetryConfig::default()
+    };
+    let config = apply_params("iot", config, &args.params)?;
+    let result = IotTelemetrySimulator::new(config).map_err(problems)?.run();
+    match table {
+        "readings" => write_rows(&result.readings, args.events),
+        "alerts" => write_rows(&result.alerts, args.events),
+        "fleet_status" => write_rows(&result.fleet_status, args.events),
+        other => bail!("unknown iot table `{other}`: readings, alerts, fleet_status"),
+    }
+}
+
 fn clickstream(table: &str, args: &Args) -> anyhow::Result<()> {
     let config = ClickstreamConfig {
         seed: args.seed,
@@ -150,6 +166,8 @@ fn main() -> anyhow::Result<()> {
         ),
         "clickstream" => clickstream("page_views", &args),
         "workflow" => workflow("events", &args),
+        "iot" => iot("readings", &args),
+        name if name.starts_with("iot.") => iot(&name["iot.".len()..], &args),
         name if name.starts_with("workflow.") => workflow(&name["workflow.".len()..], &args),
         name if name.starts_with("clickstream.") => clickstream(&name["clickstream.".len()..], &args),
         name => match Workload::parse(name) {
@@ -166,7 +184,7 @@ fn main() -> anyhow::Result<()> {
                 out.flush()?;
                 Ok(())
             }
-            None => bail!("unknown generator `{name}`: nexmark, nexmark_bids, clickstream[.TABLE], workflow[.TABLE], w1, w2, w3"),
+            None => bail!("unknown generator `{name}`: nexmark, nexmark_bids, clickstream[.TABLE], iot[.TABLE], workflow[.TABLE], w1, w2, w3"),
         },
     }
 }
