@@ -16,6 +16,7 @@ use anyhow::{bail, Context};
 use serde::Serialize;
 use tidewater::generators::clickstream::{ClickstreamConfig, ClickstreamSimulator};
 use tidewater::generators::core::{apply_params, Generator, GeneratorError};
+use tidewater::generators::financial::{FinancialStreamConfig, FinancialStreamSimulator};
 use tidewater::generators::iot::{IotTelemetryConfig, IotTelemetrySimulator};
 use tidewater::generators::nexmark::{BidGenerator, NexmarkConfig, NexmarkGenerator};
 use tidewater::generators::workflow::{WorkflowConfig, WorkflowPreset, WorkflowSimulator};
@@ -138,6 +139,26 @@ fn iot(table: &str, args: &Args) -> anyhow::Result<()> {
     }
 }
 
+fn financial(table: &str, args: &Args) -> anyhow::Result<()> {
+    let config = FinancialStreamConfig {
+        seed: args.seed,
+        ..FinancialStreamConfig::default()
+    };
+    let config = apply_params("financial", config, &args.params)?;
+    let result = FinancialStreamSimulator::new(config)
+        .map_err(problems)?
+        .run();
+    match table {
+        "transactions" => write_rows(&result.transactions, args.events),
+        "reversals" => write_rows(&result.reversals, args.events),
+        "fraud_events" => write_rows(&result.fraud_events, args.events),
+        "settlements" => write_rows(&result.settlements, args.events),
+        other => bail!(
+            "unknown financial table `{other}`: transactions, reversals, fraud_events, settlements"
+        ),
+    }
+}
+
 fn clickstream(table: &str, args: &Args) -> anyhow::Result<()> {
     let config = ClickstreamConfig {
         seed: args.seed,
@@ -167,6 +188,8 @@ fn main() -> anyhow::Result<()> {
         "clickstream" => clickstream("page_views", &args),
         "workflow" => workflow("events", &args),
         "iot" => iot("readings", &args),
+        "financial" => financial("transactions", &args),
+        name if name.starts_with("financial.") => financial(&name["financial.".len()..], &args),
         name if name.starts_with("iot.") => iot(&name["iot.".len()..], &args),
         name if name.starts_with("workflow.") => workflow(&name["workflow.".len()..], &args),
         name if name.starts_with("clickstream.") => clickstream(&name["clickstream.".len()..], &args),
@@ -184,7 +207,7 @@ fn main() -> anyhow::Result<()> {
                 out.flush()?;
                 Ok(())
             }
-            None => bail!("unknown generator `{name}`: nexmark, nexmark_bids, clickstream[.TABLE], iot[.TABLE], workflow[.TABLE], w1, w2, w3"),
+            None => bail!("unknown generator `{name}`: nexmark, nexmark_bids, clickstream[.TABLE], financial[.TABLE], iot[.TABLE], workflow[.TABLE], w1, w2, w3"),
         },
     }
 }
