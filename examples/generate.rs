@@ -19,6 +19,7 @@ use tidewater::generators::core::{apply_params, Generator, GeneratorError};
 use tidewater::generators::financial::{FinancialStreamConfig, FinancialStreamSimulator};
 use tidewater::generators::iot::{IotTelemetryConfig, IotTelemetrySimulator};
 use tidewater::generators::nexmark::{BidGenerator, NexmarkConfig, NexmarkGenerator};
+use tidewater::generators::oplogs::{OperationalLogConfig, OperationalLogSimulator};
 use tidewater::generators::workflow::{WorkflowConfig, WorkflowPreset, WorkflowSimulator};
 use tidewater::generators::workload::Workload;
 
@@ -159,6 +160,23 @@ fn financial(table: &str, args: &Args) -> anyhow::Result<()> {
     }
 }
 
+fn oplogs(table: &str, args: &Args) -> anyhow::Result<()> {
+    let config = OperationalLogConfig {
+        seed: args.seed,
+        ..OperationalLogConfig::default()
+    };
+    let config = apply_params("oplogs", config, &args.params)?;
+    let result = OperationalLogSimulator::new(config)
+        .map_err(problems)?
+        .run();
+    match table {
+        "logs" => write_rows(&result.logs, args.events),
+        "traces" => write_rows(&result.traces, args.events),
+        "service_health" => write_rows(&result.service_health, args.events),
+        other => bail!("unknown oplogs table `{other}`: logs, traces, service_health"),
+    }
+}
+
 fn clickstream(table: &str, args: &Args) -> anyhow::Result<()> {
     let config = ClickstreamConfig {
         seed: args.seed,
@@ -188,6 +206,8 @@ fn main() -> anyhow::Result<()> {
         "clickstream" => clickstream("page_views", &args),
         "workflow" => workflow("events", &args),
         "iot" => iot("readings", &args),
+        "oplogs" => oplogs("logs", &args),
+        name if name.starts_with("oplogs.") => oplogs(&name["oplogs.".len()..], &args),
         "financial" => financial("transactions", &args),
         name if name.starts_with("financial.") => financial(&name["financial.".len()..], &args),
         name if name.starts_with("iot.") => iot(&name["iot.".len()..], &args),
@@ -207,7 +227,7 @@ fn main() -> anyhow::Result<()> {
                 out.flush()?;
                 Ok(())
             }
-            None => bail!("unknown generator `{name}`: nexmark, nexmark_bids, clickstream[.TABLE], financial[.TABLE], iot[.TABLE], workflow[.TABLE], w1, w2, w3"),
+            None => bail!("unknown generator `{name}`: nexmark, nexmark_bids, clickstream[.TABLE], financial[.TABLE], iot[.TABLE], oplogs[.TABLE], workflow[.TABLE], w1, w2, w3"),
         },
     }
 }
