@@ -6,6 +6,7 @@
 //!
 //! NAME: `nexmark`, `nexmark_bids`, `clickstream` (its page views) or a table of a
 //! simulator (`clickstream.sessions`, `clickstream.page_views`, `clickstream.funnels`),
+//! a retail domain table (`retail.orders`, `--param scale=small|medium|large`),
 //! or a benchmark workload `w1`/`w2`/`w3`. Parameters use the documented names
 //! (`--param event_rate=1000`, `--param bounce_rate=0.2`; for `workflow`,
 //! `--param preset=support_ticket`); `--events` caps the rows.
@@ -20,6 +21,7 @@ use tidewater::generators::financial::{FinancialStreamConfig, FinancialStreamSim
 use tidewater::generators::iot::{IotTelemetryConfig, IotTelemetrySimulator};
 use tidewater::generators::nexmark::{BidGenerator, NexmarkConfig, NexmarkGenerator};
 use tidewater::generators::oplogs::{OperationalLogConfig, OperationalLogSimulator};
+use tidewater::generators::retail::{RetailDomain, Scale};
 use tidewater::generators::workflow::{WorkflowConfig, WorkflowPreset, WorkflowSimulator};
 use tidewater::generators::workload::Workload;
 
@@ -177,6 +179,24 @@ fn oplogs(table: &str, args: &Args) -> anyhow::Result<()> {
     }
 }
 
+fn retail(table: &str, args: &Args) -> anyhow::Result<()> {
+    let mut scale = Scale::Small;
+    for (k, v) in &args.params {
+        match k.as_str() {
+            "scale" => scale = v.parse()?,
+            other => bail!("unknown parameter `{other}` for `retail`; known: scale"),
+        }
+    }
+    let tables = RetailDomain::new(scale, args.seed).generate();
+    match tables.table(table) {
+        Some(rows) => write_rows(rows, args.events),
+        None => bail!(
+            "unknown retail table `{table}`: {}",
+            tables.names().join(", ")
+        ),
+    }
+}
+
 fn clickstream(table: &str, args: &Args) -> anyhow::Result<()> {
     let config = ClickstreamConfig {
         seed: args.seed,
@@ -206,6 +226,7 @@ fn main() -> anyhow::Result<()> {
         "clickstream" => clickstream("page_views", &args),
         "workflow" => workflow("events", &args),
         "iot" => iot("readings", &args),
+        name if name.starts_with("retail.") => retail(&name["retail.".len()..], &args),
         "oplogs" => oplogs("logs", &args),
         name if name.starts_with("oplogs.") => oplogs(&name["oplogs.".len()..], &args),
         "financial" => financial("transactions", &args),
@@ -227,7 +248,7 @@ fn main() -> anyhow::Result<()> {
                 out.flush()?;
                 Ok(())
             }
-            None => bail!("unknown generator `{name}`: nexmark, nexmark_bids, clickstream[.TABLE], financial[.TABLE], iot[.TABLE], oplogs[.TABLE], workflow[.TABLE], w1, w2, w3"),
+            None => bail!("unknown generator `{name}`: nexmark, nexmark_bids, clickstream[.TABLE], financial[.TABLE], iot[.TABLE], oplogs[.TABLE], retail.TABLE, workflow[.TABLE], w1, w2, w3"),
         },
     }
 }
