@@ -5,6 +5,7 @@
 //! * [`core`]: the [`Generator`](core::Generator) trait, counter-based RNG, pacing and the
 //!   engine source adapter.
 //! * [`clickstream`]: web sessions, page views, funnels and bots.
+//! * [`emitter`]: tables as CloudEvents-style envelopes with replays and bursts.
 //! * [`financial`]: card transactions, reversals, fraud bursts, settlements.
 //! * [`iot`]: sensor fleets with drift, missing readings, alert storms and battery drain.
 //! * [`nexmark`]: the Nexmark auction benchmark's events.
@@ -17,6 +18,7 @@
 
 pub mod clickstream;
 pub mod core;
+pub mod emitter;
 pub mod financial;
 pub mod iot;
 pub mod nexmark;

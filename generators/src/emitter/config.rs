@@ -1,0 +1,122 @@
+//! Stream emitter parameters with the reference defaults.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::core::{check_probability, BurstWindow, GeneratorError};
+
+/// Where the emitter's events are meant to go (informational here; connectors deliver).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SinkType {
+    /// Standard output.
+    Console,
+    /// A file.
+    File,
+    /// Azure Event Hubs.
+    Eventhub,
+    /// Fabric Eventstream.
+    Eventstream,
+}
+
+/// Parameters of [`StreamEmitter`](super::StreamEmitter).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct StreamEmitConfig {
+    /// Base events per second.
+    pub rate_per_sec: f64,
+    /// Maximum random delay added between events (ms).
+    pub jitter_ms: f64,
+    /// Windows with a multiplied rate.
+    pub burst_windows: Vec<BurstWindow>,
+    /// Fraction of events delivered out of order.
+    pub out_of_order_probability: f64,
+    /// Re-emit recent events.
+    pub replay_enabled: bool,
+    /// How far back a replay reaches.
+    pub replay_window_minutes: f64,
+    /// Chance per event of triggering a replay.
+    pub replay_probability: f64,
+    /// Events re-emitted per replay.
+    pub replay_burst_size: u64,
+    /// Topic names: one per table in order, or empty for the table names.
+    pub topics: Vec<String>,
+    /// The envelopes' `source`.
+    pub envelope_source: String,
+    /// Default schema version of every topic.
+    pub envelope_schema_version: String,
+    /// Per-topic schema versions overriding the default.
+    pub schema_versions: BTreeMap<String, String>,
+    /// Intended sink.
+    pub sink_type: SinkType,
+    /// Connection settings of the sink.
+    pub sink_connection: BTreeMap<String, String>,
+    /// Stop after this many primary events.
+    pub max_events: Option<u64>,
+    /// Pace in real time (with `GeneratorSource::realtime`) rather than synthetic time.
+    pub realtime: bool,
+    /// Start of synthetic time (epoch ms).
+    pub start_time_ms: i64,
+    /// Random seed.
+    pub seed: u64,
+}
+
+impl Default for StreamEmitConfig {
+    fn default() -> Self {
+        StreamEmitConfig {
+            rate_per_sec: 10.0,
+            jitter_ms: 0.0,
+            burst_windows: Vec::new(),
+            out_of_order_probability: 0.0,
+            replay_enabled: false,
+            replay_window_minutes: 5.0,
+            replay_probability: 0.05,
+            replay_burst_size: 10,
+            topics: Vec::new(),
+            envelope_source: "spindle".into(),
+            envelope_schema_version: "1.0".into(),
+            schema_versions: BTreeMap::new(),
+            sink_type: SinkType::Console,
+            sink_connection: BTreeMap::new(),
+            max_events: None,
+            realtime: false,
+            start_time_ms: 1_704_067_200_000,
+            seed: 42,
+        }
+    }
+}
+
+impl StreamEmitConfig {
+    /// Checks every parameter; returns all problems.
+    pub fn validate(&self) -> Result<(), Vec<GeneratorError>> {
+        let mut problems: Vec<GeneratorError> = [
+            ("out_of_order_probability", self.out_of_order_probability),
+            ("replay_probability", self.replay_probability),
+        ]
+        .into_iter()
+        .filter_map(|(f, p)| check_probability(f, p).err())
+        .collect();
+        let pacing = crate::core::Pacing {
+            rate_per_sec: self.rate_per_sec,
+            jitter_ms: self.jitter_ms,
+            burst_windows: self.burst_windows.clone(),
+            bucket_size: 1,
+        };
+        if let Err(e) = pacing.validate() {
+            problems.push(e);
+        }
+        if !(self.replay_window_minutes >= 0.0 && self.replay_window_minutes.is_finite()) {
+            problems.push(GeneratorError::InvalidParameter {
+                field: "replay_window_minutes".into(),
+                expected: "a number >= 0".into(),
+                found: self.replay_window_minutes.to_string(),
+            });
+        }
+        if problems.is_empty() {
+            Ok(())
+        } else {
+            Err(problems)
+        }
+    }
+}
