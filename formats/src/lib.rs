@@ -119,7 +119,7 @@ mod tests {
         let csv = dir.path().join("bad.csv");
         std::fs::write(&csv, "a,b\n1,2\n3\n").unwrap();
         let e = read_rows(&csv, FileFormat::Csv).unwrap_err().to_string();
-        assert!(e.ends_with("bad.csv:3: CSV error: record 2 (line: 3, byte: 8): found record with 1 fields, but the previous record has 2 fields") || e.contains("bad.csv:3"), "{e}");
+        assert!(e.contains("bad.csv:3: "), "{e}");
         let jsonl = dir.path().join("bad.jsonl");
         std::fs::write(&jsonl, "{\"a\": 1}\n{\"a\": \n").unwrap();
         let e = read_rows(&jsonl, FileFormat::JsonLines)

@@ -6,6 +6,7 @@
 //!   engine source adapter.
 //! * [`clickstream`]: web sessions, page views, funnels and bots.
 //! * [`emitter`]: tables as CloudEvents-style envelopes with replays and bursts.
+//! * [`filedrop`]: files landing on a cadence with manifests, done flags, late rows.
 //! * [`financial`]: card transactions, reversals, fraud bursts, settlements.
 //! * [`iot`]: sensor fleets with drift, missing readings, alert storms and battery drain.
 //! * [`nexmark`]: the Nexmark auction benchmark's events.
@@ -19,6 +20,7 @@
 pub mod clickstream;
 pub mod core;
 pub mod emitter;
+pub mod filedrop;
 pub mod financial;
 pub mod iot;
 pub mod nexmark;

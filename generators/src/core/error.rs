@@ -34,6 +34,14 @@ pub enum GeneratorError {
         /// Comma separated list of the known parameters.
         known: String,
     },
+    /// An output file or folder could not be written.
+    #[error("cannot write `{path}`: {message}")]
+    Output {
+        /// The path.
+        path: String,
+        /// What went wrong.
+        message: String,
+    },
     /// A position saved from another generator or seed.
     #[error("cannot resume `{generator}` from a position of `{found}`")]
     PositionMismatch {
