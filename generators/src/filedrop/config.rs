@@ -114,6 +114,15 @@ pub(crate) fn parse_date(field: &str, value: &str) -> Result<Option<NaiveDate>, 
         })
 }
 
+/// Parses a `YYYY-MM-DD` date of field `field` that must be given.
+pub(crate) fn parse_required_date(field: &str, value: &str) -> Result<NaiveDate, GeneratorError> {
+    parse_date(field, value)?.ok_or_else(|| GeneratorError::InvalidParameter {
+        field: field.into(),
+        expected: "a date YYYY-MM-DD".into(),
+        found: "nothing".into(),
+    })
+}
+
 impl FileDropConfig {
     /// Checks every parameter; returns all problems.
     pub fn validate(&self) -> Result<(), Vec<GeneratorError>> {
@@ -158,4 +167,10 @@ impl FileDropConfig {
             Err(problems)
         }
     }
+}
+
+/// Midnight UTC of `day`, in epoch ms.
+pub(crate) fn day_start_ms(day: NaiveDate) -> i64 {
+    day.and_hms_opt(0, 0, 0)
+        .map_or(0, |t| t.and_utc().timestamp_millis())
 }

@@ -27,6 +27,7 @@
 mod config;
 mod simulator;
 
+pub(crate) use config::{day_start_ms, parse_required_date};
 pub use config::{Cadence, FileDropConfig};
 pub use simulator::{EntityDropStats, FileDropResult, FileDropSimulator, Manifest, ManifestFile};
 

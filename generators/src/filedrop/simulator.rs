@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use tidewater_engine::row::{Row, Value};
 use tidewater_formats::{write_rows, FileFormat};
 
-use super::config::parse_date;
+use super::config::{day_start_ms, parse_date};
 use super::FileDropConfig;
 use crate::core::{event_rng, GeneratorError};
 use crate::retail::Tables;
@@ -100,10 +100,6 @@ fn day_of(ms: i64) -> Option<NaiveDate> {
     chrono::DateTime::from_timestamp_millis(ms).map(|t| t.date_naive())
 }
 
-fn day_start(day: NaiveDate) -> i64 {
-    day.and_hms_opt(0, 0, 0)
-        .map_or(0, |t| t.and_utc().timestamp_millis())
-}
 
 impl<'a> FileDropSimulator<'a> {
     /// A simulator over `tables` with a validated configuration.
@@ -190,7 +186,7 @@ impl<'a> FileDropSimulator<'a> {
                 let (day, slot) = match time_of(row).and_then(|t| day_of(t).map(|d| (d, t))) {
                     Some((d, t)) if d >= first && d <= last => (
                         (d - first).num_days() as usize,
-                        ((t - day_start(d)) / slot_ms) as usize,
+                        ((t - day_start_ms(d)) / slot_ms) as usize,
                     ),
                     Some(_) => {
                         stats.rows_outside_range += 1;
