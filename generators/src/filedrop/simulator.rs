@@ -100,7 +100,6 @@ fn day_of(ms: i64) -> Option<NaiveDate> {
     chrono::DateTime::from_timestamp_millis(ms).map(|t| t.date_naive())
 }
 
-
 impl<'a> FileDropSimulator<'a> {
     /// A simulator over `tables` with a validated configuration.
     pub fn new(tables: &'a Tables, config: FileDropConfig) -> Result<Self, Vec<GeneratorError>> {
