@@ -58,7 +58,7 @@ pub mod prelude {
         SinkWriter, Source, SourcePoll, SourceReader, VecSource, WorkerInfo,
     };
     pub use crate::error::{EngineError, Result};
-    pub use crate::operator::{Control, Operator};
+    pub use crate::operator::{Control, KeyedContext, KeyedProcessFunction, Operator};
     pub use crate::processor::metrics::Metrics;
     pub use crate::processor::{Status, StreamProcessor};
     pub use crate::record::{Batch, Record};

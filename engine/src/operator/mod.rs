@@ -9,6 +9,7 @@ pub(crate) mod exchange;
 mod filter;
 mod flat_map;
 mod inspect;
+mod keyed_process;
 mod map;
 pub(crate) mod node;
 pub(crate) mod sink;
@@ -18,6 +19,8 @@ mod watermark;
 pub use filter::Filter;
 pub use flat_map::FlatMap;
 pub use inspect::Inspect;
+pub(crate) use keyed_process::KeyedProcessOperator;
+pub use keyed_process::{KeyedContext, KeyedProcessFunction};
 pub use map::Map;
 pub(crate) use watermark::{SparkWatermarkAssigner, WatermarkAssigner};
 

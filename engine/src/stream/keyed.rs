@@ -3,6 +3,7 @@
 use std::cell::RefCell;
 use std::hash::Hash;
 use std::rc::Rc;
+use std::sync::Arc;
 
 use super::{Plan, Stream, WindowedStream};
 use crate::error::{EngineError, Result};
@@ -63,6 +64,46 @@ where
     K: Hash + Eq + Clone + Send + 'static,
     KF: Fn(&T) -> K + Clone + Send + Sync + 'static,
 {
+    /// Runs a [`KeyedProcessFunction`](crate::operator::KeyedProcessFunction) on
+    /// each key's records, with per-key state and event-time timers.
+    pub fn process<F: crate::operator::KeyedProcessFunction<K, T>>(
+        self,
+        function: F,
+    ) -> Stream<F::Out> {
+        let (id, name) = self.plan.node("process");
+        let KeyedStream {
+            plan,
+            attach: upstream,
+            event_time,
+            key_fn,
+            exchange,
+            ..
+        } = self;
+        let attach: Attach<F::Out> = Arc::new(move |ctx, down| {
+            let counters =
+                ctx.metrics
+                    .register(id, &name, crate::processor::metrics::NodeKind::Operator);
+            let op = crate::operator::KeyedProcessOperator::new(
+                key_fn.clone(),
+                function.clone(),
+                ctx.config.is_spark(),
+            );
+            let node = crate::operator::node::OperatorNode::new(
+                op,
+                name.clone(),
+                ctx.worker.index,
+                down,
+                counters,
+            );
+            KeyedStream::<T, K, KF>::attach_keyed(&upstream, &key_fn, exchange, ctx, Box::new(node))
+        });
+        Stream {
+            plan,
+            attach,
+            event_time,
+        }
+    }
+
     /// Groups each key's records into event-time windows.
     pub fn window<W: WindowAssigner>(self, assigner: W) -> WindowedStream<T, K, KF, W> {
         WindowedStream::new(self, assigner)

@@ -7,6 +7,7 @@
 mod clock;
 pub(crate) mod combiner;
 mod duration;
+pub(crate) mod timers;
 pub(crate) mod watermark;
 
 pub use clock::{Clock, ManualClock, SystemClock};

@@ -5,7 +5,6 @@ mod fixed;
 mod late;
 mod session;
 mod session_set;
-mod timers;
 
 pub(crate) use fixed::FixedWindowOperator;
 pub(crate) use late::LateOutput;

@@ -18,10 +18,10 @@ use crate::state::{decode, encode, Snapshot};
 use std::collections::hash_map::Entry;
 
 use super::session_set::{place, Placement, SessionList};
-use super::timers::TimerQueue;
 use super::{result_record, LateOutput, WindowSettings};
 use crate::operator::Operator;
 use crate::record::Batch;
+use crate::time::timers::TimerQueue;
 use crate::time::{Timestamp, MAX_WATERMARK, MIN_WATERMARK, NO_TIMESTAMP};
 use crate::window::assigner::SessionSpec;
 use crate::window::{Aggregate, OutputMode, WindowResult};

@@ -1,0 +1,305 @@
+//! `KeyedStream::process`: a function with per-key state and event-time timers, as
+//! Flink's `KeyedProcessFunction`. Joins, deduplication, custom windows and alerts are
+//! built on it.
+
+use std::hash::Hash;
+use std::marker::PhantomData;
+
+use rustc_hash::{FxHashMap, FxHashSet};
+
+use super::Operator;
+use crate::record::{Batch, Record};
+use crate::time::timers::TimerQueue;
+use crate::time::{Timestamp, MAX_WATERMARK, MIN_WATERMARK};
+
+/// A per-key function with state and event-time timers.
+///
+/// ```
+/// use tidewater_engine::prelude::*;
+///
+/// /// Emits a key's running count, and the final count when its events stop for 10 s.
+/// #[derive(Clone)]
+/// struct CountUntilQuiet;
+///
+/// impl KeyedProcessFunction<char, (char, i64)> for CountUntilQuiet {
+///     type State = u64;
+///     type Out = (char, u64, &'static str);
+///
+///     fn process(&self, key: &char, count: &mut u64, _e: (char, i64), ctx: &mut KeyedContext<'_, Self::Out>) {
+///         *count += 1;
+///         ctx.register_timer(ctx.timestamp() + 10_000);
+///         ctx.emit((*key, *count, "running"));
+///     }
+///
+///     fn on_timer(&self, key: &char, count: &mut u64, at: i64, ctx: &mut KeyedContext<'_, Self::Out>) {
+///         // Only the timer of the key's latest event closes it.
+///         if at == ctx.last_timer() {
+///             ctx.emit((*key, *count, "final"));
+///             ctx.clear_state();
+///         }
+///     }
+/// }
+///
+/// let out = MemorySink::new();
+/// let mut p = Pipeline::new(Config::default().with_parallelism(1));
+/// p.source(VecSource::new(vec![('a', 1_000), ('a', 2_000), ('b', 3_000), ('a', 30_000)]))
+///     .with_watermark(Watermark::monotonic(|e: &(char, i64)| e.1))
+///     .key_by(|e: &(char, i64)| e.0)
+///     .process(CountUntilQuiet)
+///     .sink(out.clone());
+/// p.run().unwrap();
+/// // The watermark (30 s) passes b's timer (13 s); a's latest timer (40 s) fires at the end.
+/// assert_eq!(out.values(), vec![
+///     ('a', 1, "running"), ('a', 2, "running"), ('b', 1, "running"),
+///     ('a', 3, "running"), ('b', 1, "final"), ('a', 3, "final"),
+/// ]);
+/// ```
+pub trait KeyedProcessFunction<K, T>: Clone + Send + Sync + 'static {
+    /// State kept per key (created with `Default` on the key's first record).
+    type State: Default + 'static;
+    /// Output records.
+    type Out: Send + 'static;
+
+    /// Handles one record of `key`.
+    fn process(
+        &self,
+        key: &K,
+        state: &mut Self::State,
+        value: T,
+        ctx: &mut KeyedContext<'_, Self::Out>,
+    );
+
+    /// A timer of `key` registered for `timestamp` fired (the watermark reached it).
+    fn on_timer(
+        &self,
+        key: &K,
+        state: &mut Self::State,
+        timestamp: Timestamp,
+        ctx: &mut KeyedContext<'_, Self::Out>,
+    ) {
+        let _ = (key, state, timestamp, ctx);
+    }
+}
+
+/// What a [`KeyedProcessFunction`] can do while it handles a record or a timer.
+pub struct KeyedContext<'a, Out> {
+    timestamp: Timestamp,
+    watermark: Timestamp,
+    last_timer: Timestamp,
+    new_timers: Vec<Timestamp>,
+    clear: bool,
+    output: &'a mut Batch<Out>,
+}
+
+impl<Out> KeyedContext<'_, Out> {
+    /// Event time of the record (or the timer's time).
+    pub fn timestamp(&self) -> Timestamp {
+        self.timestamp
+    }
+
+    /// The current watermark.
+    pub fn watermark(&self) -> Timestamp {
+        self.watermark
+    }
+
+    /// The latest timer this key registered (`i64::MIN` if none).
+    pub fn last_timer(&self) -> Timestamp {
+        self.last_timer
+    }
+
+    /// Emits a record with the current event time.
+    pub fn emit(&mut self, value: Out) {
+        self.output.push(Record::new(self.timestamp, value));
+    }
+
+    /// Emits a record with event time `ts`.
+    pub fn emit_at(&mut self, ts: Timestamp, value: Out) {
+        self.output.push(Record::new(ts, value));
+    }
+
+    /// Calls `on_timer` for this key when the watermark reaches `ts` (once per
+    /// distinct time).
+    pub fn register_timer(&mut self, ts: Timestamp) {
+        self.new_timers.push(ts);
+        self.last_timer = self.last_timer.max(ts);
+    }
+
+    /// Drops this key's state (and forgets its latest timer) after the call.
+    pub fn clear_state(&mut self) {
+        self.clear = true;
+    }
+}
+
+struct KeyState<S> {
+    state: S,
+    last_timer: Timestamp,
+}
+
+/// The operator around a [`KeyedProcessFunction`].
+pub(crate) struct KeyedProcessOperator<T, K, KF, F: KeyedProcessFunction<K, T>> {
+    key_fn: KF,
+    function: F,
+    states: FxHashMap<K, KeyState<F::State>>,
+    timers: TimerQueue<K>,
+    pending: FxHashSet<(K, Timestamp)>,
+    watermark: Timestamp,
+    spark: bool,
+    _types: PhantomData<fn(T)>,
+}
+
+impl<T, K, KF, F> KeyedProcessOperator<T, K, KF, F>
+where
+    K: Hash + Eq + Clone + 'static,
+    KF: Fn(&T) -> K,
+    F: KeyedProcessFunction<K, T>,
+{
+    pub fn new(key_fn: KF, function: F, spark: bool) -> Self {
+        KeyedProcessOperator {
+            key_fn,
+            function,
+            states: FxHashMap::default(),
+            timers: TimerQueue::new(),
+            pending: FxHashSet::default(),
+            watermark: MIN_WATERMARK,
+            spark,
+            _types: PhantomData,
+        }
+    }
+
+    /// Runs `call` with the key's state and a context, then applies what it asked for.
+    fn with_key(
+        &mut self,
+        key: &K,
+        timestamp: Timestamp,
+        output: &mut Batch<F::Out>,
+        call: impl FnOnce(&F, &mut F::State, &mut KeyedContext<'_, F::Out>),
+    ) {
+        let entry = self.states.entry(key.clone()).or_insert_with(|| KeyState {
+            state: F::State::default(),
+            last_timer: MIN_WATERMARK,
+        });
+        let mut ctx = KeyedContext {
+            timestamp,
+            watermark: self.watermark,
+            last_timer: entry.last_timer,
+            new_timers: Vec::new(),
+            clear: false,
+            output,
+        };
+        call(&self.function, &mut entry.state, &mut ctx);
+        entry.last_timer = ctx.last_timer;
+        for ts in ctx.new_timers {
+            if self.pending.insert((key.clone(), ts)) {
+                self.timers.push(ts, key.clone());
+            }
+        }
+        if ctx.clear {
+            self.states.remove(key);
+        }
+    }
+
+    fn fire(&mut self, wm: Timestamp, output: &mut Batch<F::Out>) {
+        while let Some((ts, key)) = self.timers.pop_due(wm) {
+            self.pending.remove(&(key.clone(), ts));
+            self.with_key(&key, ts, output, |f, state, ctx| {
+                f.on_timer(&key, state, ts, ctx)
+            });
+        }
+    }
+}
+
+impl<T, K, KF, F> Operator for KeyedProcessOperator<T, K, KF, F>
+where
+    T: 'static,
+    K: Hash + Eq + Clone + 'static,
+    KF: Fn(&T) -> K + 'static,
+    F: KeyedProcessFunction<K, T>,
+{
+    type In = T;
+    type Out = F::Out;
+
+    fn process_batch(&mut self, input: Batch<T>, output: &mut Batch<F::Out>) {
+        for r in input {
+            let key = (self.key_fn)(&r.value);
+            let value = r.value;
+            self.with_key(&key, r.ts, output, |f, state, ctx| {
+                f.process(&key, state, value, ctx)
+            });
+        }
+    }
+
+    fn on_watermark(&mut self, wm: Timestamp, output: &mut Batch<F::Out>) -> Option<Timestamp> {
+        self.watermark = self.watermark.max(wm);
+        self.fire(self.watermark, output);
+        Some(wm)
+    }
+
+    fn on_end_of_input(&mut self, output: &mut Batch<F::Out>) {
+        if !self.spark {
+            self.watermark = MAX_WATERMARK;
+            self.fire(MAX_WATERMARK, output);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Sums values per key; a timer at ts + 10 emits and clears the sum.
+    #[derive(Clone)]
+    struct SumThenFlush;
+
+    impl KeyedProcessFunction<u8, (u8, i64)> for SumThenFlush {
+        type State = i64;
+        type Out = (u8, i64, i64);
+
+        fn process(
+            &self,
+            _key: &u8,
+            sum: &mut i64,
+            v: (u8, i64),
+            ctx: &mut KeyedContext<'_, Self::Out>,
+        ) {
+            *sum += v.1;
+            ctx.register_timer(20);
+            ctx.register_timer(20); // the same timer twice fires once
+        }
+
+        fn on_timer(
+            &self,
+            key: &u8,
+            sum: &mut i64,
+            ts: i64,
+            ctx: &mut KeyedContext<'_, Self::Out>,
+        ) {
+            ctx.emit((*key, *sum, ts));
+            ctx.clear_state();
+        }
+    }
+
+    #[test]
+    fn timers_fire_once_per_time_and_cleared_state_starts_over() {
+        let mut op = KeyedProcessOperator::new(|e: &(u8, i64)| e.0, SumThenFlush, false);
+        let mut out = Vec::new();
+        op.process_batch(
+            vec![
+                Record::new(1, (1, 5)),
+                Record::new(2, (2, 7)),
+                Record::new(3, (1, 1)),
+            ],
+            &mut out,
+        );
+        assert!(out.is_empty());
+        op.on_watermark(20, &mut out);
+        let mut fired: Vec<_> = out.drain(..).map(|r| r.value).collect();
+        fired.sort();
+        assert_eq!(fired, vec![(1, 6, 20), (2, 7, 20)]);
+        op.process_batch(vec![Record::new(25, (1, 100))], &mut out);
+        op.on_end_of_input(&mut out);
+        assert_eq!(
+            out.into_iter().map(|r| r.value).collect::<Vec<_>>(),
+            vec![(1, 100, 20)]
+        );
+    }
+}
