@@ -4,7 +4,7 @@
 //! cargo run --release --example nexmark -- --query q5 [--events N] [--parallelism P] [--seed S]
 //! ```
 //!
-//! Queries: q0, q1, q2, q5, q7, q8, q11. Prints the first results as JSON lines, then a
+//! Queries: q0-q8, q11. Prints the first results as JSON lines, then a
 //! JSON summary line with the result count and events/s.
 
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -52,11 +52,14 @@ fn main() -> anyhow::Result<()> {
         "q0" => sink(q0(stream), count.clone()),
         "q1" => sink(q1(bids(stream)), count.clone()),
         "q2" => sink(q2(bids(stream)), count.clone()),
+        "q3" => sink(q3(stream), count.clone()),
+        "q4" => sink(q4(stream), count.clone()),
         "q5" => sink(q5(bids(stream)), count.clone()),
+        "q6" => sink(q6(stream), count.clone()),
         "q7" => sink(q7(bids(stream)), count.clone()),
         "q8" => sink(q8(stream), count.clone()),
         "q11" => sink(q11(bids(stream)), count.clone()),
-        other => bail!("unknown query `{other}`: q0, q1, q2, q5, q7, q8, q11"),
+        other => bail!("unknown query `{other}`: q0-q8, q11"),
     }
     let started = Instant::now();
     let metrics = p.run()?;

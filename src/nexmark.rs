@@ -1,4 +1,4 @@
-//! The Nexmark queries written with the engine's API (Q0-Q2, Q5, Q7, Q8, Q11).
+//! The Nexmark queries written with the engine's API: Q0-Q8 and Q11.
 //!
 //! Each function takes the stream it reads and returns the query's result stream, so a
 //! program or a test wires source and sink around it. Windows follow the Nexmark
@@ -157,4 +157,264 @@ pub fn q11(bids: Stream<Bid>) -> Stream<WindowResult<u64, u64>> {
     bids.key_by(|b: &Bid| b.bidder)
         .window(SessionWindow::with_gap("10 seconds"))
         .aggregate(Count)
+}
+
+/// One row of Q3: a person from OR, ID or CA selling in category 10.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct LocalItem {
+    /// Seller's name.
+    pub name: String,
+    /// Seller's city.
+    pub city: String,
+    /// Seller's state.
+    pub state: String,
+    /// The auction.
+    pub auction: u64,
+}
+
+/// Per seller: the person once seen, and auctions that arrived before them.
+#[derive(Default)]
+struct SellerJoin {
+    person: Option<(String, String, String)>,
+    pending: Vec<u64>,
+}
+
+#[derive(Clone)]
+struct LocalItemJoin;
+
+impl KeyedProcessFunction<u64, Event> for LocalItemJoin {
+    type State = SellerJoin;
+    type Out = LocalItem;
+
+    fn process(
+        &self,
+        _seller: &u64,
+        s: &mut SellerJoin,
+        e: Event,
+        ctx: &mut KeyedContext<'_, LocalItem>,
+    ) {
+        match e {
+            Event::Person(p) => {
+                let person = (p.name, p.city.into_owned(), p.state.into_owned());
+                for auction in s.pending.drain(..) {
+                    let (name, city, state) = person.clone();
+                    ctx.emit(LocalItem {
+                        name,
+                        city,
+                        state,
+                        auction,
+                    });
+                }
+                s.person = Some(person);
+            }
+            Event::Auction(a) => match &s.person {
+                Some((name, city, state)) => ctx.emit(LocalItem {
+                    name: name.clone(),
+                    city: city.clone(),
+                    state: state.clone(),
+                    auction: a.id,
+                }),
+                None => s.pending.push(a.id),
+            },
+            Event::Bid(_) => {}
+        }
+    }
+}
+
+/// Q3, local item suggestion: sellers from Oregon, Idaho or California and their
+/// auctions in category 10 (an incremental join on seller id, in either arrival order).
+pub fn q3(events: Stream<Event>) -> Stream<LocalItem> {
+    events
+        .filter(|e| match e {
+            Event::Person(p) => matches!(p.state.as_ref(), "OR" | "ID" | "CA"),
+            Event::Auction(a) => a.category == 10,
+            Event::Bid(_) => false,
+        })
+        .key_by(|e: &Event| match e {
+            Event::Person(p) => p.id,
+            Event::Auction(a) => a.seller,
+            Event::Bid(b) => b.bidder,
+        })
+        .process(LocalItemJoin)
+}
+
+/// The highest valid bid of a closed auction.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct WinningBid {
+    /// Auction id.
+    pub auction: u64,
+    /// Seller.
+    pub seller: u64,
+    /// Category.
+    pub category: u64,
+    /// Winning price.
+    pub price: u64,
+    /// When the auction closed (epoch ms).
+    pub expires: i64,
+}
+
+/// Per auction: its terms once seen, and the bids so far.
+#[derive(Default)]
+struct AuctionBids {
+    auction: Option<tidewater_generators::nexmark::Auction>,
+    bids: Vec<(i64, u64)>,
+}
+
+#[derive(Clone)]
+struct CloseAuctions;
+
+impl KeyedProcessFunction<u64, Event> for CloseAuctions {
+    type State = AuctionBids;
+    type Out = WinningBid;
+
+    fn process(
+        &self,
+        _id: &u64,
+        s: &mut AuctionBids,
+        e: Event,
+        ctx: &mut KeyedContext<'_, WinningBid>,
+    ) {
+        match e {
+            Event::Auction(a) => {
+                ctx.register_timer(a.expires);
+                s.auction = Some(a);
+            }
+            // Bids may arrive before their auction (across an exchange): keep them all.
+            Event::Bid(b) => s.bids.push((b.date_time, b.price)),
+            Event::Person(_) => {}
+        }
+    }
+
+    fn on_timer(
+        &self,
+        _id: &u64,
+        s: &mut AuctionBids,
+        _at: i64,
+        ctx: &mut KeyedContext<'_, WinningBid>,
+    ) {
+        if let Some(a) = &s.auction {
+            let best = s
+                .bids
+                .iter()
+                .filter(|(ts, price)| *ts >= a.date_time && *ts < a.expires && *price >= a.reserve)
+                .map(|(_, price)| *price)
+                .max();
+            if let Some(price) = best {
+                ctx.emit_at(
+                    a.expires,
+                    WinningBid {
+                        auction: a.id,
+                        seller: a.seller,
+                        category: a.category,
+                        price,
+                        expires: a.expires,
+                    },
+                );
+            }
+        }
+        ctx.clear_state();
+    }
+}
+
+/// The winning bid of every auction, emitted when the watermark passes its expiry: the
+/// highest bid at or above the reserve placed while the auction was open.
+pub fn winning_bids(events: Stream<Event>) -> Stream<WinningBid> {
+    events
+        .filter(|e| !matches!(e, Event::Person(_)))
+        .key_by(|e: &Event| match e {
+            Event::Auction(a) => a.id,
+            Event::Bid(b) => b.auction,
+            Event::Person(p) => p.id,
+        })
+        .process(CloseAuctions)
+}
+
+/// Running (sum, count) per key, emitting the average after each value.
+#[derive(Clone)]
+struct RunningAverage;
+
+impl KeyedProcessFunction<u64, (u64, u64)> for RunningAverage {
+    type State = (u64, u64);
+    type Out = (u64, f64);
+
+    fn process(
+        &self,
+        key: &u64,
+        s: &mut (u64, u64),
+        v: (u64, u64),
+        ctx: &mut KeyedContext<'_, (u64, f64)>,
+    ) {
+        s.0 += v.1;
+        s.1 += 1;
+        ctx.emit((*key, s.0 as f64 / s.1 as f64));
+    }
+}
+
+/// Q4, average price per category: the running average of winning bids per category,
+/// updated as each auction closes (`(category, average)`).
+pub fn q4(events: Stream<Event>) -> Stream<(u64, f64)> {
+    winning_bids(events)
+        .map(|w| (w.category, w.price))
+        .key_by(|v: &(u64, u64)| v.0)
+        .process(RunningAverage)
+}
+
+/// A seller's last ten winning prices, applied in close-time order.
+#[derive(Default)]
+struct SellerPrices {
+    /// Closed auctions not yet applied, by (close time, auction id).
+    pending: std::collections::BTreeMap<(i64, u64), u64>,
+    last: std::collections::VecDeque<u64>,
+}
+
+#[derive(Clone)]
+struct LastTenAverage;
+
+impl KeyedProcessFunction<u64, WinningBid> for LastTenAverage {
+    type State = SellerPrices;
+    type Out = (u64, f64);
+
+    fn process(
+        &self,
+        _seller: &u64,
+        s: &mut SellerPrices,
+        w: WinningBid,
+        ctx: &mut KeyedContext<'_, (u64, f64)>,
+    ) {
+        // Across an exchange, closings of one seller arrive in any order: apply them in
+        // close-time order once the watermark has passed them.
+        s.pending.insert((w.expires, w.auction), w.price);
+        ctx.register_timer(w.expires);
+    }
+
+    fn on_timer(
+        &self,
+        seller: &u64,
+        s: &mut SellerPrices,
+        at: i64,
+        ctx: &mut KeyedContext<'_, (u64, f64)>,
+    ) {
+        while let Some(entry) = s.pending.first_entry() {
+            if entry.key().0 > at {
+                break;
+            }
+            s.last.push_back(entry.remove());
+            if s.last.len() > 10 {
+                s.last.pop_front();
+            }
+            ctx.emit((
+                *seller,
+                s.last.iter().sum::<u64>() as f64 / s.last.len() as f64,
+            ));
+        }
+    }
+}
+
+/// Q6, average selling price by seller: per seller, the average of the winning prices
+/// of their last ten closed auctions (in close-time order), updated as each closes
+/// (`(seller, average)`).
+pub fn q6(events: Stream<Event>) -> Stream<(u64, f64)> {
+    winning_bids(events)
+        .key_by(|w: &WinningBid| w.seller)
+        .process(LastTenAverage)
 }
