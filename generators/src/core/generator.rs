@@ -48,4 +48,7 @@ pub struct GeneratorPosition {
     pub next_index: u64,
     /// Events read so far by this reader (including reordered ones).
     pub emitted: u64,
+    /// Events held back to be delivered late: (event time to release at, index).
+    #[serde(default)]
+    pub held: Vec<(i64, u64)>,
 }
