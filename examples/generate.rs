@@ -6,7 +6,10 @@
 //!
 //! NAME: `nexmark`, `nexmark_bids`, `clickstream` (its page views) or a table of a
 //! simulator (`clickstream.sessions`, `clickstream.page_views`, `clickstream.funnels`),
-//! a retail domain table (`retail.orders`, `--param scale=small|medium|large`),
+//! a retail domain table (`retail.orders`, `--param scale=small|medium|large`), the
+//! streamer's events of one (`stream.orders`), the emitter's envelopes (`emitter`), or the
+//! files a landing simulator writes (`filedrop`, `scd2`: one `{"path": ..}` line each;
+//! set `--param base_path=DIR`),
 //! or a benchmark workload `w1`/`w2`/`w3`. Parameters use the documented names
 //! (`--param event_rate=1000`, `--param bounce_rate=0.2`; for `workflow`,
 //! `--param preset=support_ticket`); `--events` caps the rows.
@@ -17,11 +20,15 @@ use anyhow::{bail, Context};
 use serde::Serialize;
 use tidewater::generators::clickstream::{ClickstreamConfig, ClickstreamSimulator};
 use tidewater::generators::core::{apply_params, Generator, GeneratorError};
+use tidewater::generators::emitter::{StreamEmitConfig, StreamEmitter};
+use tidewater::generators::filedrop::{FileDropConfig, FileDropSimulator};
 use tidewater::generators::financial::{FinancialStreamConfig, FinancialStreamSimulator};
 use tidewater::generators::iot::{IotTelemetryConfig, IotTelemetrySimulator};
 use tidewater::generators::nexmark::{BidGenerator, NexmarkConfig, NexmarkGenerator};
 use tidewater::generators::oplogs::{OperationalLogConfig, OperationalLogSimulator};
 use tidewater::generators::retail::{RetailDomain, Scale};
+use tidewater::generators::scd2::{Scd2FileDropConfig, Scd2FileDropSimulator};
+use tidewater::generators::streamer::{AnomalyRegistry, TableStream};
 use tidewater::generators::workflow::{WorkflowConfig, WorkflowPreset, WorkflowSimulator};
 use tidewater::generators::workload::Workload;
 
@@ -197,6 +204,85 @@ fn retail(table: &str, args: &Args) -> anyhow::Result<()> {
     }
 }
 
+/// Splits `scale=...` (the retail tables the simulator runs on) from the other params.
+fn retail_tables(
+    args: &Args,
+) -> anyhow::Result<(tidewater::generators::retail::Tables, Vec<(String, String)>)> {
+    let scale = args
+        .params
+        .iter()
+        .find(|(k, _)| k == "scale")
+        .map_or(Ok(Scale::Small), |(_, v)| v.parse())?;
+    let rest = args
+        .params
+        .iter()
+        .filter(|(k, _)| k != "scale")
+        .cloned()
+        .collect();
+    Ok((RetailDomain::new(scale, args.seed).generate(), rest))
+}
+
+fn emitter(args: &Args) -> anyhow::Result<()> {
+    let (tables, params) = retail_tables(args)?;
+    let config = StreamEmitConfig {
+        seed: args.seed,
+        ..StreamEmitConfig::default()
+    };
+    let config = apply_params("emitter", config, &params)?;
+    let output = StreamEmitter::new(&tables, config)
+        .map_err(problems)?
+        .emit();
+    write_rows(&output.envelopes, args.events)
+}
+
+fn streamer(table: &str, args: &Args) -> anyhow::Result<()> {
+    let (tables, params) = retail_tables(args)?;
+    if let Some((k, _)) = params.first() {
+        bail!("unknown parameter `{k}` for `stream`; known: scale");
+    }
+    let stream = TableStream::new(&tables, table, None, AnomalyRegistry::new(), args.seed)
+        .map_err(problems)?;
+    write_all(&stream, args.events)
+}
+
+/// File-landing simulators print one line per file written.
+fn landing(name: &str, args: &Args) -> anyhow::Result<()> {
+    let (tables, params) = retail_tables(args)?;
+    let files: Vec<std::path::PathBuf> = match name {
+        "filedrop" => {
+            let config = FileDropConfig {
+                seed: args.seed,
+                ..FileDropConfig::default()
+            };
+            let config = apply_params("filedrop", config, &params)?;
+            FileDropSimulator::new(&tables, config)
+                .map_err(problems)?
+                .run()?
+                .files_written
+        }
+        _ => {
+            let config = Scd2FileDropConfig {
+                seed: args.seed,
+                ..Scd2FileDropConfig::default()
+            };
+            let config = apply_params("scd2", config, &params)?;
+            let result = Scd2FileDropSimulator::new(&tables, config)
+                .map_err(problems)?
+                .run()?;
+            result
+                .initial_load_paths
+                .into_iter()
+                .chain(result.delta_paths)
+                .collect()
+        }
+    };
+    let rows: Vec<serde_json::Value> = files
+        .iter()
+        .map(|p| serde_json::json!({ "path": p }))
+        .collect();
+    write_rows(&rows, args.events)
+}
+
 fn clickstream(table: &str, args: &Args) -> anyhow::Result<()> {
     let config = ClickstreamConfig {
         seed: args.seed,
@@ -227,6 +313,9 @@ fn main() -> anyhow::Result<()> {
         "workflow" => workflow("events", &args),
         "iot" => iot("readings", &args),
         name if name.starts_with("retail.") => retail(&name["retail.".len()..], &args),
+        name if name.starts_with("stream.") => streamer(&name["stream.".len()..], &args),
+        "emitter" => emitter(&args),
+        "filedrop" | "scd2" => landing(&args.name, &args),
         "oplogs" => oplogs("logs", &args),
         name if name.starts_with("oplogs.") => oplogs(&name["oplogs.".len()..], &args),
         "financial" => financial("transactions", &args),
@@ -248,7 +337,7 @@ fn main() -> anyhow::Result<()> {
                 out.flush()?;
                 Ok(())
             }
-            None => bail!("unknown generator `{name}`: nexmark, nexmark_bids, clickstream[.TABLE], financial[.TABLE], iot[.TABLE], oplogs[.TABLE], retail.TABLE, workflow[.TABLE], w1, w2, w3"),
+            None => bail!("unknown generator `{name}`: nexmark, nexmark_bids, clickstream[.TABLE], financial[.TABLE], iot[.TABLE], oplogs[.TABLE], retail.TABLE, stream.TABLE, emitter, filedrop, scd2, workflow[.TABLE], w1, w2, w3"),
         },
     }
 }

@@ -28,6 +28,12 @@ pub trait Generator: Send + Sync + 'static {
     /// How many events there are (`None`: unbounded).
     fn len(&self) -> Option<u64>;
 
+    /// True if event `index` was made anomalous on purpose (counted in run statistics).
+    fn is_anomaly(&self, index: u64) -> bool {
+        let _ = index;
+        false
+    }
+
     /// True for a bounded generator with no events.
     fn is_empty(&self) -> bool {
         self.len() == Some(0)

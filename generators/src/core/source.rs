@@ -99,6 +99,7 @@ pub struct StreamStats {
     events_sent: AtomicU64,
     out_of_order: AtomicU64,
     late: AtomicU64,
+    anomalies: AtomicU64,
     started: Mutex<Option<Instant>>,
     last_event: Mutex<Option<Instant>>,
 }
@@ -114,6 +115,8 @@ pub struct StreamResult {
     pub out_of_order_count: u64,
     /// Events held back and delivered late.
     pub late_count: u64,
+    /// Events flagged as anomalous by the generator.
+    pub anomaly_count: u64,
     /// Seconds from the first read to the last event.
     pub elapsed_seconds: f64,
     /// Measured throughput.
@@ -147,6 +150,7 @@ impl StreamStats {
             events_sent: sent,
             out_of_order_count: self.out_of_order.load(Ordering::Relaxed),
             late_count: self.late.load(Ordering::Relaxed),
+            anomaly_count: self.anomalies.load(Ordering::Relaxed),
             elapsed_seconds: elapsed,
             events_per_second_actual: if elapsed > 0.0 {
                 sent as f64 / elapsed
@@ -413,6 +417,12 @@ impl<G: Generator> SourceReader for GeneratorReader<G> {
         let start = out.len();
         let mut late = 0;
         let mut newest = i64::MIN;
+        let anomalies = (first..first + want as u64)
+            .filter(|&i| generator.is_anomaly(i))
+            .count();
+        self.stats
+            .anomalies
+            .fetch_add(anomalies as u64, Ordering::Relaxed);
         for i in first..first + want as u64 {
             let ts = generator.event_time(i);
             newest = newest.max(ts);

@@ -311,6 +311,23 @@ mod tests {
     }
 
     #[test]
+    fn the_first_envelope_of_seed_42_is_pinned() {
+        let t = RetailDomain::new(Scale::Small, 42).generate();
+        let output = StreamEmitter::new(&t, StreamEmitConfig::default())
+            .unwrap()
+            .emit();
+        let first = &output.envelopes[0];
+        assert_eq!(
+            (first.id.as_str(), first.time, first.correlation_id.as_str()),
+            (
+                "e89e4b3c4c8b5ff395f0596f5513e6b3",
+                1_704_067_200_245,
+                "run-6e97d7a8ce289474"
+            )
+        );
+    }
+
+    #[test]
     fn topic_count_must_match_the_tables() {
         let t = tables();
         let config = StreamEmitConfig {

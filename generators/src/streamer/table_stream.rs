@@ -15,7 +15,8 @@ use crate::retail::Tables;
 pub struct TableStream {
     table: String,
     seed: u64,
-    events: Arc<Vec<(Timestamp, Row)>>,
+    /// (event time, row, anomalous)
+    events: Arc<Vec<(Timestamp, Row, bool)>>,
     anomalies: BTreeMap<String, u64>,
 }
 
@@ -71,13 +72,14 @@ impl TableStream {
                 .unwrap_or(0);
             let mut rng = event_rng(seed, i as u64);
             let (out, fired) = anomalies.apply(row.clone(), &mut rng);
+            let flagged = fired.is_some();
             if let Some(name) = fired {
                 *counts.entry(name).or_insert(0) += 1;
             }
-            events.extend(out.into_iter().map(|r| (ts, r)));
+            events.extend(out.into_iter().map(|r| (ts, r, flagged)));
         }
         // Stable: rows with equal times keep table order.
-        events.sort_by_key(|(ts, _)| *ts);
+        events.sort_by_key(|(ts, _, _)| *ts);
         Ok(TableStream {
             table: table.to_string(),
             seed,
@@ -109,7 +111,7 @@ impl Generator for TableStream {
     }
 
     fn event(&self, index: u64) -> Row {
-        let (ts, row) = &self.events[index as usize];
+        let (ts, row, _) = &self.events[index as usize];
         let mut pairs: Vec<(String, Value)> = row
             .schema()
             .names()
@@ -128,6 +130,10 @@ impl Generator for TableStream {
 
     fn len(&self) -> Option<u64> {
         Some(self.events.len() as u64)
+    }
+
+    fn is_anomaly(&self, index: u64) -> bool {
+        self.events[index as usize].2
     }
 }
 
@@ -169,6 +175,31 @@ mod tests {
             .filter(|&i| stream.event(i).get("_spindle_anomaly").is_some())
             .count() as u64;
         assert_eq!(flagged, stream.anomaly_count() + counts["duplicate"]);
+        // Streamed, the run statistics count the same flagged events.
+        let source = crate::core::GeneratorSource::new(stream.clone());
+        let stats = source.stats();
+        let mut p =
+            tidewater_engine::prelude::Pipeline::new(tidewater_engine::prelude::Config::default());
+        p.source(source)
+            .sink(tidewater_engine::prelude::MemorySink::new());
+        p.run().unwrap();
+        assert_eq!(stats.result("orders").anomaly_count, flagged);
+    }
+
+    #[test]
+    fn the_first_events_of_seed_42_are_pinned() {
+        let tables = RetailDomain::new(Scale::Small, 42).generate();
+        let stream = TableStream::new(&tables, "orders", None, AnomalyRegistry::new(), 42).unwrap();
+        let first: Vec<String> = (0..2)
+            .map(|i| serde_json::to_string(&stream.event(i)).unwrap())
+            .collect();
+        assert_eq!(
+            first,
+            vec![
+                r#"{"order_id":1,"customer_id":910,"store_id":9,"order_time":1704067208884,"status":"cancelled","total":4357.54,"_spindle_table":"orders","_spindle_seq":0,"_spindle_event_time":1704067208884}"#,
+                r#"{"order_id":2,"customer_id":616,"store_id":6,"order_time":1704068758925,"status":"completed","total":2805.03,"_spindle_table":"orders","_spindle_seq":1,"_spindle_event_time":1704068758925}"#,
+            ]
+        );
     }
 
     #[test]
