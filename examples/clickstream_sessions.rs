@@ -10,6 +10,7 @@
 
 use anyhow::Context;
 use tidewater::generators::clickstream::{ClickstreamConfig, ClickstreamSimulator, PageView};
+use tidewater::generators::core::describe;
 use tidewater::prelude::*;
 
 fn main() -> anyhow::Result<()> {
@@ -25,13 +26,7 @@ fn main() -> anyhow::Result<()> {
         ..ClickstreamConfig::default()
     };
     let result = ClickstreamSimulator::new(config)
-        .map_err(|p| {
-            anyhow::anyhow!(p
-                .iter()
-                .map(ToString::to_string)
-                .collect::<Vec<_>>()
-                .join("; "))
-        })?
+        .map_err(|p| anyhow::anyhow!(describe(&p)))?
         .run();
     println!("simulated: {}", serde_json::to_string(&result.stats)?);
 

@@ -8,6 +8,7 @@
 
 use std::collections::BTreeSet;
 
+use tidewater::generators::core::describe;
 use tidewater::generators::financial::{
     FinancialStreamConfig, FinancialStreamSimulator, Transaction,
 };
@@ -20,13 +21,7 @@ fn main() -> anyhow::Result<()> {
         ..Default::default()
     };
     let result = FinancialStreamSimulator::new(config)
-        .map_err(|p| {
-            anyhow::anyhow!(p
-                .iter()
-                .map(ToString::to_string)
-                .collect::<Vec<_>>()
-                .join("; "))
-        })?
+        .map_err(|p| anyhow::anyhow!(describe(&p)))?
         .run();
     let injected: BTreeSet<String> = result
         .fraud_events

@@ -19,7 +19,7 @@ use std::io::{BufWriter, Write};
 use anyhow::{bail, Context};
 use serde::Serialize;
 use tidewater::generators::clickstream::{ClickstreamConfig, ClickstreamSimulator};
-use tidewater::generators::core::{apply_params, Generator, GeneratorError};
+use tidewater::generators::core::{apply_params, describe, Generator, GeneratorError};
 use tidewater::generators::emitter::{StreamEmitConfig, StreamEmitter};
 use tidewater::generators::filedrop::{FileDropConfig, FileDropSimulator};
 use tidewater::generators::financial::{FinancialStreamConfig, FinancialStreamSimulator};
@@ -85,11 +85,7 @@ where
 }
 
 fn problems(list: Vec<GeneratorError>) -> anyhow::Error {
-    anyhow::anyhow!(list
-        .iter()
-        .map(ToString::to_string)
-        .collect::<Vec<_>>()
-        .join("; "))
+    anyhow::anyhow!(describe(&list))
 }
 
 fn nexmark_config(params: &[(String, String)]) -> anyhow::Result<NexmarkConfig> {

@@ -5,6 +5,7 @@
 //! cargo run --release --example iot_alerts
 //! ```
 
+use tidewater::generators::core::describe;
 use tidewater::generators::iot::{IotTelemetryConfig, IotTelemetrySimulator, Reading};
 use tidewater::prelude::*;
 
@@ -15,13 +16,7 @@ fn main() -> anyhow::Result<()> {
         ..Default::default()
     };
     let result = IotTelemetrySimulator::new(config)
-        .map_err(|p| {
-            anyhow::anyhow!(p
-                .iter()
-                .map(ToString::to_string)
-                .collect::<Vec<_>>()
-                .join("; "))
-        })?
+        .map_err(|p| anyhow::anyhow!(describe(&p)))?
         .run();
     println!("simulated: {}", serde_json::to_string(&result.stats)?);
     let records: Vec<Record<Reading>> = result

@@ -13,11 +13,7 @@ use tidewater::prelude::*;
 use tidewater_formats::{read_rows, FileFormat};
 
 fn problems(p: Vec<tidewater::generators::core::GeneratorError>) -> anyhow::Error {
-    anyhow::anyhow!(p
-        .iter()
-        .map(ToString::to_string)
-        .collect::<Vec<_>>()
-        .join("; "))
+    anyhow::anyhow!(tidewater::generators::core::describe(&p))
 }
 
 fn main() -> anyhow::Result<()> {

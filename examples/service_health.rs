@@ -5,6 +5,7 @@
 //! cargo run --release --example service_health
 //! ```
 
+use tidewater::generators::core::describe;
 use tidewater::generators::oplogs::{
     LogEvent, LogLevel, OperationalLogConfig, OperationalLogSimulator,
 };
@@ -17,13 +18,7 @@ fn main() -> anyhow::Result<()> {
         ..Default::default()
     };
     let result = OperationalLogSimulator::new(config)
-        .map_err(|p| {
-            anyhow::anyhow!(p
-                .iter()
-                .map(ToString::to_string)
-                .collect::<Vec<_>>()
-                .join("; "))
-        })?
+        .map_err(|p| anyhow::anyhow!(describe(&p)))?
         .run();
     let records: Vec<Record<LogEvent>> = result
         .logs

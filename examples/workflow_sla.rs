@@ -5,6 +5,7 @@
 //! cargo run --release --example workflow_sla -- [order_fulfillment|support_ticket|employee_onboarding]
 //! ```
 
+use tidewater::generators::core::describe;
 use tidewater::generators::workflow::{
     TransitionEvent, WorkflowConfig, WorkflowPreset, WorkflowSimulator,
 };
@@ -42,13 +43,7 @@ fn main() -> anyhow::Result<()> {
         .unwrap_or_else(|| "support_ticket".into())
         .parse()?;
     let result = WorkflowSimulator::new(WorkflowConfig::preset(preset).with_entities(5_000))
-        .map_err(|p| {
-            anyhow::anyhow!(p
-                .iter()
-                .map(ToString::to_string)
-                .collect::<Vec<_>>()
-                .join("; "))
-        })?
+        .map_err(|p| anyhow::anyhow!(describe(&p)))?
         .run();
     println!("simulated: {}", serde_json::to_string(&result.stats)?);
     println!("final states: {:?}", result.state_distribution);

@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::core::{check_probability, GeneratorError};
+use crate::core::{all_problems, check_probability, GeneratorError};
 
 /// Parameters of [`ClickstreamSimulator`](super::ClickstreamSimulator).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -147,10 +147,6 @@ impl ClickstreamConfig {
                 "an empty list".into(),
             );
         }
-        if problems.is_empty() {
-            Ok(())
-        } else {
-            Err(problems)
-        }
+        all_problems(problems)
     }
 }

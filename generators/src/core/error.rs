@@ -73,6 +73,57 @@ pub fn check_probability(field: &str, value: f64) -> Result<(), GeneratorError> 
     }
 }
 
+/// Checks that `value` is a finite number above zero.
+pub fn check_positive(field: &str, value: f64) -> Result<(), GeneratorError> {
+    if value > 0.0 && value.is_finite() {
+        Ok(())
+    } else {
+        Err(GeneratorError::InvalidParameter {
+            field: field.into(),
+            expected: "a number > 0".into(),
+            found: value.to_string(),
+        })
+    }
+}
+
+/// Checks that `value` is a finite number at or above zero.
+pub fn check_non_negative(field: &str, value: f64) -> Result<(), GeneratorError> {
+    if value >= 0.0 && value.is_finite() {
+        Ok(())
+    } else {
+        Err(GeneratorError::InvalidParameter {
+            field: field.into(),
+            expected: "a number >= 0".into(),
+            found: value.to_string(),
+        })
+    }
+}
+
+/// `Ok` when no problem was found, else every problem.
+pub fn all_problems(problems: Vec<GeneratorError>) -> Result<(), Vec<GeneratorError>> {
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(problems)
+    }
+}
+
+/// Every problem on one line, separated by `; ` (for messages and command lines).
+///
+/// ```
+/// use tidewater_generators::clickstream::{ClickstreamConfig, ClickstreamSimulator};
+/// use tidewater_generators::core::describe;
+/// let problems = ClickstreamSimulator::new(ClickstreamConfig { users: 0, bounce_rate: 2.0, ..Default::default() }).unwrap_err();
+/// assert_eq!(describe(&problems), "`bounce_rate`: expected a probability in [0, 1], found 2; `users`: expected at least 1, found 0");
+/// ```
+pub fn describe(problems: &[GeneratorError]) -> String {
+    problems
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
 impl From<GeneratorError> for tidewater_engine::error::EngineError {
     fn from(e: GeneratorError) -> Self {
         tidewater_engine::error::EngineError::Source {

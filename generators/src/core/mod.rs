@@ -9,7 +9,9 @@ mod params;
 mod rng;
 mod source;
 
-pub use error::{check_probability, GeneratorError};
+pub use error::{
+    all_problems, check_non_negative, check_positive, check_probability, describe, GeneratorError,
+};
 pub use generator::{Generator, GeneratorPosition};
 pub use pacing::{BurstWindow, Pacing};
 pub use params::apply_params;

@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use crate::core::{check_probability, BurstWindow, GeneratorError};
+use crate::core::{all_problems, check_probability, BurstWindow, GeneratorError};
 
 /// Where the emitter's events are meant to go (informational here; connectors deliver).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -113,10 +113,6 @@ impl StreamEmitConfig {
                 found: self.replay_window_minutes.to_string(),
             });
         }
-        if problems.is_empty() {
-            Ok(())
-        } else {
-            Err(problems)
-        }
+        all_problems(problems)
     }
 }

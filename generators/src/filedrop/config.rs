@@ -4,7 +4,7 @@ use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use tidewater_formats::FileFormat;
 
-use crate::core::{check_probability, GeneratorError};
+use crate::core::{all_problems, check_probability, GeneratorError};
 
 /// How often files land.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -161,11 +161,7 @@ impl FileDropConfig {
                 found: self.partitioning.clone(),
             });
         }
-        if problems.is_empty() {
-            Ok(())
-        } else {
-            Err(problems)
-        }
+        all_problems(problems)
     }
 }
 

@@ -2,7 +2,9 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::core::{check_probability, GeneratorError};
+use crate::core::{
+    all_problems, check_non_negative, check_positive, check_probability, GeneratorError,
+};
 
 /// Parameters of [`FinancialStreamSimulator`](super::FinancialStreamSimulator).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -73,6 +75,16 @@ impl FinancialStreamConfig {
         .into_iter()
         .filter_map(|(f, p)| check_probability(f, p).err())
         .collect();
+        for (field, v) in [
+            ("duration_hours", self.duration_hours),
+            ("transactions_per_hour", self.transactions_per_hour),
+            ("settlement_batch_hours", self.settlement_batch_hours),
+        ] {
+            problems.extend(check_positive(field, v).err());
+        }
+        problems.extend(
+            check_non_negative("reversal_delay_hours_max", self.reversal_delay_hours_max).err(),
+        );
         let mut bad = |field: &str, expected: &str, found: String| {
             problems.push(GeneratorError::InvalidParameter {
                 field: field.into(),
@@ -80,22 +92,6 @@ impl FinancialStreamConfig {
                 found,
             })
         };
-        for (field, v) in [
-            ("duration_hours", self.duration_hours),
-            ("transactions_per_hour", self.transactions_per_hour),
-            ("settlement_batch_hours", self.settlement_batch_hours),
-        ] {
-            if !(v > 0.0 && v.is_finite()) {
-                bad(field, "a number > 0", v.to_string());
-            }
-        }
-        if !(self.reversal_delay_hours_max >= 0.0 && self.reversal_delay_hours_max.is_finite()) {
-            bad(
-                "reversal_delay_hours_max",
-                "a number >= 0",
-                self.reversal_delay_hours_max.to_string(),
-            );
-        }
         let (lo, hi) = self.fraud_burst_amount_range;
         if !(lo > 0.0 && hi >= lo && hi.is_finite()) {
             bad(
@@ -107,10 +103,6 @@ impl FinancialStreamConfig {
         if self.accounts == 0 {
             bad("accounts", "at least 1", "0".into());
         }
-        if problems.is_empty() {
-            Ok(())
-        } else {
-            Err(problems)
-        }
+        all_problems(problems)
     }
 }

@@ -2,7 +2,9 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::core::{check_probability, GeneratorError};
+use crate::core::{
+    all_problems, check_non_negative, check_positive, check_probability, GeneratorError,
+};
 
 /// Parameters of [`IotTelemetrySimulator`](super::IotTelemetrySimulator).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -80,22 +82,15 @@ impl IotTelemetryConfig {
         .into_iter()
         .filter_map(|(f, p)| check_probability(f, p).err())
         .collect();
-        let positive = [
+        for (field, v) in [
             ("duration_hours", self.duration_hours),
             ("reading_interval_seconds", self.reading_interval_seconds),
             (
                 "alert_storm_rate_multiplier",
                 self.alert_storm_rate_multiplier,
             ),
-        ];
-        for (field, v) in positive {
-            if !(v > 0.0 && v.is_finite()) {
-                problems.push(GeneratorError::InvalidParameter {
-                    field: field.into(),
-                    expected: "a number > 0".into(),
-                    found: v.to_string(),
-                });
-            }
+        ] {
+            problems.extend(check_positive(field, v).err());
         }
         for (field, v) in [
             ("drift_rate", self.drift_rate),
@@ -105,13 +100,7 @@ impl IotTelemetryConfig {
                 self.alert_storm_duration_minutes,
             ),
         ] {
-            if !(v >= 0.0 && v.is_finite()) {
-                problems.push(GeneratorError::InvalidParameter {
-                    field: field.into(),
-                    expected: "a number >= 0".into(),
-                    found: v.to_string(),
-                });
-            }
+            problems.extend(check_non_negative(field, v).err());
         }
         if self.fleet_size == 0 {
             problems.push(GeneratorError::InvalidParameter {
@@ -120,10 +109,6 @@ impl IotTelemetryConfig {
                 found: "0".into(),
             });
         }
-        if problems.is_empty() {
-            Ok(())
-        } else {
-            Err(problems)
-        }
+        all_problems(problems)
     }
 }

@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::core::GeneratorError;
+use crate::core::{all_problems, GeneratorError};
 
 /// Parameters of the Nexmark generator.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -86,10 +86,6 @@ impl NexmarkConfig {
                 });
             }
         }
-        if problems.is_empty() {
-            Ok(())
-        } else {
-            Err(problems)
-        }
+        all_problems(problems)
     }
 }

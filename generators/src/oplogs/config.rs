@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::core::{check_probability, GeneratorError};
+use crate::core::{all_problems, check_positive, check_probability, GeneratorError};
 
 /// A service that emits logs.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -156,13 +156,7 @@ impl OperationalLogConfig {
             ("latency_spike_multiplier", self.latency_spike_multiplier),
             ("trace_depth_mean", self.trace_depth_mean),
         ] {
-            if !(v > 0.0 && v.is_finite()) {
-                problems.push(GeneratorError::InvalidParameter {
-                    field: field.into(),
-                    expected: "a number > 0".into(),
-                    found: v.to_string(),
-                });
-            }
+            problems.extend(check_positive(field, v).err());
         }
         if self.services.is_empty() && self.service_count == 0 {
             problems.push(GeneratorError::InvalidParameter {
@@ -171,10 +165,6 @@ impl OperationalLogConfig {
                 found: "0".into(),
             });
         }
-        if problems.is_empty() {
-            Ok(())
-        } else {
-            Err(problems)
-        }
+        all_problems(problems)
     }
 }

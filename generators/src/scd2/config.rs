@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 use tidewater_formats::FileFormat;
 
-use crate::core::{check_probability, GeneratorError};
+use crate::core::{all_problems, check_probability, GeneratorError};
 
 /// Parameters of [`Scd2FileDropSimulator`](super::Scd2FileDropSimulator).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -89,10 +89,6 @@ impl Scd2FileDropConfig {
                 found: "an empty list".into(),
             });
         }
-        if problems.is_empty() {
-            Ok(())
-        } else {
-            Err(problems)
-        }
+        all_problems(problems)
     }
 }

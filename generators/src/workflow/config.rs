@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::core::{check_probability, GeneratorError};
+use crate::core::{all_problems, check_probability, GeneratorError};
 
 /// One state of a workflow.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -254,10 +254,6 @@ impl WorkflowConfig {
                 problems.push(e);
             }
         }
-        if problems.is_empty() {
-            Ok(())
-        } else {
-            Err(problems)
-        }
+        all_problems(problems)
     }
 }
