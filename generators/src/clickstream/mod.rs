@@ -16,7 +16,7 @@ mod simulator;
 
 pub use config::ClickstreamConfig;
 pub use model::{ClickstreamResult, ClickstreamStats, FunnelStep, PageView, Session};
-pub use simulator::ClickstreamSimulator;
+pub use simulator::{ClickstreamGenerator, ClickstreamSimulator, SessionActivity};
 
 #[cfg(test)]
 mod tests;

@@ -6,7 +6,7 @@ use rand_distr::{Distribution, Exp, Poisson};
 
 use super::model::{ClickstreamResult, ClickstreamStats, FunnelStep, PageView, Session};
 use super::ClickstreamConfig;
-use crate::core::{event_rng, EventRng, GeneratorError};
+use crate::core::{event_rng, EventRng, Generator, GeneratorError};
 
 /// Mean time a human spends on a page (ms); bots stay 0.5-2 s.
 const HUMAN_DWELL_MEAN_MS: f64 = 30_000.0;
@@ -49,12 +49,13 @@ impl ClickstreamSimulator {
             .replace("{slug}", &format!("post-{}", rng.random_range(1..=200u32)))
     }
 
-    fn session(&self, s: u64) -> Generated {
+    fn session(&self, s: u64, start_override: Option<i64>) -> Generated {
         let c = &self.config;
         let mut rng = event_rng(c.seed, s);
         let user_id = rng.random_range(0..c.users);
         let duration_ms = (c.duration_hours * 3_600_000.0) as i64;
-        let started_at = c.start_time_ms + rng.random_range(0..duration_ms.max(1));
+        let drawn = c.start_time_ms + rng.random_range(0..duration_ms.max(1));
+        let started_at = start_override.unwrap_or(drawn);
         let is_bot = c.bot_traffic_enabled && rng.random::<f64>() < c.bot_fraction;
         let bounced = !is_bot && rng.random::<f64>() < c.bounce_rate;
         let pages = if is_bot {
@@ -150,13 +151,25 @@ impl ClickstreamSimulator {
         }
     }
 
+    /// The simulator as an unbounded [`Generator`] of sessions: session `s` starts at
+    /// `start_time + s * (mean gap between sessions)`, so event time only grows; the
+    /// configured rate (users x sessions per user over the duration) continues forever.
+    pub fn generator(&self) -> ClickstreamGenerator {
+        let total = self.total_sessions().max(1);
+        let gap_ms = self.config.duration_hours * 3_600_000.0 / total as f64;
+        ClickstreamGenerator {
+            simulator: self.clone(),
+            gap_ms,
+        }
+    }
+
     /// Runs the simulation.
     pub fn run(&self) -> ClickstreamResult {
         let total = self.total_sessions();
         let (mut sessions, mut page_views, mut funnels) = (Vec::new(), Vec::new(), Vec::new());
         let (mut attempts, mut drops) = (0u64, 0u64);
         for s in 0..total {
-            let g = self.session(s);
+            let g = self.session(s, None);
             sessions.push(g.session);
             page_views.extend(g.views);
             funnels.extend(g.funnel);
@@ -213,5 +226,72 @@ impl ClickstreamSimulator {
             funnel_drop_rate: ratio(drops, attempts),
             conversion_rate: ratio(converted, entered),
         }
+    }
+}
+
+/// One session and everything it produced: the event of [`ClickstreamGenerator`].
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct SessionActivity {
+    /// The session.
+    pub session: Session,
+    /// Its page views, in order.
+    pub page_views: Vec<PageView>,
+    /// The funnel stages it reached.
+    pub funnel: Vec<FunnelStep>,
+}
+
+/// Clickstream as an unbounded, deterministic stream of sessions (see
+/// [`ClickstreamSimulator::generator`]).
+///
+/// ```
+/// use tidewater_engine::prelude::*;
+/// use tidewater_generators::clickstream::{ClickstreamConfig, ClickstreamSimulator, PageView};
+/// use tidewater_generators::core::GeneratorSource;
+///
+/// let sessions = ClickstreamSimulator::new(ClickstreamConfig::default()).unwrap().generator();
+/// let out = MemorySink::new();
+/// let mut p = Pipeline::new(Config::default());
+/// p.source(GeneratorSource::new(sessions).with_max_events(1_000))
+///     .flat_map(|a: tidewater_generators::clickstream::SessionActivity| a.page_views)
+///     .with_watermark(Watermark::bounded("10 minutes", |v: &PageView| v.ts))
+///     .key_by(|v: &PageView| v.user_id)
+///     .window(TumblingWindow::of("1 hour"))
+///     .aggregate(Count)
+///     .sink(out.clone());
+/// p.run().unwrap();
+/// assert!(out.len() > 500);
+/// ```
+#[derive(Debug, Clone)]
+pub struct ClickstreamGenerator {
+    simulator: ClickstreamSimulator,
+    gap_ms: f64,
+}
+
+impl Generator for ClickstreamGenerator {
+    type Event = SessionActivity;
+
+    fn name(&self) -> String {
+        "clickstream".to_string()
+    }
+
+    fn seed(&self) -> u64 {
+        self.simulator.config.seed
+    }
+
+    fn event(&self, index: u64) -> SessionActivity {
+        let g = self.simulator.session(index, Some(self.event_time(index)));
+        SessionActivity {
+            session: g.session,
+            page_views: g.views,
+            funnel: g.funnel,
+        }
+    }
+
+    fn event_time(&self, index: u64) -> i64 {
+        self.simulator.config.start_time_ms + (index as f64 * self.gap_ms) as i64
+    }
+
+    fn len(&self) -> Option<u64> {
+        None
     }
 }

@@ -54,7 +54,9 @@ pub struct StreamEmitConfig {
     pub sink_connection: BTreeMap<String, String>,
     /// Stop after this many primary events.
     pub max_events: Option<u64>,
-    /// Pace in real time (with `GeneratorSource::realtime`) rather than synthetic time.
+    /// Pace emission in real time: each envelope is produced when its scheduled time
+    /// (relative to the start) has come on the wall clock, instead of as fast as
+    /// possible. Envelope times stay the deterministic schedule.
     pub realtime: bool,
     /// Start of synthetic time (epoch ms).
     pub start_time_ms: i64,

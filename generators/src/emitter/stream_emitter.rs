@@ -130,6 +130,7 @@ impl<'a> StreamEmitter<'a> {
         let mut schema_versions = BTreeMap::new();
         let mut t = c.start_time_ms as f64;
         let mut n = 0u64;
+        let wall_start = std::time::Instant::now();
         let limit = c.max_events.unwrap_or(u64::MAX);
         let (mut replays, mut reordered) = (0u64, 0u64);
         'tables: for (ti, (table, rows)) in self.tables.iter().enumerate() {
@@ -143,6 +144,14 @@ impl<'a> StreamEmitter<'a> {
                 t += Exp::new(rate / 1_000.0).map_or(1.0, |e| e.sample(&mut rng));
                 if c.jitter_ms > 0.0 {
                     t += rng.random_range(0.0..c.jitter_ms);
+                }
+                if c.realtime {
+                    let due = std::time::Duration::from_secs_f64(
+                        ((t - c.start_time_ms as f64) / 1_000.0).max(0.0),
+                    );
+                    if let Some(wait) = due.checked_sub(wall_start.elapsed()) {
+                        std::thread::sleep(wait);
+                    }
                 }
                 let version = self.schema_version(&topic);
                 topics_used.insert(topic.clone());
@@ -324,6 +333,36 @@ mod tests {
                 1_704_067_200_245,
                 "run-6e97d7a8ce289474"
             )
+        );
+    }
+
+    #[test]
+    fn realtime_emission_follows_the_wall_clock() {
+        let t = tables();
+        let config = StreamEmitConfig {
+            rate_per_sec: 200.0,
+            max_events: Some(40),
+            realtime: true,
+            ..Default::default()
+        };
+        let started = std::time::Instant::now();
+        let output = StreamEmitter::new(&t, config.clone()).unwrap().emit();
+        let took = started.elapsed().as_secs_f64();
+        let span = (output.envelopes.last().unwrap().time - config.start_time_ms) as f64 / 1_000.0;
+        // 40 events at 200/s: about 0.2 s, never faster than the schedule
+        assert!(took >= span * 0.95, "{took} < {span}");
+        assert_eq!(
+            output.envelopes,
+            StreamEmitter::new(
+                &t,
+                StreamEmitConfig {
+                    realtime: false,
+                    ..config
+                }
+            )
+            .unwrap()
+            .emit()
+            .envelopes
         );
     }
 
