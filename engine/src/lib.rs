@@ -35,6 +35,7 @@
 #![deny(missing_docs)]
 #![warn(clippy::print_stdout)]
 
+pub mod checkpoint;
 pub mod config;
 pub mod connector;
 pub mod error;
