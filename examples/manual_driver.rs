@@ -20,7 +20,7 @@ fn main() -> Result<()> {
             Watermark::bounded("2 seconds", |r: &(&str, i64, f64)| r.1)
                 .with_idle_timeout(Duration::from_secs(60)),
         )
-        .key_by(|r: &(&str, i64, f64)| r.0)
+        .key_by(|r: &(&str, i64, f64)| r.0.to_string())
         .window(SlidingWindow::of("10 seconds", "5 seconds"))
         .aggregate(Avg::of(|r: &(&str, i64, f64)| r.2))
         .sink(out.clone());

@@ -173,7 +173,7 @@ pub struct LocalItem {
 }
 
 /// Per seller: the person once seen, and auctions that arrived before them.
-#[derive(Default)]
+#[derive(Default, Serialize, Deserialize)]
 struct SellerJoin {
     person: Option<(String, String, String)>,
     pending: Vec<u64>,
@@ -254,7 +254,7 @@ pub struct WinningBid {
 }
 
 /// Per auction: its terms once seen, and the bids so far.
-#[derive(Default)]
+#[derive(Default, Serialize, Deserialize)]
 struct AuctionBids {
     auction: Option<tidewater_generators::nexmark::Auction>,
     bids: Vec<(i64, u64)>,
@@ -360,7 +360,7 @@ pub fn q4(events: Stream<Event>) -> Stream<(u64, f64)> {
 }
 
 /// A seller's last ten winning prices, applied in close-time order.
-#[derive(Default)]
+#[derive(Default, Serialize, Deserialize)]
 struct SellerPrices {
     /// Closed auctions not yet applied, by (close time, auction id).
     pending: std::collections::BTreeMap<(i64, u64), u64>,

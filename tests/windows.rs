@@ -4,9 +4,9 @@
 use tidewater::prelude::*;
 
 /// (key, event time)
-type Ev = (&'static str, i64);
+type Ev = (char, i64);
 
-fn key(e: &Ev) -> &'static str {
+fn key(e: &Ev) -> char {
     e.0
 }
 
@@ -15,10 +15,10 @@ fn ts(e: &Ev) -> i64 {
 }
 
 /// Results as (key, start, end, count).
-type Rows = Vec<(&'static str, i64, i64, u64)>;
+type Rows = Vec<(char, i64, i64, u64)>;
 
 /// Results as (key, start, end, count), sorted.
-fn drain(out: &MemorySink<WindowResult<&'static str, u64>>) -> Rows {
+fn drain(out: &MemorySink<WindowResult<char, u64>>) -> Rows {
     let mut rows: Vec<_> = out
         .take()
         .into_iter()
@@ -30,7 +30,7 @@ fn drain(out: &MemorySink<WindowResult<&'static str, u64>>) -> Rows {
 
 struct Harness {
     input: ChannelSender<Ev>,
-    out: MemorySink<WindowResult<&'static str, u64>>,
+    out: MemorySink<WindowResult<char, u64>>,
     late: MemorySink<Ev>,
     local: LocalExecutor,
 }
@@ -40,8 +40,8 @@ impl Harness {
         window: W,
         delay_ms: u64,
         configure: impl FnOnce(
-            WindowedStream<Ev, &'static str, fn(&Ev) -> &'static str, W>,
-        ) -> WindowedStream<Ev, &'static str, fn(&Ev) -> &'static str, W>,
+            WindowedStream<Ev, char, fn(&Ev) -> char, W>,
+        ) -> WindowedStream<Ev, char, fn(&Ev) -> char, W>,
     ) -> Harness {
         let (source, input) = ChannelSource::new();
         let (out, late) = (MemorySink::new(), MemorySink::new());
@@ -52,7 +52,7 @@ impl Harness {
                 std::time::Duration::from_millis(delay_ms),
                 ts,
             ))
-            .key_by(key as fn(&Ev) -> &'static str)
+            .key_by(key as fn(&Ev) -> char)
             .window(window)
             .late_records(late.clone());
         configure(windowed).aggregate(Count).sink(out.clone());
@@ -82,20 +82,20 @@ impl Harness {
 fn tumbling_windows_fire_when_the_watermark_passes_their_end() {
     let mut h = Harness::new(TumblingWindow::of("10 seconds"), 2_000, |w| w);
     // watermark 9 s: [0, 10 s) still open
-    assert_eq!(h.push(&[("a", 1_000), ("b", 4_000), ("a", 11_000)]), vec![]);
+    assert_eq!(h.push(&[('a', 1_000), ('b', 4_000), ('a', 11_000)]), vec![]);
     // watermark 10 s: [0, 10 s) fires; 3 000 is now late (its window ended at 10 s <= 10 s)
     assert_eq!(
-        h.push(&[("a", 12_000)]),
-        vec![("a", 0, 10_000, 1), ("b", 0, 10_000, 1)]
+        h.push(&[('a', 12_000)]),
+        vec![('a', 0, 10_000, 1), ('b', 0, 10_000, 1)]
     );
-    assert_eq!(h.push(&[("a", 3_000), ("b", 19_999)]), vec![]);
+    assert_eq!(h.push(&[('a', 3_000), ('b', 19_999)]), vec![]);
     let (rest, late, metrics) = h.finish();
     // end of input closes [10 s, 20 s)
     assert_eq!(
         rest,
-        vec![("a", 10_000, 20_000, 2), ("b", 10_000, 20_000, 1)]
+        vec![('a', 10_000, 20_000, 2), ('b', 10_000, 20_000, 1)]
     );
-    assert_eq!(late, vec![("a", 3_000)]);
+    assert_eq!(late, vec![('a', 3_000)]);
     assert_eq!(metrics.late_dropped, 1);
 }
 
@@ -108,45 +108,45 @@ fn tumbling_windows_honour_an_offset() {
     );
     // windows [-7 s, 3 s), [3 s, 13 s)
     assert_eq!(
-        h.push(&[("a", 2_999), ("a", 3_000), ("a", 12_999)]),
-        vec![("a", -7_000, 3_000, 1)]
+        h.push(&[('a', 2_999), ('a', 3_000), ('a', 12_999)]),
+        vec![('a', -7_000, 3_000, 1)]
     );
     let (rest, _, _) = h.finish();
-    assert_eq!(rest, vec![("a", 3_000, 13_000, 2)]);
+    assert_eq!(rest, vec![('a', 3_000, 13_000, 2)]);
 }
 
 #[test]
 fn sliding_windows_count_each_record_in_every_window_that_contains_it() {
     let mut h = Harness::new(SlidingWindow::of("10 seconds", "5 seconds"), 0, |w| w);
     // 7 s is in [0, 10 s) and [5 s, 15 s); 12 s in [5 s, 15 s) and [10 s, 20 s)
-    assert_eq!(h.push(&[("a", 7_000)]), vec![]);
-    assert_eq!(h.push(&[("a", 12_000)]), vec![("a", 0, 10_000, 1)]);
+    assert_eq!(h.push(&[('a', 7_000)]), vec![]);
+    assert_eq!(h.push(&[('a', 12_000)]), vec![('a', 0, 10_000, 1)]);
     // watermark 15 s fires [5 s, 15 s); then 9 s is late for [0,10) and [5,15): dropped
-    assert_eq!(h.push(&[("a", 15_000)]), vec![("a", 5_000, 15_000, 2)]);
-    assert_eq!(h.push(&[("a", 9_000)]), vec![]);
+    assert_eq!(h.push(&[('a', 15_000)]), vec![('a', 5_000, 15_000, 2)]);
+    assert_eq!(h.push(&[('a', 9_000)]), vec![]);
     // 11 s is late for [5 s, 15 s) only: counted in [10 s, 20 s)
-    assert_eq!(h.push(&[("a", 11_000)]), vec![]);
+    assert_eq!(h.push(&[('a', 11_000)]), vec![]);
     let (rest, late, _) = h.finish();
     assert_eq!(
         rest,
-        vec![("a", 10_000, 20_000, 3), ("a", 15_000, 25_000, 1)]
+        vec![('a', 10_000, 20_000, 3), ('a', 15_000, 25_000, 1)]
     );
-    assert_eq!(late, vec![("a", 9_000)]);
+    assert_eq!(late, vec![('a', 9_000)]);
 }
 
 #[test]
 fn session_windows_merge_out_of_order_records_and_fire_after_the_gap() {
     let mut h = Harness::new(SessionWindow::with_gap("5 seconds"), 10_000, |w| w);
     // a: 1 s and 9 s are separate sessions until 5 s arrives and bridges them
-    assert_eq!(h.push(&[("a", 1_000), ("a", 9_000), ("b", 2_000)]), vec![]);
-    assert_eq!(h.push(&[("a", 5_000)]), vec![]);
+    assert_eq!(h.push(&[('a', 1_000), ('a', 9_000), ('b', 2_000)]), vec![]);
+    assert_eq!(h.push(&[('a', 5_000)]), vec![]);
     // watermark 20 s: a [1 s, 14 s) and b [2 s, 7 s) are closed
     assert_eq!(
-        h.push(&[("c", 30_000)]),
-        vec![("a", 1_000, 14_000, 3), ("b", 2_000, 7_000, 1)]
+        h.push(&[('c', 30_000)]),
+        vec![('a', 1_000, 14_000, 3), ('b', 2_000, 7_000, 1)]
     );
     let (rest, late, _) = h.finish();
-    assert_eq!(rest, vec![("c", 30_000, 35_000, 1)]);
+    assert_eq!(rest, vec![('c', 30_000, 35_000, 1)]);
     assert_eq!(late, vec![]);
 }
 
@@ -157,17 +157,17 @@ fn allowed_lateness_re_fires_updated_windows_until_end_plus_lateness() {
     });
     // watermark 11 s: [0, 10 s) fires with 1
     assert_eq!(
-        h.push(&[("a", 1_000), ("a", 11_000)]),
-        vec![("a", 0, 10_000, 1)]
+        h.push(&[('a', 1_000), ('a', 11_000)]),
+        vec![('a', 0, 10_000, 1)]
     );
     // late but within lateness: updates and re-fires with 2
-    assert_eq!(h.push(&[("a", 2_000)]), vec![("a", 0, 10_000, 2)]);
+    assert_eq!(h.push(&[('a', 2_000)]), vec![('a', 0, 10_000, 2)]);
     // watermark 15 s: [0, 10 s) is purged; 3 s is now dropped
-    assert_eq!(h.push(&[("a", 15_000)]), vec![]);
-    assert_eq!(h.push(&[("a", 3_000)]), vec![]);
+    assert_eq!(h.push(&[('a', 15_000)]), vec![]);
+    assert_eq!(h.push(&[('a', 3_000)]), vec![]);
     let (rest, late, _) = h.finish();
-    assert_eq!(rest, vec![("a", 10_000, 20_000, 2)]);
-    assert_eq!(late, vec![("a", 3_000)]);
+    assert_eq!(rest, vec![('a', 10_000, 20_000, 2)]);
+    assert_eq!(late, vec![('a', 3_000)]);
 }
 
 #[test]
@@ -176,17 +176,17 @@ fn update_mode_emits_changed_windows_at_every_trigger() {
         w.output_mode(OutputMode::Update)
     });
     assert_eq!(
-        h.push(&[("a", 1_000), ("b", 2_000)]),
-        vec![("a", 0, 10_000, 1), ("b", 0, 10_000, 1)]
+        h.push(&[('a', 1_000), ('b', 2_000)]),
+        vec![('a', 0, 10_000, 1), ('b', 0, 10_000, 1)]
     );
     // only a changed
-    assert_eq!(h.push(&[("a", 3_000)]), vec![("a", 0, 10_000, 2)]);
+    assert_eq!(h.push(&[('a', 3_000)]), vec![('a', 0, 10_000, 2)]);
     // [0, 10 s) is dropped at watermark 12 s; the new window is emitted open
-    assert_eq!(h.push(&[("b", 12_000)]), vec![("b", 10_000, 20_000, 1)]);
-    assert_eq!(h.push(&[("b", 4_000)]), vec![]);
+    assert_eq!(h.push(&[('b', 12_000)]), vec![('b', 10_000, 20_000, 1)]);
+    assert_eq!(h.push(&[('b', 4_000)]), vec![]);
     let (rest, late, _) = h.finish();
     assert_eq!(rest, vec![]);
-    assert_eq!(late, vec![("b", 4_000)]);
+    assert_eq!(late, vec![('b', 4_000)]);
 }
 
 #[test]
@@ -194,18 +194,18 @@ fn complete_mode_emits_the_whole_table_at_every_trigger() {
     let mut h = Harness::new(TumblingWindow::of("10 seconds"), 0, |w| {
         w.output_mode(OutputMode::Complete)
     });
-    assert_eq!(h.push(&[("a", 1_000)]), vec![("a", 0, 10_000, 1)]);
+    assert_eq!(h.push(&[('a', 1_000)]), vec![('a', 0, 10_000, 1)]);
     assert_eq!(
-        h.push(&[("b", 15_000)]),
-        vec![("a", 0, 10_000, 1), ("b", 10_000, 20_000, 1)]
+        h.push(&[('b', 15_000)]),
+        vec![('a', 0, 10_000, 1), ('b', 10_000, 20_000, 1)]
     );
     // nothing is late in complete mode
     assert_eq!(
-        h.push(&[("a", 2_000), ("a", 16_000)]),
+        h.push(&[('a', 2_000), ('a', 16_000)]),
         vec![
-            ("a", 0, 10_000, 2),
-            ("a", 10_000, 20_000, 1),
-            ("b", 10_000, 20_000, 1)
+            ('a', 0, 10_000, 2),
+            ('a', 10_000, 20_000, 1),
+            ('b', 10_000, 20_000, 1)
         ]
     );
 }
@@ -227,17 +227,17 @@ fn an_idle_input_stops_holding_back_the_union_watermark() {
         .aggregate(Count)
         .sink(out.clone());
     let mut local = p.build_local().unwrap();
-    idle.send_batch(vec![("i", 500)]).unwrap();
-    busy.send_batch(vec![("a", 1_000), ("a", 25_000)]).unwrap();
+    idle.send_batch(vec![('i', 500)]).unwrap();
+    busy.send_batch(vec![('a', 1_000), ('a', 25_000)]).unwrap();
     local.run_until_idle().unwrap();
     // the idle input's watermark (500) holds [0, 10 s) open
     assert_eq!(drain(&out), vec![]);
     clock.advance_ms(30_000);
-    busy.send_batch(vec![("a", 26_000)]).unwrap();
+    busy.send_batch(vec![('a', 26_000)]).unwrap();
     local.run_until_idle().unwrap();
     // after 30 s without records the other input is idle: the watermark is the busy
     // input's 26 s
-    assert_eq!(drain(&out), vec![("a", 0, 10_000, 1), ("i", 0, 10_000, 1)]);
+    assert_eq!(drain(&out), vec![('a', 0, 10_000, 1), ('i', 0, 10_000, 1)]);
     // when every input is idle the watermark stays where it is
     clock.advance_ms(60_000);
     local.run_until_idle().unwrap();
@@ -253,7 +253,7 @@ fn process_sees_the_whole_window_in_event_time_order() {
         .with_watermark(Watermark::bounded("1 minute", ts))
         .key_by(key)
         .window(SessionWindow::with_gap("1 second"))
-        .process(|k: &&str, w: Window, items: Vec<Ev>| {
+        .process(|k: &char, w: Window, items: Vec<Ev>| {
             vec![(
                 k.to_string(),
                 w.start,
@@ -264,7 +264,7 @@ fn process_sees_the_whole_window_in_event_time_order() {
         .sink(out.clone());
     let mut local = p.build_local().unwrap();
     input
-        .send_batch(vec![("k", 900), ("k", 100), ("k", 500), ("k", 5_000)])
+        .send_batch(vec![('k', 900), ('k', 100), ('k', 500), ('k', 5_000)])
         .unwrap();
     drop(input);
     local.run_until_idle().unwrap();

@@ -55,8 +55,9 @@ use crate::time::{Timestamp, MAX_WATERMARK, MIN_WATERMARK};
 /// ]);
 /// ```
 pub trait KeyedProcessFunction<K, T>: Clone + Send + Sync + 'static {
-    /// State kept per key (created with `Default` on the key's first record).
-    type State: Default + 'static;
+    /// State kept per key (created with `Default` on the key's first record);
+    /// serializable so checkpoints can store it.
+    type State: Default + serde::Serialize + serde::de::DeserializeOwned + 'static;
     /// Output records.
     type Out: Send + 'static;
 
@@ -130,9 +131,23 @@ impl<Out> KeyedContext<'_, Out> {
     }
 }
 
+#[derive(serde::Serialize, serde::Deserialize)]
 struct KeyState<S> {
     state: S,
     last_timer: Timestamp,
+}
+
+/// Everything a keyed process operator knows, for checkpoints.
+#[derive(serde::Serialize, serde::Deserialize)]
+#[serde(bound(
+    serialize = "K: serde::Serialize + Hash + Eq, S: serde::Serialize",
+    deserialize = "K: serde::de::DeserializeOwned + Hash + Eq, S: serde::de::DeserializeOwned"
+))]
+struct KeyedProcessState<K, S> {
+    states: FxHashMap<K, KeyState<S>>,
+    timers: TimerQueue<K>,
+    pending: FxHashSet<(K, Timestamp)>,
+    watermark: Timestamp,
 }
 
 /// The operator around a [`KeyedProcessFunction`].
@@ -211,7 +226,7 @@ where
 impl<T, K, KF, F> Operator for KeyedProcessOperator<T, K, KF, F>
 where
     T: 'static,
-    K: Hash + Eq + Clone + 'static,
+    K: Hash + Eq + Clone + serde::Serialize + serde::de::DeserializeOwned + 'static,
     KF: Fn(&T) -> K + 'static,
     F: KeyedProcessFunction<K, T>,
 {
@@ -226,6 +241,32 @@ where
                 f.process(&key, state, value, ctx)
             });
         }
+    }
+
+    fn snapshot_state(&self) -> crate::error::Result<Option<Vec<u8>>> {
+        #[derive(serde::Serialize)]
+        struct View<'a, K: Hash + Eq, S> {
+            states: &'a FxHashMap<K, KeyState<S>>,
+            timers: &'a TimerQueue<K>,
+            pending: &'a FxHashSet<(K, Timestamp)>,
+            watermark: Timestamp,
+        }
+        let view = View {
+            states: &self.states,
+            timers: &self.timers,
+            pending: &self.pending,
+            watermark: self.watermark,
+        };
+        crate::state::encode("process", &view).map(Some)
+    }
+
+    fn restore_state(&mut self, bytes: &[u8]) -> crate::error::Result<()> {
+        let state: KeyedProcessState<K, F::State> = crate::state::decode("process", bytes)?;
+        self.states = state.states;
+        self.timers = state.timers;
+        self.pending = state.pending;
+        self.watermark = state.watermark;
+        Ok(())
     }
 
     fn on_watermark(&mut self, wm: Timestamp, output: &mut Batch<F::Out>) -> Option<Timestamp> {
@@ -276,6 +317,34 @@ mod tests {
             ctx.emit((*key, *sum, ts));
             ctx.clear_state();
         }
+    }
+
+    #[test]
+    fn a_restored_operator_continues_with_its_state_and_timers() {
+        fn key(e: &(u8, i64)) -> u8 {
+            e.0
+        }
+        let mut a = KeyedProcessOperator::new(key as fn(&(u8, i64)) -> u8, SumThenFlush, false);
+        let mut out = Vec::new();
+        a.process_batch(
+            vec![Record::new(1, (1, 5)), Record::new(2, (2, 7))],
+            &mut out,
+        );
+        let bytes = a.snapshot_state().unwrap().unwrap();
+        let mut b = KeyedProcessOperator::new(key as fn(&(u8, i64)) -> u8, SumThenFlush, false);
+        b.restore_state(&bytes).unwrap();
+        for op in [&mut a, &mut b] {
+            op.process_batch(vec![Record::new(3, (1, 1))], &mut out);
+            op.on_watermark(20, &mut out);
+        }
+        let fired: Vec<_> = out.into_iter().map(|r| r.value).collect();
+        assert_eq!(fired.len(), 4);
+        let (first, second) = fired.split_at(2);
+        let (mut first, mut second) = (first.to_vec(), second.to_vec());
+        first.sort();
+        second.sort();
+        assert_eq!(first, vec![(1, 6, 20), (2, 7, 20)]);
+        assert_eq!(first, second);
     }
 
     #[test]

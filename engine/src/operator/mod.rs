@@ -76,6 +76,17 @@ pub trait Operator: 'static {
     fn on_end_of_input(&mut self, output: &mut Batch<Self::Out>) {
         let _ = output;
     }
+
+    /// The operator's state for a checkpoint (`None`: stateless).
+    fn snapshot_state(&self) -> crate::error::Result<Option<Vec<u8>>> {
+        Ok(None)
+    }
+
+    /// Replaces the state with one taken by [`snapshot_state`](Self::snapshot_state).
+    fn restore_state(&mut self, bytes: &[u8]) -> crate::error::Result<()> {
+        let _ = bytes;
+        Ok(())
+    }
 }
 
 /// The receiving end of a stream inside one worker: operators, exchanges and sinks.

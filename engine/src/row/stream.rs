@@ -13,7 +13,7 @@ use crate::window::{WindowAssigner, WindowResult};
 
 /// The grouping key of a `group_by`: the group fields' names and values. Equality and
 /// hashing use the values only.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct GroupKey {
     names: Arc<[String]>,
     /// Values of the group fields, in `group_by` order (null where missing).

@@ -1,11 +1,11 @@
 //! Operator state that can be saved and restored.
 //!
 //! Every stateful operator keeps what it knows in one plain-data struct (window panes,
-//! session sets, pending timers, the last watermark) and implements [`Snapshot`] for it
-//! when its keys and accumulators are serializable. A snapshot is keyed by the
-//! operator's stable id ([`OperatorId`]: its position in the pipeline and its name), so a
-//! checkpoint can store one blob per (operator, worker) and a restore can tell when the
-//! pipeline changed.
+//! session sets, pending timers, the last watermark) and returns it, encoded, from
+//! [`Operator::snapshot_state`](crate::operator::Operator::snapshot_state). A snapshot
+//! is keyed by the operator's stable id ([`OperatorId`]: its position in the pipeline
+//! and its name), so a checkpoint stores one blob per (operator, worker) and a restore
+//! can tell when the pipeline changed.
 
 use serde::{Deserialize, Serialize};
 
@@ -21,18 +21,10 @@ pub struct OperatorId {
     pub name: String,
 }
 
-/// Saving and restoring an operator's state.
-pub trait Snapshot {
-    /// Serializes the state.
-    fn snapshot(&self) -> Result<Vec<u8>>;
-    /// Replaces the state with a snapshot taken by [`snapshot`](Self::snapshot).
-    fn restore(&mut self, bytes: &[u8]) -> Result<()>;
-}
-
-/// Encodes a state value (JSON: self-describing, so a changed pipeline fails to decode
-/// with a message naming the field, not with garbage).
+/// Encodes a state value (bincode: compact, and checkpoints verify every entry's
+/// checksum before it is decoded).
 pub(crate) fn encode<S: Serialize>(operator: &str, state: &S) -> Result<Vec<u8>> {
-    serde_json::to_vec(state).map_err(|e| crate::error::EngineError::State {
+    bincode::serialize(state).map_err(|e| crate::error::EngineError::State {
         operator: operator.to_string(),
         message: e.to_string(),
     })
@@ -40,7 +32,7 @@ pub(crate) fn encode<S: Serialize>(operator: &str, state: &S) -> Result<Vec<u8>>
 
 /// Decodes a state value written by [`encode`].
 pub(crate) fn decode<S: for<'de> Deserialize<'de>>(operator: &str, bytes: &[u8]) -> Result<S> {
-    serde_json::from_slice(bytes).map_err(|e| crate::error::EngineError::State {
+    bincode::deserialize(bytes).map_err(|e| crate::error::EngineError::State {
         operator: operator.to_string(),
         message: e.to_string(),
     })

@@ -61,7 +61,7 @@ impl<T: Send + 'static> Stream<T> {
 impl<T, K, KF> KeyedStream<T, K, KF>
 where
     T: Send + 'static,
-    K: Hash + Eq + Clone + Send + 'static,
+    K: Hash + Eq + Clone + Send + serde::Serialize + serde::de::DeserializeOwned + 'static,
     KF: Fn(&T) -> K + Clone + Send + Sync + 'static,
 {
     /// Runs a [`KeyedProcessFunction`](crate::operator::KeyedProcessFunction) on

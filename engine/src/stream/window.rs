@@ -33,7 +33,13 @@ pub struct WindowedStream<T, K, KF, W> {
 impl<T, K, KF, W> WindowedStream<T, K, KF, W>
 where
     T: Send + 'static,
-    K: std::hash::Hash + Eq + Clone + Send + 'static,
+    K: std::hash::Hash
+        + Eq
+        + Clone
+        + Send
+        + serde::Serialize
+        + serde::de::DeserializeOwned
+        + 'static,
     KF: Fn(&T) -> K + Clone + Send + Sync + 'static,
     W: WindowAssigner,
 {
@@ -69,7 +75,7 @@ where
     /// let mut p = Pipeline::new(Config::default().with_parallelism(1).with_batch_size(1));
     /// p.source(VecSource::new(vec![1_000_i64, 25_000, 3_000, 26_000]))
     ///     .with_watermark(Watermark::bounded("2 seconds", |ts: &i64| *ts))
-    ///     .key_by(|_| "all")
+    ///     .key_by(|_| 0u8)
     ///     .window(TumblingWindow::of("10 seconds"))
     ///     .late_records(late.clone())
     ///     .aggregate(Count)
@@ -109,14 +115,15 @@ where
     /// let trades = vec![("ACME", 10.0, 1_000_i64), ("ACME", 12.0, 2_000), ("INIT", 5.0, 3_000)];
     /// p.source(VecSource::new(trades))
     ///     .with_watermark(Watermark::monotonic(|t: &(&str, f64, i64)| t.2))
-    ///     .key_by(|t: &(&str, f64, i64)| t.0)
+    ///     .key_by(|t: &(&str, f64, i64)| t.0.to_string()) // keys are serializable (checkpoints)
     ///     .window(SlidingWindow::of("10 seconds", "5 seconds"))
     ///     .aggregate((Count, Avg::of(|t: &(&str, f64, i64)| t.1)))
     ///     .sink(out.clone());
     /// p.run().unwrap();
     /// let mut rows: Vec<_> = out.values().into_iter()
     ///     .map(|r| (r.key, r.window_start, r.value.0, r.value.1.unwrap())).collect();
-    /// rows.sort_by(|a, b| (a.0, a.1).cmp(&(b.0, b.1)));
+    /// rows.sort_by(|a, b| (&a.0, a.1).cmp(&(&b.0, b.1)));
+    /// let rows: Vec<_> = rows.iter().map(|(k, s, n, avg)| (k.as_str(), *s, *n, *avg)).collect();
     /// assert_eq!(rows, vec![
     ///     ("ACME", -5_000, 2, 11.0), ("ACME", 0, 2, 11.0),
     ///     ("INIT", -5_000, 1, 5.0), ("INIT", 0, 1, 5.0),
@@ -218,7 +225,7 @@ where
     /// ```
     pub fn reduce<F>(self, f: F) -> Stream<WindowResult<K, T>>
     where
-        T: Clone,
+        T: Clone + serde::Serialize + serde::de::DeserializeOwned,
         F: Fn(T, T) -> T + Clone + Send + Sync + 'static,
     {
         self.aggregate(Reduce::new(f))
@@ -245,11 +252,11 @@ where
     /// use tidewater_engine::prelude::*;
     /// let out = MemorySink::new();
     /// let mut p = Pipeline::new(Config::default());
-    /// p.source(VecSource::new(vec![("k", 3_i64), ("k", 1), ("k", 2)]))
-    ///     .with_watermark(Watermark::bounded("5 seconds", |e: &(&str, i64)| e.1))
-    ///     .key_by(|e: &(&str, i64)| e.0)
+    /// p.source(VecSource::new(vec![('k', 3_i64), ('k', 1), ('k', 2)]))
+    ///     .with_watermark(Watermark::bounded("5 seconds", |e: &(char, i64)| e.1))
+    ///     .key_by(|e: &(char, i64)| e.0)
     ///     .window(TumblingWindow::of("1 second"))
-    ///     .process(|key: &&str, w: Window, items: Vec<(&str, i64)>| {
+    ///     .process(|key: &char, w: Window, items: Vec<(char, i64)>| {
     ///         vec![format!("{key} [{}, {}): {:?}", w.start, w.end, items.iter().map(|e| e.1).collect::<Vec<_>>())]
     ///     })
     ///     .sink(out.clone());
@@ -258,7 +265,7 @@ where
     /// ```
     pub fn process<I, F>(self, f: F) -> Stream<I::Item>
     where
-        T: Clone,
+        T: Clone + serde::Serialize + serde::de::DeserializeOwned,
         I: IntoIterator + 'static,
         I::Item: Send + 'static,
         F: Fn(&K, Window, Vec<T>) -> I + Clone + Send + Sync + 'static,

@@ -16,7 +16,9 @@ use crate::time::Timestamp;
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Collect;
 
-impl<T: Clone + Send + 'static> Aggregate<T> for Collect {
+impl<T: Clone + Send + serde::Serialize + serde::de::DeserializeOwned + 'static> Aggregate<T>
+    for Collect
+{
     type Acc = Vec<(Timestamp, T)>;
     type Out = Vec<T>;
 

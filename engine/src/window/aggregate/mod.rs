@@ -21,6 +21,9 @@ pub use positional::{First, Last, Positional};
 pub use reduce::Reduce;
 pub use sum::Sum;
 
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+
 use crate::time::Timestamp;
 
 /// A window aggregate over records of type `T`.
@@ -48,8 +51,9 @@ use crate::time::Timestamp;
 /// assert_eq!(Distinct.finish(&acc), 2);
 /// ```
 pub trait Aggregate<T>: Clone + Send + Sync + 'static {
-    /// The accumulator kept per key and window (or pane).
-    type Acc: Clone + Send + 'static;
+    /// The accumulator kept per key and window (or pane); serializable so checkpoints
+    /// can store it.
+    type Acc: Clone + Send + Serialize + DeserializeOwned + 'static;
     /// The result emitted per window.
     type Out: Send + 'static;
 
@@ -64,7 +68,9 @@ pub trait Aggregate<T>: Clone + Send + Sync + 'static {
 }
 
 /// Numbers that `Sum`, `Min`, `Max` and `Avg` accept.
-pub trait Numeric: Copy + PartialOrd + Send + Sync + 'static {
+pub trait Numeric:
+    Copy + PartialOrd + Send + Sync + Serialize + DeserializeOwned + 'static
+{
     /// The additive identity.
     const ZERO: Self;
     /// `self + other` (wrapping for integers, so no panic on overflow).

@@ -73,7 +73,7 @@ impl<F, V, const LATEST: bool> Positional<F, V, LATEST> {
 
 impl<T, V, F, const LATEST: bool> Aggregate<T> for Positional<F, V, LATEST>
 where
-    V: Clone + Send + Sync + 'static,
+    V: Clone + Send + Sync + serde::Serialize + serde::de::DeserializeOwned + 'static,
     F: FieldFn<T, V>,
 {
     type Acc = Option<(Timestamp, V)>;

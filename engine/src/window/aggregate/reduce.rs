@@ -40,7 +40,7 @@ impl<T, F: Fn(T, T) -> T + Clone + Send + Sync + 'static> Reduce<T, F> {
 
 impl<T, F> Aggregate<T> for Reduce<T, F>
 where
-    T: Clone + Send + 'static,
+    T: Clone + Send + serde::Serialize + serde::de::DeserializeOwned + 'static,
     F: Fn(T, T) -> T + Clone + Send + Sync + 'static,
 {
     type Acc = Option<T>;

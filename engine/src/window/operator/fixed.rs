@@ -13,7 +13,7 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
 use crate::error::Result;
-use crate::state::{decode, encode, Snapshot};
+use crate::state::{decode, encode};
 
 use super::{result_record, LateOutput, WindowSettings};
 use crate::operator::Operator;
@@ -261,26 +261,10 @@ where
     }
 }
 
-impl<T, K, KF, A> Snapshot for FixedWindowOperator<T, K, KF, A>
-where
-    K: Hash + Eq + Serialize + DeserializeOwned,
-    A: Aggregate<T>,
-    A::Acc: Serialize + DeserializeOwned,
-{
-    fn snapshot(&self) -> Result<Vec<u8>> {
-        encode("window", &self.state)
-    }
-
-    fn restore(&mut self, bytes: &[u8]) -> Result<()> {
-        self.state = decode("window", bytes)?;
-        Ok(())
-    }
-}
-
 impl<T, K, KF, A> Operator for FixedWindowOperator<T, K, KF, A>
 where
     T: 'static,
-    K: Hash + Eq + Clone + 'static,
+    K: Hash + Eq + Clone + Serialize + DeserializeOwned + 'static,
     KF: Fn(&T) -> K + 'static,
     A: Aggregate<T>,
 {
@@ -345,6 +329,15 @@ where
             let wm = self.state.watermark;
             self.emit_dirty(wm, output);
         }
+    }
+
+    fn snapshot_state(&self) -> Result<Option<Vec<u8>>> {
+        encode("window", &self.state).map(Some)
+    }
+
+    fn restore_state(&mut self, bytes: &[u8]) -> Result<()> {
+        self.state = decode("window", bytes)?;
+        Ok(())
     }
 
     fn on_watermark(&mut self, wm: Timestamp, output: &mut Batch<Self::Out>) -> Option<Timestamp> {

@@ -56,7 +56,6 @@ mod snapshot_tests {
     use crate::operator::Operator;
     use crate::processor::metrics::OperatorCounters;
     use crate::record::{Batch, Record};
-    use crate::state::Snapshot;
     use crate::window::aggregate::{Count, Sum};
     use crate::window::assigner::{FixedWindows, SessionSpec};
 
@@ -99,16 +98,16 @@ mod snapshot_tests {
 
     fn check<O, F>(make: F)
     where
-        O: Operator<In = Ev, Out = Out> + Snapshot,
+        O: Operator<In = Ev, Out = Out>,
         F: Fn() -> O,
     {
         let steps = steps();
         for cut in 0..=steps.len() {
             let mut original = make();
             let before = drive_prefix(&mut original, &steps[..cut]);
-            let bytes = original.snapshot().unwrap();
+            let bytes = original.snapshot_state().unwrap().unwrap();
             let mut restored = make();
-            restored.restore(&bytes).unwrap();
+            restored.restore_state(&bytes).unwrap();
             let rest_original = drive(&mut original, &steps[cut..]);
             let rest_restored = drive(&mut restored, &steps[cut..]);
             assert_eq!(rest_original, rest_restored, "cut after step {cut}");
@@ -204,10 +203,12 @@ mod snapshot_tests {
             agg(),
             late(),
         );
-        let e = session.restore(&fixed.snapshot().unwrap()).unwrap_err();
+        let e = session
+            .restore_state(&fixed.snapshot_state().unwrap().unwrap())
+            .unwrap_err();
         assert!(
             e.to_string()
-                .starts_with("state of operator `window(session)`: missing field"),
+                .starts_with("state of operator `window(session)`: "),
             "{e}"
         );
     }

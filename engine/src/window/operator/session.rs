@@ -13,7 +13,7 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
 use crate::error::Result;
-use crate::state::{decode, encode, Snapshot};
+use crate::state::{decode, encode};
 
 use std::collections::hash_map::Entry;
 
@@ -189,26 +189,10 @@ where
     }
 }
 
-impl<T, K, KF, A> Snapshot for SessionWindowOperator<T, K, KF, A>
-where
-    K: Hash + Eq + Serialize + DeserializeOwned,
-    A: Aggregate<T>,
-    A::Acc: Serialize + DeserializeOwned,
-{
-    fn snapshot(&self) -> Result<Vec<u8>> {
-        encode("window(session)", &self.state)
-    }
-
-    fn restore(&mut self, bytes: &[u8]) -> Result<()> {
-        self.state = decode("window(session)", bytes)?;
-        Ok(())
-    }
-}
-
 impl<T, K, KF, A> Operator for SessionWindowOperator<T, K, KF, A>
 where
     T: 'static,
-    K: Hash + Eq + Clone + 'static,
+    K: Hash + Eq + Clone + Serialize + DeserializeOwned + 'static,
     KF: Fn(&T) -> K + 'static,
     A: Aggregate<T>,
 {
@@ -289,6 +273,15 @@ where
             // Late updates within the allowed lateness re-fire at once, as in Flink.
             self.emit_dirty(output);
         }
+    }
+
+    fn snapshot_state(&self) -> Result<Option<Vec<u8>>> {
+        encode("window(session)", &self.state).map(Some)
+    }
+
+    fn restore_state(&mut self, bytes: &[u8]) -> Result<()> {
+        self.state = decode("window(session)", bytes)?;
+        Ok(())
     }
 
     fn on_watermark(&mut self, wm: Timestamp, output: &mut Batch<Self::Out>) -> Option<Timestamp> {
