@@ -23,6 +23,51 @@ pub enum TimeSemantics {
     },
 }
 
+/// What a crash may do to the output.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum DeliveryGuarantee {
+    /// Nothing is replayed after a crash: records in flight may be lost, none repeated.
+    AtMostOnce,
+    /// Replay from the last checkpoint: nothing is lost, sinks may repeat records.
+    #[default]
+    AtLeastOnce,
+    /// Replay plus two-phase-commit sinks: the committed output equals a run that never
+    /// crashed.
+    ExactlyOnce,
+}
+
+impl std::str::FromStr for DeliveryGuarantee {
+    type Err = crate::error::EngineError;
+
+    fn from_str(s: &str) -> crate::error::Result<Self> {
+        match s {
+            "at-most-once" | "at_most_once" => Ok(DeliveryGuarantee::AtMostOnce),
+            "at-least-once" | "at_least_once" => Ok(DeliveryGuarantee::AtLeastOnce),
+            "exactly-once" | "exactly_once" => Ok(DeliveryGuarantee::ExactlyOnce),
+            other => Err(crate::error::EngineError::invalid(
+                "checkpointing",
+                "delivery",
+                "at-most-once, at-least-once or exactly-once",
+                other,
+            )),
+        }
+    }
+}
+
+/// Checkpointing settings.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CheckpointConfig {
+    /// The sled directory holding the checkpoints.
+    pub dir: std::path::PathBuf,
+    /// Processing time between checkpoints.
+    pub interval: std::time::Duration,
+    /// Complete checkpoints kept.
+    pub retain: usize,
+    /// Delivery guarantee.
+    pub delivery: DeliveryGuarantee,
+}
+
 /// Settings of a pipeline run.
 ///
 /// ```
@@ -48,6 +93,8 @@ pub struct Config {
     /// worker's by more than this stops reading its source until the others catch up
     /// (Flink's watermark alignment). `None` turns it off.
     pub watermark_alignment: Option<std::time::Duration>,
+    /// Checkpointing (`None`: off).
+    pub checkpointing: Option<CheckpointConfig>,
 }
 
 impl Default for Config {
@@ -62,6 +109,7 @@ impl Default for Config {
             time_semantics: TimeSemantics::Continuous,
             clock: Arc::new(SystemClock),
             watermark_alignment: Some(std::time::Duration::from_secs(2)),
+            checkpointing: None,
         }
     }
 }
@@ -106,6 +154,24 @@ impl Config {
     /// Sets the watermark alignment drift (`None`: off).
     pub fn with_watermark_alignment(mut self, max_drift: Option<std::time::Duration>) -> Self {
         self.watermark_alignment = max_drift;
+        self
+    }
+
+    /// Checkpoints to `dir` every `interval` with `delivery` semantics, keeping the last
+    /// three. A pipeline started on a directory holding a complete checkpoint resumes
+    /// from it.
+    pub fn with_checkpointing(
+        mut self,
+        dir: impl Into<std::path::PathBuf>,
+        interval: std::time::Duration,
+        delivery: DeliveryGuarantee,
+    ) -> Self {
+        self.checkpointing = Some(CheckpointConfig {
+            dir: dir.into(),
+            interval,
+            retain: 3,
+            delivery,
+        });
         self
     }
 

@@ -29,6 +29,11 @@ pub(crate) fn state(id: CheckpointId, key: &StateKey) -> String {
     )
 }
 
+/// Positions written ahead of processing (at-most-once), outside any checkpoint.
+pub(crate) fn ahead(key: &StateKey) -> String {
+    format!("ahead/{}/{}/{}", key.kind, key.node, key.worker)
+}
+
 pub(crate) fn root() -> &'static str {
     ROOT
 }

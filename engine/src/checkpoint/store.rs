@@ -312,6 +312,23 @@ impl CheckpointStore {
         }
     }
 
+    /// Stores a position written ahead of processing (at-most-once), durably.
+    pub fn put_ahead(&self, key: &StateKey, bytes: &[u8]) -> Result<()> {
+        self.db
+            .insert(keys::ahead(key).as_bytes(), bytes)
+            .map_err(|e| self.storage(e))?;
+        self.db.flush().map(|_| ()).map_err(|e| self.storage(e))
+    }
+
+    /// A position written ahead by an earlier run.
+    pub fn get_ahead(&self, key: &StateKey) -> Result<Option<Vec<u8>>> {
+        Ok(self
+            .db
+            .get(keys::ahead(key).as_bytes())
+            .map_err(|e| self.storage(e))?
+            .map(|v| v.to_vec()))
+    }
+
     #[cfg(test)]
     pub(crate) fn raw(&self) -> &sled::Db {
         &self.db

@@ -70,6 +70,17 @@ pub trait SourceReader: 'static {
 
     /// Appends up to a batch of records to `out`.
     fn poll_batch(&mut self, out: &mut Batch<Self::Item>) -> Result<SourcePoll>;
+
+    /// Where the reader stands, for checkpoints (`None`: not replayable).
+    fn snapshot_position(&self) -> Option<Vec<u8>> {
+        None
+    }
+
+    /// Continues from a position taken by [`snapshot_position`](Self::snapshot_position).
+    fn restore_position(&mut self, bytes: &[u8]) -> Result<()> {
+        let _ = bytes;
+        Ok(())
+    }
 }
 
 /// A parallel sink of records.
@@ -99,6 +110,29 @@ pub trait SinkWriter<T>: 'static {
 
     /// The input ended; flush buffers.
     fn finish(&mut self) -> Result<()> {
+        Ok(())
+    }
+
+    /// Checkpoint `checkpoint`'s barrier arrived: make everything written so far durable
+    /// but not yet visible, and describe it (two-phase commit, phase one). The returned
+    /// bytes are stored in the checkpoint. Non-transactional sinks flush and return
+    /// `None`.
+    fn pre_commit(&mut self, checkpoint: u64) -> Result<Option<Vec<u8>>> {
+        let _ = checkpoint;
+        Ok(None)
+    }
+
+    /// Every checkpoint up to `checkpoint` is complete: publish what was pre-committed
+    /// for them (phase two).
+    fn commit(&mut self, checkpoint: u64) -> Result<()> {
+        let _ = checkpoint;
+        Ok(())
+    }
+
+    /// The run resumed from a checkpoint holding `pre_committed` (what `pre_commit`
+    /// returned then): publish it if it is not yet, and discard anything written after.
+    fn recover(&mut self, pre_committed: Option<&[u8]>) -> Result<()> {
+        let _ = pre_committed;
         Ok(())
     }
 }

@@ -25,6 +25,7 @@ pub(crate) enum ExchangeMessage<T> {
     Watermark(i64),
     Idle,
     EndOfInput,
+    Barrier(u64),
 }
 
 /// What crosses a channel: the sending worker's index and its message.
@@ -179,6 +180,7 @@ impl<T, K: Hash, KF: Fn(&T) -> K> Input<T> for ExchangeSender<T, KF> {
             }
             Control::Idle => outbox.broadcast(|| ExchangeMessage::Idle),
             Control::EndOfInput => outbox.broadcast(|| ExchangeMessage::EndOfInput),
+            Control::Barrier(id) => outbox.broadcast(|| ExchangeMessage::Barrier(id)),
             // Processing-time ticks are local to a worker.
             Control::Tick(_) => {}
         }
@@ -197,7 +199,10 @@ pub(crate) trait Inbound {
     fn combined_watermark(&self) -> i64;
 }
 
-/// Receiving half: merges the senders' streams for this worker.
+/// Receiving half: merges the senders' streams for this worker, and aligns checkpoint
+/// barriers: once a sender's barrier has arrived, its later messages wait in a buffer
+/// until every other sender's barrier has arrived too (or the sender has ended); then
+/// the barrier goes downstream and the buffers are replayed in order.
 pub(crate) struct ExchangeReceiver<T> {
     id: usize,
     receiver: Receiver<Envelope<T>>,
@@ -205,6 +210,8 @@ pub(crate) struct ExchangeReceiver<T> {
     down: Downstream<T>,
     ingest: Rc<Cell<Instant>>,
     finished: bool,
+    blocked: Vec<Option<u64>>,
+    buffers: Vec<VecDeque<ExchangeMessage<T>>>,
 }
 
 impl<T> ExchangeReceiver<T> {
@@ -222,6 +229,59 @@ impl<T> ExchangeReceiver<T> {
             down,
             ingest,
             finished: false,
+            blocked: vec![None; senders],
+            buffers: (0..senders).map(|_| VecDeque::new()).collect(),
+        }
+    }
+
+    fn handle(&mut self, from: usize, msg: ExchangeMessage<T>) {
+        let event = match msg {
+            ExchangeMessage::Data { batch, ingest } => {
+                self.combiner.on_data(from);
+                self.ingest.set(ingest);
+                self.down.push(batch);
+                return;
+            }
+            ExchangeMessage::Barrier(id) => {
+                self.blocked[from] = Some(id);
+                self.try_align();
+                return;
+            }
+            ExchangeMessage::Watermark(wm) => self.combiner.on_watermark(from, wm),
+            ExchangeMessage::Idle => self.combiner.on_idle(from),
+            ExchangeMessage::EndOfInput => self.combiner.on_end(from),
+        };
+        if self.combiner.all_ended() {
+            self.finished = true;
+        }
+        forward_combined(event, &mut self.down);
+        self.try_align();
+    }
+
+    /// Forwards a barrier that every live sender has delivered, then replays what
+    /// waited behind it.
+    fn try_align(&mut self) {
+        let Some(id) = self.blocked.iter().flatten().copied().min() else {
+            return;
+        };
+        let aligned = (0..self.blocked.len())
+            .all(|s| self.blocked[s] == Some(id) || self.combiner.is_ended(s));
+        if !aligned {
+            return;
+        }
+        self.down.control(Control::Barrier(id));
+        for s in 0..self.blocked.len() {
+            if self.blocked[s] == Some(id) {
+                self.blocked[s] = None;
+            }
+        }
+        for s in 0..self.buffers.len() {
+            while self.blocked[s].is_none() {
+                let Some(msg) = self.buffers[s].pop_front() else {
+                    break;
+                };
+                self.handle(s, msg);
+            }
         }
     }
 }
@@ -235,21 +295,11 @@ impl<T> Inbound for ExchangeReceiver<T> {
                 Err(TryRecvError::Empty) | Err(TryRecvError::Disconnected) => break,
             };
             handled += 1;
-            let event = match msg {
-                ExchangeMessage::Data { batch, ingest } => {
-                    self.combiner.on_data(from);
-                    self.ingest.set(ingest);
-                    self.down.push(batch);
-                    continue;
-                }
-                ExchangeMessage::Watermark(wm) => self.combiner.on_watermark(from, wm),
-                ExchangeMessage::Idle => self.combiner.on_idle(from),
-                ExchangeMessage::EndOfInput => self.combiner.on_end(from),
-            };
-            if self.combiner.all_ended() {
-                self.finished = true;
+            if self.blocked[from].is_some() {
+                self.buffers[from].push_back(msg);
+            } else {
+                self.handle(from, msg);
             }
-            forward_combined(event, &mut self.down);
         }
         handled
     }

@@ -41,6 +41,9 @@ pub enum Control {
     Tick(i64),
     /// The input is exhausted (or the pipeline is being stopped gracefully).
     EndOfInput,
+    /// Checkpoint barrier: everything before it belongs to checkpoint `n`. Operators
+    /// snapshot their state when it has arrived on all their inputs, then forward it.
+    Barrier(u64),
 }
 
 /// A batch-at-a-time operator with one input and one output.

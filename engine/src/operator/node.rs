@@ -6,9 +6,12 @@ use std::panic::{catch_unwind, resume_unwind, AssertUnwindSafe};
 use std::sync::Arc;
 
 use super::{Control, Downstream, Input, Operator};
+use crate::checkpoint::StateKey;
 use crate::error::EngineError;
 use crate::processor::metrics::OperatorCounters;
 use crate::record::Batch;
+use crate::runtime::build::BuildContext;
+use crate::runtime::coordinator::Coordinator;
 
 /// Panic payload that carries the failing operator's name up to the worker.
 #[derive(Debug)]
@@ -61,24 +64,35 @@ pub(crate) struct OperatorNode<O: Operator> {
     down: Downstream<O::Out>,
     buffer: Batch<O::Out>,
     counters: Arc<OperatorCounters>,
+    checkpoint: Option<(Arc<Coordinator>, StateKey)>,
 }
 
 impl<O: Operator> OperatorNode<O> {
-    pub fn new(
-        op: O,
+    /// Wires `op` into this worker's chain, restoring its state when the run resumed
+    /// from a checkpoint.
+    pub fn build(
+        mut op: O,
         name: Arc<str>,
-        worker: usize,
+        ctx: &BuildContext,
         down: Downstream<O::Out>,
         counters: Arc<OperatorCounters>,
-    ) -> Self {
-        OperatorNode {
+    ) -> crate::error::Result<Self> {
+        if let Some(bytes) = ctx.recovered("operator", &name) {
+            op.restore_state(&bytes)?;
+        }
+        let checkpoint = ctx
+            .coordinator
+            .clone()
+            .map(|c| (c, ctx.state_key("operator", &name)));
+        Ok(OperatorNode {
             op,
             name,
-            worker,
+            worker: ctx.worker.index,
             down,
             buffer: Vec::new(),
             counters,
-        }
+            checkpoint,
+        })
     }
 
     fn flush(&mut self) {
@@ -99,6 +113,17 @@ impl<O: Operator> Input<O::In> for OperatorNode<O> {
     }
 
     fn control(&mut self, control: Control) {
+        if let Control::Barrier(id) = control {
+            if let Some((coordinator, key)) = &self.checkpoint {
+                match self.op.snapshot_state() {
+                    Ok(Some(bytes)) => coordinator.report(id, key.clone(), bytes),
+                    Ok(None) => {}
+                    Err(e) => fail(e),
+                }
+            }
+            self.down.control(control);
+            return;
+        }
         let (op, buffer) = (&mut self.op, &mut self.buffer);
         let forward = guarded(&self.name, self.worker, || match control {
             Control::Watermark(wm) => op.on_watermark(wm, buffer).map(Control::Watermark),

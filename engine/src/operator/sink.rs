@@ -1,5 +1,6 @@
-//! The node around a [`SinkWriter`]: counts records, records end-to-end latency and
-//! turns writer errors into a failed run that names the sink.
+//! The node around a [`SinkWriter`]: counts records, records end-to-end latency, takes
+//! part in checkpoints (pre-commit at the barrier, commit when the checkpoint is
+//! written) and turns writer errors into a failed run that names the sink.
 
 use std::cell::Cell;
 use std::marker::PhantomData;
@@ -9,10 +10,20 @@ use std::time::Instant;
 
 use super::node::{fail, guarded};
 use super::{Control, Input};
+use crate::checkpoint::StateKey;
 use crate::connector::SinkWriter;
-use crate::error::EngineError;
+use crate::error::{EngineError, Result};
 use crate::processor::metrics::{LatencyRecorder, OperatorCounters};
 use crate::record::Batch;
+use crate::runtime::build::BuildContext;
+use crate::runtime::coordinator::{Coordinator, FINAL};
+
+struct SinkCheckpoint {
+    coordinator: Arc<Coordinator>,
+    key: StateKey,
+    index: usize,
+    committed: u64,
+}
 
 pub(crate) struct SinkNode<T, W> {
     writer: W,
@@ -21,30 +32,45 @@ pub(crate) struct SinkNode<T, W> {
     counters: Arc<OperatorCounters>,
     latency: Arc<LatencyRecorder>,
     ingest: Rc<Cell<Instant>>,
+    checkpoint: Option<SinkCheckpoint>,
     _types: PhantomData<fn(T)>,
 }
 
 impl<T, W: SinkWriter<T>> SinkNode<T, W> {
-    pub fn new(
-        writer: W,
+    /// Wires `writer` as a sink; when checkpointing, registers it with the coordinator
+    /// and lets it recover what the resumed checkpoint pre-committed.
+    pub fn build(
+        mut writer: W,
         name: Arc<str>,
-        worker: usize,
+        ctx: &BuildContext,
         counters: Arc<OperatorCounters>,
-        latency: Arc<LatencyRecorder>,
-        ingest: Rc<Cell<Instant>>,
-    ) -> Self {
-        SinkNode {
+    ) -> Result<Self> {
+        let checkpoint = match &ctx.coordinator {
+            Some(coordinator) => {
+                let recovered = ctx.recovered("sink", &name);
+                writer.recover(recovered.as_deref().filter(|b| !b.is_empty()))?;
+                Some(SinkCheckpoint {
+                    coordinator: coordinator.clone(),
+                    key: ctx.state_key("sink", &name),
+                    index: coordinator.register_sink(),
+                    committed: coordinator.committed(),
+                })
+            }
+            None => None,
+        };
+        Ok(SinkNode {
             writer,
             name,
-            worker,
+            worker: ctx.worker.index,
             counters,
-            latency,
-            ingest,
+            latency: ctx.metrics.latency.clone(),
+            ingest: ctx.ingest.clone(),
+            checkpoint,
             _types: PhantomData,
-        }
+        })
     }
 
-    fn check(&self, result: crate::error::Result<()>) {
+    fn check(&self, result: Result<()>) {
         if let Err(e) = result {
             let error = match e {
                 EngineError::Sink { .. } => e,
@@ -55,6 +81,43 @@ impl<T, W: SinkWriter<T>> SinkNode<T, W> {
             };
             fail(error);
         }
+    }
+
+    /// Commits everything up to the newest written checkpoint.
+    fn commit_written(&mut self) {
+        let Some(cp) = self.checkpoint.as_mut() else {
+            return;
+        };
+        let written = cp.coordinator.committed();
+        if written > cp.committed {
+            cp.committed = written;
+            let writer = &mut self.writer;
+            let result = guarded(&self.name, self.worker, || writer.commit(written));
+            self.check(result);
+        }
+    }
+
+    /// Phase one for checkpoint `id`: pre-commit, store the description, acknowledge.
+    fn pre_commit(&mut self, id: u64) -> Result<()> {
+        let pre = self.writer.pre_commit(id)?;
+        if let Some(cp) = &self.checkpoint {
+            cp.coordinator
+                .report(id, cp.key.clone(), pre.unwrap_or_default());
+        }
+        Ok(())
+    }
+
+    fn end(&mut self) -> Result<()> {
+        if let Some(index) = self.checkpoint.as_ref().map(|cp| cp.index) {
+            self.pre_commit(FINAL)?;
+            let coordinator = self.checkpoint.as_ref().map(|cp| cp.coordinator.clone());
+            if let Some(coordinator) = coordinator {
+                let final_id = coordinator.sink_finished(index);
+                coordinator.wait_for(final_id)?;
+                self.commit_written();
+            }
+        }
+        self.writer.finish()
     }
 }
 
@@ -69,20 +132,31 @@ impl<T, W: SinkWriter<T>> Input<T> for SinkNode<T, W> {
         let writer = &mut self.writer;
         let result = guarded(&self.name, self.worker, || writer.write_batch(batch));
         self.check(result);
+        self.commit_written();
     }
 
     fn control(&mut self, control: Control) {
-        let writer = &mut self.writer;
-        let result = guarded(&self.name, self.worker, || match control {
-            Control::Watermark(wm) => writer.on_watermark(wm),
-            Control::EndOfInput => writer.finish(),
-            _ => Ok(()),
-        });
         match control {
             Control::Watermark(wm) => self.counters.set_watermark(wm),
             Control::EndOfInput => self.counters.set_ended(),
             _ => {}
         }
+        let result = match control {
+            Control::Watermark(wm) => {
+                let writer = &mut self.writer;
+                guarded(&self.name, self.worker, || writer.on_watermark(wm))
+            }
+            Control::Barrier(id) => {
+                let result = self.pre_commit(id);
+                if let Some(cp) = &self.checkpoint {
+                    cp.coordinator.ack(id, cp.index);
+                }
+                result
+            }
+            Control::EndOfInput => self.end(),
+            _ => Ok(()),
+        };
         self.check(result);
+        self.commit_written();
     }
 }

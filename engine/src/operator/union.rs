@@ -60,7 +60,9 @@ impl<T> Input<T> for UnionInput<T> {
             Control::Watermark(wm) => shared.combiner.on_watermark(self.index, wm),
             Control::Idle => shared.combiner.on_idle(self.index),
             Control::EndOfInput => shared.combiner.on_end(self.index),
-            Control::Tick(_) => {
+            // Checkpointing refuses unions at build time (their barriers are not
+            // aligned), so a barrier here only passes through.
+            Control::Barrier(_) | Control::Tick(_) => {
                 shared.down.control(control);
                 CombinedEvent::None
             }

@@ -91,6 +91,7 @@ impl<T, F: Fn(&T) -> Timestamp> Input<T> for WatermarkAssigner<T, F> {
                 self.counters.set_ended();
                 self.down.control(control)
             }
+            Control::Barrier(_) => self.down.control(control),
         }
     }
 }

@@ -13,6 +13,7 @@ use crate::connector::WorkerInfo;
 use crate::error::{EngineError, Result};
 use crate::operator::node::{panic_message, RunFailure};
 use crate::runtime::build::{BuildContext, Terminal};
+use crate::runtime::coordinator::Coordinator;
 use crate::runtime::exchange_registry::ExchangeRegistry;
 use crate::runtime::worker::Worker;
 use metrics::{Metrics, MetricsRegistry};
@@ -95,16 +96,18 @@ impl Shared {
 pub struct StreamProcessor {
     config: Arc<Config>,
     terminals: Vec<Terminal>,
+    names: Vec<String>,
     shared: Arc<Shared>,
     metrics: Arc<MetricsRegistry>,
     handles: Mutex<Vec<JoinHandle<()>>>,
 }
 
 impl StreamProcessor {
-    pub(crate) fn new(config: Config, terminals: Vec<Terminal>) -> Self {
+    pub(crate) fn new(config: Config, terminals: Vec<Terminal>, names: Vec<String>) -> Self {
         StreamProcessor {
             config: Arc::new(config),
             terminals,
+            names,
             shared: Arc::new(Shared {
                 stop: AtomicU8::new(RUN),
                 state: Mutex::new(RunState {
@@ -137,6 +140,20 @@ impl StreamProcessor {
             state.started = Some(Instant::now());
         }
         let n = self.config.parallelism;
+        let coordinator = match &self.config.checkpointing {
+            Some(cp) => {
+                match Coordinator::start(cp, self.config.clock.clone(), self.names.clone(), n) {
+                    Ok(c) => Some(c),
+                    Err(e) => {
+                        let mut state = self.shared.lock();
+                        state.status = Status::Failed;
+                        state.error = Some(e.clone());
+                        return Err(e);
+                    }
+                }
+            }
+            None => None,
+        };
         let exchanges = Arc::new(ExchangeRegistry::new(n, self.config.channel_capacity));
         let (built_tx, built_rx) = crossbeam_channel::bounded::<Result<()>>(n);
         let (go_tx, go_rx) = crossbeam_channel::bounded::<bool>(n);
@@ -147,8 +164,12 @@ impl StreamProcessor {
                 parallelism: n,
                 batch_size: self.config.batch_size,
             };
-            let (config, metrics, exchanges) =
-                (self.config.clone(), self.metrics.clone(), exchanges.clone());
+            let (config, metrics, exchanges, coordinator) = (
+                self.config.clone(),
+                self.metrics.clone(),
+                exchanges.clone(),
+                coordinator.clone(),
+            );
             let terminals = self.terminals.clone();
             let shared = self.shared.clone();
             let (built_tx, go_rx) = (built_tx.clone(), go_rx.clone());
@@ -156,7 +177,8 @@ impl StreamProcessor {
                 .name(format!("{}-worker-{index}", self.config.name))
                 .spawn(move || {
                     // Built on its own thread: a worker's plan is single-threaded (Rc).
-                    let ctx = BuildContext::new(worker, config, metrics, exchanges);
+                    let mut ctx = BuildContext::new(worker, config, metrics, exchanges);
+                    ctx.coordinator = coordinator;
                     run_worker(ctx, terminals, shared, built_tx, go_rx)
                 });
             match spawned {

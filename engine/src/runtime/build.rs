@@ -5,8 +5,10 @@ use std::rc::Rc;
 use std::sync::Arc;
 use std::time::Instant;
 
+use super::coordinator::Coordinator;
 use super::exchange_registry::ExchangeRegistry;
 use super::source_task::SourceTask;
+use crate::checkpoint::StateKey;
 use crate::config::Config;
 use crate::connector::WorkerInfo;
 use crate::operator::exchange::{Flush, Inbound};
@@ -24,6 +26,8 @@ pub(crate) struct BuildContext {
     pub sources: Vec<Box<dyn SourceTask>>,
     pub inbound: Vec<Box<dyn Inbound>>,
     pub outboxes: Vec<(usize, Rc<RefCell<dyn Flush>>)>,
+    /// The run's checkpoint coordinator, when checkpointing is on.
+    pub coordinator: Option<Arc<Coordinator>>,
 }
 
 impl BuildContext {
@@ -42,7 +46,23 @@ impl BuildContext {
             sources: Vec::new(),
             inbound: Vec::new(),
             outboxes: Vec::new(),
+            coordinator: None,
         }
+    }
+
+    /// The state key of node `name` on this worker.
+    pub fn state_key(&self, kind: &str, name: &str) -> StateKey {
+        StateKey {
+            kind: kind.to_string(),
+            node: name.to_string(),
+            worker: self.worker.index,
+        }
+    }
+
+    /// The recovered state of node `name` on this worker, if the run resumed.
+    pub fn recovered(&self, kind: &str, name: &str) -> Option<Vec<u8>> {
+        let c = self.coordinator.as_ref()?;
+        c.recovered(&self.state_key(kind, name)).map(<[u8]>::to_vec)
     }
 }
 

@@ -48,7 +48,7 @@ pub struct LocalExecutor {
 }
 
 impl LocalExecutor {
-    pub(crate) fn new(config: Config, terminals: &[Terminal]) -> Result<Self> {
+    pub(crate) fn new(config: Config, terminals: &[Terminal], names: Vec<String>) -> Result<Self> {
         let config = Arc::new(config.with_parallelism(1));
         let metrics = Arc::new(MetricsRegistry::new());
         let exchanges = Arc::new(ExchangeRegistry::new(1, config.channel_capacity));
@@ -57,7 +57,17 @@ impl LocalExecutor {
             parallelism: 1,
             batch_size: config.batch_size,
         };
+        let coordinator = match &config.checkpointing {
+            Some(cp) => Some(super::coordinator::Coordinator::start(
+                cp,
+                config.clock.clone(),
+                names,
+                1,
+            )?),
+            None => None,
+        };
         let mut ctx = BuildContext::new(worker, config, metrics.clone(), exchanges);
+        ctx.coordinator = coordinator;
         for t in terminals {
             t(&mut ctx)?;
         }

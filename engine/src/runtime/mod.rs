@@ -3,6 +3,7 @@
 //! threads only at hash exchanges.
 
 pub(crate) mod build;
+pub(crate) mod coordinator;
 pub(crate) mod exchange_registry;
 mod local;
 pub(crate) mod source_task;

@@ -6,6 +6,10 @@ use std::rc::Rc;
 use std::sync::Arc;
 use std::time::Instant;
 
+use super::build::BuildContext;
+use super::coordinator::{Coordinator, FINAL};
+use crate::checkpoint::StateKey;
+use crate::config::DeliveryGuarantee;
 use crate::connector::{SourcePoll, SourceReader};
 use crate::error::EngineError;
 use crate::operator::node::{fail, guarded};
@@ -39,30 +43,69 @@ pub(crate) struct SourceDriver<R: SourceReader> {
     ingest: Rc<Cell<Instant>>,
     clock: Arc<dyn Clock>,
     finished: bool,
+    checkpoint: Option<(Arc<Coordinator>, StateKey)>,
+    last_barrier: Option<u64>,
 }
 
 impl<R: SourceReader> SourceDriver<R> {
-    #[allow(clippy::too_many_arguments)] // plain wiring, called from one place
-    pub fn new(
-        reader: R,
+    /// Wires `reader` to the chain; when the run resumed, repositions it first.
+    pub fn build(
+        mut reader: R,
         name: Arc<str>,
-        worker: usize,
-        batch_size: usize,
+        ctx: &BuildContext,
         down: Downstream<R::Item>,
         counters: Arc<OperatorCounters>,
-        ingest: Rc<Cell<Instant>>,
-        clock: Arc<dyn Clock>,
-    ) -> Self {
-        SourceDriver {
+    ) -> crate::error::Result<Self> {
+        let key = ctx.state_key("source", &name);
+        let position = match &ctx.coordinator {
+            Some(c) if c.delivery() == DeliveryGuarantee::AtMostOnce => c.position_ahead(&key)?,
+            Some(_) => ctx.recovered("source", &name),
+            None => None,
+        };
+        if let Some(bytes) = position.filter(|b| !b.is_empty()) {
+            reader.restore_position(&bytes)?;
+        }
+        Ok(SourceDriver {
             reader,
             name,
-            worker,
-            batch_size,
+            worker: ctx.worker.index,
+            batch_size: ctx.worker.batch_size,
             down,
             counters,
-            ingest,
-            clock,
+            ingest: ctx.ingest.clone(),
+            clock: ctx.config.clock.clone(),
             finished: false,
+            checkpoint: ctx.coordinator.clone().map(|c| (c, key)),
+            last_barrier: None,
+        })
+    }
+
+    /// Injects every barrier that is due, each after snapshotting the position.
+    fn inject_barriers(&mut self) {
+        let Some((coordinator, key)) = &self.checkpoint else {
+            return;
+        };
+        while let Some(id) = coordinator.barrier_due(self.last_barrier) {
+            coordinator.report(
+                id,
+                key.clone(),
+                self.reader.snapshot_position().unwrap_or_default(),
+            );
+            self.last_barrier = Some(id);
+            self.down.control(Control::Barrier(id));
+        }
+    }
+
+    /// At-most-once: the position after this batch is durable before the batch is
+    /// processed, so a restart never reads it again.
+    fn write_ahead(&self) {
+        if let Some((coordinator, key)) = &self.checkpoint {
+            if coordinator.delivery() == DeliveryGuarantee::AtMostOnce {
+                let position = self.reader.snapshot_position().unwrap_or_default();
+                if let Err(e) = coordinator.save_position_ahead(key, &position) {
+                    fail(e);
+                }
+            }
         }
     }
 }
@@ -72,6 +115,7 @@ impl<R: SourceReader> SourceTask for SourceDriver<R> {
         if self.finished {
             return TaskPoll::Finished;
         }
+        self.inject_barriers();
         let mut batch = Vec::with_capacity(self.batch_size);
         let reader = &mut self.reader;
         let status = guarded(&self.name, self.worker, || reader.poll_batch(&mut batch));
@@ -87,6 +131,7 @@ impl<R: SourceReader> SourceTask for SourceDriver<R> {
         };
         let had_data = !batch.is_empty();
         if had_data {
+            self.write_ahead();
             self.ingest.set(Instant::now());
             self.counters.add_out(batch.len());
             self.down.push(batch);
@@ -112,6 +157,10 @@ impl<R: SourceReader> SourceTask for SourceDriver<R> {
     fn finish(&mut self) {
         if !self.finished {
             self.finished = true;
+            if let Some((coordinator, key)) = &self.checkpoint {
+                let position = self.reader.snapshot_position().unwrap_or_default();
+                coordinator.report(FINAL, key.clone(), position);
+            }
             self.down.control(Control::EndOfInput);
         }
     }

@@ -58,7 +58,7 @@ impl<T: Send + 'static> Stream<T> {
         let attach: Attach<O::Out> = Arc::new(move |ctx, down| {
             let counters = ctx.metrics.register(id, &name, node_kind);
             let op = make(&ctx.worker);
-            let node = OperatorNode::new(op, name.clone(), ctx.worker.index, down, counters);
+            let node = OperatorNode::build(op, name.clone(), ctx, down, counters)?;
             upstream(ctx, Box::new(node))
         });
         Stream {
@@ -172,6 +172,14 @@ impl<T: Send + 'static> Stream<T> {
         self.require_same_pipeline(&other.plan, "union");
         let (left, right) = (self.attach, other.attach);
         let attach: Attach<T> = Arc::new(move |ctx, down| {
+            if ctx.coordinator.is_some() {
+                return Err(EngineError::invalid(
+                    "union",
+                    "checkpointing",
+                    "a pipeline without union when checkpointing (barrier alignment across union inputs is not supported yet)",
+                    "a union",
+                ));
+            }
             let mut inputs = UnionInput::create(2, down).into_iter();
             let (Some(l), Some(r)) = (inputs.next(), inputs.next()) else {
                 unreachable!("UnionInput::create(2) returns two inputs")

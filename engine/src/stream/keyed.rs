@@ -88,13 +88,8 @@ where
                 function.clone(),
                 ctx.config.is_spark(),
             );
-            let node = crate::operator::node::OperatorNode::new(
-                op,
-                name.clone(),
-                ctx.worker.index,
-                down,
-                counters,
-            );
+            let node =
+                crate::operator::node::OperatorNode::build(op, name.clone(), ctx, down, counters)?;
             KeyedStream::<T, K, KF>::attach_keyed(&upstream, &key_fn, exchange, ctx, Box::new(node))
         });
         Stream {

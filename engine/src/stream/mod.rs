@@ -35,6 +35,8 @@ pub(crate) struct PlanState {
     next_exchange: usize,
     errors: Vec<EngineError>,
     terminals: Vec<Terminal>,
+    /// Every node's name, in construction order (a checkpoint's pipeline identity).
+    names: Vec<String>,
 }
 
 #[derive(Clone, Default)]
@@ -46,7 +48,9 @@ impl Plan {
         let mut state = self.0.borrow_mut();
         let id = state.next_node;
         state.next_node += 1;
-        (id, Arc::from(format!("{kind}#{id}")))
+        let name = format!("{kind}#{id}");
+        state.names.push(name.clone());
+        (id, Arc::from(name))
     }
 
     pub fn exchange(&self) -> usize {
@@ -123,16 +127,7 @@ impl Pipeline {
                 },
             })?;
             let counters = ctx.metrics.register(id, &name, NodeKind::Source);
-            let driver = SourceDriver::new(
-                reader,
-                name.clone(),
-                ctx.worker.index,
-                ctx.worker.batch_size,
-                down,
-                counters,
-                ctx.ingest.clone(),
-                ctx.config.clock.clone(),
-            );
+            let driver = SourceDriver::build(reader, name.clone(), ctx, down, counters)?;
             ctx.sources.push(Box::new(driver));
             Ok(())
         });
@@ -141,6 +136,10 @@ impl Pipeline {
             attach,
             event_time: false,
         }
+    }
+
+    fn names(&self) -> Vec<String> {
+        self.plan.0.borrow().names.clone()
     }
 
     fn check(&self) -> Result<Vec<Terminal>> {
@@ -158,7 +157,8 @@ impl Pipeline {
     /// Validates the pipeline and returns its processor, not yet started.
     pub fn build(self) -> Result<StreamProcessor> {
         let terminals = self.check()?;
-        Ok(StreamProcessor::new(self.config, terminals))
+        let names = self.names();
+        Ok(StreamProcessor::new(self.config, terminals, names))
     }
 
     /// Builds and starts the pipeline on `parallelism` worker threads.
@@ -176,7 +176,8 @@ impl Pipeline {
     /// Builds the pipeline for deterministic single-thread execution.
     pub fn build_local(self) -> Result<LocalExecutor> {
         let terminals = self.check()?;
-        LocalExecutor::new(self.config, &terminals)
+        let names = self.names();
+        LocalExecutor::new(self.config, &terminals, names)
     }
 }
 
@@ -214,14 +215,7 @@ impl<T: Send + 'static> Stream<T> {
                     message: e.to_string(),
                 })?;
             let counters = ctx.metrics.register(id, &name, NodeKind::Sink);
-            let node = SinkNode::new(
-                writer,
-                name.clone(),
-                ctx.worker.index,
-                counters,
-                ctx.metrics.latency.clone(),
-                ctx.ingest.clone(),
-            );
+            let node = SinkNode::build(writer, name.clone(), ctx, counters)?;
             upstream(ctx, Box::new(node))
         });
         self.plan.terminal(terminal);

@@ -93,14 +93,7 @@ where
         self.late_sink = Some(Arc::new(move |ctx: &mut BuildContext| {
             let writer = sink.create_writer(&ctx.worker)?;
             let counters = ctx.metrics.register(id, &name, NodeKind::Sink);
-            let node = SinkNode::new(
-                writer,
-                name.clone(),
-                ctx.worker.index,
-                counters,
-                ctx.metrics.latency.clone(),
-                ctx.ingest.clone(),
-            );
+            let node = SinkNode::build(writer, name.clone(), ctx, counters)?;
             Ok(Box::new(node) as Downstream<T>)
         }));
         self
@@ -181,16 +174,16 @@ where
                 mode,
                 spark,
             };
-            let (kf, agg, worker) = (key_fn.clone(), agg.clone(), ctx.worker.index);
+            let (kf, agg) = (key_fn.clone(), agg.clone());
             let op: Downstream<T> = match kind {
                 WindowKind::Fixed(spec) => {
                     let op = FixedWindowOperator::new(spec, settings, kf, agg, late);
-                    Box::new(OperatorNode::new(op, name.clone(), worker, down, counters))
+                    Box::new(OperatorNode::build(op, name.clone(), ctx, down, counters)?)
                 }
                 WindowKind::Session(mut spec) => {
                     spec.merge_touching |= spark;
                     let op = SessionWindowOperator::new(spec, settings, kf, agg, late);
-                    Box::new(OperatorNode::new(op, name.clone(), worker, down, counters))
+                    Box::new(OperatorNode::build(op, name.clone(), ctx, down, counters)?)
                 }
             };
             KeyedStream::<T, K, KF>::attach_keyed(&upstream, &key_fn, exchange, ctx, op)

@@ -74,6 +74,11 @@ impl WatermarkCombiner {
         self.current
     }
 
+    /// True once input `i` has ended.
+    pub fn is_ended(&self, i: usize) -> bool {
+        self.ended[i]
+    }
+
     pub fn all_ended(&self) -> bool {
         self.ended.iter().all(|&e| e)
     }

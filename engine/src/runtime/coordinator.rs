@@ -1,0 +1,271 @@
+//! The checkpoint coordinator of one run: triggers barriers, collects what every
+//! source, operator and sink instance reports for a checkpoint, and hands complete
+//! checkpoints to a writer thread, so workers never wait for sled.
+//!
+//! A checkpoint is complete when every sink instance has acknowledged its barrier (a
+//! sink that ended counts as acknowledged): barriers reach sinks last, after every
+//! operator upstream of them, on every worker, has reported its state. At end of input
+//! the sinks wait for a final checkpoint (sources at their end, sinks' last
+//! transactions) before committing, so a restart after the end replays nothing.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
+use std::sync::{Arc, Condvar, Mutex};
+
+use crate::checkpoint::{Checkpoint, CheckpointStore, StateKey};
+use crate::config::{CheckpointConfig, DeliveryGuarantee};
+use crate::error::{EngineError, Result};
+use crate::time::Clock;
+
+/// A complete checkpoint on its way to the writer: its id and every entry.
+type Entries = (u64, BTreeMap<StateKey, Vec<u8>>);
+
+/// The id sources and sinks report their end-of-input entries under.
+pub(crate) const FINAL: u64 = u64::MAX;
+
+#[derive(Default)]
+struct Progress {
+    states: BTreeMap<u64, BTreeMap<StateKey, Vec<u8>>>,
+    acks: BTreeMap<u64, BTreeSet<usize>>,
+    finished_sinks: BTreeSet<usize>,
+    sinks: usize,
+    final_written: Option<u64>,
+    failed: Option<EngineError>,
+}
+
+pub(crate) struct Coordinator {
+    delivery: DeliveryGuarantee,
+    interval_ms: i64,
+    clock: Arc<dyn Clock>,
+    pipeline: Vec<String>,
+    parallelism: usize,
+    /// Newest checkpoint id triggered (ids start after the store's last).
+    triggered: AtomicU64,
+    next_due_ms: AtomicI64,
+    first_id: u64,
+    /// Newest checkpoint written to the store.
+    committed: AtomicU64,
+    recovered: Option<Checkpoint>,
+    progress: Mutex<Progress>,
+    changed: Condvar,
+    writer: Mutex<Option<std::sync::mpsc::Sender<Entries>>>,
+    store: Arc<CheckpointStore>,
+}
+
+fn checkpoint_error(e: crate::checkpoint::CheckpointError) -> EngineError {
+    EngineError::State {
+        operator: "checkpoint".into(),
+        message: e.to_string(),
+    }
+}
+
+impl Coordinator {
+    /// Opens the store, recovers the newest intact checkpoint and starts the writer.
+    pub fn start(
+        config: &CheckpointConfig,
+        clock: Arc<dyn Clock>,
+        pipeline: Vec<String>,
+        parallelism: usize,
+    ) -> Result<Arc<Coordinator>> {
+        let store =
+            Arc::new(CheckpointStore::open(&config.dir, config.retain).map_err(checkpoint_error)?);
+        let recovery = store.recover(&pipeline).map_err(checkpoint_error)?;
+        if let Some(c) = &recovery.checkpoint {
+            if c.meta.parallelism != parallelism {
+                return Err(EngineError::invalid(
+                    "checkpointing",
+                    "parallelism",
+                    format!(
+                        "{} (the parallelism of checkpoint {})",
+                        c.meta.parallelism, c.meta.id.0
+                    ),
+                    parallelism.to_string(),
+                ));
+            }
+        }
+        let first_id = store.next_id().map_err(checkpoint_error)?.0;
+        let now = clock.now_ms();
+        let coordinator = Arc::new(Coordinator {
+            delivery: config.delivery,
+            interval_ms: crate::time::duration_ms(config.interval).max(1),
+            clock,
+            pipeline,
+            parallelism,
+            triggered: AtomicU64::new(first_id - 1),
+            next_due_ms: AtomicI64::new(now + crate::time::duration_ms(config.interval)),
+            first_id,
+            committed: AtomicU64::new(0),
+            recovered: recovery.checkpoint,
+            progress: Mutex::new(Progress::default()),
+            changed: Condvar::new(),
+            writer: Mutex::new(None),
+            store,
+        });
+        let (tx, rx) = std::sync::mpsc::channel::<Entries>();
+        let weak = Arc::downgrade(&coordinator);
+        std::thread::Builder::new()
+            .name("checkpoint-writer".into())
+            .spawn(move || {
+                for (id, states) in rx {
+                    let Some(c) = weak.upgrade() else { return };
+                    c.write(id, states);
+                }
+            })
+            .map_err(|e| EngineError::Spawn(e.to_string()))?;
+        *coordinator.writer.lock().unwrap_or_else(|p| p.into_inner()) = Some(tx);
+        Ok(coordinator)
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Progress> {
+        self.progress.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn write(&self, id: u64, states: BTreeMap<StateKey, Vec<u8>>) {
+        let result = self.store.write(
+            crate::checkpoint::CheckpointId(id),
+            self.clock.now_ms(),
+            self.pipeline.clone(),
+            self.parallelism,
+            &states,
+        );
+        let mut progress = self.lock();
+        match result {
+            Ok(_) => self.committed.store(id, Ordering::SeqCst),
+            Err(e) => progress.failed = Some(checkpoint_error(e)),
+        }
+        drop(progress);
+        self.changed.notify_all();
+    }
+
+    pub fn delivery(&self) -> DeliveryGuarantee {
+        self.delivery
+    }
+
+    /// The recovered entry of `key`, if the run resumed from a checkpoint.
+    pub fn recovered(&self, key: &StateKey) -> Option<&[u8]> {
+        self.recovered.as_ref()?.states.get(key).map(Vec::as_slice)
+    }
+
+    /// Registers a sink instance; returns its index.
+    pub fn register_sink(&self) -> usize {
+        let mut p = self.lock();
+        p.sinks += 1;
+        p.sinks - 1
+    }
+
+    /// The next barrier a source that injected `last` should inject, if one is due.
+    pub fn barrier_due(&self, last: Option<u64>) -> Option<u64> {
+        if self.delivery == DeliveryGuarantee::AtMostOnce {
+            return None;
+        }
+        let now = self.clock.now_ms();
+        let due = self.next_due_ms.load(Ordering::Relaxed);
+        if now >= due
+            && self
+                .next_due_ms
+                .compare_exchange(
+                    due,
+                    now + self.interval_ms,
+                    Ordering::SeqCst,
+                    Ordering::Relaxed,
+                )
+                .is_ok()
+        {
+            self.triggered.fetch_add(1, Ordering::SeqCst);
+        }
+        let next = last.map_or(self.first_id, |l| l + 1);
+        (next <= self.triggered.load(Ordering::SeqCst)).then_some(next)
+    }
+
+    /// Records an entry of checkpoint `id` (or of the final checkpoint).
+    pub fn report(&self, id: u64, key: StateKey, bytes: Vec<u8>) {
+        self.lock().states.entry(id).or_default().insert(key, bytes);
+    }
+
+    fn send(&self, id: u64, states: BTreeMap<StateKey, Vec<u8>>) {
+        if let Some(tx) = self
+            .writer
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .as_ref()
+        {
+            let _ = tx.send((id, states));
+        }
+    }
+
+    /// Sink instance `sink` has pre-committed checkpoint `id`.
+    pub fn ack(&self, id: u64, sink: usize) {
+        let mut p = self.lock();
+        p.acks.entry(id).or_default().insert(sink);
+        self.complete_ready(&mut p);
+    }
+
+    fn complete_ready(&self, p: &mut Progress) {
+        loop {
+            let Some((&id, acked)) = p.acks.iter().next() else {
+                return;
+            };
+            let all = (0..p.sinks).all(|s| acked.contains(&s) || p.finished_sinks.contains(&s));
+            if !all {
+                return;
+            }
+            p.acks.remove(&id);
+            let states = p.states.remove(&id).unwrap_or_default();
+            self.send(id, states);
+        }
+    }
+
+    /// Sink instance `sink` reached end of input (its final entry is reported). When
+    /// every sink has, the final checkpoint is written; returns its id.
+    pub fn sink_finished(&self, sink: usize) -> u64 {
+        let mut p = self.lock();
+        p.finished_sinks.insert(sink);
+        self.complete_ready(&mut p);
+        if p.finished_sinks.len() == p.sinks && p.final_written.is_none() {
+            let id = self.triggered.load(Ordering::SeqCst).max(self.first_id - 1) + 1;
+            // Later barriers cannot come: every sink has ended.
+            self.triggered.store(id, Ordering::SeqCst);
+            let mut states = p.states.remove(&FINAL).unwrap_or_default();
+            // Stateful operators flushed everything at end of input: only sources'
+            // end positions and sinks' last transactions matter.
+            states.retain(|k, _| k.kind != "operator");
+            p.final_written = Some(id);
+            self.send(id, states);
+        }
+        p.final_written.unwrap_or(FINAL)
+    }
+
+    /// Blocks until checkpoint `id` is written (or writing failed).
+    pub fn wait_for(&self, id: u64) -> Result<()> {
+        let mut p = self.lock();
+        loop {
+            if let Some(e) = &p.failed {
+                return Err(e.clone());
+            }
+            if self.committed.load(Ordering::SeqCst) >= id && id != FINAL {
+                return Ok(());
+            }
+            if let Some(final_id) = p.final_written {
+                if self.committed.load(Ordering::SeqCst) >= final_id {
+                    return Ok(());
+                }
+            }
+            p = self.changed.wait(p).unwrap_or_else(|p| p.into_inner());
+        }
+    }
+
+    /// The newest checkpoint written.
+    pub fn committed(&self) -> u64 {
+        self.committed.load(Ordering::SeqCst)
+    }
+
+    /// At-most-once: persists a source's position before its records are processed.
+    pub fn save_position_ahead(&self, key: &StateKey, bytes: &[u8]) -> Result<()> {
+        self.store.put_ahead(key, bytes).map_err(checkpoint_error)
+    }
+
+    /// At-most-once: the position a source saved ahead in an earlier run.
+    pub fn position_ahead(&self, key: &StateKey) -> Result<Option<Vec<u8>>> {
+        self.store.get_ahead(key).map_err(checkpoint_error)
+    }
+}
