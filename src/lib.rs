@@ -33,6 +33,7 @@
 #![deny(missing_docs)]
 
 pub mod bench;
+pub mod checkpointed;
 pub mod nexmark;
 pub mod spark;
 

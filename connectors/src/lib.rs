@@ -13,5 +13,7 @@
 //! ```
 #![deny(missing_docs)]
 
+pub mod file;
+
 /// The engine's built-in connectors.
 pub use tidewater_engine::connector as engine;

@@ -91,6 +91,19 @@ pub struct VecReader<T> {
 impl<T: Clone + 'static> SourceReader for VecReader<T> {
     type Item = T;
 
+    fn snapshot_position(&self) -> Option<Vec<u8>> {
+        Some((self.next as u64).to_le_bytes().to_vec())
+    }
+
+    fn restore_position(&mut self, bytes: &[u8]) -> Result<()> {
+        let raw: [u8; 8] = bytes.try_into().map_err(|_| EngineError::Source {
+            source_name: "vec_source".into(),
+            message: format!("position has {} bytes, expected 8", bytes.len()),
+        })?;
+        self.next = (u64::from_le_bytes(raw) as usize).min(self.end);
+        Ok(())
+    }
+
     fn poll_batch(&mut self, out: &mut Batch<T>) -> Result<SourcePoll> {
         let stop = (self.next + self.batch_size).min(self.end);
         out.extend_from_slice(&self.records[self.next..stop]);

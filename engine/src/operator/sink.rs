@@ -114,7 +114,11 @@ impl<T, W: SinkWriter<T>> SinkNode<T, W> {
             if let Some(coordinator) = coordinator {
                 let final_id = coordinator.sink_finished(index);
                 coordinator.wait_for(final_id)?;
-                self.commit_written();
+                // The final checkpoint covers everything this sink pre-committed.
+                self.writer.commit(FINAL)?;
+                if let Some(cp) = self.checkpoint.as_mut() {
+                    cp.committed = final_id;
+                }
             }
         }
         self.writer.finish()

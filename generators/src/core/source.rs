@@ -390,6 +390,21 @@ impl<G: Generator> GeneratorReader<G> {
 impl<G: Generator> SourceReader for GeneratorReader<G> {
     type Item = G::Event;
 
+    fn snapshot_position(&self) -> Option<Vec<u8>> {
+        serde_json::to_vec(&self.position()).ok()
+    }
+
+    fn restore_position(&mut self, bytes: &[u8]) -> Result<()> {
+        let position: GeneratorPosition = serde_json::from_slice(bytes).map_err(|e| {
+            tidewater_engine::error::EngineError::Source {
+                source_name: self.generator.name(),
+                message: format!("unreadable position: {e}"),
+            }
+        })?;
+        self.resume(&position)?;
+        Ok(())
+    }
+
     fn poll_batch(&mut self, out: &mut Batch<G::Event>) -> Result<SourcePoll> {
         if self.next >= self.total {
             // The input is exhausted: deliver what was held back, then finish.

@@ -83,6 +83,22 @@ pub struct WorkloadReader {
 impl SourceReader for WorkloadReader {
     type Item = WorkloadEvent;
 
+    fn snapshot_position(&self) -> Option<Vec<u8>> {
+        Some(self.next_block.to_le_bytes().to_vec())
+    }
+
+    fn restore_position(&mut self, bytes: &[u8]) -> Result<()> {
+        let raw: [u8; 8] =
+            bytes
+                .try_into()
+                .map_err(|_| tidewater_engine::error::EngineError::Source {
+                    source_name: "workload".into(),
+                    message: format!("position has {} bytes, expected 8", bytes.len()),
+                })?;
+        self.next_block = u64::from_le_bytes(raw);
+        Ok(())
+    }
+
     fn poll_batch(&mut self, out: &mut Batch<WorkloadEvent>) -> Result<SourcePoll> {
         let start = self.next_block;
         let end = (start + self.block).min(self.events);
