@@ -210,7 +210,14 @@ impl Coordinator {
                 return;
             }
             p.acks.remove(&id);
-            let states = p.states.remove(&id).unwrap_or_default();
+            let mut states = p.states.remove(&id).unwrap_or_default();
+            // Sources and sinks that already reached their end take part in every later
+            // checkpoint with their final entry; without it a restore would restart them.
+            if let Some(ended) = p.states.get(&FINAL) {
+                for (key, bytes) in ended.iter().filter(|(k, _)| k.kind != "operator") {
+                    states.entry(key.clone()).or_insert_with(|| bytes.clone());
+                }
+            }
             self.send(id, states);
         }
     }

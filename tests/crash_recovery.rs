@@ -1,0 +1,178 @@
+//! Crash recovery of the checkpointed job: the job runs as a child process (this test
+//! binary, re-executed), is killed with SIGKILL at random moments and restarted on the
+//! same checkpoint folder until it finishes on its own; its committed output is then
+//! compared with a run that never crashed.
+//!
+//! * exactly-once: identical output;
+//! * at-least-once: nothing missing (repeats allowed);
+//! * at-most-once: nothing repeated, and no count above the true one (losses allowed).
+//!
+//! CI runs 20 kills in all; `TIDEWATER_CRASH_KILLS=200` runs 200.
+
+use std::collections::BTreeMap;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use rand::{Rng, SeedableRng};
+use tidewater::checkpointed::{AuctionBids, CheckpointedJob};
+use tidewater::engine::config::DeliveryGuarantee;
+
+const CHILD_ENV: &str = "TIDEWATER_CRASH_CHILD";
+
+/// Runs the job described in `CHILD_ENV` when this binary is the child.
+#[test]
+fn crash_child_entry() {
+    if let Ok(job) = std::env::var(CHILD_ENV) {
+        let job: CheckpointedJob = serde_json::from_str(&job).expect("job description");
+        job.run().expect("checkpointed job");
+    }
+}
+
+/// A job long enough to be killed `kills` times before it ends (about 0.4 s of work per
+/// kill at 10 000 bids per second).
+fn job(root: &std::path::Path, delivery: DeliveryGuarantee, kills: usize) -> CheckpointedJob {
+    CheckpointedJob {
+        checkpoint_dir: root.join("checkpoints"),
+        output_dir: root.join("output"),
+        delivery,
+        events: 4_000 * kills as u64,
+        seed: 7,
+        checkpoint_interval_ms: 40,
+        rate_per_sec: Some(10_000.0),
+        parallelism: 2,
+    }
+}
+
+/// Starts the child; kills it after `kill_after` unless it ends first. True if it
+/// finished by itself (successfully).
+fn run_child(job: &CheckpointedJob, kill_after: Option<Duration>) -> bool {
+    let mut child = Command::new(std::env::current_exe().unwrap())
+        .args([
+            "--exact",
+            "crash_child_entry",
+            "--nocapture",
+            "--test-threads",
+            "1",
+        ])
+        .env(CHILD_ENV, serde_json::to_string(job).unwrap())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let started = Instant::now();
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            assert!(status.success(), "the job failed: {status}");
+            return true;
+        }
+        if kill_after.is_some_and(|k| started.elapsed() >= k) {
+            child.kill().unwrap(); // SIGKILL
+            child.wait().unwrap();
+            return false;
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
+
+/// Kills the job `kills` times at random moments, then lets it finish.
+fn crash_and_finish(job: &CheckpointedJob, kills: usize, seed: u64) -> usize {
+    let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
+    let mut killed = 0;
+    for _ in 0..kills {
+        let after = Duration::from_millis(rng.random_range(60..500));
+        if run_child(job, Some(after)) {
+            return killed;
+        }
+        killed += 1;
+    }
+    assert!(run_child(job, None));
+    killed
+}
+
+fn counts(rows: &[AuctionBids]) -> BTreeMap<(u64, i64), Vec<u64>> {
+    let mut map: BTreeMap<(u64, i64), Vec<u64>> = BTreeMap::new();
+    for r in rows {
+        map.entry((r.auction, r.window_start))
+            .or_default()
+            .push(r.bids);
+    }
+    map
+}
+
+fn kills(base: usize) -> usize {
+    let scale: usize = std::env::var("TIDEWATER_CRASH_KILLS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .map_or(1, |total: usize| total.div_ceil(20));
+    base * scale
+}
+
+fn expected(delivery: DeliveryGuarantee, kills: usize) -> Vec<AuctionBids> {
+    let dir = tempfile::tempdir().unwrap();
+    let mut clean = job(dir.path(), delivery, kills);
+    clean.rate_per_sec = None;
+    clean.run().unwrap();
+    let rows = clean.committed().unwrap();
+    assert!(rows.len() > 1_000, "{}", rows.len());
+    rows
+}
+
+#[test]
+fn exactly_once_output_after_crashes_equals_an_uninterrupted_run() {
+    let n = kills(10);
+    let expected = expected(DeliveryGuarantee::ExactlyOnce, n);
+    let dir = tempfile::tempdir().unwrap();
+    let job = job(dir.path(), DeliveryGuarantee::ExactlyOnce, n);
+    let killed = crash_and_finish(&job, n, 1);
+    eprintln!("exactly-once: {killed} kills");
+    assert!(
+        killed >= n / 2,
+        "the job should have been killed mid-run, was killed {killed} times"
+    );
+    assert_eq!(job.committed().unwrap(), expected);
+}
+
+#[test]
+fn at_least_once_output_after_crashes_misses_nothing() {
+    let n = kills(5);
+    let expected = counts(&expected(DeliveryGuarantee::AtLeastOnce, n));
+    let dir = tempfile::tempdir().unwrap();
+    let job = job(dir.path(), DeliveryGuarantee::AtLeastOnce, n);
+    let killed = crash_and_finish(&job, n, 2);
+    eprintln!("at-least-once: {killed} kills");
+    let got = counts(&job.committed().unwrap());
+    for (key, truth) in &expected {
+        let seen = got
+            .get(key)
+            .unwrap_or_else(|| panic!("result {key:?} is missing"));
+        assert!(
+            seen.contains(&truth[0]),
+            "result {key:?}: {seen:?} lacks the true count {}",
+            truth[0]
+        );
+    }
+}
+
+#[test]
+fn at_most_once_output_after_crashes_repeats_nothing() {
+    let n = kills(5);
+    let expected = counts(&expected(DeliveryGuarantee::AtMostOnce, n));
+    let dir = tempfile::tempdir().unwrap();
+    let job = job(dir.path(), DeliveryGuarantee::AtMostOnce, n);
+    let killed = crash_and_finish(&job, n, 3);
+    eprintln!("at-most-once: {killed} kills");
+    for (key, seen) in counts(&job.committed().unwrap()) {
+        assert_eq!(
+            seen.len(),
+            1,
+            "result {key:?} was emitted {} times",
+            seen.len()
+        );
+        let truth = expected.get(&key).map_or(0, |t| t[0]);
+        assert!(
+            seen[0] <= truth,
+            "result {key:?}: {} bids, more than the true {truth}",
+            seen[0]
+        );
+    }
+}
