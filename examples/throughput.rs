@@ -2,7 +2,7 @@
 //!
 //! ```text
 //! cargo run --release --example throughput -- --query tumbling|sliding|session \
-//!     --events N [--keys K] [--parallelism P] [--batch-size B]
+//!     --events N [--keys K] [--parallelism P] [--batch-size B] [--checkpoint-interval-ms I]
 //! ```
 //!
 //! Prints the result checks, then one JSON line:
@@ -22,12 +22,14 @@ struct Args {
     keys: u64,
     parallelism: usize,
     batch_size: usize,
+    checkpoint_interval_ms: Option<u64>,
 }
 
 fn parse_args() -> anyhow::Result<Args> {
     let mut args = std::env::args().skip(1);
     let (mut workload, mut events, mut keys, mut parallelism, mut batch_size) =
         (Workload::W1, 10_000_000, None, 1, 1024);
+    let mut checkpoint = None;
     while let Some(flag) = args.next() {
         let mut value = || args.next().with_context(|| format!("{flag} needs a value"));
         match flag.as_str() {
@@ -41,6 +43,9 @@ fn parse_args() -> anyhow::Result<Args> {
             "--keys" => keys = Some(value()?.parse().context("--keys")?),
             "--parallelism" => parallelism = value()?.parse().context("--parallelism")?,
             "--batch-size" => batch_size = value()?.parse().context("--batch-size")?,
+            "--checkpoint-interval-ms" => {
+                checkpoint = Some(value()?.parse().context("--checkpoint-interval-ms")?)
+            }
             other => bail!("unknown flag `{other}`"),
         }
     }
@@ -50,6 +55,7 @@ fn parse_args() -> anyhow::Result<Args> {
         keys: keys.unwrap_or(workload.keys()),
         parallelism,
         batch_size,
+        checkpoint_interval_ms: checkpoint,
     })
 }
 
@@ -110,12 +116,25 @@ fn main() -> anyhow::Result<()> {
     let config = Config::default()
         .with_parallelism(args.parallelism)
         .with_batch_size(args.batch_size);
+    // Checkpoints (at-least-once: the counting sink is not transactional) go to a fresh
+    // folder, removed at the end.
+    let checkpoint_dir =
+        std::env::temp_dir().join(format!("tidewater-throughput-{}", std::process::id()));
+    let config = match args.checkpoint_interval_ms {
+        Some(ms) => config.with_checkpointing(
+            &checkpoint_dir,
+            std::time::Duration::from_millis(ms),
+            tidewater::engine::config::DeliveryGuarantee::AtLeastOnce,
+        ),
+        None => config,
+    };
     let mut p = Pipeline::new(config);
     workload_counts(&mut p, args.workload, args.events, args.keys)
         .sink(CountingSink { rows: r, sum: s });
     let started = Instant::now();
     let metrics = p.run()?;
     let seconds = started.elapsed().as_secs_f64();
+    let _ = std::fs::remove_dir_all(&checkpoint_dir);
 
     let (rows, sum) = (rows.load(Ordering::Relaxed), sum.load(Ordering::Relaxed));
     let (expected_rows, expected_sum) = args.workload.expected(args.events, args.keys);
@@ -139,6 +158,9 @@ fn main() -> anyhow::Result<()> {
         "expected_rows": expected_rows,
         "expected_sum": expected_sum,
         "check": if pass { "pass" } else { "fail" },
+        "checkpoints": metrics.checkpoints.map(|c| c.completed),
+        "checkpoint_p50_ms": metrics.checkpoints.map(|c| c.p50_ms),
+        "checkpoint_p99_ms": metrics.checkpoints.map(|c| c.p99_ms),
     });
     println!("{line}");
     if !pass {

@@ -225,6 +225,7 @@ impl MetricsRegistry {
             watermark,
             latency: self.latency.percentiles(),
             operators,
+            checkpoints: None,
         }
     }
 }
@@ -281,6 +282,43 @@ pub struct Metrics {
     pub latency: LatencyPercentiles,
     /// Per-node counters in construction order.
     pub operators: Vec<OperatorMetrics>,
+    /// Checkpoints of the run (`None`: checkpointing off).
+    pub checkpoints: Option<CheckpointMetrics>,
+}
+
+/// Completed checkpoints and how long they took, from trigger to durable in sled.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct CheckpointMetrics {
+    /// Checkpoints completed (the final one included).
+    pub completed: u64,
+    /// Median duration (ms).
+    pub p50_ms: f64,
+    /// 99th percentile duration (ms).
+    pub p99_ms: f64,
+    /// Longest (ms).
+    pub max_ms: f64,
+}
+
+impl CheckpointMetrics {
+    /// Summarises checkpoint durations.
+    pub fn from_durations(durations: &[Duration]) -> Self {
+        let mut ms: Vec<f64> = durations
+            .iter()
+            .map(|d| d.as_secs_f64() * 1_000.0)
+            .collect();
+        ms.sort_by(f64::total_cmp);
+        let pct = |q: f64| {
+            ms.get(((ms.len() as f64 - 1.0) * q).round() as usize)
+                .copied()
+                .unwrap_or(0.0)
+        };
+        CheckpointMetrics {
+            completed: ms.len() as u64,
+            p50_ms: pct(0.5),
+            p99_ms: pct(0.99),
+            max_ms: ms.last().copied().unwrap_or(0.0),
+        }
+    }
 }
 
 impl Metrics {

@@ -100,6 +100,7 @@ pub struct StreamProcessor {
     shared: Arc<Shared>,
     metrics: Arc<MetricsRegistry>,
     handles: Mutex<Vec<JoinHandle<()>>>,
+    coordinator: Mutex<Option<Arc<Coordinator>>>,
 }
 
 impl StreamProcessor {
@@ -121,6 +122,7 @@ impl StreamProcessor {
             }),
             metrics: Arc::new(MetricsRegistry::new()),
             handles: Mutex::new(Vec::new()),
+            coordinator: Mutex::new(None),
         }
     }
 
@@ -154,6 +156,7 @@ impl StreamProcessor {
             }
             None => None,
         };
+        *self.coordinator.lock().unwrap_or_else(|p| p.into_inner()) = coordinator.clone();
         let exchanges = Arc::new(ExchangeRegistry::new(n, self.config.channel_capacity));
         let (built_tx, built_rx) = crossbeam_channel::bounded::<Result<()>>(n);
         let (go_tx, go_rx) = crossbeam_channel::bounded::<bool>(n);
@@ -287,7 +290,16 @@ impl StreamProcessor {
             _ => Duration::ZERO,
         };
         drop(state);
-        self.metrics.snapshot(elapsed)
+        let mut metrics = self.metrics.snapshot(elapsed);
+        if let Some(c) = self
+            .coordinator
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .as_ref()
+        {
+            metrics.checkpoints = Some(metrics::CheckpointMetrics::from_durations(&c.durations()));
+        }
+        metrics
     }
 
     /// Waits for the end of the run and returns its metrics, or its error.

@@ -50,6 +50,8 @@ pub(crate) struct Coordinator {
     changed: Condvar,
     writer: Mutex<Option<std::sync::mpsc::Sender<Entries>>>,
     store: Arc<CheckpointStore>,
+    /// When each checkpoint was triggered, and how long completed ones took.
+    timing: Mutex<(BTreeMap<u64, std::time::Instant>, Vec<std::time::Duration>)>,
 }
 
 fn checkpoint_error(e: crate::checkpoint::CheckpointError) -> EngineError {
@@ -100,6 +102,7 @@ impl Coordinator {
             changed: Condvar::new(),
             writer: Mutex::new(None),
             store,
+            timing: Mutex::new((BTreeMap::new(), Vec::new())),
         });
         let (tx, rx) = std::sync::mpsc::channel::<Entries>();
         let weak = Arc::downgrade(&coordinator);
@@ -128,6 +131,11 @@ impl Coordinator {
             self.parallelism,
             &states,
         );
+        let mut timing = self.timing.lock().unwrap_or_else(|p| p.into_inner());
+        if let (Ok(_), Some(started)) = (&result, timing.0.remove(&id)) {
+            timing.1.push(started.elapsed());
+        }
+        drop(timing);
         let mut progress = self.lock();
         match result {
             Ok(_) => self.committed.store(id, Ordering::SeqCst),
@@ -171,7 +179,12 @@ impl Coordinator {
                 )
                 .is_ok()
         {
-            self.triggered.fetch_add(1, Ordering::SeqCst);
+            let id = self.triggered.fetch_add(1, Ordering::SeqCst) + 1;
+            self.timing
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .0
+                .insert(id, std::time::Instant::now());
         }
         let next = last.map_or(self.first_id, |l| l + 1);
         (next <= self.triggered.load(Ordering::SeqCst)).then_some(next)
@@ -237,6 +250,11 @@ impl Coordinator {
             // end positions and sinks' last transactions matter.
             states.retain(|k, _| k.kind != "operator");
             p.final_written = Some(id);
+            self.timing
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .0
+                .insert(id, std::time::Instant::now());
             self.send(id, states);
         }
         p.final_written.unwrap_or(FINAL)
@@ -259,6 +277,15 @@ impl Coordinator {
             }
             p = self.changed.wait(p).unwrap_or_else(|p| p.into_inner());
         }
+    }
+
+    /// How long each completed checkpoint took, from trigger to durable.
+    pub fn durations(&self) -> Vec<std::time::Duration> {
+        self.timing
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .1
+            .clone()
     }
 
     /// The newest checkpoint written.
