@@ -353,13 +353,15 @@ fn a_peer_that_never_produces_slows_an_aligned_worker_but_never_stops_it() {
 #[test]
 fn a_changed_pipeline_refuses_the_checkpoints_of_the_old_one() {
     let dir = tempfile::tempdir().unwrap();
-    let run = |window: TumblingWindow| {
-        let config = Config::default().with_parallelism(1).with_checkpointing(
+    let config = || {
+        Config::default().with_parallelism(1).with_checkpointing(
             dir.path(),
             Duration::from_secs(60),
             tidewater::engine::config::DeliveryGuarantee::AtLeastOnce,
-        );
-        let mut p = Pipeline::new(config);
+        )
+    };
+    let run = |window: TumblingWindow| {
+        let mut p = Pipeline::new(config());
         p.source(VecSource::new((0..100i64).collect()))
             .with_watermark(Watermark::monotonic(|t: &i64| *t))
             .key_by(|t: &i64| t % 2)
@@ -373,12 +375,7 @@ fn a_changed_pipeline_refuses_the_checkpoints_of_the_old_one() {
     // Same shape, same names: resumes (the input was finished, so nothing is replayed).
     assert_eq!(run(TumblingWindow::of("10 ms")).unwrap().source_records, 0);
     // A pipeline with other operators cannot use these checkpoints.
-    let config = Config::default().with_parallelism(1).with_checkpointing(
-        dir.path(),
-        Duration::from_secs(60),
-        tidewater::engine::config::DeliveryGuarantee::AtLeastOnce,
-    );
-    let mut p = Pipeline::new(config);
+    let mut p = Pipeline::new(config());
     p.source(VecSource::new((0..100i64).collect()))
         .map(|t| t + 1)
         .sink(MemorySink::new());
