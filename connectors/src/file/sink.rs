@@ -125,6 +125,7 @@ impl<T: Serialize + 'static> Sink<T> for FileSink {
             buffer: Vec::new(),
             pending: Vec::new(),
             direct: None,
+            direct_files: 0,
         })
     }
 }
@@ -139,8 +140,10 @@ pub struct FileWriter {
     buffer: Vec<Row>,
     /// Transactional: pre-committed files not yet published, with their checkpoint.
     pending: Vec<(u64, String)>,
-    /// Direct: the open part file of this run.
+    /// Direct: the open part file of this run (JSON lines).
     direct: Option<BufWriter<File>>,
+    /// Direct: CSV part files written by this run.
+    direct_files: u64,
 }
 
 impl FileWriter {
@@ -160,7 +163,22 @@ impl FileWriter {
         Ok(())
     }
 
+    /// Direct mode: JSON lines are appended to the run's part file and flushed; CSV
+    /// batches become part files of their own (a CSV file has one header).
     fn append_direct(&mut self, rows: &[Row]) -> Result<()> {
+        if self.format == FileFormat::Csv {
+            self.direct_files += 1;
+            let name = format!(
+                "{}run{}-{:06}.csv",
+                self.prefix(),
+                std::process::id(),
+                self.direct_files
+            );
+            let path = self.dir.join(name);
+            return write_rows(&path, self.format, rows)
+                .map(|_| ())
+                .map_err(|e| io(&path, e));
+        }
         if self.direct.is_none() {
             let path = self.dir.join(format!(
                 "{}run{}.{}",
@@ -291,5 +309,106 @@ impl<T: Serialize + 'static> SinkWriter<T> for FileWriter {
                 None => Ok(()),
             },
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use tidewater_engine::prelude::*;
+    use tidewater_formats::read_rows;
+
+    use super::*;
+
+    #[derive(Serialize, Clone)]
+    struct Item {
+        id: u32,
+    }
+
+    fn writer(dir: &Path, format: FileFormat, mode: FileSinkMode) -> FileWriter {
+        let sink = FileSink {
+            dir: dir.to_path_buf(),
+            format,
+            mode,
+        };
+        <FileSink as Sink<Item>>::create_writer(
+            &sink,
+            &WorkerInfo {
+                index: 0,
+                parallelism: 1,
+                batch_size: 10,
+            },
+        )
+        .unwrap()
+    }
+
+    fn batch(ids: &[u32]) -> Batch<Item> {
+        ids.iter().map(|&id| Record::new(0, Item { id })).collect()
+    }
+
+    fn published(dir: &Path, format: FileFormat) -> Vec<i64> {
+        let mut ids: Vec<i64> = std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.is_file())
+            .flat_map(|p| read_rows(&p, format).unwrap())
+            .map(|r| r.get("id").and_then(Value::as_i64).unwrap())
+            .collect();
+        ids.sort();
+        ids
+    }
+
+    #[test]
+    fn transactional_files_appear_only_when_their_checkpoint_commits() {
+        for format in [FileFormat::JsonLines, FileFormat::Csv] {
+            let dir = tempfile::tempdir().unwrap();
+            let mut w = writer(dir.path(), format, FileSinkMode::Transactional);
+            SinkWriter::<Item>::write_batch(&mut w, batch(&[1, 2])).unwrap();
+            let pre1 = SinkWriter::<Item>::pre_commit(&mut w, 1).unwrap().unwrap();
+            SinkWriter::<Item>::write_batch(&mut w, batch(&[3])).unwrap();
+            SinkWriter::<Item>::pre_commit(&mut w, 2).unwrap();
+            assert_eq!(published(dir.path(), format), Vec::<i64>::new());
+            SinkWriter::<Item>::commit(&mut w, 1).unwrap();
+            assert_eq!(published(dir.path(), format), vec![1, 2]);
+            // A crash now: recovery from checkpoint 1 publishes its files (already
+            // done) and drops checkpoint 2's pending file, which will be replayed.
+            let mut recovered = writer(dir.path(), format, FileSinkMode::Transactional);
+            SinkWriter::<Item>::recover(&mut recovered, Some(&pre1)).unwrap();
+            assert_eq!(
+                std::fs::read_dir(dir.path().join(".pending"))
+                    .unwrap()
+                    .count(),
+                0
+            );
+            assert_eq!(published(dir.path(), format), vec![1, 2]);
+        }
+    }
+
+    #[test]
+    fn recovery_publishes_pre_committed_files_a_crash_left_pending() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut w = writer(
+            dir.path(),
+            FileFormat::JsonLines,
+            FileSinkMode::Transactional,
+        );
+        SinkWriter::<Item>::write_batch(&mut w, batch(&[7])).unwrap();
+        let pre = SinkWriter::<Item>::pre_commit(&mut w, 4).unwrap().unwrap();
+        // the checkpoint was written, then the process died before renaming
+        let mut recovered = writer(
+            dir.path(),
+            FileFormat::JsonLines,
+            FileSinkMode::Transactional,
+        );
+        SinkWriter::<Item>::recover(&mut recovered, Some(&pre)).unwrap();
+        assert_eq!(published(dir.path(), FileFormat::JsonLines), vec![7]);
+    }
+
+    #[test]
+    fn direct_csv_batches_are_visible_at_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut w = writer(dir.path(), FileFormat::Csv, FileSinkMode::Direct);
+        SinkWriter::<Item>::write_batch(&mut w, batch(&[1, 2])).unwrap();
+        SinkWriter::<Item>::write_batch(&mut w, batch(&[3])).unwrap();
+        assert_eq!(published(dir.path(), FileFormat::Csv), vec![1, 2, 3]);
     }
 }
