@@ -3,7 +3,7 @@
 //! ```text
 //! cargo run --release --example checkpointed -- --checkpoint-dir D --output-dir O \
 //!     --delivery at-most-once|at-least-once|exactly-once --events N --seed S \
-//!     [--checkpoint-interval-ms I] [--rate R] [--parallelism P]
+//!     [--checkpoint-interval-ms I] [--rate R] [--parallelism P] [--sources K]
 //! ```
 //!
 //! Started again on the same D after a crash, it resumes; it exits 0 once the
@@ -23,6 +23,7 @@ fn main() -> anyhow::Result<()> {
         checkpoint_interval_ms: 1_000,
         rate_per_sec: None,
         parallelism: 2,
+        sources: 1,
     };
     while let Some(flag) = args.next() {
         let value = args
@@ -39,6 +40,7 @@ fn main() -> anyhow::Result<()> {
             }
             "--rate" => job.rate_per_sec = Some(value.parse().context("--rate")?),
             "--parallelism" => job.parallelism = value.parse().context("--parallelism")?,
+            "--sources" => job.sources = value.parse().context("--sources")?,
             other => bail!("unknown flag `{other}`"),
         }
     }

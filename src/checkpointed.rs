@@ -1,5 +1,6 @@
 //! The checkpointed job that crash tests and the `checkpointed` example run: Nexmark
-//! bids -> 1-second tumbling bid counts per auction -> the file sink, checkpointed to
+//! bids (from one generator, or several unioned) -> 1-second tumbling bid counts per
+//! auction -> the file sink, checkpointed to
 //! sled with a chosen delivery guarantee. Started again on the same checkpoint folder
 //! after a crash, it resumes; it returns once the generator is exhausted and every
 //! result is committed.
@@ -33,6 +34,15 @@ pub struct CheckpointedJob {
     pub rate_per_sec: Option<f64>,
     /// Worker threads.
     pub parallelism: usize,
+    /// Independent bid generators (seeds `seed`, `seed + 1`, ...), each producing
+    /// `events / sources` bids with its own watermark, unioned into one stream. With
+    /// more than one, checkpoint barriers are aligned across the union's inputs.
+    #[serde(default = "one")]
+    pub sources: usize,
+}
+
+fn one() -> usize {
+    1
 }
 
 /// One output row: bids on an auction in a one-second window.
@@ -57,25 +67,25 @@ impl CheckpointedJob {
                 Duration::from_millis(self.checkpoint_interval_ms),
                 self.delivery,
             );
-        let generator = BidGenerator::new(
-            NexmarkConfig {
-                num_events: Some(self.events),
-                ..NexmarkConfig::default()
-            },
-            self.seed,
-        );
-        let mut source = GeneratorSource::new(generator);
-        if let Some(rate) = self.rate_per_sec {
-            source = source.realtime(Pacing::rate(rate));
-        }
         let mode = match self.delivery {
             DeliveryGuarantee::ExactlyOnce => FileSinkMode::Transactional,
             DeliveryGuarantee::AtLeastOnce | DeliveryGuarantee::AtMostOnce => FileSinkMode::Direct,
         };
+        if self.sources == 0 {
+            return Err(EngineError::invalid(
+                "checkpointed job",
+                "sources",
+                "at least one bid generator",
+                "0",
+            ));
+        }
+        let sources = self.sources;
         let mut p = Pipeline::new(config);
-        p.source(source)
-            .with_watermark(Watermark::bounded("1 second", |b: &Bid| b.date_time))
-            .key_by(|b: &Bid| b.auction)
+        let mut bids = self.bids(&mut p, 0, sources);
+        for index in 1..sources {
+            bids = bids.union(self.bids(&mut p, index, sources));
+        }
+        bids.key_by(|b: &Bid| b.auction)
             .window(TumblingWindow::of("1 second"))
             .aggregate(Count)
             .map(|r| AuctionBids {
@@ -85,6 +95,25 @@ impl CheckpointedJob {
             })
             .sink(FileSink::json_lines(&self.output_dir, mode));
         p.run()
+    }
+
+    /// Bid stream `index` of `sources`, with its watermark.
+    fn bids(&self, p: &mut Pipeline, index: usize, sources: usize) -> Stream<Bid> {
+        let share =
+            self.events / sources as u64 + u64::from((index as u64) < self.events % sources as u64);
+        let generator = BidGenerator::new(
+            NexmarkConfig {
+                num_events: Some(share),
+                ..NexmarkConfig::default()
+            },
+            self.seed + index as u64,
+        );
+        let mut source = GeneratorSource::new(generator);
+        if let Some(rate) = self.rate_per_sec {
+            source = source.realtime(Pacing::rate(rate / sources as f64));
+        }
+        p.source(source)
+            .with_watermark(Watermark::bounded("1 second", |b: &Bid| b.date_time))
     }
 
     /// The committed results in `output_dir`, sorted.

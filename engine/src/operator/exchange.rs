@@ -14,6 +14,7 @@ use std::time::Instant;
 
 use crossbeam_channel::{Receiver, Sender, TryRecvError, TrySendError};
 
+use super::barrier_align::BarrierAligner;
 use super::union::forward_combined;
 use super::{Control, Downstream, Input};
 use crate::record::Batch;
@@ -210,8 +211,7 @@ pub(crate) struct ExchangeReceiver<T> {
     down: Downstream<T>,
     ingest: Rc<Cell<Instant>>,
     finished: bool,
-    blocked: Vec<Option<u64>>,
-    buffers: Vec<VecDeque<ExchangeMessage<T>>>,
+    aligner: BarrierAligner<ExchangeMessage<T>>,
 }
 
 impl<T> ExchangeReceiver<T> {
@@ -229,8 +229,7 @@ impl<T> ExchangeReceiver<T> {
             down,
             ingest,
             finished: false,
-            blocked: vec![None; senders],
-            buffers: (0..senders).map(|_| VecDeque::new()).collect(),
+            aligner: BarrierAligner::new(senders),
         }
     }
 
@@ -243,7 +242,7 @@ impl<T> ExchangeReceiver<T> {
                 return;
             }
             ExchangeMessage::Barrier(id) => {
-                self.blocked[from] = Some(id);
+                self.aligner.on_barrier(from, id);
                 self.try_align();
                 return;
             }
@@ -261,27 +260,13 @@ impl<T> ExchangeReceiver<T> {
     /// Forwards a barrier that every live sender has delivered, then replays what
     /// waited behind it.
     fn try_align(&mut self) {
-        let Some(id) = self.blocked.iter().flatten().copied().min() else {
+        let combiner = &self.combiner;
+        let Some(id) = self.aligner.take_aligned(|s| combiner.is_ended(s)) else {
             return;
         };
-        let aligned = (0..self.blocked.len())
-            .all(|s| self.blocked[s] == Some(id) || self.combiner.is_ended(s));
-        if !aligned {
-            return;
-        }
         self.down.control(Control::Barrier(id));
-        for s in 0..self.blocked.len() {
-            if self.blocked[s] == Some(id) {
-                self.blocked[s] = None;
-            }
-        }
-        for s in 0..self.buffers.len() {
-            while self.blocked[s].is_none() {
-                let Some(msg) = self.buffers[s].pop_front() else {
-                    break;
-                };
-                self.handle(s, msg);
-            }
+        while let Some((from, msg)) = self.aligner.next_released() {
+            self.handle(from, msg);
         }
     }
 }
@@ -295,8 +280,8 @@ impl<T> Inbound for ExchangeReceiver<T> {
                 Err(TryRecvError::Empty) | Err(TryRecvError::Disconnected) => break,
             };
             handled += 1;
-            if self.blocked[from].is_some() {
-                self.buffers[from].push_back(msg);
+            if self.aligner.is_blocked(from) {
+                self.aligner.hold(from, msg);
             } else {
                 self.handle(from, msg);
             }

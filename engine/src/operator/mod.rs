@@ -5,6 +5,7 @@
 //! panics (naming the operator) and forwards the output and control messages
 //! downstream, so operators never know who consumes them.
 
+mod barrier_align;
 pub(crate) mod exchange;
 mod filter;
 mod flat_map;

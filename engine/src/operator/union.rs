@@ -1,17 +1,75 @@
 //! `union`: merges several streams of the same type into one. The merged watermark is
 //! the minimum of the inputs' watermarks; the merged stream ends when all inputs end.
+//! Checkpoint barriers are aligned across the inputs, so one barrier leaves the union
+//! per checkpoint and the state downstream holds exactly the records before it.
 
 use std::cell::RefCell;
 use std::rc::Rc;
 
+use super::barrier_align::BarrierAligner;
 use super::{Control, Downstream, Input};
 use crate::record::Batch;
 use crate::time::combiner::CombinedEvent;
 use crate::time::WatermarkCombiner;
 
+/// What one input sent while its checkpoint barrier waited for the other inputs'.
+enum Held<T> {
+    Data(Batch<T>),
+    Control(Control),
+}
+
 pub(crate) struct UnionShared<T> {
     combiner: WatermarkCombiner,
+    aligner: BarrierAligner<Held<T>>,
     down: Downstream<T>,
+}
+
+impl<T> UnionShared<T> {
+    /// Takes a message of input `index`, holding it if that input's barrier waits.
+    fn accept(&mut self, index: usize, message: Held<T>) {
+        if self.aligner.is_blocked(index) {
+            self.aligner.hold(index, message);
+        } else {
+            self.handle(index, message);
+        }
+    }
+
+    fn handle(&mut self, index: usize, message: Held<T>) {
+        let event = match message {
+            Held::Data(batch) => {
+                self.combiner.on_data(index);
+                self.down.push(batch);
+                return;
+            }
+            Held::Control(Control::Barrier(id)) => {
+                self.aligner.on_barrier(index, id);
+                self.try_align();
+                return;
+            }
+            Held::Control(Control::Watermark(wm)) => self.combiner.on_watermark(index, wm),
+            Held::Control(Control::Idle) => self.combiner.on_idle(index),
+            Held::Control(Control::EndOfInput) => self.combiner.on_end(index),
+            Held::Control(tick @ Control::Tick(_)) => {
+                self.down.control(tick);
+                return;
+            }
+        };
+        forward_combined(event, &mut self.down);
+        self.try_align();
+    }
+
+    /// Forwards a barrier once every live input has delivered it, then replays what
+    /// waited behind it.
+    fn try_align(&mut self) {
+        let combiner = &self.combiner;
+        let Some(id) = self.aligner.take_aligned(|i| combiner.is_ended(i)) else {
+            return;
+        };
+        self.down.control(Control::Barrier(id));
+        while let Some((index, message)) = self.aligner.next_released() {
+            self.handle(index, message);
+        }
+    }
 }
 
 /// One input of a union inside a worker; all inputs share the downstream.
@@ -25,6 +83,7 @@ impl<T> UnionInput<T> {
     pub fn create(inputs: usize, down: Downstream<T>) -> Vec<UnionInput<T>> {
         let shared = Rc::new(RefCell::new(UnionShared {
             combiner: WatermarkCombiner::new(inputs),
+            aligner: BarrierAligner::new(inputs),
             down,
         }));
         (0..inputs)
@@ -48,25 +107,14 @@ pub(crate) fn forward_combined<T>(event: CombinedEvent, down: &mut Downstream<T>
 
 impl<T> Input<T> for UnionInput<T> {
     fn push(&mut self, batch: Batch<T>) {
-        let mut shared = self.shared.borrow_mut();
-        shared.combiner.on_data(self.index);
-        shared.down.push(batch);
+        self.shared
+            .borrow_mut()
+            .accept(self.index, Held::Data(batch));
     }
 
     fn control(&mut self, control: Control) {
-        let mut shared = self.shared.borrow_mut();
-        let shared = &mut *shared;
-        let event = match control {
-            Control::Watermark(wm) => shared.combiner.on_watermark(self.index, wm),
-            Control::Idle => shared.combiner.on_idle(self.index),
-            Control::EndOfInput => shared.combiner.on_end(self.index),
-            // Checkpointing refuses unions at build time (their barriers are not
-            // aligned), so a barrier here only passes through.
-            Control::Barrier(_) | Control::Tick(_) => {
-                shared.down.control(control);
-                CombinedEvent::None
-            }
-        };
-        forward_combined(event, &mut shared.down);
+        self.shared
+            .borrow_mut()
+            .accept(self.index, Held::Control(control));
     }
 }

@@ -172,14 +172,6 @@ impl<T: Send + 'static> Stream<T> {
         self.require_same_pipeline(&other.plan, "union");
         let (left, right) = (self.attach, other.attach);
         let attach: Attach<T> = Arc::new(move |ctx, down| {
-            if ctx.coordinator.is_some() {
-                return Err(EngineError::invalid(
-                    "union",
-                    "checkpointing",
-                    "a pipeline without union when checkpointing (barrier alignment across union inputs is not supported yet)",
-                    "a union",
-                ));
-            }
             let mut inputs = UnionInput::create(2, down).into_iter();
             let (Some(l), Some(r)) = (inputs.next(), inputs.next()) else {
                 unreachable!("UnionInput::create(2) returns two inputs")
