@@ -1,9 +1,8 @@
 //! The checkpointed job that crash tests and the `checkpointed` example run: Nexmark
 //! bids (from one generator, or several unioned) -> 1-second tumbling bid counts per
-//! auction -> the file sink, checkpointed to
-//! sled with a chosen delivery guarantee. Started again on the same checkpoint folder
-//! after a crash, it resumes; it returns once the generator is exhausted and every
-//! result is committed.
+//! auction -> the file sink, checkpointed to sled with a chosen delivery guarantee.
+//! Started again on the same checkpoint folder after a crash, it resumes; it returns
+//! once the generator is exhausted and every result is committed.
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -34,7 +33,7 @@ pub struct CheckpointedJob {
     pub rate_per_sec: Option<f64>,
     /// Worker threads.
     pub parallelism: usize,
-    /// Independent bid generators (seeds `seed`, `seed + 1`, ...), each producing
+    /// Independent bid generators (seeds `seed`, `seed + 1`, ..., wrapping), each producing
     /// `events / sources` bids with its own watermark, unioned into one stream. With
     /// more than one, checkpoint barriers are aligned across the union's inputs.
     #[serde(default = "one")]
@@ -106,7 +105,7 @@ impl CheckpointedJob {
                 num_events: Some(share),
                 ..NexmarkConfig::default()
             },
-            self.seed + index as u64,
+            self.seed.wrapping_add(index as u64),
         );
         let mut source = GeneratorSource::new(generator);
         if let Some(rate) = self.rate_per_sec {
