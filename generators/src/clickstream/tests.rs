@@ -3,6 +3,7 @@
 use std::hash::{DefaultHasher, Hash, Hasher};
 
 use super::*;
+use crate::core::pinned::assert_first_pinned;
 use crate::core::GeneratorError;
 
 fn fingerprint(result: &ClickstreamResult) -> u64 {
@@ -39,14 +40,11 @@ fn the_first_page_views_of_seed_42_are_pinned() {
         users: 10,
         ..Default::default()
     });
-    let first: Vec<String> = result
-        .sessions
-        .iter()
-        .take(3)
-        .map(|s| serde_json::to_string(s).unwrap())
-        .collect();
-    let pinned: Vec<&str> = include_str!("clickstream_seed42.jsonl").lines().collect();
-    assert_eq!(first, pinned);
+    assert_first_pinned(
+        &result.sessions,
+        3,
+        include_str!("clickstream_seed42.jsonl"),
+    );
 }
 
 #[test]

@@ -6,6 +6,8 @@ mod error;
 mod generator;
 mod pacing;
 mod params;
+#[cfg(test)]
+pub(crate) mod pinned;
 mod rng;
 mod source;
 

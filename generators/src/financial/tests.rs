@@ -1,6 +1,7 @@
 //! Financial stream: determinism and rates.
 
 use super::*;
+use crate::core::pinned::assert_first_pinned;
 
 fn run(config: FinancialStreamConfig) -> FinancialStreamResult {
     FinancialStreamSimulator::new(config).unwrap().run()
@@ -25,14 +26,11 @@ fn the_first_transactions_of_seed_42_are_pinned() {
         duration_hours: 1.0,
         ..Default::default()
     });
-    let first: Vec<String> = result
-        .transactions
-        .iter()
-        .take(3)
-        .map(|t| serde_json::to_string(t).unwrap())
-        .collect();
-    let pinned: Vec<&str> = include_str!("financial_seed42.jsonl").lines().collect();
-    assert_eq!(first, pinned);
+    assert_first_pinned(
+        &result.transactions,
+        3,
+        include_str!("financial_seed42.jsonl"),
+    );
 }
 
 #[test]

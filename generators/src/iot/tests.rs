@@ -1,6 +1,7 @@
 //! IoT telemetry: determinism, rates, storms and battery.
 
 use super::*;
+use crate::core::pinned::assert_first_pinned;
 
 fn run(config: IotTelemetryConfig) -> IotTelemetryResult {
     IotTelemetrySimulator::new(config).unwrap().run()
@@ -27,14 +28,7 @@ fn the_first_readings_of_seed_42_are_pinned() {
         duration_hours: 1.0,
         ..Default::default()
     });
-    let first: Vec<String> = result
-        .readings
-        .iter()
-        .take(3)
-        .map(|r| serde_json::to_string(r).unwrap())
-        .collect();
-    let pinned: Vec<&str> = include_str!("iot_seed42.jsonl").lines().collect();
-    assert_eq!(first, pinned);
+    assert_first_pinned(&result.readings, 3, include_str!("iot_seed42.jsonl"));
 }
 
 #[test]

@@ -1,6 +1,7 @@
 //! Operational logs: determinism, incident rates, latency distribution, traces.
 
 use super::*;
+use crate::core::pinned::assert_first_pinned;
 
 fn run(config: OperationalLogConfig) -> OperationalLogResult {
     OperationalLogSimulator::new(config).unwrap().run()
@@ -25,14 +26,7 @@ fn the_first_logs_of_seed_42_are_pinned() {
         duration_hours: 1.0,
         ..Default::default()
     });
-    let first: Vec<String> = result
-        .logs
-        .iter()
-        .take(3)
-        .map(|l| serde_json::to_string(l).unwrap())
-        .collect();
-    let pinned: Vec<&str> = include_str!("oplogs_seed42.jsonl").lines().collect();
-    assert_eq!(first, pinned);
+    assert_first_pinned(&result.logs, 3, include_str!("oplogs_seed42.jsonl"));
 }
 
 #[test]

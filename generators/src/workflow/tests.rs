@@ -1,6 +1,7 @@
 //! Workflow simulation: determinism, state machine rules, anomaly rates, validation.
 
 use super::*;
+use crate::core::pinned::assert_first_pinned;
 use crate::core::GeneratorError;
 
 fn run(config: WorkflowConfig) -> WorkflowResult {
@@ -119,12 +120,5 @@ fn broken_state_machines_report_every_problem() {
 #[test]
 fn the_first_events_of_seed_42_are_pinned() {
     let result = run(WorkflowConfig::preset(WorkflowPreset::OrderFulfillment).with_entities(3));
-    let first: Vec<String> = result
-        .events
-        .iter()
-        .take(4)
-        .map(|e| serde_json::to_string(e).unwrap())
-        .collect();
-    let pinned: Vec<&str> = include_str!("workflow_seed42.jsonl").lines().collect();
-    assert_eq!(first, pinned);
+    assert_first_pinned(&result.events, 4, include_str!("workflow_seed42.jsonl"));
 }
