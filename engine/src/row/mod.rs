@@ -75,6 +75,36 @@ impl Row {
         &self.values
     }
 
+    /// The (name, value) pairs in field order.
+    pub fn to_pairs(&self) -> Vec<(String, Value)> {
+        self.schema
+            .names()
+            .map(String::from)
+            .zip(self.values.iter().cloned())
+            .collect()
+    }
+
+    /// A copy with each named field set to its new value; a field the row lacks is
+    /// appended. The types come from the values, as in [`Row::from_pairs`].
+    ///
+    /// ```
+    /// use tidewater_engine::prelude::*;
+    /// let row = Row::from_pairs([("page", Value::from("/home"))]);
+    /// let row = row.with_fields([("page", Value::from("/cart")), ("ms", Value::from(9))]);
+    /// assert_eq!(row.get("page"), Some(&Value::from("/cart")));
+    /// assert_eq!(row.get("ms"), Some(&Value::from(9)));
+    /// ```
+    pub fn with_fields<'a>(&self, updates: impl IntoIterator<Item = (&'a str, Value)>) -> Row {
+        let mut pairs = self.to_pairs();
+        for (name, value) in updates {
+            match pairs.iter_mut().find(|(n, _)| n == name) {
+                Some(pair) => pair.1 = value,
+                None => pairs.push((name.to_string(), value)),
+            }
+        }
+        Row::from_pairs(pairs)
+    }
+
     /// The value of the field called `name`.
     pub fn get(&self, name: &str) -> Option<&Value> {
         self.schema.index_of(name).map(|i| &self.values[i])

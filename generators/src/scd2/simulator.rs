@@ -52,19 +52,7 @@ pub struct Scd2FileDropSimulator<'a> {
 }
 
 fn set(row: &Row, updates: &[(&str, Value)]) -> Row {
-    let mut pairs: Vec<(String, Value)> = row
-        .schema()
-        .names()
-        .map(String::from)
-        .zip(row.values().iter().cloned())
-        .collect();
-    for (name, value) in updates {
-        match pairs.iter_mut().find(|(n, _)| n == name) {
-            Some(p) => p.1 = value.clone(),
-            None => pairs.push((name.to_string(), value.clone())),
-        }
-    }
-    Row::from_pairs(pairs)
+    row.with_fields(updates.iter().map(|(name, value)| (*name, value.clone())))
 }
 
 /// A changed value: numbers move by up to 10%, strings get a version suffix, booleans flip.

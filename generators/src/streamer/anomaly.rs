@@ -17,17 +17,7 @@ pub trait AnomalyInjector: Send + Sync {
 
 /// Replaces a field by a single new value, keeping the schema.
 fn with_field(row: &Row, field: &str, value: Value) -> Row {
-    let mut pairs: Vec<(String, Value)> = row
-        .schema()
-        .names()
-        .map(String::from)
-        .zip(row.values().iter().cloned())
-        .collect();
-    match pairs.iter_mut().find(|(n, _)| n == field) {
-        Some(entry) => entry.1 = value,
-        None => pairs.push((field.to_string(), value)),
-    }
-    Row::from_pairs(pairs)
+    row.with_fields([(field, value)])
 }
 
 /// Multiplies a numeric field by a factor.

@@ -112,12 +112,7 @@ impl Generator for TableStream {
 
     fn event(&self, index: u64) -> Row {
         let (ts, row, _) = &self.events[index as usize];
-        let mut pairs: Vec<(String, Value)> = row
-            .schema()
-            .names()
-            .map(String::from)
-            .zip(row.values().iter().cloned())
-            .collect();
+        let mut pairs = row.to_pairs();
         pairs.push(("_spindle_table".into(), Value::from(self.table.as_str())));
         pairs.push(("_spindle_seq".into(), Value::Int(index as i64)));
         pairs.push(("_spindle_event_time".into(), Value::Int(*ts)));
