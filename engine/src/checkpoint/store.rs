@@ -120,20 +120,55 @@ impl std::fmt::Debug for CheckpointStore {
     }
 }
 
+/// How long [`CheckpointStore::open`] waits for a lock that a dropped handle of this
+/// process is still releasing.
+pub const LOCK_WAIT: std::time::Duration = std::time::Duration::from_secs(3);
+
+/// True when sled failed because another handle holds the directory's file lock.
+/// sled 0.34 reports it as an `Other` I/O error whose text carries the `WouldBlock`
+/// of `flock`, so the text is what identifies it.
+fn is_lock_held(e: &sled::Error) -> bool {
+    match e {
+        sled::Error::Io(io) => {
+            let text = io.to_string();
+            text.starts_with("could not acquire lock") && text.contains("WouldBlock")
+        }
+        _ => false,
+    }
+}
+
 fn crc(bytes: &[u8]) -> u32 {
     crc32fast::hash(bytes)
 }
 
 impl CheckpointStore {
     /// Opens (or creates) the store in `dir`, keeping the newest `retain` checkpoints.
+    ///
+    /// sled 0.34 releases its file lock on a background thread after the previous
+    /// handle is dropped, so reopening right after a run in the same process can briefly
+    /// find the lock held; that case is retried for up to [`LOCK_WAIT`] before it becomes
+    /// an error (a second live process on the same directory still fails).
     pub fn open(dir: &Path, retain: usize) -> Result<Self> {
-        let db = sled::Config::new()
-            .path(dir)
-            .open()
-            .map_err(|e| CheckpointError::Storage {
-                dir: dir.to_path_buf(),
-                message: e.to_string(),
-            })?;
+        // Writes flush explicitly (a checkpoint is durable when `write` returns), so
+        // sled's periodic flusher thread would only add work and hold the lock longer.
+        let config = sled::Config::new().path(dir).flush_every_ms(None);
+        let deadline = std::time::Instant::now() + LOCK_WAIT;
+        let mut pause = std::time::Duration::from_millis(5);
+        let db = loop {
+            match config.open() {
+                Ok(db) => break db,
+                Err(e) if is_lock_held(&e) && std::time::Instant::now() < deadline => {
+                    std::thread::sleep(pause);
+                    pause = (pause * 2).min(std::time::Duration::from_millis(100));
+                }
+                Err(e) => {
+                    return Err(CheckpointError::Storage {
+                        dir: dir.to_path_buf(),
+                        message: e.to_string(),
+                    })
+                }
+            }
+        };
         Ok(CheckpointStore {
             dir: dir.to_path_buf(),
             db,
@@ -475,6 +510,31 @@ mod tests {
         let id = write(&store, 1);
         store.raw().remove(keys::done(id)).unwrap();
         assert_eq!(store.recover(&pipeline()).unwrap().checkpoint, None);
+    }
+
+    #[test]
+    fn reopening_right_after_a_drop_waits_for_sleds_lock() {
+        let dir = tempfile::tempdir().unwrap();
+        for n in 1..=30 {
+            let store = CheckpointStore::open(dir.path(), 50).unwrap();
+            write(&store, n);
+            assert_eq!(store.ids().unwrap().len(), n as usize);
+        }
+    }
+
+    #[test]
+    fn a_store_held_by_a_live_handle_is_an_error_naming_the_directory() {
+        let dir = tempfile::tempdir().unwrap();
+        let _held = CheckpointStore::open(dir.path(), 5).unwrap();
+        let started = std::time::Instant::now();
+        let e = CheckpointStore::open(dir.path(), 5).unwrap_err();
+        assert!(started.elapsed() >= LOCK_WAIT, "{e}");
+        let text = e.to_string();
+        assert!(
+            text.starts_with(&format!("checkpoint store `{}`", dir.path().display())),
+            "{text}"
+        );
+        assert!(text.contains("could not acquire lock"), "{text}");
     }
 
     #[test]
