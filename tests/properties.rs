@@ -78,12 +78,16 @@ fn model(events: &[Ev], kind: Kind) -> Table {
 
 /// Runs the events, in the given order, through the engine.
 fn run(events: &[Ev], kind: Kind, delay_ms: u64, parallelism: usize, batch: usize) -> Table {
+    let config = Config::default()
+        .with_parallelism(parallelism)
+        .with_batch_size(batch);
+    run_with(config, events, kind, delay_ms)
+}
+
+/// Runs the events through the engine with `config`.
+fn run_with(config: Config, events: &[Ev], kind: Kind, delay_ms: u64) -> Table {
     let out = MemorySink::new();
-    let mut p = Pipeline::new(
-        Config::default()
-            .with_parallelism(parallelism)
-            .with_batch_size(batch),
-    );
+    let mut p = Pipeline::new(config);
     let keyed = p
         .source(VecSource::new(events.to_vec()))
         .with_watermark(Watermark::bounded(
@@ -178,8 +182,15 @@ proptest! {
     ) {
         // Across an exchange a key's records interleave from several workers: the
         // delay covers the skew between workers' event times.
+        // Tumbling and sliding windows run as local-global aggregation at parallelism
+        // 4 unless it is turned off; both plans must agree with one worker.
         let one = run(&events, kind, 70_000, 1, batch);
         prop_assert_eq!(&one, &run(&events, kind, 70_000, 4, batch));
+        let single_phase = Config::default()
+            .with_parallelism(4)
+            .with_batch_size(batch)
+            .with_local_aggregation(false);
+        prop_assert_eq!(&one, &run_with(single_phase, &events, kind, 70_000));
         prop_assert_eq!(one, model(&events, kind));
     }
 }

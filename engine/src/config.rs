@@ -95,6 +95,12 @@ pub struct Config {
     pub watermark_alignment: Option<std::time::Duration>,
     /// Checkpointing (`None`: off).
     pub checkpointing: Option<CheckpointConfig>,
+    /// Local-global (two-phase) aggregation of tumbling and sliding windows at
+    /// parallelism > 1: each worker pre-aggregates its own records per key and pane and
+    /// only the partial accumulators cross the hash exchange (Flink SQL's two-phase
+    /// aggregation). Used for append-mode windows without a late side output whose
+    /// aggregate [combines](crate::window::Aggregate::combines); on by default.
+    pub local_aggregation: bool,
 }
 
 impl Default for Config {
@@ -110,6 +116,7 @@ impl Default for Config {
             clock: Arc::new(SystemClock),
             watermark_alignment: Some(std::time::Duration::from_secs(2)),
             checkpointing: None,
+            local_aggregation: true,
         }
     }
 }
@@ -136,6 +143,13 @@ impl Config {
     /// Sets the exchange channel capacity (messages).
     pub fn with_channel_capacity(mut self, capacity: usize) -> Self {
         self.channel_capacity = capacity;
+        self
+    }
+
+    /// Turns local-global window aggregation on or off (see
+    /// [`local_aggregation`](Config::local_aggregation)); results are the same either way.
+    pub fn with_local_aggregation(mut self, on: bool) -> Self {
+        self.local_aggregation = on;
         self
     }
 

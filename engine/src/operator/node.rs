@@ -56,6 +56,19 @@ pub(crate) fn panic_message(payload: &(dyn Any + Send)) -> String {
     }
 }
 
+/// What a node reports to its operator's counters. A logical operator that runs as two
+/// nodes (the local and global halves of a two-phase aggregation) reports its input from
+/// the first and its output, watermark and end from the second.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Counting {
+    /// Records in and out, watermark, end of input.
+    All,
+    /// Records in only.
+    Input,
+    /// Everything but records in.
+    Output,
+}
+
 /// An operator wired to its downstream inside one worker.
 pub(crate) struct OperatorNode<O: Operator> {
     op: O,
@@ -64,6 +77,7 @@ pub(crate) struct OperatorNode<O: Operator> {
     down: Downstream<O::Out>,
     buffer: Batch<O::Out>,
     counters: Arc<OperatorCounters>,
+    counting: Counting,
     checkpoint: Option<(Arc<Coordinator>, StateKey)>,
 }
 
@@ -71,19 +85,34 @@ impl<O: Operator> OperatorNode<O> {
     /// Wires `op` into this worker's chain, restoring its state when the run resumed
     /// from a checkpoint.
     pub fn build(
-        mut op: O,
+        op: O,
         name: Arc<str>,
         ctx: &BuildContext,
         down: Downstream<O::Out>,
         counters: Arc<OperatorCounters>,
     ) -> crate::error::Result<Self> {
-        if let Some(bytes) = ctx.recovered("operator", &name) {
+        Self::build_part(op, name, "operator", ctx, down, counters, Counting::All)
+    }
+
+    /// Like [`build`](Self::build) for one of several nodes of one logical operator:
+    /// `state_kind` keeps its checkpointed state apart from the others', `counting`
+    /// says what it reports.
+    pub fn build_part(
+        mut op: O,
+        name: Arc<str>,
+        state_kind: &str,
+        ctx: &BuildContext,
+        down: Downstream<O::Out>,
+        counters: Arc<OperatorCounters>,
+        counting: Counting,
+    ) -> crate::error::Result<Self> {
+        if let Some(bytes) = ctx.recovered(state_kind, &name) {
             op.restore_state(&bytes)?;
         }
         let checkpoint = ctx
             .coordinator
             .clone()
-            .map(|c| (c, ctx.state_key("operator", &name)));
+            .map(|c| (c, ctx.state_key(state_kind, &name)));
         Ok(OperatorNode {
             op,
             name,
@@ -91,13 +120,16 @@ impl<O: Operator> OperatorNode<O> {
             down,
             buffer: Vec::new(),
             counters,
+            counting,
             checkpoint,
         })
     }
 
     fn flush(&mut self) {
         if !self.buffer.is_empty() {
-            self.counters.add_out(self.buffer.len());
+            if self.counting != Counting::Input {
+                self.counters.add_out(self.buffer.len());
+            }
             let out = std::mem::take(&mut self.buffer);
             self.down.push(out);
         }
@@ -106,7 +138,9 @@ impl<O: Operator> OperatorNode<O> {
 
 impl<O: Operator> Input<O::In> for OperatorNode<O> {
     fn push(&mut self, batch: Batch<O::In>) {
-        self.counters.add_in(batch.len());
+        if self.counting != Counting::Output {
+            self.counters.add_in(batch.len());
+        }
         let (op, buffer) = (&mut self.op, &mut self.buffer);
         guarded(&self.name, self.worker, || op.process_batch(batch, buffer));
         self.flush();
@@ -134,11 +168,13 @@ impl<O: Operator> Input<O::In> for OperatorNode<O> {
             other => op.on_control(other, buffer),
         });
         self.flush();
-        if control == Control::EndOfInput {
-            self.counters.set_ended();
-        }
-        if let Some(Control::Watermark(wm)) = forward {
-            self.counters.set_watermark(wm);
+        if self.counting != Counting::Input {
+            if control == Control::EndOfInput {
+                self.counters.set_ended();
+            }
+            if let Some(Control::Watermark(wm)) = forward {
+                self.counters.set_watermark(wm);
+            }
         }
         if let Some(c) = forward {
             self.down.control(c);

@@ -74,6 +74,12 @@ impl OperatorCounters {
         self.watermark.store(wm, Ordering::Relaxed);
     }
 
+    /// Late records counted so far.
+    #[cfg(test)]
+    pub fn late(&self) -> u64 {
+        self.late_dropped.load(Ordering::Relaxed)
+    }
+
     /// This instance's input ended: its watermark no longer holds the node back.
     pub fn set_ended(&self) {
         self.ended.store(true, Ordering::Relaxed);

@@ -112,31 +112,45 @@ where
         ctx: &mut BuildContext,
         keyed_op: Downstream<T>,
     ) -> Result<()> {
-        let n = ctx.worker.parallelism;
-        if n == 1 {
+        if ctx.worker.parallelism == 1 {
             return attach(ctx, keyed_op);
         }
-        let worker = ctx.worker.index;
-        let (senders, receiver) =
-            ctx.exchanges
-                .endpoints::<T>(exchange, worker)
-                .ok_or_else(|| EngineError::InvalidState {
-                    action: format!("connect exchange {exchange} on worker {worker}"),
-                    status: "already connected".into(),
-                })?;
-        let ingest = ctx.ingest.clone();
-        ctx.inbound.push(Box::new(ExchangeReceiver::new(
-            exchange,
-            n,
-            receiver,
-            keyed_op,
-            ingest.clone(),
-        )));
-        let outbox = Rc::new(RefCell::new(Outbox::new(worker, senders)));
-        ctx.outboxes.push((exchange, outbox.clone()));
-        attach(
-            ctx,
-            Box::new(ExchangeSender::new(key_fn.clone(), outbox, ingest)),
-        )
+        let sender = connect_exchange(ctx, exchange, key_fn.clone(), keyed_op)?;
+        attach(ctx, sender)
     }
+}
+
+/// Connects this worker to hash exchange `exchange` (parallelism > 1): `keyed_op`
+/// receives the records of the keys this worker owns, from every worker; the returned
+/// sending half partitions this worker's records by `key_fn`.
+pub(crate) fn connect_exchange<U, K, KF>(
+    ctx: &mut BuildContext,
+    exchange: usize,
+    key_fn: KF,
+    keyed_op: Downstream<U>,
+) -> Result<Downstream<U>>
+where
+    U: Send + 'static,
+    K: Hash,
+    KF: Fn(&U) -> K + 'static,
+{
+    let (n, worker) = (ctx.worker.parallelism, ctx.worker.index);
+    let (senders, receiver) = ctx
+        .exchanges
+        .endpoints::<U>(exchange, worker)
+        .ok_or_else(|| EngineError::InvalidState {
+            action: format!("connect exchange {exchange} on worker {worker}"),
+            status: "already connected".into(),
+        })?;
+    let ingest = ctx.ingest.clone();
+    ctx.inbound.push(Box::new(ExchangeReceiver::new(
+        exchange,
+        n,
+        receiver,
+        keyed_op,
+        ingest.clone(),
+    )));
+    let outbox = Rc::new(RefCell::new(Outbox::new(worker, senders)));
+    ctx.outboxes.push((exchange, outbox.clone()));
+    Ok(Box::new(ExchangeSender::new(key_fn, outbox, ingest)))
 }

@@ -3,20 +3,94 @@
 
 use std::sync::Arc;
 
+use super::keyed::connect_exchange;
 use super::{KeyedStream, Stream};
 use crate::connector::Sink;
 use crate::error::EngineError;
-use crate::operator::node::OperatorNode;
+use crate::operator::node::{Counting, OperatorNode};
 use crate::operator::sink::SinkNode;
 use crate::operator::Downstream;
-use crate::processor::metrics::NodeKind;
+use crate::processor::metrics::{NodeKind, OperatorCounters};
 use crate::runtime::build::{Attach, BuildContext};
 use crate::time::{duration_ms, IntoDuration};
 use crate::window::aggregate::{Collect, Count, Reduce};
+use crate::window::assigner::FixedWindows;
 use crate::window::operator::{
-    FixedWindowOperator, LateOutput, SessionWindowOperator, WindowSettings,
+    FixedWindowOperator, LateOutput, LocalWindowOperator, MergePartials, Partial,
+    SessionWindowOperator, WindowSettings,
 };
 use crate::window::{Aggregate, OutputMode, Window, WindowAssigner, WindowKind, WindowResult};
+
+/// The two nodes of a local-global window aggregation on one worker (see
+/// [`LocalWindowOperator`]).
+struct TwoPhase {
+    spec: FixedWindows,
+    settings: WindowSettings,
+    exchange: usize,
+    name: Arc<str>,
+    counters: Arc<OperatorCounters>,
+}
+
+impl TwoPhase {
+    /// Wires local node -> exchange of partials -> global node -> `down`; returns the
+    /// local node, which takes this worker's records. Both report to the operator's
+    /// one set of counters: records in at the local node, the rest at the global one.
+    fn connect<T, K, KF, A>(
+        self,
+        ctx: &mut BuildContext,
+        key_fn: KF,
+        agg: A,
+        down: Downstream<WindowResult<K, A::Out>>,
+    ) -> crate::error::Result<Downstream<T>>
+    where
+        T: Send + 'static,
+        K: std::hash::Hash
+            + Eq
+            + Clone
+            + Send
+            + serde::Serialize
+            + serde::de::DeserializeOwned
+            + 'static,
+        KF: Fn(&T) -> K + 'static,
+        A: Aggregate<T>,
+    {
+        let TwoPhase {
+            spec,
+            settings,
+            exchange,
+            name,
+            counters,
+        } = self;
+        let global_late = LateOutput::new(None, counters.clone()).weighted(Partial::records);
+        let global = FixedWindowOperator::new(
+            spec,
+            settings,
+            |p: &Partial<K, A::Acc>| p.key.clone(),
+            MergePartials::new(agg.clone()),
+            global_late,
+        );
+        let global = OperatorNode::build_part(
+            global,
+            name.clone(),
+            "operator",
+            ctx,
+            down,
+            counters.clone(),
+            Counting::Output,
+        )?;
+        let sender = connect_exchange(
+            ctx,
+            exchange,
+            |p: &Partial<K, A::Acc>| p.key.clone(),
+            Box::new(global),
+        )?;
+        let local_late = LateOutput::new(None, counters.clone());
+        let local = LocalWindowOperator::new(spec, key_fn, agg, local_late);
+        let local =
+            OperatorNode::build_part(local, name, "local", ctx, sender, counters, Counting::Input)?;
+        Ok(Box::new(local))
+    }
+}
 
 type LateSink<T> =
     Arc<dyn Fn(&mut BuildContext) -> crate::error::Result<Downstream<T>> + Send + Sync>;
@@ -176,6 +250,24 @@ where
             };
             let (kf, agg) = (key_fn.clone(), agg.clone());
             let op: Downstream<T> = match kind {
+                WindowKind::Fixed(spec)
+                    if ctx.worker.parallelism > 1
+                        && ctx.config.local_aggregation
+                        && !spark
+                        && mode == OutputMode::Append
+                        && late_sink.is_none()
+                        && agg.combines() =>
+                {
+                    let parts = TwoPhase {
+                        spec,
+                        settings,
+                        exchange,
+                        name: name.clone(),
+                        counters,
+                    };
+                    let local = parts.connect(ctx, kf, agg, down)?;
+                    return upstream(ctx, local);
+                }
                 WindowKind::Fixed(spec) => {
                     let op = FixedWindowOperator::new(spec, settings, kf, agg, late);
                     Box::new(OperatorNode::build(op, name.clone(), ctx, down, counters)?)

@@ -39,4 +39,9 @@ impl<T: Clone + Send + serde::Serialize + serde::de::DeserializeOwned + 'static>
         items.sort_by_key(|(ts, _)| *ts);
         items.into_iter().map(|(_, v)| v).collect()
     }
+
+    /// A partial list is as large as the records it holds: nothing to gain.
+    fn combines(&self) -> bool {
+        false
+    }
 }

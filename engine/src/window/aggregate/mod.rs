@@ -65,6 +65,17 @@ pub trait Aggregate<T>: Clone + Send + Sync + 'static {
     fn merge(&self, acc: &mut Self::Acc, other: &Self::Acc);
     /// The result of a window.
     fn finish(&self, acc: &Self::Acc) -> Self::Out;
+
+    /// Whether folding records into partial accumulators before the hash exchange pays
+    /// (local-global aggregation of tumbling and sliding windows at parallelism > 1,
+    /// see [`Config::local_aggregation`](crate::config::Config::local_aggregation)):
+    /// true when an accumulator is smaller than the records it folds, false for
+    /// aggregates that keep every record, such as [`Collect`]. When it is true,
+    /// [`merge`](Self::merge) must give the accumulator that adding both inputs' records
+    /// to one accumulator gives.
+    fn combines(&self) -> bool {
+        true
+    }
 }
 
 /// Numbers that `Sum`, `Min`, `Max` and `Avg` accept.

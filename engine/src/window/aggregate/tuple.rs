@@ -25,6 +25,10 @@ macro_rules! tuple_aggregate {
             fn finish(&self, acc: &Self::Acc) -> Self::Out {
                 ($(self.$i.finish(&acc.$i),)+)
             }
+
+            fn combines(&self) -> bool {
+                true $(&& self.$i.combines())+
+            }
         }
     };
 }

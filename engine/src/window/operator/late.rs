@@ -11,6 +11,9 @@ pub(crate) struct LateOutput<T> {
     buffer: Batch<T>,
     dropped: u64,
     counters: Arc<OperatorCounters>,
+    /// How many input records one rejected record stands for (a partial accumulator
+    /// of local-global aggregation stands for every record folded into it).
+    weight: fn(&T) -> u64,
 }
 
 impl<T> LateOutput<T> {
@@ -20,12 +23,19 @@ impl<T> LateOutput<T> {
             buffer: Vec::new(),
             dropped: 0,
             counters,
+            weight: |_| 1,
         }
+    }
+
+    /// Counts each rejected record as `weight(record)` late records.
+    pub fn weighted(mut self, weight: fn(&T) -> u64) -> Self {
+        self.weight = weight;
+        self
     }
 
     #[inline]
     pub fn reject(&mut self, record: Record<T>) {
-        self.dropped += 1;
+        self.dropped += (self.weight)(&record.value);
         if self.side_output.is_some() {
             self.buffer.push(record);
         }

@@ -3,11 +3,13 @@
 
 mod fixed;
 mod late;
+mod local;
 mod session;
 mod session_set;
 
 pub(crate) use fixed::FixedWindowOperator;
 pub(crate) use late::LateOutput;
+pub(crate) use local::{LocalWindowOperator, MergePartials, Partial};
 pub(crate) use session::SessionWindowOperator;
 
 use super::OutputMode;
