@@ -387,3 +387,34 @@ fn a_changed_pipeline_refuses_the_checkpoints_of_the_old_one() {
         "{e}"
     );
 }
+
+#[test]
+fn turning_local_aggregation_off_refuses_checkpoints_that_hold_its_partials() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = |local: bool| {
+        let config = Config::default()
+            .with_parallelism(2)
+            .with_local_aggregation(local)
+            .with_checkpointing(
+                dir.path(),
+                Duration::from_secs(60),
+                tidewater::engine::config::DeliveryGuarantee::AtLeastOnce,
+            );
+        let mut p = Pipeline::new(config);
+        p.source(VecSource::new((0..100i64).collect()))
+            .with_watermark(Watermark::monotonic(|t: &i64| *t))
+            .key_by(|t: &i64| t % 2)
+            .window(TumblingWindow::of("10 ms"))
+            .aggregate(Count)
+            .sink(MemorySink::new());
+        p.run()
+    };
+    let first = run(true).unwrap();
+    assert_eq!(first.operator("window").unwrap().records_in, 100);
+    assert_eq!(first.operator("window").unwrap().records_out, 20);
+    let e = run(false).unwrap_err().to_string();
+    assert!(
+        e.contains("was taken by a different pipeline: missing now [window(tumbling)#2.local]"),
+        "{e}"
+    );
+}

@@ -189,6 +189,11 @@ impl Config {
         self
     }
 
+    /// True when candidate windows run as local-global aggregation in this run.
+    pub(crate) fn local_aggregation_applies(&self) -> bool {
+        self.parallelism > 1 && self.local_aggregation && !self.is_spark()
+    }
+
     /// True in Spark-compatible mode.
     pub fn is_spark(&self) -> bool {
         matches!(self.time_semantics, TimeSemantics::SparkMicroBatch { .. })

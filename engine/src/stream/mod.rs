@@ -37,6 +37,9 @@ pub(crate) struct PlanState {
     terminals: Vec<Terminal>,
     /// Every node's name, in construction order (a checkpoint's pipeline identity).
     names: Vec<String>,
+    /// Window nodes that aggregate in two phases when the run allows it (see
+    /// [`Config::local_aggregation`]).
+    two_phase: Vec<String>,
 }
 
 #[derive(Clone, Default)]
@@ -51,6 +54,12 @@ impl Plan {
         let name = format!("{kind}#{id}");
         state.names.push(name.clone());
         (id, Arc::from(name))
+    }
+
+    /// Marks window node `name` as one that aggregates in two phases when the run
+    /// allows it: its local half then has state of its own.
+    pub fn two_phase(&self, name: &str) {
+        self.0.borrow_mut().two_phase.push(name.to_string());
     }
 
     pub fn exchange(&self) -> usize {
@@ -138,8 +147,15 @@ impl Pipeline {
         }
     }
 
-    fn names(&self) -> Vec<String> {
-        self.plan.0.borrow().names.clone()
+    /// The pipeline's identity for checkpoints under `config`: every node, plus the
+    /// local halves of two-phase windows, whose state only exists when they run.
+    fn names(&self, config: &Config) -> Vec<String> {
+        let state = self.plan.0.borrow();
+        let mut names = state.names.clone();
+        if config.local_aggregation_applies() {
+            names.extend(state.two_phase.iter().map(|n| format!("{n}.local")));
+        }
+        names
     }
 
     fn check(&self) -> Result<Vec<Terminal>> {
@@ -157,7 +173,7 @@ impl Pipeline {
     /// Validates the pipeline and returns its processor, not yet started.
     pub fn build(self) -> Result<StreamProcessor> {
         let terminals = self.check()?;
-        let names = self.names();
+        let names = self.names(&self.config);
         Ok(StreamProcessor::new(self.config, terminals, names))
     }
 
@@ -176,8 +192,9 @@ impl Pipeline {
     /// Builds the pipeline for deterministic single-thread execution.
     pub fn build_local(self) -> Result<LocalExecutor> {
         let terminals = self.check()?;
-        let names = self.names();
-        LocalExecutor::new(self.config, &terminals, names)
+        let config = self.config.clone().with_parallelism(1);
+        let names = self.names(&config);
+        LocalExecutor::new(config, &terminals, names)
     }
 }
 

@@ -229,6 +229,16 @@ where
         };
         let mode = self.mode;
         let late_sink = self.late_sink;
+        // Local-global aggregation needs only partial accumulators across the exchange:
+        // append mode (results only when final), no late records to hand out, and an
+        // aggregate whose partials are smaller than its records.
+        let two_phase = matches!(kind, WindowKind::Fixed(_))
+            && mode == OutputMode::Append
+            && late_sink.is_none()
+            && agg.combines();
+        if two_phase {
+            plan.two_phase(&name);
+        }
         let KeyedStream {
             attach: upstream,
             key_fn,
@@ -250,14 +260,7 @@ where
             };
             let (kf, agg) = (key_fn.clone(), agg.clone());
             let op: Downstream<T> = match kind {
-                WindowKind::Fixed(spec)
-                    if ctx.worker.parallelism > 1
-                        && ctx.config.local_aggregation
-                        && !spark
-                        && mode == OutputMode::Append
-                        && late_sink.is_none()
-                        && agg.combines() =>
-                {
+                WindowKind::Fixed(spec) if two_phase && ctx.config.local_aggregation_applies() => {
                     let parts = TwoPhase {
                         spec,
                         settings,
