@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 use crate::error::Result;
 use crate::state::{decode, encode};
 
-use super::{result_record, LateOutput, WindowSettings};
+use super::{result_record, LateOutput, PanePool, WindowSettings};
 use crate::operator::Operator;
 use crate::record::Batch;
 use crate::time::{Timestamp, MAX_WATERMARK, MIN_WATERMARK, NO_TIMESTAMP};
@@ -57,6 +57,7 @@ pub(crate) struct FixedWindowOperator<T, K, KF, A: Aggregate<T>> {
     key_fn: KF,
     agg: A,
     state: FixedWindowState<K, A::Acc>,
+    pool: PanePool<K, A::Acc>,
     late: LateOutput<T>,
 }
 
@@ -79,6 +80,7 @@ where
             key_fn,
             agg,
             state: FixedWindowState::default(),
+            pool: PanePool::default(),
             late,
         }
     }
@@ -174,11 +176,12 @@ where
                 if end > wm {
                     break;
                 }
-                let pane = entry.remove();
+                let mut pane = entry.remove();
                 output.reserve(pane.len());
-                for (k, acc) in pane {
+                for (k, acc) in pane.drain() {
                     output.push(result_record(k, start, end, self.agg.finish(&acc)));
                 }
+                self.pool.give(pane);
                 self.state.fired_end = Some(end);
             }
             return;
@@ -215,7 +218,7 @@ where
             if *entry.key() >= start {
                 break;
             }
-            entry.remove();
+            self.pool.give(entry.remove());
         }
     }
 
@@ -226,7 +229,7 @@ where
             if last_end.saturating_add(self.settings.lateness) > wm {
                 break;
             }
-            entry.remove();
+            self.pool.give(entry.remove());
         }
     }
 
@@ -278,6 +281,7 @@ where
             key_fn,
             agg,
             state,
+            pool,
             late,
         } = self;
         let FixedWindowState {
@@ -307,7 +311,7 @@ where
                 current = if is_late {
                     None
                 } else {
-                    Some(panes.entry(pane_start).or_default())
+                    Some(panes.entry(pane_start).or_insert_with(|| pool.take()))
                 };
                 mark_dirty = track_all || (track_refires && spec.first_window_end(r.ts) <= wm);
             }

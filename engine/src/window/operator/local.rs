@@ -24,7 +24,7 @@ use rustc_hash::FxHashMap;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
-use super::LateOutput;
+use super::{LateOutput, PanePool};
 use crate::error::Result;
 use crate::operator::{Control, Operator};
 use crate::record::{Batch, Record};
@@ -68,6 +68,7 @@ pub(crate) struct LocalWindowOperator<T, K, KF, A: Aggregate<T>> {
     key_fn: KF,
     agg: A,
     state: LocalPanes<K, A::Acc>,
+    pool: PanePool<K, (A::Acc, u64)>,
     /// Records without an event time belong to no window: counted late here, since
     /// they never reach the global half.
     late: LateOutput<T>,
@@ -87,6 +88,7 @@ where
                 panes: BTreeMap::new(),
                 watermark: MIN_WATERMARK,
             },
+            pool: PanePool::default(),
             late,
         }
     }
@@ -98,12 +100,12 @@ where
             if start.saturating_add(self.spec.pane) > wm {
                 break;
             }
-            let pane = entry.remove();
+            let mut pane = entry.remove();
             output.reserve(pane.len());
-            output
-                .extend(pane.into_iter().map(|(key, (acc, records))| {
-                    Record::new(start, Partial { key, acc, records })
-                }));
+            for (key, (acc, records)) in pane.drain() {
+                output.push(Record::new(start, Partial { key, acc, records }));
+            }
+            self.pool.give(pane);
         }
     }
 }
@@ -124,6 +126,7 @@ where
             key_fn,
             agg,
             state,
+            pool,
             late,
         } = self;
         // As in the fixed-window operator: the pane of the previous record is reused
@@ -139,7 +142,7 @@ where
                 let start = spec.pane_start(r.ts);
                 lo = start;
                 hi = start.saturating_add(spec.pane);
-                current = Some(state.panes.entry(start).or_default());
+                current = Some(state.panes.entry(start).or_insert_with(|| pool.take()));
             }
             if let Some(pane) = current.as_deref_mut() {
                 let (acc, records) = pane

@@ -4,12 +4,14 @@
 mod fixed;
 mod late;
 mod local;
+mod pane_pool;
 mod session;
 mod session_set;
 
 pub(crate) use fixed::FixedWindowOperator;
 pub(crate) use late::LateOutput;
 pub(crate) use local::{LocalWindowOperator, MergePartials, Partial};
+use pane_pool::PanePool;
 pub(crate) use session::SessionWindowOperator;
 
 use super::OutputMode;
