@@ -21,7 +21,7 @@ use crate::window::operator::{
 };
 use crate::window::{Aggregate, OutputMode, Window, WindowAssigner, WindowKind, WindowResult};
 
-/// The two nodes of a local-global window aggregation on one worker (see
+/// What the two nodes of a local-global window aggregation on one worker share (see
 /// [`LocalWindowOperator`]).
 struct TwoPhase {
     spec: FixedWindows,
@@ -29,67 +29,6 @@ struct TwoPhase {
     exchange: usize,
     name: Arc<str>,
     counters: Arc<OperatorCounters>,
-}
-
-impl TwoPhase {
-    /// Wires local node -> exchange of partials -> global node -> `down`; returns the
-    /// local node, which takes this worker's records. Both report to the operator's
-    /// one set of counters: records in at the local node, the rest at the global one.
-    fn connect<T, K, KF, A>(
-        self,
-        ctx: &mut BuildContext,
-        key_fn: KF,
-        agg: A,
-        down: Downstream<WindowResult<K, A::Out>>,
-    ) -> crate::error::Result<Downstream<T>>
-    where
-        T: Send + 'static,
-        K: std::hash::Hash
-            + Eq
-            + Clone
-            + Send
-            + serde::Serialize
-            + serde::de::DeserializeOwned
-            + 'static,
-        KF: Fn(&T) -> K + 'static,
-        A: Aggregate<T>,
-    {
-        let TwoPhase {
-            spec,
-            settings,
-            exchange,
-            name,
-            counters,
-        } = self;
-        let global_late = LateOutput::new(None, counters.clone()).weighted(Partial::records);
-        let global = FixedWindowOperator::new(
-            spec,
-            settings,
-            |p: &Partial<K, A::Acc>| p.key.clone(),
-            MergePartials::new(agg.clone()),
-            global_late,
-        );
-        let global = OperatorNode::build_part(
-            global,
-            name.clone(),
-            "operator",
-            ctx,
-            down,
-            counters.clone(),
-            Counting::Output,
-        )?;
-        let sender = connect_exchange(
-            ctx,
-            exchange,
-            |p: &Partial<K, A::Acc>| p.key.clone(),
-            Box::new(global),
-        )?;
-        let local_late = LateOutput::new(None, counters.clone());
-        let local = LocalWindowOperator::new(spec, key_fn, agg, local_late);
-        let local =
-            OperatorNode::build_part(local, name, "local", ctx, sender, counters, Counting::Input)?;
-        Ok(Box::new(local))
-    }
 }
 
 type LateSink<T> =
@@ -125,6 +64,54 @@ where
             mode: OutputMode::Append,
             late_sink: None,
         }
+    }
+
+    /// Wires the two nodes of a local-global aggregation on one worker: local node ->
+    /// exchange of partials -> global node -> `down`; returns the local node, which
+    /// takes this worker's records. Both report to the operator's one set of counters:
+    /// records in at the local node, the rest at the global one.
+    fn connect_two_phase<A: Aggregate<T>>(
+        parts: TwoPhase,
+        ctx: &mut BuildContext,
+        key_fn: KF,
+        agg: A,
+        down: Downstream<WindowResult<K, A::Out>>,
+    ) -> crate::error::Result<Downstream<T>> {
+        let TwoPhase {
+            spec,
+            settings,
+            exchange,
+            name,
+            counters,
+        } = parts;
+        let global_late = LateOutput::new(None, counters.clone()).weighted(Partial::records);
+        let global = FixedWindowOperator::new(
+            spec,
+            settings,
+            |p: &Partial<K, A::Acc>| p.key.clone(),
+            MergePartials::new(agg.clone()),
+            global_late,
+        );
+        let global = OperatorNode::build_part(
+            global,
+            name.clone(),
+            "operator",
+            ctx,
+            down,
+            counters.clone(),
+            Counting::Output,
+        )?;
+        let sender = connect_exchange(
+            ctx,
+            exchange,
+            |p: &Partial<K, A::Acc>| p.key.clone(),
+            Box::new(global),
+        )?;
+        let local_late = LateOutput::new(None, counters.clone());
+        let local = LocalWindowOperator::new(spec, key_fn, agg, local_late);
+        let local =
+            OperatorNode::build_part(local, name, "local", ctx, sender, counters, Counting::Input)?;
+        Ok(Box::new(local))
     }
 
     /// Keeps windows open for `lateness` after their end: late records within it update
@@ -268,7 +255,7 @@ where
                         name: name.clone(),
                         counters,
                     };
-                    let local = parts.connect(ctx, kf, agg, down)?;
+                    let local = Self::connect_two_phase(parts, ctx, kf, agg, down)?;
                     return upstream(ctx, local);
                 }
                 WindowKind::Fixed(spec) => {
