@@ -2,7 +2,8 @@
 //!
 //! ```text
 //! cargo run --release --example throughput -- --query tumbling|sliding|session \
-//!     --events N [--keys K] [--parallelism P] [--batch-size B] [--checkpoint-interval-ms I]
+//!     --events N [--keys K] [--parallelism P] [--batch-size B] [--checkpoint-interval-ms I] \
+//!     [--local-aggregation on|off]
 //! ```
 //!
 //! Prints the result checks, then one JSON line:
@@ -23,6 +24,9 @@ struct Args {
     parallelism: usize,
     batch_size: usize,
     checkpoint_interval_ms: Option<u64>,
+    /// Two-phase window aggregation at parallelism > 1 (`--local-aggregation off`
+    /// sends every record through the exchange, to compare the plans).
+    local_aggregation: bool,
 }
 
 fn parse_args() -> anyhow::Result<Args> {
@@ -30,6 +34,7 @@ fn parse_args() -> anyhow::Result<Args> {
     let (mut workload, mut events, mut keys, mut parallelism, mut batch_size) =
         (Workload::W1, 10_000_000, None, 1, 1024);
     let mut checkpoint = None;
+    let mut local_aggregation = true;
     while let Some(flag) = args.next() {
         let mut value = || args.next().with_context(|| format!("{flag} needs a value"));
         match flag.as_str() {
@@ -46,6 +51,13 @@ fn parse_args() -> anyhow::Result<Args> {
             "--checkpoint-interval-ms" => {
                 checkpoint = Some(value()?.parse().context("--checkpoint-interval-ms")?)
             }
+            "--local-aggregation" => {
+                local_aggregation = match value()?.as_str() {
+                    "on" => true,
+                    "off" => false,
+                    v => bail!("--local-aggregation takes on or off, not `{v}`"),
+                }
+            }
             other => bail!("unknown flag `{other}`"),
         }
     }
@@ -56,6 +68,7 @@ fn parse_args() -> anyhow::Result<Args> {
         parallelism,
         batch_size,
         checkpoint_interval_ms: checkpoint,
+        local_aggregation,
     })
 }
 
@@ -115,7 +128,8 @@ fn main() -> anyhow::Result<()> {
     let (r, s) = (rows.clone(), sum.clone());
     let config = Config::default()
         .with_parallelism(args.parallelism)
-        .with_batch_size(args.batch_size);
+        .with_batch_size(args.batch_size)
+        .with_local_aggregation(args.local_aggregation);
     // Checkpoints (at-least-once: the counting sink is not transactional) go to a fresh
     // folder, removed at the end.
     let checkpoint_dir =
@@ -152,6 +166,7 @@ fn main() -> anyhow::Result<()> {
         "p99_ms": metrics.latency.p99_ms,
         "p999_ms": metrics.latency.p999_ms,
         "parallelism": args.parallelism,
+        "local_aggregation": args.local_aggregation,
         "keys": args.keys,
         "rows": rows,
         "sum": sum,
