@@ -37,8 +37,10 @@ const INBOUND_BUDGET_PER_WORKER: usize = 2;
 pub(crate) struct Worker {
     inbound_budget: usize,
     max_drift: Option<i64>,
-    /// When alignment last let this worker read its source.
-    last_read: Instant,
+    /// Since when alignment has kept this worker from reading its source (restarted by
+    /// each patience read); `None` while it is not ahead. Only a blocked worker reads
+    /// the clock.
+    blocked_since: Option<Instant>,
     sources: Vec<Box<dyn SourceTask>>,
     inbound: Vec<Box<dyn Inbound>>,
     outboxes: Vec<(usize, Rc<RefCell<dyn Flush>>)>,
@@ -54,7 +56,7 @@ impl Worker {
         Worker {
             inbound_budget,
             max_drift,
-            last_read: Instant::now(),
+            blocked_since: None,
             sources: ctx.sources,
             inbound,
             outboxes: ctx.outboxes,
@@ -81,12 +83,20 @@ impl Worker {
                 progressed |= self.inbound[i].poll(self.inbound_budget) > 0;
             }
         }
-        let aligned = !self.ahead_of_peers() || self.last_read.elapsed() >= ALIGNMENT_PATIENCE;
+        let aligned = if self.ahead_of_peers() {
+            let since = *self.blocked_since.get_or_insert_with(Instant::now);
+            since.elapsed() >= ALIGNMENT_PATIENCE
+        } else {
+            self.blocked_since = None;
+            true
+        };
         if aligned && self.pending_after(None) <= OUTBOX_LIMIT {
             for source in self.sources.iter_mut().filter(|s| !s.is_finished()) {
                 progressed |= source.poll() != TaskPoll::Idle;
             }
-            self.last_read = Instant::now();
+            if self.blocked_since.is_some() {
+                self.blocked_since = Some(Instant::now());
+            }
         }
         progressed
     }
