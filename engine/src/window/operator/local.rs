@@ -475,10 +475,11 @@ mod tests {
                     (1i64..60).prop_map(|s| (s, s)),
                     (1i64..20, 1i64..5).prop_map(|(slide, n)| (slide * n, slide)),
                 ],
+                offset in 0i64..1_000,
                 lateness in prop_oneof![Just(0i64), 0i64..80],
                 delays in [0i64..50, 0i64..50],
             ) {
-                let spec = FixedWindows::new(size, slide, 0);
+                let spec = FixedWindows::new(size, slide, offset % slide);
                 let (single, two_phase) = both(spec, lateness, delays, &steps);
                 prop_assert_eq!(single, two_phase);
             }
