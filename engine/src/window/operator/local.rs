@@ -13,8 +13,9 @@
 //! the number of records they hold.
 //!
 //! The local half never drops anything: a record behind its own worker's watermark
-//! simply starts a new partial, and the global half decides whether it is late, against
-//! the watermark combined over all workers, as it would have for the record itself.
+//! becomes a partial of its own, sent at the end of its batch (where the record itself
+//! would have gone), and the global half decides whether it is late, against the
+//! watermark combined over all workers, as it would have for the record itself.
 
 use std::collections::BTreeMap;
 use std::hash::Hash;
@@ -163,7 +164,7 @@ where
 
     fn on_watermark(&mut self, wm: Timestamp, output: &mut Batch<Self::Out>) -> Option<Timestamp> {
         self.state.watermark = self.state.watermark.max(wm);
-        self.flush_until(wm, output);
+        self.flush_until(self.state.watermark, output);
         Some(wm)
     }
 
