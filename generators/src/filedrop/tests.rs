@@ -20,19 +20,28 @@ fn config(dir: &std::path::Path) -> FileDropConfig {
     }
 }
 
-#[test]
-fn every_format_reads_back_and_manifests_list_exactly_the_files_written() {
+/// Drops the small retail domain's orders into a fresh folder, with `edit` applied to
+/// [`config`]; the folder lives as long as the returned guard.
+fn drop_orders(
+    edit: impl FnOnce(FileDropConfig) -> FileDropConfig,
+) -> (tempfile::TempDir, FileDropResult) {
     let dir = tempfile::tempdir().unwrap();
     let tables = RetailDomain::new(Scale::Small, 5).generate();
-    let config = FileDropConfig {
-        formats: vec![FileFormat::Parquet, FileFormat::Csv, FileFormat::JsonLines],
-        cadence: Cadence::Hourly,
-        ..config(dir.path())
-    };
+    let config = edit(config(dir.path()));
     let result = FileDropSimulator::new(&tables, config)
         .unwrap()
         .run()
         .unwrap();
+    (dir, result)
+}
+
+#[test]
+fn every_format_reads_back_and_manifests_list_exactly_the_files_written() {
+    let (_dir, result) = drop_orders(|c| FileDropConfig {
+        formats: vec![FileFormat::Parquet, FileFormat::Csv, FileFormat::JsonLines],
+        cadence: Cadence::Hourly,
+        ..c
+    });
     assert_eq!(result.manifest_paths.len(), 10);
     assert_eq!(result.done_flag_paths.len(), 10);
     assert_eq!(result.files_written.len(), 10 * 24 * 3);
@@ -91,16 +100,10 @@ fn landed(result: &FileDropResult) -> Vec<(i64, tidewater_engine::row::Row)> {
 
 #[test]
 fn late_rows_land_in_a_later_partition() {
-    let dir = tempfile::tempdir().unwrap();
-    let tables = RetailDomain::new(Scale::Small, 5).generate();
-    let config = FileDropConfig {
+    let (_dir, result) = drop_orders(|c| FileDropConfig {
         formats: vec![FileFormat::JsonLines],
-        ..config(dir.path())
-    };
-    let result = FileDropSimulator::new(&tables, config)
-        .unwrap()
-        .run()
-        .unwrap();
+        ..c
+    });
     let stats = &result.stats["orders"];
     let rows = landed(&result);
     let late = rows
@@ -119,19 +122,13 @@ fn late_rows_land_in_a_later_partition() {
 
 #[test]
 fn duplicates_are_written_twice_and_counted() {
-    let dir = tempfile::tempdir().unwrap();
-    let tables = RetailDomain::new(Scale::Small, 5).generate();
-    let config = FileDropConfig {
+    let (_dir, result) = drop_orders(|c| FileDropConfig {
         formats: vec![FileFormat::JsonLines],
         lateness_enabled: false,
         duplicates_enabled: true,
         duplicate_probability: 0.05,
-        ..config(dir.path())
-    };
-    let result = FileDropSimulator::new(&tables, config)
-        .unwrap()
-        .run()
-        .unwrap();
+        ..c
+    });
     let stats = &result.stats["orders"];
     let rows = landed(&result);
     let ids: Vec<i64> = rows
@@ -149,17 +146,11 @@ fn duplicates_are_written_twice_and_counted() {
 
 #[test]
 fn backfills_re_drop_the_last_days() {
-    let dir = tempfile::tempdir().unwrap();
-    let tables = RetailDomain::new(Scale::Small, 5).generate();
-    let config = FileDropConfig {
+    let (_dir, result) = drop_orders(|c| FileDropConfig {
         backfill_enabled: true,
         max_days_back: 2,
-        ..config(dir.path())
-    };
-    let result = FileDropSimulator::new(&tables, config)
-        .unwrap()
-        .run()
-        .unwrap();
+        ..c
+    });
     assert_eq!(result.stats["orders"].backfill_files, 2);
     assert_eq!(result.files_written.len(), 12);
 }
