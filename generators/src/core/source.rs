@@ -268,14 +268,9 @@ impl<G: Generator> Source for GeneratorSource<G> {
 
     fn create_reader(&self, worker: &WorkerInfo) -> Result<GeneratorReader<G>> {
         if let Err(problems) = self.options.validate() {
-            let message = problems
-                .iter()
-                .map(ToString::to_string)
-                .collect::<Vec<_>>()
-                .join("; ");
             return Err(tidewater_engine::error::EngineError::Source {
                 source_name: self.generator.name(),
-                message,
+                message: super::error::describe(&problems),
             });
         }
         let block = worker.batch_size.max(1) as u64;
