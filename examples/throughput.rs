@@ -63,10 +63,17 @@ fn parse_args() -> anyhow::Result<Args> {
             other => bail!("unknown flag `{other}`"),
         }
     }
+    let keys = keys.unwrap_or(workload.keys());
+    if !(1..=u32::MAX as u64).contains(&keys) {
+        bail!("--keys must be 1 to {}, not {keys}", u32::MAX);
+    }
+    if parallelism == 0 || batch_size == 0 {
+        bail!("--parallelism and --batch-size must be at least 1");
+    }
     Ok(Args {
         workload,
         events,
-        keys: keys.unwrap_or(workload.keys()),
+        keys,
         parallelism,
         batch_size,
         checkpoint_interval_ms: checkpoint,
@@ -181,9 +188,9 @@ fn main() -> anyhow::Result<()> {
         "expected_rows": expected_rows,
         "expected_sum": expected_sum,
         "check": if pass { "pass" } else { "fail" },
-        "checkpoints": metrics.checkpoints.map(|c| c.completed),
-        "checkpoint_p50_ms": metrics.checkpoints.map(|c| c.p50_ms),
-        "checkpoint_p99_ms": metrics.checkpoints.map(|c| c.p99_ms),
+        "checkpoints": metrics.checkpoints.as_ref().map(|c| c.completed),
+        "checkpoint_p50_ms": metrics.checkpoints.as_ref().map(|c| c.p50_ms),
+        "checkpoint_p99_ms": metrics.checkpoints.as_ref().map(|c| c.p99_ms),
     });
     println!("{line}");
     if !pass {

@@ -34,6 +34,7 @@
 
 pub mod bench;
 pub mod checkpointed;
+pub mod logging;
 pub mod nexmark;
 pub mod spark;
 

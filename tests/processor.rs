@@ -58,10 +58,15 @@ fn a_panicking_closure_fails_the_run_with_the_operators_name() {
     let processor = p.start().unwrap();
     assert!(processor.await_termination(WAIT));
     assert_eq!(processor.status(), Status::Failed);
-    match processor.error() {
-        Some(EngineError::OperatorPanicked {
+    let error = processor.error().unwrap();
+    assert_eq!(
+        error.to_string(),
+        "pipeline `pipeline`, node `map#1` (worker 1): `map#1` panicked on worker 1: bad record 7777"
+    );
+    match error.root() {
+        EngineError::OperatorPanicked {
             operator, message, ..
-        }) => {
+        } => {
             assert_eq!(operator, "map#1");
             assert_eq!(message, "bad record 7777");
         }
@@ -193,12 +198,12 @@ fn invalid_pipelines_are_rejected_at_build_time_naming_operator_and_field() {
     assert_eq!(
         messages,
         vec![
-            ("zero-size tumbling window", "operator `window(tumbling)#2`: invalid `size`: expected a duration > 0, found 0 ms".to_string()),
-            ("slide larger than size", "operator `window(sliding)#2`: invalid `slide`: expected at most the window size (1000 ms), found 2000 ms".to_string()),
-            ("negative gap", "operator `window(session)#2`: invalid `gap`: expected a duration > 0, found -5 ms".to_string()),
-            ("window without watermark", "operator `window(tumbling)#1` needs event time: call `with_watermark` before it".to_string()),
-            ("group_by without fields", "operator `group_by`: a keyed operator needs at least one key field".to_string()),
-            ("no sink", "pipeline has no sink: add one with `Stream::sink` before `start`".to_string()),
+            ("zero-size tumbling window", "pipeline `pipeline`: `window(tumbling)#2`: invalid `size`: expected a duration > 0, found 0 ms".to_string()),
+            ("slide larger than size", "pipeline `pipeline`: `window(sliding)#2`: invalid `slide`: expected at most the window size (1000 ms), found 2000 ms".to_string()),
+            ("negative gap", "pipeline `pipeline`: `window(session)#2`: invalid `gap`: expected a duration > 0, found -5 ms".to_string()),
+            ("window without watermark", "pipeline `pipeline`: `window(tumbling)#1` needs event time: call `with_watermark` before it".to_string()),
+            ("group_by without fields", "pipeline `pipeline`: `group_by`: a keyed operator needs at least one key field".to_string()),
+            ("no sink", "pipeline `pipeline`: the pipeline has no sink: add one with `Stream::sink` before `start`".to_string()),
         ]
     );
 }
@@ -215,7 +220,7 @@ fn an_unparsable_duration_is_a_build_error_naming_the_input() {
     });
     assert_eq!(
         e.to_string(),
-        "invalid duration `ten seconds`: expected a whole number before each unit"
+        "pipeline `pipeline`: `window(tumbling)#2`: invalid `size`: expected a duration such as `10 seconds` (expected a whole number before each unit), found `ten seconds`"
     );
 }
 
@@ -226,7 +231,7 @@ fn zero_parallelism_is_rejected() {
     let e = p.build().err().unwrap();
     assert_eq!(
         e.to_string(),
-        "operator `pipeline `pipeline``: invalid `parallelism`: expected at least 1, found 0"
+        "pipeline `pipeline`: `config`: invalid `parallelism`: expected at least 1, found 0"
     );
 }
 
@@ -265,7 +270,7 @@ fn a_source_that_cannot_start_fails_start_with_its_error() {
     let e = p.start().err().unwrap();
     assert_eq!(
         e.to_string(),
-        "source `kafka_orders` failed: broker unreachable"
+        "pipeline `pipeline`, node `kafka_orders#0` (worker 0): source `kafka_orders` failed: broker unreachable"
     );
 }
 

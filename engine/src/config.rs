@@ -199,22 +199,48 @@ impl Config {
         matches!(self.time_semantics, TimeSemantics::SparkMicroBatch { .. })
     }
 
-    pub(crate) fn validate(&self) -> crate::error::Result<()> {
-        use crate::error::EngineError;
-        let check = |field: &str, value: usize| {
-            if value == 0 {
-                Err(EngineError::invalid(
-                    format!("pipeline `{}`", self.name),
-                    field,
-                    "at least 1",
-                    "0",
-                ))
-            } else {
-                Ok(())
-            }
+    /// Every problem of these settings, reported together under the pipeline's name.
+    ///
+    /// ```
+    /// use tidewater_engine::prelude::*;
+    /// let e = Config::default().with_name("p").with_parallelism(0).with_channel_capacity(0)
+    ///     .validate().unwrap_err();
+    /// assert_eq!(e.problems().len(), 2);
+    /// ```
+    pub fn validate(&self) -> crate::error::Result<()> {
+        let mut problems = crate::error::Problems::new();
+        let at_least_one = |problems: &mut crate::error::Problems, field: &str, value: usize| {
+            problems.check(value >= 1, "config", field, "at least 1", value);
         };
-        check("parallelism", self.parallelism)?;
-        check("batch_size", self.batch_size)?;
-        check("channel_capacity", self.channel_capacity)
+        at_least_one(&mut problems, "parallelism", self.parallelism);
+        at_least_one(&mut problems, "batch_size", self.batch_size);
+        at_least_one(&mut problems, "channel_capacity", self.channel_capacity);
+        problems.check(
+            !self.name.trim().is_empty(),
+            "config",
+            "name",
+            "a non-empty name",
+            "\"\"",
+        );
+        if let Some(drift) = self.watermark_alignment {
+            problems.check(
+                !drift.is_zero(),
+                "config",
+                "watermark_alignment",
+                "a drift > 0 (or None to turn alignment off)",
+                "0 ms",
+            );
+        }
+        if let Some(cp) = &self.checkpointing {
+            problems.check(
+                !cp.interval.is_zero(),
+                "checkpointing",
+                "interval",
+                "a duration > 0",
+                "0 ms",
+            );
+            at_least_one(&mut problems, "checkpointing.retain", cp.retain);
+        }
+        problems.finish(&self.name, ())
     }
 }

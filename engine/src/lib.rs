@@ -39,6 +39,7 @@ pub mod checkpoint;
 pub mod config;
 pub mod connector;
 pub mod error;
+pub mod metrics;
 pub mod operator;
 pub mod processor;
 pub mod record;
@@ -53,14 +54,14 @@ pub use runtime::LocalExecutor;
 
 /// Everything needed to build and run a pipeline.
 pub mod prelude {
-    pub use crate::config::{Config, TimeSemantics};
+    pub use crate::config::{Config, DeliveryGuarantee, TimeSemantics};
     pub use crate::connector::{
-        ChannelSender, ChannelSource, ConsoleSink, FnSink, IterSource, MemorySink, Sink,
-        SinkWriter, Source, SourcePoll, SourceReader, VecSource, WorkerInfo,
+        ChannelSender, ChannelSource, Commit, ConsoleSink, FnSink, IterSource, MemorySink, Restart,
+        Sink, SinkWriter, Source, SourcePoll, SourceReader, VecSource, WorkerInfo,
     };
-    pub use crate::error::{EngineError, Result};
+    pub use crate::error::{EngineError, Problems, Result};
+    pub use crate::metrics::Metrics;
     pub use crate::operator::{Control, KeyedContext, KeyedProcessFunction, Operator};
-    pub use crate::processor::metrics::Metrics;
     pub use crate::processor::{Status, StreamProcessor};
     pub use crate::record::{Batch, Record};
 

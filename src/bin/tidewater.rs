@@ -1,19 +1,61 @@
-//! The `tidewater` command.
+//! The `tidewater` command: the demo job and the Spark case replayer.
 //!
 //! ```text
 //! tidewater [demo] [--events N] [--keys K] [--parallelism P]   windowed counts over a generator
 //! tidewater spark-replay CASE_DIR                               replay a Spark golden case
 //! ```
+//!
+//! Logs go to stderr through `tracing`; `RUST_LOG=info` (or `debug`) shows them.
 
 use std::process::ExitCode;
 
+use clap::{Args, Parser, Subcommand};
 use serde::Serialize;
 use tidewater::prelude::*;
 use tidewater::spark::SparkCase;
 
-const USAGE: &str = "usage:
-  tidewater [demo] [--events N] [--keys K] [--parallelism P]
-  tidewater spark-replay CASE_DIR";
+/// Windowed stream processing with embedded synthetic sources.
+#[derive(Debug, Parser)]
+#[command(
+    name = "tidewater",
+    version,
+    after_help = "Examples:
+  tidewater                                   the demo: 500 000 events, 4 keys, 1 s windows
+  tidewater demo --events 2000000 --keys 16 --parallelism 2
+  tidewater spark-replay ../shared/fixtures/spark/cases/tumbling_late
+  RUST_LOG=info tidewater demo                the same, with logs on stderr"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+    /// Options of the demo when no command is given.
+    #[command(flatten)]
+    demo: DemoArgs,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// W1 events -> 1 s tumbling windows per key -> JSON lines (the default).
+    Demo(DemoArgs),
+    /// Replays a Spark golden case folder and prints its rows as JSON lines.
+    SparkReplay {
+        /// The case folder (holding query.json, batches and expected.jsonl).
+        case_dir: std::path::PathBuf,
+    },
+}
+
+#[derive(Debug, Args)]
+struct DemoArgs {
+    /// Events to generate.
+    #[arg(long, default_value_t = 500_000)]
+    events: u64,
+    /// Distinct keys (1 to 4294967295).
+    #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u64).range(1..=u32::MAX as u64))]
+    keys: u64,
+    /// Worker threads.
+    #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u64).range(1..=1024))]
+    parallelism: u64,
+}
 
 /// One line of the demo's output.
 #[derive(Debug, Serialize)]
@@ -26,30 +68,16 @@ struct WindowLine {
     avg: Option<f64>,
 }
 
-fn flag(args: &[String], name: &str, default: u64) -> Result<u64, String> {
-    match args.iter().position(|a| a == name) {
-        None => Ok(default),
-        Some(i) => args
-            .get(i + 1)
-            .ok_or_else(|| format!("{name} needs a value"))?
-            .parse()
-            .map_err(|e| format!("{name}: {e}")),
-    }
-}
-
 /// The main job: the W1 generator (100 000 events per event-second), 1-second tumbling
 /// windows per key with count, sum and average, printed as JSON lines; then the run's
 /// metrics on stderr.
-fn demo(args: &[String]) -> Result<(), String> {
-    let events = flag(args, "--events", 500_000)?;
-    let keys = flag(args, "--keys", 4)?;
-    let parallelism = flag(args, "--parallelism", 2)? as usize;
+fn demo(args: &DemoArgs) -> Result<(), EngineError> {
     let mut p = Pipeline::new(
         Config::default()
             .with_name("demo")
-            .with_parallelism(parallelism),
+            .with_parallelism(args.parallelism as usize),
     );
-    p.source(WorkloadSource::new(Workload::W1, events).with_keys(keys))
+    p.source(WorkloadSource::new(Workload::W1, args.events).with_keys(args.keys))
         .with_watermark(Watermark::bounded("1 second", |e: &WorkloadEvent| e.ts))
         .key_by(|e: &WorkloadEvent| e.key)
         .window(TumblingWindow::of("1 second"))
@@ -67,7 +95,7 @@ fn demo(args: &[String]) -> Result<(), String> {
             avg: r.value.2,
         })
         .sink(ConsoleSink::json());
-    let metrics = p.run().map_err(|e| e.to_string())?;
+    let metrics = p.run()?;
     eprintln!(
         "demo: {} events in {:.3} s ({:.1} M events/s), {} windows, latency p50 {:.3} ms p99 {:.3} ms",
         metrics.source_records,
@@ -80,27 +108,21 @@ fn demo(args: &[String]) -> Result<(), String> {
     Ok(())
 }
 
-fn spark_replay(args: &[String]) -> Result<(), String> {
-    let dir = args.first().ok_or(USAGE)?;
-    let case = SparkCase::load(dir).map_err(|e| e.to_string())?;
-    for row in case.replay().map_err(|e| e.to_string())? {
+fn spark_replay(dir: &std::path::Path) -> Result<(), Box<dyn std::error::Error>> {
+    let case = SparkCase::load(dir)?;
+    for row in case.replay()? {
         println!("{}", row.to_json(&case.query.aggregates));
     }
     Ok(())
 }
 
 fn main() -> ExitCode {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    let result = match args.first().map(String::as_str) {
-        None => demo(&[]),
-        Some("demo") => demo(&args[1..]),
-        Some(a) if a.starts_with("--") => demo(&args),
-        Some("spark-replay") => spark_replay(&args[1..]),
-        Some("help" | "-h") => {
-            println!("{USAGE}");
-            Ok(())
-        }
-        Some(other) => Err(format!("unknown command `{other}`\n{USAGE}")),
+    tidewater::logging::init();
+    let cli = Cli::parse();
+    let result: Result<(), Box<dyn std::error::Error>> = match &cli.command {
+        None => demo(&cli.demo).map_err(Into::into),
+        Some(Command::Demo(args)) => demo(args).map_err(Into::into),
+        Some(Command::SparkReplay { case_dir }) => spark_replay(case_dir),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

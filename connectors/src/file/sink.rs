@@ -17,7 +17,7 @@ use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 
 use serde::Serialize;
-use tidewater_engine::connector::{Sink, SinkWriter, WorkerInfo};
+use tidewater_engine::connector::{Commit, Sink, SinkWriter, WorkerInfo};
 use tidewater_engine::error::{EngineError, Result};
 use tidewater_engine::record::Batch;
 use tidewater_engine::row::Row;
@@ -113,6 +113,13 @@ impl<T: Serialize + 'static> Sink<T> for FileSink {
 
     fn name(&self) -> String {
         "file_sink".into()
+    }
+
+    fn commit(&self) -> Commit {
+        match self.mode {
+            FileSinkMode::Transactional => Commit::Transactional,
+            FileSinkMode::Direct => Commit::Immediate,
+        }
     }
 
     fn create_writer(&self, worker: &WorkerInfo) -> Result<FileWriter> {

@@ -3,7 +3,7 @@
 
 use crossbeam_channel::{Receiver, Sender, TryRecvError};
 
-use super::{Source, SourcePoll, SourceReader, WorkerInfo};
+use super::{Restart, Source, SourcePoll, SourceReader, WorkerInfo};
 use crate::error::{EngineError, Result};
 use crate::record::{Batch, Record};
 use crate::time::{Timestamp, NO_TIMESTAMP};
@@ -88,6 +88,11 @@ impl<T: Send + 'static> ChannelSender<T> {
 impl<T: Send + 'static> Source for ChannelSource<T> {
     type Item = T;
     type Reader = ChannelReader<T>;
+
+    /// A restarted reader sees only what is sent after it starts.
+    fn restart(&self) -> Restart {
+        Restart::LiveOnly
+    }
 
     fn name(&self) -> String {
         "channel_source".to_string()

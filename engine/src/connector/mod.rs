@@ -47,6 +47,37 @@ pub enum SourcePoll {
     Finished,
 }
 
+/// What a source does when a run restarts from a checkpoint: the delivery guarantee a
+/// pipeline may ask for depends on it (checked when the pipeline is built).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Restart {
+    /// Readers report a position at every checkpoint and continue from it
+    /// ([`SourceReader::snapshot_position`]/[`restore_position`](SourceReader::restore_position)):
+    /// fit for every guarantee.
+    FromPosition,
+    /// A new reader reads everything again from the beginning (an iterator, a closure):
+    /// no guarantee holds across a restart, so checkpointing refuses it.
+    FromBeginning,
+    /// A new reader sees only records that arrive after it starts (a channel, a live
+    /// socket): nothing is repeated, so at-most-once holds; nothing can be replayed.
+    LiveOnly,
+}
+
+/// How a sink's writes become visible, which decides the delivery guarantees it can
+/// keep (checked when the pipeline is built).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Commit {
+    /// Writes are visible at once; a replay repeats them (at-least-once at best).
+    Immediate,
+    /// Writes are keyed so that a repeat overwrites the same result (an upsert): a
+    /// replay leaves the same output, so exactly-once holds for the result.
+    Idempotent,
+    /// Two-phase commit: writes are pre-committed at each barrier and published only
+    /// when the checkpoint is stored ([`SinkWriter::pre_commit`], [`SinkWriter::commit`],
+    /// [`SinkWriter::recover`]).
+    Transactional,
+}
+
 /// A parallel source of records.
 pub trait Source: Send + Sync + 'static {
     /// Record type produced.
@@ -57,6 +88,13 @@ pub trait Source: Send + Sync + 'static {
     /// Name shown in metrics and errors.
     fn name(&self) -> String {
         "source".to_string()
+    }
+
+    /// What a restart from a checkpoint does (default: reads from the beginning,
+    /// which checkpointing refuses). A source whose readers keep positions returns
+    /// [`Restart::FromPosition`].
+    fn restart(&self) -> Restart {
+        Restart::FromBeginning
     }
 
     /// Creates the reader for one worker.
@@ -71,9 +109,11 @@ pub trait SourceReader: 'static {
     /// Appends up to a batch of records to `out`.
     fn poll_batch(&mut self, out: &mut Batch<Self::Item>) -> Result<SourcePoll>;
 
-    /// Where the reader stands, for checkpoints (`None`: not replayable).
-    fn snapshot_position(&self) -> Option<Vec<u8>> {
-        None
+    /// Where the reader stands, for checkpoints. Readers of a source that declares
+    /// [`Restart::FromPosition`] must return `Some`; a position that cannot be taken is
+    /// an error, never a silent `None`.
+    fn snapshot_position(&self) -> Result<Option<Vec<u8>>> {
+        Ok(None)
     }
 
     /// Continues from a position taken by [`snapshot_position`](Self::snapshot_position).
@@ -91,6 +131,12 @@ pub trait Sink<T>: Send + Sync + 'static {
     /// Name shown in metrics and errors.
     fn name(&self) -> String {
         "sink".to_string()
+    }
+
+    /// How writes become visible (default: at once). Exactly-once needs
+    /// [`Commit::Transactional`] or [`Commit::Idempotent`].
+    fn commit(&self) -> Commit {
+        Commit::Immediate
     }
 
     /// Creates the writer for one worker.

@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use super::{Source, SourcePoll, SourceReader, WorkerInfo};
+use super::{Restart, Source, SourcePoll, SourceReader, WorkerInfo};
 use crate::error::{EngineError, Result};
 use crate::record::{Batch, Record};
 use crate::time::NO_TIMESTAMP;
@@ -54,6 +54,10 @@ impl<T: Clone + Send + Sync + 'static> Source for VecSource<T> {
     type Item = T;
     type Reader = VecReader<T>;
 
+    fn restart(&self) -> Restart {
+        Restart::FromPosition
+    }
+
     fn name(&self) -> String {
         "vec_source".to_string()
     }
@@ -91,8 +95,8 @@ pub struct VecReader<T> {
 impl<T: Clone + 'static> SourceReader for VecReader<T> {
     type Item = T;
 
-    fn snapshot_position(&self) -> Option<Vec<u8>> {
-        Some((self.next as u64).to_le_bytes().to_vec())
+    fn snapshot_position(&self) -> Result<Option<Vec<u8>>> {
+        Ok(Some((self.next as u64).to_le_bytes().to_vec()))
     }
 
     fn restore_position(&mut self, bytes: &[u8]) -> Result<()> {

@@ -26,7 +26,11 @@ impl<T: 'static, F: FnMut(&T) -> bool + 'static> Operator for Filter<T, F> {
     type Out = T;
 
     #[inline]
-    fn process_batch(&mut self, mut input: Batch<T>, output: &mut Batch<T>) {
+    fn process_batch(
+        &mut self,
+        mut input: Batch<T>,
+        output: &mut Batch<T>,
+    ) -> crate::error::Result<()> {
         let p = &mut self.predicate;
         input.retain(|r| p(&r.value));
         if output.is_empty() {
@@ -34,6 +38,7 @@ impl<T: 'static, F: FnMut(&T) -> bool + 'static> Operator for Filter<T, F> {
         } else {
             output.append(&mut input);
         }
+        Ok(())
     }
 }
 
@@ -47,7 +52,7 @@ mod tests {
         let mut op = Filter::new(|x: &i32| x % 2 == 0);
         let mut out = Vec::new();
         let input = (1..=6).map(|i| Record::new(i as i64, i)).collect();
-        op.process_batch(input, &mut out);
+        op.process_batch(input, &mut out).unwrap();
         assert_eq!(
             out,
             vec![Record::new(2, 2), Record::new(4, 4), Record::new(6, 6)]

@@ -33,7 +33,11 @@ where
     type Out = I::Item;
 
     #[inline]
-    fn process_batch(&mut self, input: Batch<T>, output: &mut Batch<I::Item>) {
+    fn process_batch(
+        &mut self,
+        input: Batch<T>,
+        output: &mut Batch<I::Item>,
+    ) -> crate::error::Result<()> {
         for r in input {
             let ts = r.ts;
             output.extend(
@@ -42,6 +46,7 @@ where
                     .map(|value| Record { ts, value }),
             );
         }
+        Ok(())
     }
 }
 
@@ -53,7 +58,8 @@ mod tests {
     fn flat_map_emits_each_item_with_the_input_time() {
         let mut op = FlatMap::new(|s: &'static str| s.split(' ').map(str::len).collect::<Vec<_>>());
         let mut out = Vec::new();
-        op.process_batch(vec![Record::new(1, "ab c"), Record::new(2, "")], &mut out);
+        op.process_batch(vec![Record::new(1, "ab c"), Record::new(2, "")], &mut out)
+            .unwrap();
         assert_eq!(
             out,
             vec![Record::new(1, 2), Record::new(1, 1), Record::new(2, 0)]

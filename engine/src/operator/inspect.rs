@@ -26,11 +26,16 @@ impl<T: 'static, F: FnMut(&T) + 'static> Operator for Inspect<T, F> {
     type Out = T;
 
     #[inline]
-    fn process_batch(&mut self, input: Batch<T>, output: &mut Batch<T>) {
+    fn process_batch(
+        &mut self,
+        input: Batch<T>,
+        output: &mut Batch<T>,
+    ) -> crate::error::Result<()> {
         for r in &input {
             (self.f)(&r.value);
         }
         *output = input;
+        Ok(())
     }
 }
 
@@ -45,7 +50,8 @@ mod tests {
         let log = seen.clone();
         let mut op = Inspect::new(move |x: &u8| log.borrow_mut().push(*x));
         let mut out = Vec::new();
-        op.process_batch(vec![Record::new(0, 3), Record::new(0, 4)], &mut out);
+        op.process_batch(vec![Record::new(0, 3), Record::new(0, 4)], &mut out)
+            .unwrap();
         assert_eq!(out, vec![Record::new(0, 3), Record::new(0, 4)]);
         assert_eq!(*seen.borrow(), vec![3, 4]);
     }

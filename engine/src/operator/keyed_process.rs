@@ -233,7 +233,11 @@ where
     type In = T;
     type Out = F::Out;
 
-    fn process_batch(&mut self, input: Batch<T>, output: &mut Batch<F::Out>) {
+    fn process_batch(
+        &mut self,
+        input: Batch<T>,
+        output: &mut Batch<F::Out>,
+    ) -> crate::error::Result<()> {
         for r in input {
             let key = (self.key_fn)(&r.value);
             let value = r.value;
@@ -241,6 +245,7 @@ where
                 f.process(&key, state, value, ctx)
             });
         }
+        Ok(())
     }
 
     fn snapshot_state(&self) -> crate::error::Result<Option<Vec<u8>>> {
@@ -269,17 +274,22 @@ where
         Ok(())
     }
 
-    fn on_watermark(&mut self, wm: Timestamp, output: &mut Batch<F::Out>) -> Option<Timestamp> {
+    fn on_watermark(
+        &mut self,
+        wm: Timestamp,
+        output: &mut Batch<F::Out>,
+    ) -> crate::error::Result<Option<Timestamp>> {
         self.watermark = self.watermark.max(wm);
         self.fire(self.watermark, output);
-        Some(wm)
+        Ok(Some(wm))
     }
 
-    fn on_end_of_input(&mut self, output: &mut Batch<F::Out>) {
+    fn on_end_of_input(&mut self, output: &mut Batch<F::Out>) -> crate::error::Result<()> {
         if !self.spark {
             self.watermark = MAX_WATERMARK;
             self.fire(MAX_WATERMARK, output);
         }
+        Ok(())
     }
 }
 
@@ -329,13 +339,15 @@ mod tests {
         a.process_batch(
             vec![Record::new(1, (1, 5)), Record::new(2, (2, 7))],
             &mut out,
-        );
+        )
+        .unwrap();
         let bytes = a.snapshot_state().unwrap().unwrap();
         let mut b = KeyedProcessOperator::new(key as fn(&(u8, i64)) -> u8, SumThenFlush, false);
         b.restore_state(&bytes).unwrap();
         for op in [&mut a, &mut b] {
-            op.process_batch(vec![Record::new(3, (1, 1))], &mut out);
-            op.on_watermark(20, &mut out);
+            op.process_batch(vec![Record::new(3, (1, 1))], &mut out)
+                .unwrap();
+            op.on_watermark(20, &mut out).unwrap();
         }
         let fired: Vec<_> = out.into_iter().map(|r| r.value).collect();
         assert_eq!(fired.len(), 4);
@@ -358,14 +370,16 @@ mod tests {
                 Record::new(3, (1, 1)),
             ],
             &mut out,
-        );
+        )
+        .unwrap();
         assert!(out.is_empty());
-        op.on_watermark(20, &mut out);
+        op.on_watermark(20, &mut out).unwrap();
         let mut fired: Vec<_> = out.drain(..).map(|r| r.value).collect();
         fired.sort();
         assert_eq!(fired, vec![(1, 6, 20), (2, 7, 20)]);
-        op.process_batch(vec![Record::new(25, (1, 100))], &mut out);
-        op.on_end_of_input(&mut out);
+        op.process_batch(vec![Record::new(25, (1, 100))], &mut out)
+            .unwrap();
+        op.on_end_of_input(&mut out).unwrap();
         assert_eq!(
             out.into_iter().map(|r| r.value).collect::<Vec<_>>(),
             vec![(1, 100, 20)]

@@ -26,12 +26,17 @@ impl<T: 'static, U: 'static, F: FnMut(T) -> U + 'static> Operator for Map<T, U, 
     type Out = U;
 
     #[inline]
-    fn process_batch(&mut self, input: Batch<T>, output: &mut Batch<U>) {
+    fn process_batch(
+        &mut self,
+        input: Batch<T>,
+        output: &mut Batch<U>,
+    ) -> crate::error::Result<()> {
         let f = &mut self.f;
         output.extend(input.into_iter().map(|r| Record {
             ts: r.ts,
             value: f(r.value),
         }));
+        Ok(())
     }
 }
 
@@ -43,7 +48,8 @@ mod tests {
     fn map_transforms_values_and_keeps_event_time() {
         let mut op = Map::new(|x: i32| x * 10);
         let mut out = Vec::new();
-        op.process_batch(vec![Record::new(5, 1), Record::new(7, 2)], &mut out);
+        op.process_batch(vec![Record::new(5, 1), Record::new(7, 2)], &mut out)
+            .unwrap();
         assert_eq!(out, vec![Record::new(5, 10), Record::new(7, 20)]);
     }
 }

@@ -1,21 +1,17 @@
 //! Operators: one file per operator, each a small struct implementing [`Operator`].
 //!
 //! An operator is pure logic over a batch: it reads input records and appends output
-//! records to a buffer. The runtime wraps it in a node that counts records, catches
-//! panics (naming the operator) and forwards the output and control messages
-//! downstream, so operators never know who consumes them.
+//! records to a buffer, and returns an error as a value when it cannot. The runtime
+//! wraps it in a node (`runtime/node.rs`) that counts records, catches panics, names
+//! the pipeline and node in errors and forwards output and control messages
+//! downstream, so operators never know who consumes them. Nothing here depends on the
+//! runtime.
 
-mod barrier_align;
-pub(crate) mod exchange;
 mod filter;
 mod flat_map;
 mod inspect;
 mod keyed_process;
 mod map;
-pub(crate) mod node;
-pub(crate) mod sink;
-pub(crate) mod union;
-mod watermark;
 
 pub use filter::Filter;
 pub use flat_map::FlatMap;
@@ -23,8 +19,8 @@ pub use inspect::Inspect;
 pub(crate) use keyed_process::KeyedProcessOperator;
 pub use keyed_process::{KeyedContext, KeyedProcessFunction};
 pub use map::Map;
-pub(crate) use watermark::{SparkWatermarkAssigner, WatermarkAssigner};
 
+use crate::error::Result;
 use crate::record::Batch;
 use crate::time::Timestamp;
 
@@ -57,47 +53,55 @@ pub trait Operator: 'static {
     /// Output record type.
     type Out;
 
-    /// Processes one input batch, appending results to `output`.
-    fn process_batch(&mut self, input: Batch<Self::In>, output: &mut Batch<Self::Out>);
+    /// Processes one input batch, appending results to `output`. An error fails the
+    /// run, naming this operator.
+    fn process_batch(
+        &mut self,
+        input: Batch<Self::In>,
+        output: &mut Batch<Self::Out>,
+    ) -> Result<()>;
 
     /// The watermark advanced. Returns the watermark to forward (None: swallow it).
     fn on_watermark(
         &mut self,
         watermark: Timestamp,
         output: &mut Batch<Self::Out>,
-    ) -> Option<Timestamp> {
+    ) -> Result<Option<Timestamp>> {
         let _ = output;
-        Some(watermark)
+        Ok(Some(watermark))
     }
 
     /// Any other control message (idle, tick). Returns the message to forward.
-    fn on_control(&mut self, control: Control, output: &mut Batch<Self::Out>) -> Option<Control> {
+    fn on_control(
+        &mut self,
+        control: Control,
+        output: &mut Batch<Self::Out>,
+    ) -> Result<Option<Control>> {
         let _ = output;
-        Some(control)
+        Ok(Some(control))
     }
 
     /// The input ended; flush what is left.
-    fn on_end_of_input(&mut self, output: &mut Batch<Self::Out>) {
+    fn on_end_of_input(&mut self, output: &mut Batch<Self::Out>) -> Result<()> {
         let _ = output;
+        Ok(())
+    }
+
+    /// Checkpoint barrier `id` passes this operator, after its state was taken: an
+    /// operator with side outputs (which are sinks of their own) forwards it there.
+    fn on_barrier(&mut self, id: u64) -> Result<()> {
+        let _ = id;
+        Ok(())
     }
 
     /// The operator's state for a checkpoint (`None`: stateless).
-    fn snapshot_state(&self) -> crate::error::Result<Option<Vec<u8>>> {
+    fn snapshot_state(&self) -> Result<Option<Vec<u8>>> {
         Ok(None)
     }
 
     /// Replaces the state with one taken by [`snapshot_state`](Self::snapshot_state).
-    fn restore_state(&mut self, bytes: &[u8]) -> crate::error::Result<()> {
+    fn restore_state(&mut self, bytes: &[u8]) -> Result<()> {
         let _ = bytes;
         Ok(())
     }
 }
-
-/// The receiving end of a stream inside one worker: operators, exchanges and sinks.
-pub(crate) trait Input<T> {
-    fn push(&mut self, batch: Batch<T>);
-    fn control(&mut self, control: Control);
-}
-
-/// Boxed downstream of a node: one virtual call per batch.
-pub(crate) type Downstream<T> = Box<dyn Input<T>>;

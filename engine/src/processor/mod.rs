@@ -1,7 +1,5 @@
 //! The handle of a running pipeline: start, stop, await, status, error and metrics.
 
-pub mod metrics;
-
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
@@ -11,12 +9,15 @@ use std::time::{Duration, Instant};
 use crate::config::Config;
 use crate::connector::WorkerInfo;
 use crate::error::{EngineError, Result};
-use crate::operator::node::{panic_message, RunFailure};
+use crate::metrics::{Metrics, MetricsRegistry};
 use crate::runtime::build::{BuildContext, Terminal};
 use crate::runtime::coordinator::Coordinator;
 use crate::runtime::exchange_registry::ExchangeRegistry;
-use crate::runtime::worker::Worker;
-use metrics::{Metrics, MetricsRegistry};
+use crate::runtime::node::panic_message;
+use crate::runtime::worker::{drive, Worker, ABORT, DRAIN, RUN};
+
+/// The metrics of a run (kept here for paths written before metrics had a module).
+pub use crate::metrics;
 
 /// Lifecycle of a pipeline run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -31,10 +32,6 @@ pub enum Status {
     Failed,
 }
 
-const RUN: u8 = 0;
-const DRAIN: u8 = 1;
-const ABORT: u8 = 2;
-
 struct RunState {
     status: Status,
     error: Option<EngineError>,
@@ -47,6 +44,8 @@ struct Shared {
     stop: AtomicU8,
     state: Mutex<RunState>,
     done: Condvar,
+    /// The run's checkpoint coordinator: a failure must wake sinks waiting on it.
+    coordinator: Mutex<Option<Arc<Coordinator>>>,
 }
 
 impl Shared {
@@ -57,9 +56,19 @@ impl Shared {
     fn fail(&self, error: EngineError) {
         let mut state = self.lock();
         if state.error.is_none() {
-            state.error = Some(error);
+            tracing::error!(error = %error, "pipeline failed");
+            state.error = Some(error.clone());
         }
+        drop(state);
         self.stop.store(ABORT, Ordering::SeqCst);
+        if let Some(c) = self
+            .coordinator
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .as_ref()
+        {
+            c.abort(error);
+        }
     }
 
     fn worker_done(&self) {
@@ -100,7 +109,6 @@ pub struct StreamProcessor {
     shared: Arc<Shared>,
     metrics: Arc<MetricsRegistry>,
     handles: Mutex<Vec<JoinHandle<()>>>,
-    coordinator: Mutex<Option<Arc<Coordinator>>>,
 }
 
 impl StreamProcessor {
@@ -119,10 +127,10 @@ impl StreamProcessor {
                     ended: None,
                 }),
                 done: Condvar::new(),
+                coordinator: Mutex::new(None),
             }),
             metrics: Arc::new(MetricsRegistry::new()),
             handles: Mutex::new(Vec::new()),
-            coordinator: Mutex::new(None),
         }
     }
 
@@ -156,9 +164,13 @@ impl StreamProcessor {
             }
             None => None,
         };
-        *self.coordinator.lock().unwrap_or_else(|p| p.into_inner()) = coordinator.clone();
+        *self
+            .shared
+            .coordinator
+            .lock()
+            .unwrap_or_else(|p| p.into_inner()) = coordinator.clone();
         let exchanges = Arc::new(ExchangeRegistry::new(n, self.config.channel_capacity));
-        let (built_tx, built_rx) = crossbeam_channel::bounded::<Result<()>>(n);
+        let (built_tx, built_rx) = crossbeam_channel::bounded::<(usize, Result<()>)>(n);
         let (go_tx, go_rx) = crossbeam_channel::bounded::<bool>(n);
         let mut handles = Vec::with_capacity(n);
         for index in 0..n {
@@ -199,14 +211,16 @@ impl StreamProcessor {
                 }
             }
         }
-        let mut build_error = None;
+        // The lowest worker's error, so that the same mistake reads the same each run.
+        let mut failed: Vec<(usize, EngineError)> = Vec::new();
         for _ in 0..n {
             match built_rx.recv() {
-                Ok(Ok(())) => {}
-                Ok(Err(e)) => build_error = build_error.or(Some(e)),
+                Ok((_, Ok(()))) => {}
+                Ok((index, Err(e))) => failed.push((index, e)),
                 Err(_) => break,
             }
         }
+        let build_error = failed.into_iter().min_by_key(|(i, _)| *i).map(|(_, e)| e);
         let go = build_error.is_none();
         if let Some(e) = &build_error {
             self.shared.fail(e.clone());
@@ -292,12 +306,13 @@ impl StreamProcessor {
         drop(state);
         let mut metrics = self.metrics.snapshot(elapsed);
         if let Some(c) = self
+            .shared
             .coordinator
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .as_ref()
         {
-            metrics.checkpoints = Some(metrics::CheckpointMetrics::from_durations(&c.durations()));
+            metrics.checkpoints = Some(c.metrics());
         }
         metrics
     }
@@ -326,61 +341,35 @@ fn run_worker(
     mut ctx: BuildContext,
     terminals: Vec<Terminal>,
     shared: Arc<Shared>,
-    built: crossbeam_channel::Sender<Result<()>>,
+    built: crossbeam_channel::Sender<(usize, Result<()>)>,
     go: crossbeam_channel::Receiver<bool>,
 ) {
     let index = ctx.worker.index;
-    let outcome = catch_unwind(AssertUnwindSafe(|| {
+    let span = tracing::debug_span!("worker", pipeline = %ctx.pipeline, worker = index);
+    let _entered = span.enter();
+    // Errors are values everywhere on the data path; this catch is the last line for a
+    // bug in the engine itself, so that it too fails the run instead of hanging it.
+    let outcome = catch_unwind(AssertUnwindSafe(|| -> Result<()> {
         let build = terminals.iter().try_for_each(|t| t(&mut ctx));
         let ok = build.is_ok();
-        let _ = built.send(build);
+        let _ = built.send((index, build));
         if !ok || !go.recv().unwrap_or(false) {
-            return;
+            return Ok(());
         }
         let mut worker = Worker::new(ctx);
-        drive(&mut worker, &shared);
+        drive(&mut worker, &shared.stop)
     }));
-    if let Err(payload) = outcome {
-        let error = match payload.downcast::<RunFailure>() {
-            Ok(failure) => failure.0,
-            Err(other) => EngineError::OperatorPanicked {
-                operator: "worker".into(),
-                worker: index,
-                message: panic_message(other.as_ref()),
-            },
-        };
-        shared.fail(error);
+    let error = match outcome {
+        Ok(Ok(())) => None,
+        Ok(Err(e)) => Some(e),
+        Err(payload) => Some(EngineError::OperatorPanicked {
+            operator: "worker".into(),
+            worker: index,
+            message: panic_message(payload.as_ref()),
+        }),
+    };
+    if let Some(e) = error {
+        shared.fail(e);
     }
     shared.worker_done();
-}
-
-fn drive(worker: &mut Worker, shared: &Shared) {
-    let mut idle_rounds = 0u32;
-    let mut draining = false;
-    loop {
-        match shared.stop.load(Ordering::Relaxed) {
-            ABORT => return,
-            DRAIN if !draining => {
-                draining = true;
-                worker.finish_sources();
-            }
-            _ => {}
-        }
-        if worker.step() {
-            idle_rounds = 0;
-            continue;
-        }
-        if worker.is_done() {
-            return;
-        }
-        idle_rounds += 1;
-        // Spin briefly, then yield, then sleep: quick to react, cheap when idle.
-        if idle_rounds < 64 {
-            std::hint::spin_loop();
-        } else if idle_rounds < 128 {
-            std::thread::yield_now();
-        } else {
-            std::thread::sleep(Duration::from_micros(200));
-        }
-    }
 }

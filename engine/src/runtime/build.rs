@@ -6,18 +6,20 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use super::coordinator::Coordinator;
+use super::exchange::{Flush, Inbound};
 use super::exchange_registry::ExchangeRegistry;
 use super::source_task::SourceTask;
 use crate::checkpoint::StateKey;
 use crate::config::Config;
 use crate::connector::WorkerInfo;
-use crate::operator::exchange::{Flush, Inbound};
-use crate::processor::metrics::MetricsRegistry;
+use crate::metrics::MetricsRegistry;
 
 /// Per-worker build state: the attach functions of the plan register their sources,
 /// exchange endpoints and outboxes here.
 pub(crate) struct BuildContext {
     pub worker: WorkerInfo,
+    /// The pipeline's name (errors and logs name it).
+    pub pipeline: Arc<str>,
     pub config: Arc<Config>,
     pub metrics: Arc<MetricsRegistry>,
     pub exchanges: Arc<ExchangeRegistry>,
@@ -39,6 +41,7 @@ impl BuildContext {
     ) -> Self {
         BuildContext {
             worker,
+            pipeline: Arc::from(config.name.as_str()),
             config,
             metrics,
             exchanges,
@@ -67,11 +70,8 @@ impl BuildContext {
 }
 
 /// A function that wires a stream's producer to a consumer inside one worker.
-pub(crate) type Attach<T> = Arc<
-    dyn Fn(&mut BuildContext, crate::operator::Downstream<T>) -> crate::error::Result<()>
-        + Send
-        + Sync,
->;
+pub(crate) type Attach<T> =
+    Arc<dyn Fn(&mut BuildContext, super::Downstream<T>) -> crate::error::Result<()> + Send + Sync>;
 
 /// A sink's build function: wires the whole chain that ends in it.
 pub(crate) type Terminal = Arc<dyn Fn(&mut BuildContext) -> crate::error::Result<()> + Send + Sync>;

@@ -46,19 +46,14 @@ pub(crate) struct Coordinator {
     /// Newest checkpoint written to the store.
     committed: AtomicU64,
     recovered: Option<Checkpoint>,
+    /// Newer checkpoints recovery passed over, and why.
+    skipped: Vec<(u64, String)>,
     progress: Mutex<Progress>,
     changed: Condvar,
     writer: Mutex<Option<std::sync::mpsc::Sender<Entries>>>,
     store: Arc<CheckpointStore>,
     /// When each checkpoint was triggered, and how long completed ones took.
     timing: Mutex<(BTreeMap<u64, std::time::Instant>, Vec<std::time::Duration>)>,
-}
-
-fn checkpoint_error(e: crate::checkpoint::CheckpointError) -> EngineError {
-    EngineError::State {
-        operator: "checkpoint".into(),
-        message: e.to_string(),
-    }
 }
 
 impl Coordinator {
@@ -70,8 +65,17 @@ impl Coordinator {
         parallelism: usize,
     ) -> Result<Arc<Coordinator>> {
         let store =
-            Arc::new(CheckpointStore::open(&config.dir, config.retain).map_err(checkpoint_error)?);
-        let recovery = store.recover(&pipeline).map_err(checkpoint_error)?;
+            Arc::new(CheckpointStore::open(&config.dir, config.retain).map_err(EngineError::from)?);
+        let recovery = store.recover(&pipeline).map_err(EngineError::from)?;
+        for (id, reason) in &recovery.skipped {
+            tracing::warn!(checkpoint = id.0, %reason, dir = %config.dir.display(), "skipped a damaged checkpoint");
+        }
+        match &recovery.checkpoint {
+            Some(c) => {
+                tracing::info!(checkpoint = c.meta.id.0, dir = %config.dir.display(), "resuming from checkpoint")
+            }
+            None => tracing::debug!(dir = %config.dir.display(), "no checkpoint to resume from"),
+        }
         if let Some(c) = &recovery.checkpoint {
             if c.meta.parallelism != parallelism {
                 return Err(EngineError::invalid(
@@ -85,7 +89,7 @@ impl Coordinator {
                 ));
             }
         }
-        let first_id = store.next_id().map_err(checkpoint_error)?.0;
+        let first_id = store.next_id().map_err(EngineError::from)?.0;
         let now = clock.now_ms();
         let coordinator = Arc::new(Coordinator {
             delivery: config.delivery,
@@ -97,6 +101,11 @@ impl Coordinator {
             next_due_ms: AtomicI64::new(now + crate::time::duration_ms(config.interval)),
             first_id,
             committed: AtomicU64::new(0),
+            skipped: recovery
+                .skipped
+                .iter()
+                .map(|(id, reason)| (id.0, reason.clone()))
+                .collect(),
             recovered: recovery.checkpoint,
             progress: Mutex::new(Progress::default()),
             changed: Condvar::new(),
@@ -139,7 +148,7 @@ impl Coordinator {
         let mut progress = self.lock();
         match result {
             Ok(_) => self.committed.store(id, Ordering::SeqCst),
-            Err(e) => progress.failed = Some(checkpoint_error(e)),
+            Err(e) => progress.failed = Some(EngineError::from(e)),
         }
         drop(progress);
         self.changed.notify_all();
@@ -279,13 +288,28 @@ impl Coordinator {
         }
     }
 
-    /// How long each completed checkpoint took, from trigger to durable.
-    pub fn durations(&self) -> Vec<std::time::Duration> {
-        self.timing
+    /// Checkpoints completed, their durations, and what recovery restored or skipped.
+    pub fn metrics(&self) -> crate::metrics::CheckpointMetrics {
+        let durations = self
+            .timing
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .1
-            .clone()
+            .clone();
+        let mut m = crate::metrics::CheckpointMetrics::from_durations(&durations);
+        m.restored_from = self.recovered.as_ref().map(|c| c.meta.id.0);
+        m.skipped = self.skipped.clone();
+        m
+    }
+
+    /// The run failed elsewhere: wake every sink waiting for a checkpoint, with `error`.
+    pub fn abort(&self, error: EngineError) {
+        let mut p = self.lock();
+        if p.failed.is_none() {
+            p.failed = Some(error);
+        }
+        drop(p);
+        self.changed.notify_all();
     }
 
     /// The newest checkpoint written.
@@ -295,11 +319,11 @@ impl Coordinator {
 
     /// At-most-once: persists a source's position before its records are processed.
     pub fn save_position_ahead(&self, key: &StateKey, bytes: &[u8]) -> Result<()> {
-        self.store.put_ahead(key, bytes).map_err(checkpoint_error)
+        self.store.put_ahead(key, bytes).map_err(EngineError::from)
     }
 
     /// At-most-once: the position a source saved ahead in an earlier run.
     pub fn position_ahead(&self, key: &StateKey) -> Result<Option<Vec<u8>>> {
-        self.store.get_ahead(key).map_err(checkpoint_error)
+        self.store.get_ahead(key).map_err(EngineError::from)
     }
 }

@@ -7,7 +7,7 @@ use std::sync::Mutex;
 
 use crossbeam_channel::{Receiver, Sender};
 
-use crate::operator::exchange::Envelope;
+use super::exchange::Envelope;
 
 struct Channels<T> {
     senders: Vec<Sender<Envelope<T>>>,

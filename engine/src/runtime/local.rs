@@ -1,7 +1,6 @@
 //! Deterministic single-thread execution for tests: the plan runs on the calling
 //! thread, and the caller decides when work happens.
 
-use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::Arc;
 
 use super::build::{BuildContext, Terminal};
@@ -9,9 +8,8 @@ use super::exchange_registry::ExchangeRegistry;
 use super::worker::Worker;
 use crate::config::Config;
 use crate::connector::WorkerInfo;
-use crate::error::{EngineError, Result};
-use crate::operator::node::{panic_message, RunFailure};
-use crate::processor::metrics::{Metrics, MetricsRegistry};
+use crate::error::Result;
+use crate::metrics::{Metrics, MetricsRegistry};
 
 /// Runs a pipeline on the calling thread at parallelism 1, step by step.
 ///
@@ -84,24 +82,13 @@ impl LocalExecutor {
     /// A panicking operator or a failing source or sink is returned as the run's error,
     /// naming the operator.
     pub fn run_until_idle(&mut self) -> Result<bool> {
-        let worker = &mut self.worker;
-        catch_unwind(AssertUnwindSafe(|| {
-            while worker.step() {}
-            worker.is_done()
-        }))
-        .map_err(|payload| match payload.downcast::<RunFailure>() {
-            Ok(failure) => failure.0,
-            Err(other) => EngineError::OperatorPanicked {
-                operator: "local executor".into(),
-                worker: 0,
-                message: panic_message(other.as_ref()),
-            },
-        })
+        while self.worker.step()? {}
+        Ok(self.worker.is_done())
     }
 
     /// Ends every source (as a graceful stop does) and runs the pipeline to completion.
     pub fn finish(&mut self) -> Result<()> {
-        self.worker.finish_sources();
+        self.worker.finish_sources()?;
         self.run_until_idle().map(|_| ())
     }
 

@@ -1,5 +1,6 @@
 //! Drives one source reader on a worker: polls a batch, stamps its ingestion time and
-//! pushes it down the fused chain.
+//! pushes it down the fused chain; injects checkpoint barriers with the reader's
+//! position.
 
 use std::cell::Cell;
 use std::rc::Rc;
@@ -8,13 +9,14 @@ use std::time::Instant;
 
 use super::build::BuildContext;
 use super::coordinator::{Coordinator, FINAL};
+use super::node::NodeId;
+use super::Downstream;
 use crate::checkpoint::StateKey;
 use crate::config::DeliveryGuarantee;
-use crate::connector::{SourcePoll, SourceReader};
-use crate::error::EngineError;
-use crate::operator::node::{fail, guarded};
-use crate::operator::{Control, Downstream};
-use crate::processor::metrics::OperatorCounters;
+use crate::connector::{Restart, SourcePoll, SourceReader};
+use crate::error::{EngineError, Result};
+use crate::metrics::OperatorCounters;
+use crate::operator::Control;
 use crate::time::Clock;
 
 /// What a poll achieved.
@@ -27,16 +29,16 @@ pub(crate) enum TaskPoll {
 
 /// Type-erased source driver for the worker loop.
 pub(crate) trait SourceTask {
-    fn poll(&mut self) -> TaskPoll;
+    fn poll(&mut self) -> Result<TaskPoll>;
     /// Ends the source early (graceful stop): downstream sees end of input.
-    fn finish(&mut self);
+    fn finish(&mut self) -> Result<()>;
     fn is_finished(&self) -> bool;
 }
 
 pub(crate) struct SourceDriver<R: SourceReader> {
     reader: R,
-    name: Arc<str>,
-    worker: usize,
+    id: NodeId,
+    restart: Restart,
     batch_size: usize,
     down: Downstream<R::Item>,
     counters: Arc<OperatorCounters>,
@@ -52,23 +54,27 @@ impl<R: SourceReader> SourceDriver<R> {
     pub fn build(
         mut reader: R,
         name: Arc<str>,
+        restart: Restart,
         ctx: &BuildContext,
         down: Downstream<R::Item>,
         counters: Arc<OperatorCounters>,
-    ) -> crate::error::Result<Self> {
+    ) -> Result<Self> {
+        let id = NodeId::new(ctx, name.clone());
         let key = ctx.state_key("source", &name);
         let position = match &ctx.coordinator {
-            Some(c) if c.delivery() == DeliveryGuarantee::AtMostOnce => c.position_ahead(&key)?,
+            Some(c) if c.delivery() == DeliveryGuarantee::AtMostOnce => {
+                c.position_ahead(&key).map_err(|e| id.wrap(e))?
+            }
             Some(_) => ctx.recovered("source", &name),
             None => None,
         };
         if let Some(bytes) = position.filter(|b| !b.is_empty()) {
-            reader.restore_position(&bytes)?;
+            id.guard(|| reader.restore_position(&bytes))?;
         }
         Ok(SourceDriver {
             reader,
-            name,
-            worker: ctx.worker.index,
+            id,
+            restart,
             batch_size: ctx.worker.batch_size,
             down,
             counters,
@@ -80,89 +86,97 @@ impl<R: SourceReader> SourceDriver<R> {
         })
     }
 
-    /// Injects every barrier that is due, each after snapshotting the position.
-    fn inject_barriers(&mut self) {
-        let Some((coordinator, key)) = &self.checkpoint else {
-            return;
-        };
-        while let Some(id) = coordinator.barrier_due(self.last_barrier) {
-            coordinator.report(
-                id,
-                key.clone(),
-                self.reader.snapshot_position().unwrap_or_default(),
-            );
-            self.last_barrier = Some(id);
-            self.down.control(Control::Barrier(id));
+    /// The reader's position (empty for a source without positions); a source that
+    /// declares positions must have one.
+    fn position(&self) -> Result<Vec<u8>> {
+        let reader = &self.reader;
+        match self.id.guard(|| reader.snapshot_position())? {
+            Some(bytes) => Ok(bytes),
+            None if self.restart != Restart::FromPosition => Ok(Vec::new()),
+            None => Err(self.id.wrap(EngineError::State {
+                operator: self.id.name.to_string(),
+                message: "the source declares `Restart::FromPosition` but its reader \
+                          returned no position"
+                    .into(),
+            })),
         }
+    }
+
+    /// Injects every barrier that is due, each after snapshotting the position.
+    fn inject_barriers(&mut self) -> Result<()> {
+        let Some((coordinator, key)) = &self.checkpoint else {
+            return Ok(());
+        };
+        let coordinator = coordinator.clone();
+        let key = key.clone();
+        while let Some(id) = coordinator.barrier_due(self.last_barrier) {
+            coordinator.report(id, key.clone(), self.position()?);
+            self.last_barrier = Some(id);
+            self.down.control(Control::Barrier(id))?;
+        }
+        Ok(())
     }
 
     /// At-most-once: the position after this batch is durable before the batch is
     /// processed, so a restart never reads it again.
-    fn write_ahead(&self) {
+    fn write_ahead(&self) -> Result<()> {
         if let Some((coordinator, key)) = &self.checkpoint {
-            if coordinator.delivery() == DeliveryGuarantee::AtMostOnce {
-                let position = self.reader.snapshot_position().unwrap_or_default();
-                if let Err(e) = coordinator.save_position_ahead(key, &position) {
-                    fail(e);
-                }
+            if coordinator.delivery() == DeliveryGuarantee::AtMostOnce
+                && self.restart == Restart::FromPosition
+            {
+                let position = self.position()?;
+                coordinator
+                    .save_position_ahead(key, &position)
+                    .map_err(|e| self.id.wrap(e))?;
             }
         }
+        Ok(())
     }
 }
 
 impl<R: SourceReader> SourceTask for SourceDriver<R> {
-    fn poll(&mut self) -> TaskPoll {
+    fn poll(&mut self) -> Result<TaskPoll> {
         if self.finished {
-            return TaskPoll::Finished;
+            return Ok(TaskPoll::Finished);
         }
-        self.inject_barriers();
+        self.inject_barriers()?;
         let mut batch = Vec::with_capacity(self.batch_size);
         let reader = &mut self.reader;
-        let status = guarded(&self.name, self.worker, || reader.poll_batch(&mut batch));
-        let status = match status {
-            Ok(s) => s,
-            Err(e) => fail(match e {
-                EngineError::Source { .. } => e,
-                other => EngineError::Source {
-                    source_name: self.name.to_string(),
-                    message: other.to_string(),
-                },
-            }),
-        };
+        let status = self.id.guard(|| reader.poll_batch(&mut batch))?;
         let had_data = !batch.is_empty();
         if had_data {
-            self.write_ahead();
+            self.write_ahead()?;
             self.ingest.set(Instant::now());
             self.counters.add_out(batch.len());
-            self.down.push(batch);
+            self.down.push(batch)?;
         }
-        match status {
+        Ok(match status {
             SourcePoll::Ready if had_data => TaskPoll::Progress,
             SourcePoll::Ready | SourcePoll::Pending => {
-                self.down.control(Control::Tick(self.clock.now_ms()));
+                self.down.control(Control::Tick(self.clock.now_ms()))?;
                 TaskPoll::Idle
             }
             SourcePoll::Watermark(wm) => {
                 self.counters.set_watermark(wm);
-                self.down.control(Control::Watermark(wm));
+                self.down.control(Control::Watermark(wm))?;
                 TaskPoll::Progress
             }
             SourcePoll::Finished => {
-                self.finish();
+                self.finish()?;
                 TaskPoll::Finished
             }
-        }
+        })
     }
 
-    fn finish(&mut self) {
-        if !self.finished {
-            self.finished = true;
-            if let Some((coordinator, key)) = &self.checkpoint {
-                let position = self.reader.snapshot_position().unwrap_or_default();
-                coordinator.report(FINAL, key.clone(), position);
-            }
-            self.down.control(Control::EndOfInput);
+    fn finish(&mut self) -> Result<()> {
+        if self.finished {
+            return Ok(());
         }
+        self.finished = true;
+        if let Some((coordinator, key)) = &self.checkpoint {
+            coordinator.report(FINAL, key.clone(), self.position()?);
+        }
+        self.down.control(Control::EndOfInput)
     }
 
     fn is_finished(&self) -> bool {

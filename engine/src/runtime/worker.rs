@@ -19,9 +19,12 @@ use std::cell::RefCell;
 use std::rc::Rc;
 use std::time::{Duration, Instant};
 
+use std::sync::atomic::{AtomicU8, Ordering};
+
 use super::build::BuildContext;
+use super::exchange::{Flush, Inbound};
 use super::source_task::{SourceTask, TaskPoll};
-use crate::operator::exchange::{Flush, Inbound};
+use crate::error::Result;
 
 /// Messages an outbox may hold before its upstream stops producing.
 const OUTBOX_LIMIT: usize = 16;
@@ -72,7 +75,7 @@ impl Worker {
     }
 
     /// One round of work; returns true if anything moved.
-    pub fn step(&mut self) -> bool {
+    pub fn step(&mut self) -> Result<bool> {
         let mut progressed = false;
         for (_, outbox) in &self.outboxes {
             progressed |= outbox.borrow_mut().flush();
@@ -80,7 +83,7 @@ impl Worker {
         for i in 0..self.inbound.len() {
             let id = self.inbound[i].exchange_id();
             if self.pending_after(Some(id)) <= OUTBOX_LIMIT {
-                progressed |= self.inbound[i].poll(self.inbound_budget) > 0;
+                progressed |= self.inbound[i].poll(self.inbound_budget)? > 0;
             }
         }
         let aligned = if self.ahead_of_peers() {
@@ -92,13 +95,13 @@ impl Worker {
         };
         if aligned && self.pending_after(None) <= OUTBOX_LIMIT {
             for source in self.sources.iter_mut().filter(|s| !s.is_finished()) {
-                progressed |= source.poll() != TaskPoll::Idle;
+                progressed |= source.poll()? != TaskPoll::Idle;
             }
             if self.blocked_since.is_some() {
                 self.blocked_since = Some(Instant::now());
             }
         }
-        progressed
+        Ok(progressed)
     }
 
     /// True if this worker's watermark leads some exchange's merged watermark by more
@@ -122,10 +125,11 @@ impl Worker {
     }
 
     /// Ends every source now (graceful stop); in-flight data still drains.
-    pub fn finish_sources(&mut self) {
+    pub fn finish_sources(&mut self) -> Result<()> {
         for source in &mut self.sources {
-            source.finish();
+            source.finish()?;
         }
+        Ok(())
     }
 
     /// True when the sources are exhausted, every exchange input has ended and nothing
@@ -134,5 +138,46 @@ impl Worker {
         self.sources.iter().all(|s| s.is_finished())
             && self.inbound.iter().all(|s| s.finished())
             && self.pending_after(None) == 0
+    }
+}
+
+/// Keep running.
+pub(crate) const RUN: u8 = 0;
+/// End the sources now and drain (graceful stop).
+pub(crate) const DRAIN: u8 = 1;
+/// Leave at once (stop without draining, or another worker failed).
+pub(crate) const ABORT: u8 = 2;
+
+/// Runs a worker until it is done, told to stop, or fails. `stop` holds [`RUN`],
+/// [`DRAIN`] or [`ABORT`]; an error ends this worker and is returned for the caller to
+/// stop the others.
+pub(crate) fn drive(worker: &mut Worker, stop: &AtomicU8) -> Result<()> {
+    let mut idle_rounds = 0u32;
+    let mut draining = false;
+    loop {
+        match stop.load(Ordering::Relaxed) {
+            ABORT => return Ok(()),
+            DRAIN if !draining => {
+                draining = true;
+                worker.finish_sources()?;
+            }
+            _ => {}
+        }
+        if worker.step()? {
+            idle_rounds = 0;
+            continue;
+        }
+        if worker.is_done() {
+            return Ok(());
+        }
+        idle_rounds += 1;
+        // Spin briefly, then yield, then sleep: quick to react, cheap when idle.
+        if idle_rounds < 64 {
+            std::hint::spin_loop();
+        } else if idle_rounds < 128 {
+            std::thread::yield_now();
+        } else {
+            std::thread::sleep(Duration::from_micros(200));
+        }
     }
 }

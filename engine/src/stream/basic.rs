@@ -5,14 +5,12 @@ use std::sync::Arc;
 use super::Stream;
 use crate::config::TimeSemantics;
 use crate::connector::WorkerInfo;
-use crate::error::EngineError;
-use crate::operator::node::OperatorNode;
-use crate::operator::union::UnionInput;
-use crate::operator::{
-    Filter, FlatMap, Inspect, Map, Operator, SparkWatermarkAssigner, WatermarkAssigner,
-};
-use crate::processor::metrics::NodeKind;
+use crate::metrics::NodeKind;
+use crate::operator::{Filter, FlatMap, Inspect, Map, Operator};
 use crate::runtime::build::Attach;
+use crate::runtime::node::{NodeId, OperatorNode};
+use crate::runtime::union::UnionInput;
+use crate::runtime::watermark::{SparkWatermarkAssigner, WatermarkAssigner};
 use crate::time::{duration_ms, TimestampFn, Watermark};
 
 impl<T: Send + 'static> Stream<T> {
@@ -25,11 +23,12 @@ impl<T: Send + 'static> Stream<T> {
     /// impl Operator for RunningSum {
     ///     type In = u64;
     ///     type Out = u64;
-    ///     fn process_batch(&mut self, input: Batch<u64>, output: &mut Batch<u64>) {
+    ///     fn process_batch(&mut self, input: Batch<u64>, output: &mut Batch<u64>) -> Result<()> {
     ///         for r in input {
     ///             self.0 += r.value;
     ///             output.push(Record::new(r.ts, self.0));
     ///         }
+    ///         Ok(())
     ///     }
     /// }
     /// let out = MemorySink::new();
@@ -214,12 +213,7 @@ impl<T: Send + 'static> Stream<T> {
         let delay_ms = match strategy.delay_ms() {
             Ok(d) => d,
             Err(e) => {
-                self.plan.error(EngineError::invalid(
-                    name.to_string(),
-                    "delay",
-                    "a duration",
-                    e.to_string(),
-                ));
+                self.plan.error(e.at(&name, "delay"));
                 0
             }
         };
@@ -232,12 +226,22 @@ impl<T: Send + 'static> Stream<T> {
             match ctx.config.time_semantics {
                 TimeSemantics::Continuous => {
                     let clock = ctx.config.clock.clone();
-                    let node = WatermarkAssigner::new(f, delay_ms, idle_ms, clock, down, counters);
+                    let node_id = NodeId::new(ctx, name.clone());
+                    let node = WatermarkAssigner::new(
+                        node_id, f, delay_ms, idle_ms, clock, down, counters,
+                    );
                     upstream(ctx, Box::new(node))
                 }
                 TimeSemantics::SparkMicroBatch { single_watermark } => {
-                    let node =
-                        SparkWatermarkAssigner::new(f, delay_ms, !single_watermark, down, counters);
+                    let node_id = NodeId::new(ctx, name.clone());
+                    let node = SparkWatermarkAssigner::new(
+                        node_id,
+                        f,
+                        delay_ms,
+                        !single_watermark,
+                        down,
+                        counters,
+                    );
                     upstream(ctx, Box::new(node))
                 }
             }

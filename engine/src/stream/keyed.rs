@@ -7,9 +7,10 @@ use std::sync::Arc;
 
 use super::{Plan, Stream, WindowedStream};
 use crate::error::{EngineError, Result};
-use crate::operator::exchange::{ExchangeReceiver, ExchangeSender, Outbox};
-use crate::operator::Downstream;
 use crate::runtime::build::{Attach, BuildContext};
+use crate::runtime::exchange::{ExchangeReceiver, ExchangeSender, Outbox};
+use crate::runtime::node::NodeId;
+use crate::runtime::Downstream;
 use crate::window::WindowAssigner;
 
 /// A stream partitioned by key: every record of a key reaches the same worker.
@@ -80,17 +81,24 @@ where
             ..
         } = self;
         let attach: Attach<F::Out> = Arc::new(move |ctx, down| {
-            let counters =
-                ctx.metrics
-                    .register(id, &name, crate::processor::metrics::NodeKind::Operator);
+            let counters = ctx
+                .metrics
+                .register(id, &name, crate::metrics::NodeKind::Operator);
             let op = crate::operator::KeyedProcessOperator::new(
                 key_fn.clone(),
                 function.clone(),
                 ctx.config.is_spark(),
             );
             let node =
-                crate::operator::node::OperatorNode::build(op, name.clone(), ctx, down, counters)?;
-            KeyedStream::<T, K, KF>::attach_keyed(&upstream, &key_fn, exchange, ctx, Box::new(node))
+                crate::runtime::node::OperatorNode::build(op, name.clone(), ctx, down, counters)?;
+            KeyedStream::<T, K, KF>::attach_keyed(
+                &upstream,
+                &key_fn,
+                exchange,
+                &name,
+                ctx,
+                Box::new(node),
+            )
         });
         Stream {
             plan,
@@ -109,13 +117,14 @@ where
         attach: &Attach<T>,
         key_fn: &KF,
         exchange: usize,
+        keyed_name: &Arc<str>,
         ctx: &mut BuildContext,
         keyed_op: Downstream<T>,
     ) -> Result<()> {
         if ctx.worker.parallelism == 1 {
             return attach(ctx, keyed_op);
         }
-        let sender = connect_exchange(ctx, exchange, key_fn.clone(), keyed_op)?;
+        let sender = connect_exchange(ctx, exchange, keyed_name, key_fn.clone(), keyed_op)?;
         attach(ctx, sender)
     }
 }
@@ -126,6 +135,7 @@ where
 pub(crate) fn connect_exchange<U, K, KF>(
     ctx: &mut BuildContext,
     exchange: usize,
+    keyed_name: &Arc<str>,
     key_fn: KF,
     keyed_op: Downstream<U>,
 ) -> Result<Downstream<U>>
@@ -152,5 +162,6 @@ where
     )));
     let outbox = Rc::new(RefCell::new(Outbox::new(worker, senders)));
     ctx.outboxes.push((exchange, outbox.clone()));
-    Ok(Box::new(ExchangeSender::new(key_fn, outbox, ingest)))
+    let id = NodeId::new(ctx, keyed_name.clone());
+    Ok(Box::new(ExchangeSender::new(id, key_fn, outbox, ingest)))
 }

@@ -18,13 +18,14 @@ use std::cell::RefCell;
 use std::rc::Rc;
 use std::sync::Arc;
 
-use crate::config::Config;
-use crate::connector::{Sink, Source};
-use crate::error::{EngineError, Result};
-use crate::operator::sink::SinkNode;
-use crate::processor::metrics::{Metrics, NodeKind};
+use crate::config::{Config, DeliveryGuarantee};
+use crate::connector::{Commit, Restart, Sink, Source};
+use crate::error::{EngineError, Problems, Result};
+use crate::metrics::{Metrics, NodeKind};
 use crate::processor::StreamProcessor;
 use crate::runtime::build::{Attach, Terminal};
+use crate::runtime::node::NodeId;
+use crate::runtime::sink_node::SinkNode;
 use crate::runtime::source_task::SourceDriver;
 use crate::runtime::LocalExecutor;
 
@@ -40,6 +41,15 @@ pub(crate) struct PlanState {
     /// Window nodes that aggregate in two phases when the run allows it (see
     /// [`Config::local_aggregation`]).
     two_phase: Vec<String>,
+    /// What each source and sink can do across a restart, for the delivery check.
+    endpoints: Vec<(String, Endpoint)>,
+}
+
+/// A source's or sink's part in the delivery guarantee.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Endpoint {
+    Source(Restart),
+    Sink(Commit),
 }
 
 #[derive(Clone, Default)]
@@ -70,6 +80,14 @@ impl Plan {
 
     pub fn error(&self, e: EngineError) {
         self.0.borrow_mut().errors.push(e);
+    }
+
+    /// Records what source or sink `name` can do across a restart.
+    pub fn endpoint(&self, name: &str, endpoint: Endpoint) {
+        self.0
+            .borrow_mut()
+            .endpoints
+            .push((name.to_string(), endpoint));
     }
 
     fn terminal(&self, t: Terminal) {
@@ -126,17 +144,14 @@ impl Pipeline {
     /// Adds a source; its work is split across the workers.
     pub fn source<S: Source>(&mut self, source: S) -> Stream<S::Item> {
         let (id, name) = self.plan.node(&source.name());
+        let restart = source.restart();
+        self.plan.endpoint(&name, Endpoint::Source(restart));
         let source = Arc::new(source);
         let attach: Attach<S::Item> = Arc::new(move |ctx, down| {
-            let reader = source.create_reader(&ctx.worker).map_err(|e| match e {
-                EngineError::Source { .. } => e,
-                other => EngineError::Source {
-                    source_name: name.to_string(),
-                    message: other.to_string(),
-                },
-            })?;
+            let node = NodeId::new(ctx, name.clone());
+            let reader = node.guard(|| source.create_reader(&ctx.worker))?;
             let counters = ctx.metrics.register(id, &name, NodeKind::Source);
-            let driver = SourceDriver::build(reader, name.clone(), ctx, down, counters)?;
+            let driver = SourceDriver::build(reader, name.clone(), restart, ctx, down, counters)?;
             ctx.sources.push(Box::new(driver));
             Ok(())
         });
@@ -158,16 +173,25 @@ impl Pipeline {
         names
     }
 
+    /// Every problem of the config and the plan, reported together.
     fn check(&self) -> Result<Vec<Terminal>> {
-        self.config.validate()?;
+        let mut problems = Problems::new();
+        problems.take(self.config.validate());
         let state = self.plan.0.borrow();
-        if let Some(e) = state.errors.first() {
-            return Err(e.clone());
+        for e in &state.errors {
+            problems.push(e.clone());
         }
         if state.terminals.is_empty() {
-            return Err(EngineError::NoSink);
+            problems.push(EngineError::NoSink);
         }
-        Ok(state.terminals.clone())
+        if let Some(cp) = &self.config.checkpointing {
+            for (node, endpoint) in &state.endpoints {
+                if let Some(e) = delivery_problem(node, *endpoint, cp.delivery) {
+                    problems.push(e);
+                }
+            }
+        }
+        problems.finish(&self.config.name, state.terminals.clone())
     }
 
     /// Validates the pipeline and returns its processor, not yet started.
@@ -222,15 +246,12 @@ impl<T: Send + 'static> Stream<T> {
     /// ```
     pub fn sink<S: Sink<T>>(self, sink: S) {
         let (id, name) = self.plan.node(&sink.name());
+        self.plan.endpoint(&name, Endpoint::Sink(sink.commit()));
         let sink = Arc::new(sink);
         let upstream = self.attach;
         let terminal: Terminal = Arc::new(move |ctx| {
-            let writer = sink
-                .create_writer(&ctx.worker)
-                .map_err(|e| EngineError::Sink {
-                    sink: name.to_string(),
-                    message: e.to_string(),
-                })?;
+            let node = NodeId::new(ctx, name.clone());
+            let writer = node.guard(|| sink.create_writer(&ctx.worker))?;
             let counters = ctx.metrics.register(id, &name, NodeKind::Sink);
             let node = SinkNode::build(writer, name.clone(), ctx, counters)?;
             upstream(ctx, Box::new(node))
@@ -275,4 +296,40 @@ impl<T: Send + 'static> Stream<T> {
         ));
         false
     }
+}
+
+/// Why `node` cannot keep `guarantee`, if it cannot: sources must replay from a
+/// position for at-least-once and exactly-once (and must not reread everything for
+/// at-most-once); sinks must commit transactionally or idempotently for exactly-once.
+pub(crate) fn delivery_problem(
+    node: &str,
+    endpoint: Endpoint,
+    guarantee: DeliveryGuarantee,
+) -> Option<EngineError> {
+    use DeliveryGuarantee::*;
+    let lacks = match (endpoint, guarantee) {
+        (Endpoint::Source(Restart::FromPosition), _) => return None,
+        (Endpoint::Source(Restart::LiveOnly), AtMostOnce) => return None,
+        (Endpoint::Source(Restart::LiveOnly), _) => {
+            "it cannot replay from a position (`Restart::LiveOnly`): records in flight at a crash would be lost"
+        }
+        (Endpoint::Source(Restart::FromBeginning), _) => {
+            "it keeps no position (`Restart::FromBeginning`): a restart would read everything again"
+        }
+        (Endpoint::Sink(_), AtMostOnce | AtLeastOnce) => return None,
+        (Endpoint::Sink(Commit::Transactional | Commit::Idempotent), ExactlyOnce) => return None,
+        (Endpoint::Sink(Commit::Immediate), ExactlyOnce) => {
+            "its writes are visible at once (`Commit::Immediate`): a replay would repeat them; use a transactional or idempotent sink"
+        }
+    };
+    let guarantee = match guarantee {
+        AtMostOnce => "at-most-once",
+        AtLeastOnce => "at-least-once",
+        ExactlyOnce => "exactly-once",
+    };
+    Some(EngineError::Delivery {
+        node: node.to_string(),
+        guarantee: guarantee.to_string(),
+        lacks: lacks.to_string(),
+    })
 }

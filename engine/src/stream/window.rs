@@ -7,11 +7,11 @@ use super::keyed::connect_exchange;
 use super::{KeyedStream, Stream};
 use crate::connector::Sink;
 use crate::error::EngineError;
-use crate::operator::node::{Counting, OperatorNode};
-use crate::operator::sink::SinkNode;
-use crate::operator::Downstream;
-use crate::processor::metrics::{NodeKind, OperatorCounters};
+use crate::metrics::{NodeKind, OperatorCounters};
 use crate::runtime::build::{Attach, BuildContext};
+use crate::runtime::node::{Counting, OperatorNode};
+use crate::runtime::sink_node::SinkNode;
+use crate::runtime::Downstream;
 use crate::time::{duration_ms, IntoDuration};
 use crate::window::aggregate::{Collect, Count, Reduce};
 use crate::window::assigner::FixedWindows;
@@ -104,6 +104,7 @@ where
         let sender = connect_exchange(
             ctx,
             exchange,
+            &name,
             |p: &Partial<K, A::Acc>| p.key.clone(),
             Box::new(global),
         )?;
@@ -150,9 +151,13 @@ where
     /// ```
     pub fn late_records<S: Sink<T>>(mut self, sink: S) -> Self {
         let (id, name) = self.keyed.plan.node(&format!("late:{}", sink.name()));
+        self.keyed
+            .plan
+            .endpoint(&name, super::Endpoint::Sink(sink.commit()));
         let sink = Arc::new(sink);
         self.late_sink = Some(Arc::new(move |ctx: &mut BuildContext| {
-            let writer = sink.create_writer(&ctx.worker)?;
+            let node = crate::runtime::node::NodeId::new(ctx, name.clone());
+            let writer = node.guard(|| sink.create_writer(&ctx.worker))?;
             let counters = ctx.metrics.register(id, &name, NodeKind::Sink);
             let node = SinkNode::build(writer, name.clone(), ctx, counters)?;
             Ok(Box::new(node) as Downstream<T>)
@@ -193,7 +198,12 @@ where
         }
         let kind = self.assigner.validate(&name);
         let lateness = self.lateness.clone();
+        let lateness = lateness.map_err(|e| e.at(&name, "allowed_lateness"));
         match (&kind, &lateness) {
+            (Err(e), Err(l)) => {
+                plan.error(e.clone());
+                plan.error(l.clone());
+            }
             (Err(e), _) | (_, Err(e)) => plan.error(e.clone()),
             (_, Ok(l)) if *l < 0 => plan.error(EngineError::invalid(
                 name.to_string(),
@@ -268,7 +278,7 @@ where
                     Box::new(OperatorNode::build(op, name.clone(), ctx, down, counters)?)
                 }
             };
-            KeyedStream::<T, K, KF>::attach_keyed(&upstream, &key_fn, exchange, ctx, op)
+            KeyedStream::<T, K, KF>::attach_keyed(&upstream, &key_fn, exchange, &name, ctx, op)
         });
         Stream {
             plan,

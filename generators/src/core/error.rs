@@ -126,9 +126,6 @@ pub fn describe(problems: &[GeneratorError]) -> String {
 
 impl From<GeneratorError> for tidewater_engine::error::EngineError {
     fn from(e: GeneratorError) -> Self {
-        tidewater_engine::error::EngineError::Source {
-            source_name: "generator".into(),
-            message: e.to_string(),
-        }
+        tidewater_engine::error::EngineError::external("generator", e)
     }
 }

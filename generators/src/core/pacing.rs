@@ -43,33 +43,58 @@ impl Pacing {
         }
     }
 
-    /// Checks the parameters.
-    pub fn validate(&self) -> Result<(), GeneratorError> {
-        let bad = |field: &str, expected: &str, found: String| GeneratorError::InvalidParameter {
-            field: field.into(),
-            expected: expected.into(),
-            found,
+    /// Checks the parameters; returns every problem at once.
+    ///
+    /// ```
+    /// use tidewater_generators::core::Pacing;
+    /// let mut pacing = Pacing::rate(100.0);
+    /// pacing.jitter_ms = f64::INFINITY;
+    /// pacing.bucket_size = 0;
+    /// assert_eq!(pacing.validate().unwrap_err().len(), 2);
+    /// ```
+    pub fn validate(&self) -> Result<(), Vec<GeneratorError>> {
+        let mut problems = Vec::new();
+        let mut bad = |field: &str, expected: &str, found: String| {
+            problems.push(GeneratorError::InvalidParameter {
+                field: field.into(),
+                expected: expected.into(),
+                found,
+            })
         };
         if !(self.rate_per_sec > 0.0 && self.rate_per_sec.is_finite()) {
-            return Err(bad(
+            bad(
                 "rate_per_sec",
-                "a rate > 0",
+                "a finite rate > 0",
                 self.rate_per_sec.to_string(),
-            ));
+            );
         }
-        if self.jitter_ms.is_nan() || self.jitter_ms < 0.0 {
-            return Err(bad("jitter_ms", "a delay >= 0", self.jitter_ms.to_string()));
+        if !(self.jitter_ms >= 0.0 && self.jitter_ms.is_finite()) {
+            bad(
+                "jitter_ms",
+                "a finite delay >= 0",
+                self.jitter_ms.to_string(),
+            );
+        }
+        if self.bucket_size == 0 {
+            bad("bucket_size", "at least 1", "0".into());
         }
         for (i, b) in self.burst_windows.iter().enumerate() {
-            if !(b.multiplier > 0.0 && b.duration_secs >= 0.0 && b.start_offset_secs >= 0.0) {
-                return Err(bad(
+            let finite = [b.multiplier, b.duration_secs, b.start_offset_secs]
+                .iter()
+                .all(|x| x.is_finite());
+            if !(finite
+                && b.multiplier > 0.0
+                && b.duration_secs >= 0.0
+                && b.start_offset_secs >= 0.0)
+            {
+                bad(
                     &format!("burst_windows[{i}]"),
-                    "offset >= 0, duration >= 0, multiplier > 0",
+                    "finite offset >= 0, duration >= 0, multiplier > 0",
                     format!("{b:?}"),
-                ));
+                );
             }
         }
-        Ok(())
+        super::all_problems(problems)
     }
 
     /// The rate at `elapsed_secs` after the start.
@@ -177,8 +202,8 @@ mod tests {
     fn invalid_pacing_names_the_field() {
         let e = Pacing::rate(0.0).validate().unwrap_err();
         assert_eq!(
-            e.to_string(),
-            "`rate_per_sec`: expected a rate > 0, found 0"
+            crate::core::describe(&e),
+            "`rate_per_sec`: expected a finite rate > 0, found 0"
         );
     }
 }

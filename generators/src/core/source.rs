@@ -83,7 +83,7 @@ impl StreamOptions {
             });
         }
         if let Some(Err(e)) = self.pacing.as_ref().map(Pacing::validate) {
-            problems.push(e);
+            problems.extend(e);
         }
         if problems.is_empty() {
             Ok(())
@@ -262,6 +262,10 @@ impl<G: Generator> Source for GeneratorSource<G> {
     type Item = G::Event;
     type Reader = GeneratorReader<G>;
 
+    fn restart(&self) -> tidewater_engine::connector::Restart {
+        tidewater_engine::connector::Restart::FromPosition
+    }
+
     fn name(&self) -> String {
         self.generator.name()
     }
@@ -385,8 +389,16 @@ impl<G: Generator> GeneratorReader<G> {
 impl<G: Generator> SourceReader for GeneratorReader<G> {
     type Item = G::Event;
 
-    fn snapshot_position(&self) -> Option<Vec<u8>> {
-        serde_json::to_vec(&self.position()).ok()
+    fn snapshot_position(&self) -> Result<Option<Vec<u8>>> {
+        serde_json::to_vec(&self.position()).map(Some).map_err(|e| {
+            tidewater_engine::error::EngineError::external(
+                format!(
+                    "generator `{}`: encoding its position",
+                    self.generator.name()
+                ),
+                e,
+            )
+        })
     }
 
     fn restore_position(&mut self, bytes: &[u8]) -> Result<()> {

@@ -106,7 +106,7 @@ impl StreamEmitConfig {
             bucket_size: 1,
         };
         if let Err(e) = pacing.validate() {
-            problems.push(e);
+            problems.extend(e);
         }
         if !(self.replay_window_minutes >= 0.0 && self.replay_window_minutes.is_finite()) {
             problems.push(GeneratorError::InvalidParameter {

@@ -59,7 +59,9 @@ impl Default for NexmarkConfig {
 impl NexmarkConfig {
     /// The sum of the three proportions.
     pub fn proportion_denominator(&self) -> u64 {
-        self.person_proportion + self.auction_proportion + self.bid_proportion
+        self.person_proportion
+            .saturating_add(self.auction_proportion)
+            .saturating_add(self.bid_proportion)
     }
 
     /// Checks every parameter; returns all problems.
@@ -86,6 +88,25 @@ impl NexmarkConfig {
                 });
             }
         }
+        // Event ids are spread over epochs of `denominator` events and multiplied by
+        // it; a larger sum would overflow u64 arithmetic for long runs.
+        let sum = [
+            self.person_proportion,
+            self.auction_proportion,
+            self.bid_proportion,
+        ]
+        .iter()
+        .try_fold(0u64, |acc, p| acc.checked_add(*p));
+        if sum.is_none_or(|s| s > MAX_PROPORTION_SUM) {
+            problems.push(GeneratorError::InvalidParameter {
+                field: "person_proportion + auction_proportion + bid_proportion".into(),
+                expected: format!("at most {MAX_PROPORTION_SUM}"),
+                found: sum.map_or("more than u64::MAX".to_string(), |s| s.to_string()),
+            });
+        }
         all_problems(problems)
     }
 }
+
+/// The largest sum of the three event proportions.
+pub const MAX_PROPORTION_SUM: u64 = 1_000_000;

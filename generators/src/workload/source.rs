@@ -42,9 +42,10 @@ impl WorkloadSource {
         }
     }
 
-    /// Uses `keys` keys instead of the default (1 to `u32::MAX`).
+    /// Uses `keys` keys instead of the default (1 to `u32::MAX`; any other number
+    /// fails the pipeline when it starts, naming the source).
     pub fn with_keys(mut self, keys: u64) -> Self {
-        self.keys = keys.clamp(1, u32::MAX as u64);
+        self.keys = keys;
         self
     }
 }
@@ -53,11 +54,23 @@ impl Source for WorkloadSource {
     type Item = WorkloadEvent;
     type Reader = WorkloadReader;
 
+    fn restart(&self) -> tidewater_engine::connector::Restart {
+        tidewater_engine::connector::Restart::FromPosition
+    }
+
     fn name(&self) -> String {
         format!("workload_{}", self.workload.query())
     }
 
     fn create_reader(&self, worker: &WorkerInfo) -> Result<WorkloadReader> {
+        if !(1..=u32::MAX as u64).contains(&self.keys) {
+            return Err(tidewater_engine::error::EngineError::invalid(
+                self.name(),
+                "keys",
+                format!("1 to {}", u32::MAX),
+                self.keys.to_string(),
+            ));
+        }
         let block = worker.batch_size.max(1) as u64;
         Ok(WorkloadReader {
             workload: self.workload,
@@ -83,8 +96,8 @@ pub struct WorkloadReader {
 impl SourceReader for WorkloadReader {
     type Item = WorkloadEvent;
 
-    fn snapshot_position(&self) -> Option<Vec<u8>> {
-        Some(self.next_block.to_le_bytes().to_vec())
+    fn snapshot_position(&self) -> Result<Option<Vec<u8>>> {
+        Ok(Some(self.next_block.to_le_bytes().to_vec()))
     }
 
     fn restore_position(&mut self, bytes: &[u8]) -> Result<()> {

@@ -1,7 +1,7 @@
 //! Session windows: per key, records closer than a gap form one session.
 
 use super::{WindowAssigner, WindowKind};
-use crate::error::{EngineError, Result};
+use crate::error::{Problems, Result};
 use crate::time::{duration_ms, IntoDuration};
 
 /// Validated session parameters, in milliseconds.
@@ -73,34 +73,37 @@ impl WindowAssigner for SessionWindow {
     }
 
     fn validate(&self, operator: &str) -> Result<WindowKind> {
-        let gap = self.gap.clone()?;
-        if gap <= 0 {
-            return Err(EngineError::invalid(
+        let mut problems = Problems::new();
+        let gap = problems.take(self.gap.clone().map_err(|e| e.at(operator, "gap")));
+        if let Some(gap) = gap {
+            problems.check(
+                gap > 0,
                 operator,
                 "gap",
                 "a duration > 0",
                 format!("{gap} ms"),
-            ));
+            );
         }
         let max_duration = match &self.max_duration {
             None => None,
-            Some(max) => {
-                let max = max.clone()?;
-                if max < gap {
-                    return Err(EngineError::invalid(
-                        operator,
-                        "max_duration",
-                        format!("at least the gap ({gap} ms)"),
-                        format!("{max} ms"),
-                    ));
-                }
-                Some(max)
-            }
+            Some(max) => problems.take(max.clone().map_err(|e| e.at(operator, "max_duration"))),
         };
-        Ok(WindowKind::Session(SessionSpec {
-            gap,
-            max_duration,
-            merge_touching: self.merge_touching,
-        }))
+        if let (Some(gap), Some(max)) = (gap, max_duration) {
+            problems.check(
+                max >= gap,
+                operator,
+                "max_duration",
+                &format!("at least the gap ({gap} ms)"),
+                format!("{max} ms"),
+            );
+        }
+        match gap {
+            Some(gap) if problems.is_empty() => Ok(WindowKind::Session(SessionSpec {
+                gap,
+                max_duration,
+                merge_touching: self.merge_touching,
+            })),
+            _ => Err(problems.into_error(operator)),
+        }
     }
 }

@@ -1,7 +1,7 @@
 //! Sliding (hopping) windows: fixed size, a new window every `slide`.
 
 use super::{FixedWindows, WindowAssigner, WindowKind};
-use crate::error::{EngineError, Result};
+use crate::error::{Problems, Result};
 use crate::time::{duration_ms, IntoDuration};
 
 /// Windows of `size` starting every `slide`: a record belongs to `size / slide` windows.
@@ -44,35 +44,42 @@ impl WindowAssigner for SlidingWindow {
     }
 
     fn validate(&self, operator: &str) -> Result<WindowKind> {
-        let (size, slide, offset) = (
-            self.size.clone()?,
-            self.slide.clone()?,
-            self.offset.clone()?,
-        );
-        if size <= 0 {
-            return Err(EngineError::invalid(
+        let mut problems = Problems::new();
+        let size = problems.take(self.size.clone().map_err(|e| e.at(operator, "size")));
+        let slide = problems.take(self.slide.clone().map_err(|e| e.at(operator, "slide")));
+        let offset = problems.take(self.offset.clone().map_err(|e| e.at(operator, "offset")));
+        if let Some(size) = size {
+            problems.check(
+                size > 0,
                 operator,
                 "size",
                 "a duration > 0",
                 format!("{size} ms"),
-            ));
+            );
         }
-        if slide <= 0 {
-            return Err(EngineError::invalid(
+        if let Some(slide) = slide {
+            problems.check(
+                slide > 0,
                 operator,
                 "slide",
                 "a duration > 0",
                 format!("{slide} ms"),
-            ));
+            );
         }
-        if slide > size {
-            return Err(EngineError::invalid(
+        if let (Some(size), Some(slide)) = (size, slide) {
+            problems.check(
+                size <= 0 || slide <= size,
                 operator,
                 "slide",
-                format!("at most the window size ({size} ms)"),
+                &format!("at most the window size ({size} ms)"),
                 format!("{slide} ms"),
-            ));
+            );
         }
-        Ok(WindowKind::Fixed(FixedWindows::new(size, slide, offset)))
+        match (size, slide, offset) {
+            (Some(size), Some(slide), Some(offset)) if problems.is_empty() => {
+                Ok(WindowKind::Fixed(FixedWindows::new(size, slide, offset)))
+            }
+            _ => Err(problems.into_error(operator)),
+        }
     }
 }

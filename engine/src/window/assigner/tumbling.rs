@@ -1,7 +1,7 @@
 //! Tumbling windows: fixed size, no overlap.
 
 use super::{FixedWindows, WindowAssigner, WindowKind};
-use crate::error::{EngineError, Result};
+use crate::error::{Problems, Result};
 use crate::time::{duration_ms, IntoDuration};
 
 /// Fixed-size, non-overlapping windows: `start = ts - (ts - offset) mod size`.
@@ -41,16 +41,23 @@ impl WindowAssigner for TumblingWindow {
     }
 
     fn validate(&self, operator: &str) -> Result<WindowKind> {
-        let size = self.size.clone()?;
-        let offset = self.offset.clone()?;
-        if size <= 0 {
-            return Err(EngineError::invalid(
+        let mut problems = Problems::new();
+        let size = problems.take(self.size.clone().map_err(|e| e.at(operator, "size")));
+        let offset = problems.take(self.offset.clone().map_err(|e| e.at(operator, "offset")));
+        if let Some(size) = size {
+            problems.check(
+                size > 0,
                 operator,
                 "size",
                 "a duration > 0",
                 format!("{size} ms"),
-            ));
+            );
         }
-        Ok(WindowKind::Fixed(FixedWindows::new(size, size, offset)))
+        match (size, offset) {
+            (Some(size), Some(offset)) if problems.is_empty() => {
+                Ok(WindowKind::Fixed(FixedWindows::new(size, size, offset)))
+            }
+            _ => Err(problems.into_error(operator)),
+        }
     }
 }

@@ -274,7 +274,11 @@ where
     type In = T;
     type Out = WindowResult<K, A::Out>;
 
-    fn process_batch(&mut self, input: Batch<T>, output: &mut Batch<Self::Out>) {
+    fn process_batch(
+        &mut self,
+        input: Batch<T>,
+        output: &mut Batch<Self::Out>,
+    ) -> crate::error::Result<()> {
         let FixedWindowOperator {
             spec,
             settings,
@@ -327,12 +331,17 @@ where
                 None => late.reject(r),
             }
         }
-        late.flush();
+        late.flush()?;
         if track_refires {
             // Late updates within the allowed lateness re-fire at once, as in Flink.
             let wm = self.state.watermark;
             self.emit_dirty(wm, output);
         }
+        Ok(())
+    }
+
+    fn on_barrier(&mut self, id: u64) -> Result<()> {
+        self.late.barrier(id)
     }
 
     fn snapshot_state(&self) -> Result<Option<Vec<u8>>> {
@@ -344,12 +353,16 @@ where
         Ok(())
     }
 
-    fn on_watermark(&mut self, wm: Timestamp, output: &mut Batch<Self::Out>) -> Option<Timestamp> {
+    fn on_watermark(
+        &mut self,
+        wm: Timestamp,
+        output: &mut Batch<Self::Out>,
+    ) -> crate::error::Result<Option<Timestamp>> {
         self.trigger(wm, output);
-        Some(wm)
+        Ok(Some(wm))
     }
 
-    fn on_end_of_input(&mut self, output: &mut Batch<Self::Out>) {
+    fn on_end_of_input(&mut self, output: &mut Batch<Self::Out>) -> crate::error::Result<()> {
         if self.settings.spark {
             // Spark never closes windows past the last watermark; only the trigger's
             // own output (update/complete) is produced.
@@ -362,6 +375,7 @@ where
         } else {
             self.trigger(MAX_WATERMARK, output);
         }
-        self.late.end();
+        self.late.end()?;
+        Ok(())
     }
 }

@@ -2,9 +2,11 @@
 
 use std::sync::Arc;
 
-use crate::operator::{Control, Downstream};
-use crate::processor::metrics::OperatorCounters;
+use crate::error::Result;
+use crate::metrics::OperatorCounters;
+use crate::operator::Control;
 use crate::record::{Batch, Record};
+use crate::runtime::Downstream;
 
 pub(crate) struct LateOutput<T> {
     side_output: Option<Downstream<T>>,
@@ -42,19 +44,30 @@ impl<T> LateOutput<T> {
     }
 
     /// Publishes the count and sends buffered late records to the side output.
-    pub fn flush(&mut self) {
+    pub fn flush(&mut self) -> Result<()> {
         self.counters.add_late(std::mem::take(&mut self.dropped));
         if let Some(out) = self.side_output.as_mut() {
             if !self.buffer.is_empty() {
-                out.push(std::mem::take(&mut self.buffer));
+                out.push(std::mem::take(&mut self.buffer))?;
             }
+        }
+        Ok(())
+    }
+
+    /// Passes a checkpoint barrier to the side output, which is a sink of its own.
+    pub fn barrier(&mut self, id: u64) -> Result<()> {
+        self.flush()?;
+        match self.side_output.as_mut() {
+            Some(out) => out.control(Control::Barrier(id)),
+            None => Ok(()),
         }
     }
 
-    pub fn end(&mut self) {
-        self.flush();
-        if let Some(out) = self.side_output.as_mut() {
-            out.control(Control::EndOfInput);
+    pub fn end(&mut self) -> Result<()> {
+        self.flush()?;
+        match self.side_output.as_mut() {
+            Some(out) => out.control(Control::EndOfInput),
+            None => Ok(()),
         }
     }
 }

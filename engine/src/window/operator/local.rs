@@ -121,7 +121,11 @@ where
     type In = T;
     type Out = Partial<K, A::Acc>;
 
-    fn process_batch(&mut self, input: Batch<T>, output: &mut Batch<Self::Out>) {
+    fn process_batch(
+        &mut self,
+        input: Batch<T>,
+        output: &mut Batch<Self::Out>,
+    ) -> crate::error::Result<()> {
         let LocalWindowOperator {
             spec,
             key_fn,
@@ -153,33 +157,47 @@ where
                 *records += 1;
             }
         }
-        late.flush();
+        late.flush()?;
         // Records behind this worker's watermark go on at once, where the records
         // themselves would have gone: holding them until the next watermark could let
         // the combined watermark pass their window in between, and turn records that
         // the single-phase plan accepts into late ones.
         let wm = self.state.watermark;
         self.flush_until(wm, output);
+        Ok(())
     }
 
-    fn on_watermark(&mut self, wm: Timestamp, output: &mut Batch<Self::Out>) -> Option<Timestamp> {
+    fn on_watermark(
+        &mut self,
+        wm: Timestamp,
+        output: &mut Batch<Self::Out>,
+    ) -> crate::error::Result<Option<Timestamp>> {
         self.state.watermark = self.state.watermark.max(wm);
         self.flush_until(self.state.watermark, output);
-        Some(wm)
+        Ok(Some(wm))
     }
 
-    fn on_control(&mut self, control: Control, output: &mut Batch<Self::Out>) -> Option<Control> {
+    fn on_control(
+        &mut self,
+        control: Control,
+        output: &mut Batch<Self::Out>,
+    ) -> crate::error::Result<Option<Control>> {
         // An idle worker stops holding back the combined watermark, so what it holds
         // must reach the owners before windows fire without it.
         if control == Control::Idle {
             self.flush_until(MAX_WATERMARK, output);
         }
-        Some(control)
+        Ok(Some(control))
     }
 
-    fn on_end_of_input(&mut self, output: &mut Batch<Self::Out>) {
+    fn on_end_of_input(&mut self, output: &mut Batch<Self::Out>) -> crate::error::Result<()> {
         self.flush_until(MAX_WATERMARK, output);
-        self.late.flush();
+        self.late.flush()?;
+        Ok(())
+    }
+
+    fn on_barrier(&mut self, id: u64) -> Result<()> {
+        self.late.barrier(id)
     }
 
     fn snapshot_state(&self) -> Result<Option<Vec<u8>>> {
@@ -248,7 +266,7 @@ mod tests {
     use std::sync::Arc;
 
     use super::*;
-    use crate::processor::metrics::OperatorCounters;
+    use crate::metrics::OperatorCounters;
     use crate::window::aggregate::{Count, Sum};
 
     type Ev = (u32, i64);
@@ -290,11 +308,12 @@ mod tests {
         // Sliding 10 / 5: panes of 5 ms.
         let mut op = local(FixedWindows::new(10, 5, 0));
         let mut out = Vec::new();
-        op.process_batch(batch(&[(1, 1), (1, 4), (2, 3), (1, 7), (2, 12)]), &mut out);
+        op.process_batch(batch(&[(1, 1), (1, 4), (2, 3), (1, 7), (2, 12)]), &mut out)
+            .unwrap();
         assert!(out.is_empty());
-        assert_eq!(op.on_watermark(4, &mut out), Some(4));
+        assert_eq!(op.on_watermark(4, &mut out).unwrap(), Some(4));
         assert!(out.is_empty(), "pane [0, 5) is still open at watermark 4");
-        op.on_watermark(10, &mut out);
+        op.on_watermark(10, &mut out).unwrap();
         // (pane start, key, count, sum, records)
         assert_eq!(
             sorted(std::mem::take(&mut out)),
@@ -302,9 +321,9 @@ mod tests {
         );
         // A record behind the watermark is not dropped here: it goes on at once, as a
         // partial of its own, and the owner decides whether it is late.
-        op.process_batch(batch(&[(1, 2)]), &mut out);
+        op.process_batch(batch(&[(1, 2)]), &mut out).unwrap();
         assert_eq!(sorted(std::mem::take(&mut out)), vec![(0, 1, 1, 2, 1)]);
-        op.on_end_of_input(&mut out);
+        op.on_end_of_input(&mut out).unwrap();
         assert_eq!(sorted(out), vec![(10, 2, 1, 12, 1)]);
     }
 
@@ -312,8 +331,11 @@ mod tests {
     fn an_idle_worker_sends_everything_it_holds() {
         let mut op = local(FixedWindows::new(10, 10, 0));
         let mut out = Vec::new();
-        op.process_batch(batch(&[(3, 25)]), &mut out);
-        assert_eq!(op.on_control(Control::Idle, &mut out), Some(Control::Idle));
+        op.process_batch(batch(&[(3, 25)]), &mut out).unwrap();
+        assert_eq!(
+            op.on_control(Control::Idle, &mut out).unwrap(),
+            Some(Control::Idle)
+        );
         assert_eq!(sorted(out), vec![(20, 3, 1, 25, 1)]);
     }
 
@@ -321,11 +343,12 @@ mod tests {
     fn a_restored_operator_sends_the_partials_of_the_snapshot() {
         let mut op = local(FixedWindows::new(10, 10, 0));
         let mut out = Vec::new();
-        op.process_batch(batch(&[(1, 1), (1, 2), (2, 15)]), &mut out);
+        op.process_batch(batch(&[(1, 1), (1, 2), (2, 15)]), &mut out)
+            .unwrap();
         let bytes = op.snapshot_state().unwrap().unwrap();
         let mut restored = local(FixedWindows::new(10, 10, 0));
         restored.restore_state(&bytes).unwrap();
-        restored.on_end_of_input(&mut out);
+        restored.on_end_of_input(&mut out).unwrap();
         assert_eq!(sorted(out), vec![(0, 1, 2, 3, 2), (10, 2, 1, 15, 1)]);
     }
 
@@ -342,8 +365,9 @@ mod tests {
         op.process_batch(
             vec![Record::new(NO_TIMESTAMP, (1, 0)), Record::new(3, (1, 3))],
             &mut out,
-        );
-        op.on_end_of_input(&mut out);
+        )
+        .unwrap();
+        op.on_end_of_input(&mut out).unwrap();
         assert_eq!(out.len(), 1);
         assert_eq!(counters.late(), 1);
     }
@@ -436,9 +460,13 @@ mod tests {
             let mut combined = MIN_WATERMARK;
             for step in steps {
                 let w = step.worker;
-                single.process_batch(batch(&step.batch), &mut out_a);
+                single
+                    .process_batch(batch(&step.batch), &mut out_a)
+                    .unwrap();
                 let mut partials = Vec::new();
-                locals[w].process_batch(batch(&step.batch), &mut partials);
+                locals[w]
+                    .process_batch(batch(&step.batch), &mut partials)
+                    .unwrap();
                 for &(_, ts) in &step.batch {
                     max_ts[w] = max_ts[w].max(ts);
                 }
@@ -446,23 +474,23 @@ mod tests {
                 // As the watermark assigner does: a watermark only when it advances.
                 if wm(w) > emitted[w] {
                     emitted[w] = wm(w);
-                    locals[w].on_watermark(wm(w), &mut partials);
+                    locals[w].on_watermark(wm(w), &mut partials).unwrap();
                 }
-                global.process_batch(partials, &mut out_b);
+                global.process_batch(partials, &mut out_b).unwrap();
                 let now = wm(0).min(wm(1));
                 if now > combined {
                     combined = now;
-                    single.on_watermark(now, &mut out_a);
-                    global.on_watermark(now, &mut out_b);
+                    single.on_watermark(now, &mut out_a).unwrap();
+                    global.on_watermark(now, &mut out_b).unwrap();
                 }
             }
-            single.on_end_of_input(&mut out_a);
+            single.on_end_of_input(&mut out_a).unwrap();
             for local in &mut locals {
                 let mut partials = Vec::new();
-                local.on_end_of_input(&mut partials);
-                global.process_batch(partials, &mut out_b);
+                local.on_end_of_input(&mut partials).unwrap();
+                global.process_batch(partials, &mut out_b).unwrap();
             }
-            global.on_end_of_input(&mut out_b);
+            global.on_end_of_input(&mut out_b).unwrap();
             ((rows(out_a), late_a.late()), (rows(out_b), late_b.late()))
         }
 

@@ -57,8 +57,8 @@ mod snapshot_tests {
     use std::sync::Arc;
 
     use super::*;
+    use crate::metrics::OperatorCounters;
     use crate::operator::Operator;
-    use crate::processor::metrics::OperatorCounters;
     use crate::record::{Batch, Record};
     use crate::window::aggregate::{Count, Sum};
     use crate::window::assigner::{FixedWindows, SessionSpec};
@@ -94,7 +94,7 @@ mod snapshot_tests {
     fn drive<O: Operator<In = Ev, Out = Out>>(op: &mut O, steps: &[Step]) -> Vec<Out> {
         let mut values = drive_prefix(op, steps);
         let mut out: Batch<Out> = Vec::new();
-        op.on_end_of_input(&mut out);
+        op.on_end_of_input(&mut out).unwrap();
         values.extend(out.into_iter().map(|r| r.value));
         values.sort();
         values
@@ -131,8 +131,8 @@ mod snapshot_tests {
                 .iter()
                 .map(|&(k, ts)| Record::new(ts, (k, ts)))
                 .collect();
-            op.process_batch(batch, &mut out);
-            op.on_watermark(*wm, &mut out);
+            op.process_batch(batch, &mut out).unwrap();
+            op.on_watermark(*wm, &mut out).unwrap();
         }
         out.into_iter().map(|r| r.value).collect()
     }
@@ -211,8 +211,7 @@ mod snapshot_tests {
             .restore_state(&fixed.snapshot_state().unwrap().unwrap())
             .unwrap_err();
         assert!(
-            e.to_string()
-                .starts_with("state of operator `window(session)`: "),
+            e.to_string().starts_with("state of `window(session)`: "),
             "{e}"
         );
     }

@@ -199,7 +199,11 @@ where
     type In = T;
     type Out = WindowResult<K, A::Out>;
 
-    fn process_batch(&mut self, input: Batch<T>, output: &mut Batch<Self::Out>) {
+    fn process_batch(
+        &mut self,
+        input: Batch<T>,
+        output: &mut Batch<Self::Out>,
+    ) -> crate::error::Result<()> {
         let SessionWindowOperator {
             spec,
             settings,
@@ -268,11 +272,16 @@ where
                 Placement::Late => late.reject(r),
             }
         }
-        late.flush();
+        late.flush()?;
         if self.settings.mode == OutputMode::Append && self.settings.lateness > 0 {
             // Late updates within the allowed lateness re-fire at once, as in Flink.
             self.emit_dirty(output);
         }
+        Ok(())
+    }
+
+    fn on_barrier(&mut self, id: u64) -> Result<()> {
+        self.late.barrier(id)
     }
 
     fn snapshot_state(&self) -> Result<Option<Vec<u8>>> {
@@ -284,12 +293,16 @@ where
         Ok(())
     }
 
-    fn on_watermark(&mut self, wm: Timestamp, output: &mut Batch<Self::Out>) -> Option<Timestamp> {
+    fn on_watermark(
+        &mut self,
+        wm: Timestamp,
+        output: &mut Batch<Self::Out>,
+    ) -> crate::error::Result<Option<Timestamp>> {
         self.trigger(wm, output);
-        Some(wm)
+        Ok(Some(wm))
     }
 
-    fn on_end_of_input(&mut self, output: &mut Batch<Self::Out>) {
+    fn on_end_of_input(&mut self, output: &mut Batch<Self::Out>) -> crate::error::Result<()> {
         if self.settings.spark {
             match self.settings.mode {
                 OutputMode::Append => {}
@@ -299,6 +312,7 @@ where
         } else {
             self.trigger(MAX_WATERMARK, output);
         }
-        self.late.end();
+        self.late.end()?;
+        Ok(())
     }
 }

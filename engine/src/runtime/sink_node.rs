@@ -8,15 +8,16 @@ use std::rc::Rc;
 use std::sync::Arc;
 use std::time::Instant;
 
-use super::node::{fail, guarded};
-use super::{Control, Input};
+use super::build::BuildContext;
+use super::coordinator::{Coordinator, FINAL};
+use super::node::NodeId;
+use super::Input;
 use crate::checkpoint::StateKey;
 use crate::connector::SinkWriter;
-use crate::error::{EngineError, Result};
-use crate::processor::metrics::{LatencyRecorder, OperatorCounters};
+use crate::error::Result;
+use crate::metrics::{LatencyRecorder, OperatorCounters};
+use crate::operator::Control;
 use crate::record::Batch;
-use crate::runtime::build::BuildContext;
-use crate::runtime::coordinator::{Coordinator, FINAL};
 
 struct SinkCheckpoint {
     coordinator: Arc<Coordinator>,
@@ -27,8 +28,7 @@ struct SinkCheckpoint {
 
 pub(crate) struct SinkNode<T, W> {
     writer: W,
-    name: Arc<str>,
-    worker: usize,
+    id: NodeId,
     counters: Arc<OperatorCounters>,
     latency: Arc<LatencyRecorder>,
     ingest: Rc<Cell<Instant>>,
@@ -45,10 +45,13 @@ impl<T, W: SinkWriter<T>> SinkNode<T, W> {
         ctx: &BuildContext,
         counters: Arc<OperatorCounters>,
     ) -> Result<Self> {
+        let id = NodeId::new(ctx, name.clone());
         let checkpoint = match &ctx.coordinator {
             Some(coordinator) => {
                 let recovered = ctx.recovered("sink", &name);
-                writer.recover(recovered.as_deref().filter(|b| !b.is_empty()))?;
+                writer
+                    .recover(recovered.as_deref().filter(|b| !b.is_empty()))
+                    .map_err(|e| id.wrap(e))?;
                 Some(SinkCheckpoint {
                     coordinator: coordinator.clone(),
                     key: ctx.state_key("sink", &name),
@@ -60,8 +63,7 @@ impl<T, W: SinkWriter<T>> SinkNode<T, W> {
         };
         Ok(SinkNode {
             writer,
-            name,
-            worker: ctx.worker.index,
+            id,
             counters,
             latency: ctx.metrics.latency.clone(),
             ingest: ctx.ingest.clone(),
@@ -70,36 +72,24 @@ impl<T, W: SinkWriter<T>> SinkNode<T, W> {
         })
     }
 
-    fn check(&self, result: Result<()>) {
-        if let Err(e) = result {
-            let error = match e {
-                EngineError::Sink { .. } => e,
-                other => EngineError::Sink {
-                    sink: self.name.to_string(),
-                    message: other.to_string(),
-                },
-            };
-            fail(error);
-        }
-    }
-
     /// Commits everything up to the newest written checkpoint.
-    fn commit_written(&mut self) {
+    fn commit_written(&mut self) -> Result<()> {
         let Some(cp) = self.checkpoint.as_mut() else {
-            return;
+            return Ok(());
         };
         let written = cp.coordinator.committed();
         if written > cp.committed {
             cp.committed = written;
             let writer = &mut self.writer;
-            let result = guarded(&self.name, self.worker, || writer.commit(written));
-            self.check(result);
+            self.id.guard(|| writer.commit(written))?;
         }
+        Ok(())
     }
 
     /// Phase one for checkpoint `id`: pre-commit, store the description, acknowledge.
     fn pre_commit(&mut self, id: u64) -> Result<()> {
-        let pre = self.writer.pre_commit(id)?;
+        let writer = &mut self.writer;
+        let pre = self.id.guard(|| writer.pre_commit(id))?;
         if let Some(cp) = &self.checkpoint {
             cp.coordinator
                 .report(id, cp.key.clone(), pre.unwrap_or_default());
@@ -113,54 +103,56 @@ impl<T, W: SinkWriter<T>> SinkNode<T, W> {
             let coordinator = self.checkpoint.as_ref().map(|cp| cp.coordinator.clone());
             if let Some(coordinator) = coordinator {
                 let final_id = coordinator.sink_finished(index);
-                coordinator.wait_for(final_id)?;
+                coordinator
+                    .wait_for(final_id)
+                    .map_err(|e| self.id.wrap(e))?;
                 // The final checkpoint covers everything this sink pre-committed.
-                self.writer.commit(FINAL)?;
+                let writer = &mut self.writer;
+                self.id.guard(|| writer.commit(FINAL))?;
                 if let Some(cp) = self.checkpoint.as_mut() {
                     cp.committed = final_id;
                 }
             }
         }
-        self.writer.finish()
+        let writer = &mut self.writer;
+        self.id.guard(|| writer.finish())
     }
 }
 
 impl<T, W: SinkWriter<T>> Input<T> for SinkNode<T, W> {
-    fn push(&mut self, batch: Batch<T>) {
+    fn push(&mut self, batch: Batch<T>) -> Result<()> {
         let n = batch.len();
         if n == 0 {
-            return;
+            return Ok(());
         }
         self.counters.add_in(n);
         self.latency.record(self.ingest.get().elapsed(), n as u64);
         let writer = &mut self.writer;
-        let result = guarded(&self.name, self.worker, || writer.write_batch(batch));
-        self.check(result);
-        self.commit_written();
+        self.id.guard(|| writer.write_batch(batch))?;
+        self.commit_written()
     }
 
-    fn control(&mut self, control: Control) {
+    fn control(&mut self, control: Control) -> Result<()> {
         match control {
-            Control::Watermark(wm) => self.counters.set_watermark(wm),
-            Control::EndOfInput => self.counters.set_ended(),
-            _ => {}
-        }
-        let result = match control {
             Control::Watermark(wm) => {
+                self.counters.set_watermark(wm);
                 let writer = &mut self.writer;
-                guarded(&self.name, self.worker, || writer.on_watermark(wm))
+                self.id.guard(|| writer.on_watermark(wm))?;
             }
             Control::Barrier(id) => {
-                let result = self.pre_commit(id);
+                // A sink that could not pre-commit must not acknowledge: the checkpoint
+                // would be stored without its transaction.
+                self.pre_commit(id)?;
                 if let Some(cp) = &self.checkpoint {
                     cp.coordinator.ack(id, cp.index);
                 }
-                result
             }
-            Control::EndOfInput => self.end(),
-            _ => Ok(()),
-        };
-        self.check(result);
-        self.commit_written();
+            Control::EndOfInput => {
+                self.counters.set_ended();
+                self.end()?;
+            }
+            _ => {}
+        }
+        self.commit_written()
     }
 }

@@ -7,14 +7,18 @@
 
 use std::sync::Arc;
 
-use super::{Control, Downstream, Input};
-use crate::processor::metrics::OperatorCounters;
+use super::node::NodeId;
+use super::{Downstream, Input};
+use crate::error::Result;
+use crate::metrics::OperatorCounters;
+use crate::operator::Control;
 use crate::record::Batch;
 use crate::time::watermark::BoundedWatermark;
 use crate::time::{Clock, Timestamp, MIN_WATERMARK};
 
 /// Continuous watermark generation with optional idle detection.
 pub(crate) struct WatermarkAssigner<T, F> {
+    id: NodeId,
     extractor: F,
     generator: BoundedWatermark,
     emitted: Timestamp,
@@ -28,6 +32,7 @@ pub(crate) struct WatermarkAssigner<T, F> {
 
 impl<T, F: Fn(&T) -> Timestamp> WatermarkAssigner<T, F> {
     pub fn new(
+        id: NodeId,
         extractor: F,
         delay_ms: i64,
         idle_timeout_ms: Option<i64>,
@@ -37,6 +42,7 @@ impl<T, F: Fn(&T) -> Timestamp> WatermarkAssigner<T, F> {
     ) -> Self {
         let now = clock.now_ms();
         WatermarkAssigner {
+            id,
             extractor,
             generator: BoundedWatermark::new(delay_ms),
             emitted: MIN_WATERMARK,
@@ -51,41 +57,46 @@ impl<T, F: Fn(&T) -> Timestamp> WatermarkAssigner<T, F> {
 }
 
 impl<T, F: Fn(&T) -> Timestamp> Input<T> for WatermarkAssigner<T, F> {
-    fn push(&mut self, mut batch: Batch<T>) {
+    fn push(&mut self, mut batch: Batch<T>) -> Result<()> {
         if batch.is_empty() {
-            return;
+            return Ok(());
         }
         self.counters.add_in(batch.len());
         self.counters.add_out(batch.len());
-        for r in batch.iter_mut() {
-            r.ts = (self.extractor)(&r.value);
-            self.generator.observe(r.ts);
-        }
+        let (extractor, generator) = (&self.extractor, &mut self.generator);
+        self.id.guard(|| {
+            for r in batch.iter_mut() {
+                r.ts = extractor(&r.value);
+                generator.observe(r.ts);
+            }
+            Ok(())
+        })?;
         if self.idle_timeout_ms.is_some() {
             self.last_activity_ms = self.clock.now_ms();
             self.idle = false;
         }
-        self.down.push(batch);
+        self.down.push(batch)?;
         let wm = self.generator.current();
         if wm > self.emitted {
             self.emitted = wm;
             self.counters.set_watermark(wm);
-            self.down.control(Control::Watermark(wm));
+            self.down.control(Control::Watermark(wm))?;
         }
+        Ok(())
     }
 
-    fn control(&mut self, control: Control) {
+    fn control(&mut self, control: Control) -> Result<()> {
         match control {
             // This strategy replaces whatever watermarks the source emitted.
-            Control::Watermark(_) | Control::Idle => {}
+            Control::Watermark(_) | Control::Idle => Ok(()),
             Control::Tick(now) => {
                 if let Some(timeout) = self.idle_timeout_ms {
                     if !self.idle && now - self.last_activity_ms >= timeout {
                         self.idle = true;
-                        self.down.control(Control::Idle);
+                        self.down.control(Control::Idle)?;
                     }
                 }
-                self.down.control(control);
+                self.down.control(control)
             }
             Control::EndOfInput => {
                 self.counters.set_ended();
@@ -104,6 +115,7 @@ impl<T, F: Fn(&T) -> Timestamp> Input<T> for WatermarkAssigner<T, F> {
 /// the watermark goes downstream after the batch's rows; otherwise it goes before them.
 /// At end of input the extra no-data batch Spark runs is the last watermark.
 pub(crate) struct SparkWatermarkAssigner<T, F> {
+    id: NodeId,
     extractor: F,
     delay_ms: i64,
     /// Watermark in force for the next batch (from all batches so far).
@@ -117,6 +129,7 @@ pub(crate) struct SparkWatermarkAssigner<T, F> {
 
 impl<T, F: Fn(&T) -> Timestamp> SparkWatermarkAssigner<T, F> {
     pub fn new(
+        id: NodeId,
         extractor: F,
         delay_ms: i64,
         allow_multiple: bool,
@@ -124,6 +137,7 @@ impl<T, F: Fn(&T) -> Timestamp> SparkWatermarkAssigner<T, F> {
         counters: Arc<OperatorCounters>,
     ) -> Self {
         SparkWatermarkAssigner {
+            id,
             extractor,
             delay_ms,
             next: 0,
@@ -134,44 +148,50 @@ impl<T, F: Fn(&T) -> Timestamp> SparkWatermarkAssigner<T, F> {
         }
     }
 
-    fn emit_pending(&mut self) {
+    fn emit_pending(&mut self) -> Result<()> {
         if self.next > self.emitted {
             self.emitted = self.next;
             self.counters.set_watermark(self.next);
-            self.down.control(Control::Watermark(self.next));
+            self.down.control(Control::Watermark(self.next))?;
         }
+        Ok(())
     }
 }
 
 impl<T, F: Fn(&T) -> Timestamp> Input<T> for SparkWatermarkAssigner<T, F> {
-    fn push(&mut self, mut batch: Batch<T>) {
+    fn push(&mut self, mut batch: Batch<T>) -> Result<()> {
         if batch.is_empty() {
-            return;
+            return Ok(());
         }
         self.counters.add_in(batch.len());
         self.counters.add_out(batch.len());
-        let mut max_ts = MIN_WATERMARK;
-        for r in batch.iter_mut() {
-            r.ts = (self.extractor)(&r.value);
-            max_ts = max_ts.max(r.ts);
-        }
+        let extractor = &self.extractor;
+        let max_ts = self.id.guard(|| {
+            let mut max_ts = MIN_WATERMARK;
+            for r in batch.iter_mut() {
+                r.ts = extractor(&r.value);
+                max_ts = max_ts.max(r.ts);
+            }
+            Ok(max_ts)
+        })?;
         if self.allow_multiple {
-            self.down.push(batch);
-            self.emit_pending();
+            self.down.push(batch)?;
+            self.emit_pending()?;
         } else {
-            self.emit_pending();
-            self.down.push(batch);
+            self.emit_pending()?;
+            self.down.push(batch)?;
         }
         self.next = self.next.max(max_ts.saturating_sub(self.delay_ms));
+        Ok(())
     }
 
-    fn control(&mut self, control: Control) {
+    fn control(&mut self, control: Control) -> Result<()> {
         match control {
-            Control::Watermark(_) | Control::Idle => {}
+            Control::Watermark(_) | Control::Idle => Ok(()),
             Control::EndOfInput => {
-                self.emit_pending();
+                self.emit_pending()?;
                 self.counters.set_ended();
-                self.down.control(control);
+                self.down.control(control)
             }
             other => self.down.control(other),
         }

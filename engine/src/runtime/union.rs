@@ -7,7 +7,9 @@ use std::cell::RefCell;
 use std::rc::Rc;
 
 use super::barrier_align::BarrierAligner;
-use super::{Control, Downstream, Input};
+use super::{Downstream, Input};
+use crate::error::Result;
+use crate::operator::Control;
 use crate::record::Batch;
 use crate::time::combiner::CombinedEvent;
 use crate::time::WatermarkCombiner;
@@ -26,49 +28,46 @@ pub(crate) struct UnionShared<T> {
 
 impl<T> UnionShared<T> {
     /// Takes a message of input `index`, holding it if that input's barrier waits.
-    fn accept(&mut self, index: usize, message: Held<T>) {
+    fn accept(&mut self, index: usize, message: Held<T>) -> Result<()> {
         if self.aligner.is_blocked(index) {
             self.aligner.hold(index, message);
+            Ok(())
         } else {
-            self.handle(index, message);
+            self.handle(index, message)
         }
     }
 
-    fn handle(&mut self, index: usize, message: Held<T>) {
+    fn handle(&mut self, index: usize, message: Held<T>) -> Result<()> {
         let event = match message {
             Held::Data(batch) => {
                 self.combiner.on_data(index);
-                self.down.push(batch);
-                return;
+                return self.down.push(batch);
             }
             Held::Control(Control::Barrier(id)) => {
                 self.aligner.on_barrier(index, id);
-                self.try_align();
-                return;
+                return self.try_align();
             }
             Held::Control(Control::Watermark(wm)) => self.combiner.on_watermark(index, wm),
             Held::Control(Control::Idle) => self.combiner.on_idle(index),
             Held::Control(Control::EndOfInput) => self.combiner.on_end(index),
-            Held::Control(tick @ Control::Tick(_)) => {
-                self.down.control(tick);
-                return;
-            }
+            Held::Control(tick @ Control::Tick(_)) => return self.down.control(tick),
         };
-        forward_combined(event, &mut self.down);
-        self.try_align();
+        forward_combined(event, &mut self.down)?;
+        self.try_align()
     }
 
     /// Forwards a barrier once every live input has delivered it, then replays what
     /// waited behind it.
-    fn try_align(&mut self) {
+    fn try_align(&mut self) -> Result<()> {
         let combiner = &self.combiner;
         let Some(id) = self.aligner.take_aligned(|i| combiner.is_ended(i)) else {
-            return;
+            return Ok(());
         };
-        self.down.control(Control::Barrier(id));
+        self.down.control(Control::Barrier(id))?;
         while let Some((index, message)) = self.aligner.next_released() {
-            self.handle(index, message);
+            self.handle(index, message)?;
         }
+        Ok(())
     }
 }
 
@@ -96,9 +95,9 @@ impl<T> UnionInput<T> {
 }
 
 /// Forwards what a combiner decided.
-pub(crate) fn forward_combined<T>(event: CombinedEvent, down: &mut Downstream<T>) {
+pub(crate) fn forward_combined<T>(event: CombinedEvent, down: &mut Downstream<T>) -> Result<()> {
     match event {
-        CombinedEvent::None => {}
+        CombinedEvent::None => Ok(()),
         CombinedEvent::Watermark(wm) => down.control(Control::Watermark(wm)),
         CombinedEvent::Idle => down.control(Control::Idle),
         CombinedEvent::End => down.control(Control::EndOfInput),
@@ -106,15 +105,15 @@ pub(crate) fn forward_combined<T>(event: CombinedEvent, down: &mut Downstream<T>
 }
 
 impl<T> Input<T> for UnionInput<T> {
-    fn push(&mut self, batch: Batch<T>) {
+    fn push(&mut self, batch: Batch<T>) -> Result<()> {
         self.shared
             .borrow_mut()
-            .accept(self.index, Held::Data(batch));
+            .accept(self.index, Held::Data(batch))
     }
 
-    fn control(&mut self, control: Control) {
+    fn control(&mut self, control: Control) -> Result<()> {
         self.shared
             .borrow_mut()
-            .accept(self.index, Held::Control(control));
+            .accept(self.index, Held::Control(control))
     }
 }

@@ -15,8 +15,11 @@ use std::time::Instant;
 use crossbeam_channel::{Receiver, Sender, TryRecvError, TrySendError};
 
 use super::barrier_align::BarrierAligner;
+use super::node::NodeId;
 use super::union::forward_combined;
-use super::{Control, Downstream, Input};
+use super::{Downstream, Input};
+use crate::error::Result;
+use crate::operator::Control;
 use crate::record::Batch;
 use crate::time::WatermarkCombiner;
 
@@ -133,6 +136,8 @@ impl<T> Flush for Outbox<T> {
 
 /// Sending half: partitions batches by key.
 pub(crate) struct ExchangeSender<T, KF> {
+    /// The keyed operator this exchange feeds (a panicking key function names it).
+    id: NodeId,
     key_fn: KF,
     buffers: Vec<Batch<T>>,
     outbox: Rc<RefCell<Outbox<T>>>,
@@ -140,9 +145,15 @@ pub(crate) struct ExchangeSender<T, KF> {
 }
 
 impl<T, KF> ExchangeSender<T, KF> {
-    pub fn new(key_fn: KF, outbox: Rc<RefCell<Outbox<T>>>, ingest: Rc<Cell<Instant>>) -> Self {
+    pub fn new(
+        id: NodeId,
+        key_fn: KF,
+        outbox: Rc<RefCell<Outbox<T>>>,
+        ingest: Rc<Cell<Instant>>,
+    ) -> Self {
         let n = outbox.borrow().senders.len();
         ExchangeSender {
+            id,
             key_fn,
             buffers: (0..n).map(|_| Vec::new()).collect(),
             outbox,
@@ -152,16 +163,20 @@ impl<T, KF> ExchangeSender<T, KF> {
 }
 
 impl<T, K: Hash, KF: Fn(&T) -> K> Input<T> for ExchangeSender<T, KF> {
-    fn push(&mut self, batch: Batch<T>) {
+    fn push(&mut self, batch: Batch<T>) -> Result<()> {
         let n = self.buffers.len();
         let per_target = batch.len() / n + 16;
-        for b in self.buffers.iter_mut() {
+        let (buffers, key_fn) = (&mut self.buffers, &self.key_fn);
+        for b in buffers.iter_mut() {
             b.reserve(per_target);
         }
-        for r in batch {
-            let target = partition_of(&(self.key_fn)(&r.value), n);
-            self.buffers[target].push(r);
-        }
+        self.id.guard(|| {
+            for r in batch {
+                let target = partition_of(&key_fn(&r.value), n);
+                buffers[target].push(r);
+            }
+            Ok(())
+        })?;
         let ingest = self.ingest.get();
         let mut outbox = self.outbox.borrow_mut();
         for (target, buffer) in self.buffers.iter_mut().enumerate() {
@@ -170,9 +185,10 @@ impl<T, K: Hash, KF: Fn(&T) -> K> Input<T> for ExchangeSender<T, KF> {
                 outbox.send(target, ExchangeMessage::Data { batch, ingest });
             }
         }
+        Ok(())
     }
 
-    fn control(&mut self, control: Control) {
+    fn control(&mut self, control: Control) -> Result<()> {
         let mut outbox = self.outbox.borrow_mut();
         match control {
             Control::Watermark(wm) => {
@@ -185,13 +201,14 @@ impl<T, K: Hash, KF: Fn(&T) -> K> Input<T> for ExchangeSender<T, KF> {
             // Processing-time ticks are local to a worker.
             Control::Tick(_) => {}
         }
+        Ok(())
     }
 }
 
 /// Type-erased receiving half for the worker loop.
 pub(crate) trait Inbound {
     /// Handles up to `max` waiting messages; returns how many were handled.
-    fn poll(&mut self, max: usize) -> usize;
+    fn poll(&mut self, max: usize) -> Result<usize>;
     /// True once every sender has ended.
     fn finished(&self) -> bool;
     /// Exchange id, to order stages from upstream to downstream.
@@ -233,18 +250,16 @@ impl<T> ExchangeReceiver<T> {
         }
     }
 
-    fn handle(&mut self, from: usize, msg: ExchangeMessage<T>) {
+    fn handle(&mut self, from: usize, msg: ExchangeMessage<T>) -> Result<()> {
         let event = match msg {
             ExchangeMessage::Data { batch, ingest } => {
                 self.combiner.on_data(from);
                 self.ingest.set(ingest);
-                self.down.push(batch);
-                return;
+                return self.down.push(batch);
             }
             ExchangeMessage::Barrier(id) => {
                 self.aligner.on_barrier(from, id);
-                self.try_align();
-                return;
+                return self.try_align();
             }
             ExchangeMessage::Watermark(wm) => self.combiner.on_watermark(from, wm),
             ExchangeMessage::Idle => self.combiner.on_idle(from),
@@ -253,26 +268,27 @@ impl<T> ExchangeReceiver<T> {
         if self.combiner.all_ended() {
             self.finished = true;
         }
-        forward_combined(event, &mut self.down);
-        self.try_align();
+        forward_combined(event, &mut self.down)?;
+        self.try_align()
     }
 
     /// Forwards a barrier that every live sender has delivered, then replays what
     /// waited behind it.
-    fn try_align(&mut self) {
+    fn try_align(&mut self) -> Result<()> {
         let combiner = &self.combiner;
         let Some(id) = self.aligner.take_aligned(|s| combiner.is_ended(s)) else {
-            return;
+            return Ok(());
         };
-        self.down.control(Control::Barrier(id));
+        self.down.control(Control::Barrier(id))?;
         while let Some((from, msg)) = self.aligner.next_released() {
-            self.handle(from, msg);
+            self.handle(from, msg)?;
         }
+        Ok(())
     }
 }
 
 impl<T> Inbound for ExchangeReceiver<T> {
-    fn poll(&mut self, max: usize) -> usize {
+    fn poll(&mut self, max: usize) -> Result<usize> {
         let mut handled = 0;
         while handled < max && !self.finished {
             let (from, msg) = match self.receiver.try_recv() {
@@ -283,10 +299,10 @@ impl<T> Inbound for ExchangeReceiver<T> {
             if self.aligner.is_blocked(from) {
                 self.aligner.hold(from, msg);
             } else {
-                self.handle(from, msg);
+                self.handle(from, msg)?;
             }
         }
-        handled
+        Ok(handled)
     }
 
     fn finished(&self) -> bool {

@@ -292,11 +292,17 @@ pub struct Metrics {
     pub checkpoints: Option<CheckpointMetrics>,
 }
 
-/// Completed checkpoints and how long they took, from trigger to durable in sled.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+/// Completed checkpoints and how long they took, from trigger to durable in sled, and
+/// what recovery restored or skipped when the run started.
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct CheckpointMetrics {
     /// Checkpoints completed (the final one included).
     pub completed: u64,
+    /// The checkpoint the run resumed from, if any.
+    pub restored_from: Option<u64>,
+    /// Newer checkpoints recovery passed over because they were damaged or
+    /// unfinished: id and reason, newest first.
+    pub skipped: Vec<(u64, String)>,
     /// Median duration (ms).
     pub p50_ms: f64,
     /// 99th percentile duration (ms).
@@ -320,6 +326,8 @@ impl CheckpointMetrics {
         };
         CheckpointMetrics {
             completed: ms.len() as u64,
+            restored_from: None,
+            skipped: Vec::new(),
             p50_ms: pct(0.5),
             p99_ms: pct(0.99),
             max_ms: ms.last().copied().unwrap_or(0.0),
