@@ -18,6 +18,7 @@
 //! ```
 
 pub mod agg;
+mod require_fields;
 mod schema;
 mod stream;
 mod value;

@@ -109,7 +109,11 @@ impl RowStreamExt for Stream<Row> {
                 operator: "group_by".into(),
             });
         }
-        self.key_by(move |r: &Row| GroupKey {
+        let required = names.clone();
+        let checked = self.then("group_by", crate::metrics::NodeKind::Operator, move |_| {
+            super::require_fields::RequireFields::new("group_by", required.clone())
+        });
+        checked.key_by(move |r: &Row| GroupKey {
             names: names.clone(),
             values: names
                 .iter()
