@@ -30,6 +30,8 @@ pub(crate) struct BuildContext {
     pub outboxes: Vec<(usize, Rc<RefCell<dyn Flush>>)>,
     /// The run's checkpoint coordinator, when checkpointing is on.
     pub coordinator: Option<Arc<Coordinator>>,
+    /// Sinks that, after their end of input, wait for the final checkpoint.
+    pub finishers: Vec<Box<dyn super::sink_node::Finisher>>,
 }
 
 impl BuildContext {
@@ -50,6 +52,7 @@ impl BuildContext {
             inbound: Vec::new(),
             outboxes: Vec::new(),
             coordinator: None,
+            finishers: Vec::new(),
         }
     }
 

@@ -269,23 +269,18 @@ impl Coordinator {
         p.final_written.unwrap_or(FINAL)
     }
 
-    /// Blocks until checkpoint `id` is written (or writing failed).
-    pub fn wait_for(&self, id: u64) -> Result<()> {
-        let mut p = self.lock();
-        loop {
-            if let Some(e) = &p.failed {
-                return Err(e.clone());
-            }
-            if self.committed.load(Ordering::SeqCst) >= id && id != FINAL {
-                return Ok(());
-            }
-            if let Some(final_id) = p.final_written {
-                if self.committed.load(Ordering::SeqCst) >= final_id {
-                    return Ok(());
-                }
-            }
-            p = self.changed.wait(p).unwrap_or_else(|p| p.into_inner());
+    /// Whether the final checkpoint `id` (as [`sink_finished`](Self::sink_finished)
+    /// returned it) is stored; an error if writing failed or the run failed.
+    pub fn final_stored(&self, id: u64) -> Result<bool> {
+        let p = self.lock();
+        if let Some(e) = &p.failed {
+            return Err(e.clone());
         }
+        let committed = self.committed.load(Ordering::SeqCst);
+        Ok(match p.final_written {
+            Some(final_id) => committed >= final_id,
+            None => id != FINAL && committed >= id,
+        })
     }
 
     /// Checkpoints completed, their durations, and what recovery restored or skipped.

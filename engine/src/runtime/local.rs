@@ -89,7 +89,12 @@ impl LocalExecutor {
     /// Ends every source (as a graceful stop does) and runs the pipeline to completion.
     pub fn finish(&mut self) -> Result<()> {
         self.worker.finish_sources()?;
-        self.run_until_idle().map(|_| ())
+        // The final checkpoint is stored on the writer thread; wait for it here, where
+        // blocking the caller is what finishing means.
+        while !self.run_until_idle()? && self.worker.awaits_final_checkpoint() {
+            std::thread::sleep(std::time::Duration::from_millis(1));
+        }
+        Ok(())
     }
 
     /// True once every source is exhausted and everything has drained.

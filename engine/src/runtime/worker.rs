@@ -23,6 +23,7 @@ use std::sync::atomic::{AtomicU8, Ordering};
 
 use super::build::BuildContext;
 use super::exchange::{Flush, Inbound};
+use super::sink_node::Finisher;
 use super::source_task::{SourceTask, TaskPoll};
 use crate::error::Result;
 
@@ -47,6 +48,7 @@ pub(crate) struct Worker {
     sources: Vec<Box<dyn SourceTask>>,
     inbound: Vec<Box<dyn Inbound>>,
     outboxes: Vec<(usize, Rc<RefCell<dyn Flush>>)>,
+    finishers: Vec<Box<dyn Finisher>>,
 }
 
 impl Worker {
@@ -63,6 +65,7 @@ impl Worker {
             sources: ctx.sources,
             inbound,
             outboxes: ctx.outboxes,
+            finishers: ctx.finishers,
         }
     }
 
@@ -101,6 +104,9 @@ impl Worker {
                 self.blocked_since = Some(Instant::now());
             }
         }
+        for finisher in self.finishers.iter_mut().filter(|f| !f.is_finished()) {
+            progressed |= finisher.poll()?;
+        }
         Ok(progressed)
     }
 
@@ -132,12 +138,18 @@ impl Worker {
         Ok(())
     }
 
+    /// True while a sink that ended waits for the final checkpoint to be stored.
+    pub fn awaits_final_checkpoint(&self) -> bool {
+        self.finishers.iter().any(|f| !f.is_finished())
+    }
+
     /// True when the sources are exhausted, every exchange input has ended and nothing
     /// waits to be sent.
     pub fn is_done(&self) -> bool {
         self.sources.iter().all(|s| s.is_finished())
             && self.inbound.iter().all(|s| s.finished())
             && self.pending_after(None) == 0
+            && self.finishers.iter().all(|f| f.is_finished())
     }
 }
 
