@@ -20,9 +20,12 @@
 //! * A checkpoint taken by a different pipeline (other operator ids) is refused with
 //!   the operators that differ.
 
+pub mod completion;
 mod keys;
+pub mod recovery;
 mod store;
 
+pub use recovery::SkipReason;
 pub use store::{
     Checkpoint, CheckpointError, CheckpointId, CheckpointMeta, CheckpointStore, Recovery, StateKey,
 };

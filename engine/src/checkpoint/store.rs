@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
-use super::keys;
+use super::{keys, recovery};
 
 /// A checkpoint's number; later checkpoints have larger ids.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -67,7 +67,7 @@ pub struct Recovery {
     /// The newest intact checkpoint, if any.
     pub checkpoint: Option<Checkpoint>,
     /// Newer checkpoints that were damaged or incomplete, and why (newest first).
-    pub skipped: Vec<(CheckpointId, String)>,
+    pub skipped: Vec<(CheckpointId, super::SkipReason)>,
 }
 
 /// Checkpoint storage errors.
@@ -267,84 +267,57 @@ impl CheckpointStore {
 
     /// Reads and verifies checkpoint `id`.
     pub fn load(&self, id: CheckpointId) -> Result<Checkpoint> {
-        let corrupt = |reason: String| CheckpointError::Corrupt { id, reason };
-        let get = |key: String| self.db.get(key.as_bytes()).map_err(|e| self.storage(e));
-        let marker = get(keys::done(id))?
-            .ok_or_else(|| corrupt("no completion marker (it was never finished)".into()))?;
-        let meta_bytes =
-            get(keys::meta(id))?.ok_or_else(|| corrupt("its metadata is missing".into()))?;
-        let expected: [u8; 4] = marker.as_ref().try_into().map_err(|_| {
-            corrupt(format!(
-                "completion marker has {} bytes, expected 4",
-                marker.len()
-            ))
-        })?;
-        if crc(&meta_bytes) != u32::from_le_bytes(expected) {
-            return Err(corrupt("metadata checksum mismatch".into()));
-        }
-        let meta: CheckpointMeta = serde_json::from_slice(&meta_bytes)
-            .map_err(|e| corrupt(format!("unreadable metadata: {e}")))?;
-        let mut states = BTreeMap::new();
-        for (key, len, sum) in &meta.entries {
-            let value = get(keys::state(id, key))?
-                .ok_or_else(|| corrupt(format!("entry of {key} is missing")))?;
-            if value.len() as u64 != *len {
-                return Err(corrupt(format!(
-                    "entry of {key} is truncated: expected {len} bytes, found {}",
-                    value.len()
-                )));
+        recovery::verify(&self.parts(id)?).map_err(|reason| CheckpointError::Corrupt {
+            id,
+            reason: reason.to_string(),
+        })
+    }
+
+    /// Reads the raw parts of checkpoint `id`: marker, metadata, and the entries the
+    /// metadata names (when it is readable). No checks: [`recovery::verify`] does them.
+    fn parts(&self, id: CheckpointId) -> Result<recovery::StoredParts> {
+        let get = |key: String| -> Result<Option<Vec<u8>>> {
+            Ok(self
+                .db
+                .get(key.as_bytes())
+                .map_err(|e| self.storage(e))?
+                .map(|v| v.to_vec()))
+        };
+        let marker = get(keys::done(id))?;
+        let meta = get(keys::meta(id))?;
+        let mut entries = BTreeMap::new();
+        if let Some(parsed) = meta
+            .as_ref()
+            .and_then(|m| serde_json::from_slice::<CheckpointMeta>(m).ok())
+        {
+            for (key, _, _) in &parsed.entries {
+                if let Some(value) = get(keys::state(id, key))? {
+                    entries.insert(key.clone(), value);
+                }
             }
-            if crc(&value) != *sum {
-                return Err(corrupt(format!("checksum mismatch in the entry of {key}")));
-            }
-            states.insert(key.clone(), value.to_vec());
         }
-        Ok(Checkpoint { meta, states })
+        Ok(recovery::StoredParts {
+            marker,
+            meta,
+            entries,
+        })
     }
 
     /// The newest intact checkpoint (newer damaged ones are reported in `skipped`).
     /// Fails if checkpoints exist but none is intact, naming the newest one's problem,
     /// or if the newest intact one was taken by another pipeline than `pipeline`.
+    /// The decision is [`recovery::choose`]'s.
     pub fn recover(&self, pipeline: &[String]) -> Result<Recovery> {
-        let mut skipped = Vec::new();
-        let mut first_error = None;
+        let mut verified = Vec::new();
         for id in self.ids()?.into_iter().rev() {
-            match self.load(id) {
-                Ok(checkpoint) => {
-                    check_pipeline(&checkpoint.meta, pipeline)?;
-                    return Ok(Recovery {
-                        checkpoint: Some(checkpoint),
-                        skipped,
-                    });
-                }
-                Err(CheckpointError::Corrupt { id, reason }) => {
-                    first_error.get_or_insert(CheckpointError::Corrupt {
-                        id,
-                        reason: reason.clone(),
-                    });
-                    skipped.push((id, reason));
-                }
-                Err(other) => return Err(other),
+            let checked = recovery::verify(&self.parts(id)?);
+            let intact = checked.is_ok();
+            verified.push((id, checked));
+            if intact {
+                break;
             }
         }
-        match first_error {
-            // Only an unfinished newest checkpoint and nothing before it: a fresh start.
-            Some(_)
-                if skipped
-                    .iter()
-                    .all(|(_, r)| r.starts_with("no completion marker")) =>
-            {
-                Ok(Recovery {
-                    checkpoint: None,
-                    skipped,
-                })
-            }
-            Some(error) => Err(error),
-            None => Ok(Recovery {
-                checkpoint: None,
-                skipped,
-            }),
-        }
+        recovery::choose(pipeline, verified)
     }
 
     /// Stores a position written ahead of processing (at-most-once), durably.
@@ -367,29 +340,6 @@ impl CheckpointStore {
     #[cfg(test)]
     pub(crate) fn raw(&self) -> &sled::Db {
         &self.db
-    }
-}
-
-fn check_pipeline(meta: &CheckpointMeta, pipeline: &[String]) -> Result<()> {
-    let missing: Vec<&str> = meta
-        .pipeline
-        .iter()
-        .filter(|n| !pipeline.contains(n))
-        .map(String::as_str)
-        .collect();
-    let added: Vec<&str> = pipeline
-        .iter()
-        .filter(|n| !meta.pipeline.contains(n))
-        .map(String::as_str)
-        .collect();
-    if missing.is_empty() && added.is_empty() {
-        Ok(())
-    } else {
-        Err(CheckpointError::PipelineChanged {
-            id: meta.id,
-            missing: missing.join(", "),
-            added: added.join(", "),
-        })
     }
 }
 
@@ -486,7 +436,14 @@ mod tests {
             damage(store.raw(), newest);
             let recovered = store.recover(&pipeline()).unwrap();
             assert_eq!(recovered.checkpoint.unwrap().states, states(1), "{reason}");
-            assert_eq!(recovered.skipped, vec![(newest, reason.to_string())]);
+            assert_eq!(
+                recovered
+                    .skipped
+                    .iter()
+                    .map(|(id, r)| (*id, r.to_string()))
+                    .collect::<Vec<_>>(),
+                vec![(newest, reason.to_string())]
+            );
         }
     }
 

@@ -12,7 +12,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 
-use crate::checkpoint::{Checkpoint, CheckpointStore, StateKey};
+use crate::checkpoint::{completion, Checkpoint, CheckpointStore, StateKey};
 use crate::config::{CheckpointConfig, DeliveryGuarantee};
 use crate::error::{EngineError, Result};
 use crate::time::Clock;
@@ -104,7 +104,7 @@ impl Coordinator {
             skipped: recovery
                 .skipped
                 .iter()
-                .map(|(id, reason)| (id.0, reason.clone()))
+                .map(|(id, reason)| (id.0, reason.to_string()))
                 .collect(),
             recovered: recovery.checkpoint,
             progress: Mutex::new(Progress::default()),
@@ -223,23 +223,10 @@ impl Coordinator {
     }
 
     fn complete_ready(&self, p: &mut Progress) {
-        loop {
-            let Some((&id, acked)) = p.acks.iter().next() else {
-                return;
-            };
-            let all = (0..p.sinks).all(|s| acked.contains(&s) || p.finished_sinks.contains(&s));
-            if !all {
-                return;
-            }
+        while let Some(id) = completion::next_complete(&p.acks, p.sinks, &p.finished_sinks) {
             p.acks.remove(&id);
-            let mut states = p.states.remove(&id).unwrap_or_default();
-            // Sources and sinks that already reached their end take part in every later
-            // checkpoint with their final entry; without it a restore would restart them.
-            if let Some(ended) = p.states.get(&FINAL) {
-                for (key, bytes) in ended.iter().filter(|(k, _)| k.kind != "operator") {
-                    states.entry(key.clone()).or_insert_with(|| bytes.clone());
-                }
-            }
+            let own = p.states.remove(&id).unwrap_or_default();
+            let states = completion::assemble(own, p.states.get(&FINAL));
             self.send(id, states);
         }
     }
