@@ -10,9 +10,10 @@
 //! generator is exhausted and all output is committed (the published files in O).
 
 use anyhow::{bail, Context};
-use tidewater::checkpointed::CheckpointedJob;
+use tidewater::jobs::auction_bid_counts::CheckpointedJob;
 
 fn main() -> anyhow::Result<()> {
+    tidewater::logging::init();
     let mut args = std::env::args().skip(1);
     let mut job = CheckpointedJob {
         checkpoint_dir: "checkpoints".into(),

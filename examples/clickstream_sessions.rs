@@ -14,6 +14,7 @@ use tidewater::generators::core::describe;
 use tidewater::prelude::*;
 
 fn main() -> anyhow::Result<()> {
+    tidewater::logging::init();
     let users: u64 = match std::env::args().nth(1).as_deref() {
         Some("--users") => std::env::args()
             .nth(2)

@@ -15,6 +15,7 @@ use tidewater::generators::financial::{
 use tidewater::prelude::*;
 
 fn main() -> anyhow::Result<()> {
+    tidewater::logging::init();
     let config = FinancialStreamConfig {
         duration_hours: 72.0,
         fraud_burst_probability: 0.05,

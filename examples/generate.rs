@@ -295,6 +295,7 @@ fn clickstream(table: &str, args: &Args) -> anyhow::Result<()> {
 }
 
 fn main() -> anyhow::Result<()> {
+    tidewater::logging::init();
     let args = parse()?;
     match args.name.as_str() {
         "nexmark" => write_all(

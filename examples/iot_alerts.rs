@@ -10,6 +10,7 @@ use tidewater::generators::iot::{IotTelemetryConfig, IotTelemetrySimulator, Read
 use tidewater::prelude::*;
 
 fn main() -> anyhow::Result<()> {
+    tidewater::logging::init();
     let config = IotTelemetryConfig {
         fleet_size: 200,
         drift_rate: 0.05,

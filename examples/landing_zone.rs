@@ -17,6 +17,7 @@ fn problems(p: Vec<tidewater::generators::core::GeneratorError>) -> anyhow::Erro
 }
 
 fn main() -> anyhow::Result<()> {
+    tidewater::logging::init();
     let out = std::env::args().nth(1).unwrap_or_else(|| {
         std::env::temp_dir()
             .join("tidewater-landing")

@@ -11,6 +11,7 @@ use std::time::Duration;
 use tidewater::prelude::*;
 
 fn main() -> Result<()> {
+    tidewater::logging::init();
     let clock = ManualClock::new(0);
     let (sensors, input) = ChannelSource::new();
     let out = MemorySink::new();

@@ -28,6 +28,7 @@ fn sink<T: Serialize + Send + 'static>(stream: Stream<T>, count: Arc<AtomicU64>)
 }
 
 fn main() -> anyhow::Result<()> {
+    tidewater::logging::init();
     let mut args = std::env::args().skip(1);
     let (mut query, mut events, mut parallelism, mut seed) =
         ("q0".to_string(), 10_000_000u64, 1usize, 42u64);

@@ -18,6 +18,7 @@ struct Order {
 }
 
 fn main() -> Result<()> {
+    tidewater::logging::init();
     let stores = ["north", "south", "east"];
     let categories = ["books", "games"];
     let rows: Vec<Row> = (0..3_000)

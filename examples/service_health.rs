@@ -12,6 +12,7 @@ use tidewater::generators::oplogs::{
 use tidewater::prelude::*;
 
 fn main() -> anyhow::Result<()> {
+    tidewater::logging::init();
     let config = OperationalLogConfig {
         events_per_hour: 3_000.0,
         outage_probability: 0.05,

@@ -37,6 +37,7 @@ fn clicks(worker: &WorkerInfo) -> impl Iterator<Item = Click> {
 }
 
 fn main() -> Result<()> {
+    tidewater::logging::init();
     let sessions = MemorySink::new();
     let too_late = MemorySink::new();
     let mut p = Pipeline::new(Config::default().with_name("sessions"));

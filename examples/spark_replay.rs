@@ -12,6 +12,7 @@ use anyhow::Context;
 use tidewater::spark::SparkCase;
 
 fn main() -> anyhow::Result<()> {
+    tidewater::logging::init();
     let dir = std::env::args()
         .nth(1)
         .context("usage: spark_replay CASE_DIR")?;

@@ -131,6 +131,7 @@ impl SinkWriter<WindowResult<u32, u64>> for CountingWriter {
 }
 
 fn main() -> anyhow::Result<()> {
+    tidewater::logging::init();
     let process_started = Instant::now();
     let args = parse_args()?;
     let rows = Arc::new(AtomicU64::new(0));

@@ -38,6 +38,7 @@ impl KeyedProcessFunction<String, TransitionEvent> for SlaWatch {
 }
 
 fn main() -> anyhow::Result<()> {
+    tidewater::logging::init();
     let preset: WorkflowPreset = std::env::args()
         .nth(1)
         .unwrap_or_else(|| "support_ticket".into())

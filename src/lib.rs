@@ -33,7 +33,7 @@
 #![deny(missing_docs)]
 
 pub mod bench;
-pub mod checkpointed;
+pub mod jobs;
 pub mod logging;
 pub mod nexmark;
 pub mod spark;

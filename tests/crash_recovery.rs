@@ -16,8 +16,8 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use rand::{Rng, SeedableRng};
-use tidewater::checkpointed::{AuctionBids, CheckpointedJob};
 use tidewater::engine::config::DeliveryGuarantee;
+use tidewater::jobs::auction_bid_counts::{AuctionBids, CheckpointedJob};
 
 const CHILD_ENV: &str = "TIDEWATER_CRASH_CHILD";
 

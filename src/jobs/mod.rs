@@ -1,0 +1,8 @@
+//! Complete jobs built from the engine, the generators and the connectors, ready to
+//! run from a program, an example or a test.
+//!
+//! * [`auction_bid_counts`]: Nexmark bids -> 1 s tumbling bid counts per auction ->
+//!   files, checkpointed with a chosen delivery guarantee; the job the crash tests kill
+//!   and restart.
+
+pub mod auction_bid_counts;
