@@ -46,8 +46,9 @@ mod tests {
 
     #[test]
     fn a_checkpoint_completes_when_every_sink_acked_or_ended() {
-        // (acks per checkpoint, sinks, finished sinks, complete)
-        let cases: Vec<(Vec<(u64, &[usize])>, usize, &[usize], Option<u64>)> = vec![
+        /// (acks per checkpoint, sinks, finished sinks, complete)
+        type Case<'a> = (Vec<(u64, &'a [usize])>, usize, &'a [usize], Option<u64>);
+        let cases: Vec<Case> = vec![
             (vec![], 2, &[], None),
             (vec![(4, &[0])], 2, &[], None),
             (vec![(4, &[0, 1])], 2, &[], Some(4)),

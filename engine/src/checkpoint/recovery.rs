@@ -273,7 +273,8 @@ mod tests {
         let ok = |id: u64| (CheckpointId(id), verify(&intact(id, &[("w#1", b"s")])));
         let bad = |id: u64, r: SkipReason| (CheckpointId(id), Err(r));
         type Want = Result<(Option<u64>, Vec<u64>), String>;
-        let cases: Vec<(&str, Vec<(CheckpointId, Result<Checkpoint, SkipReason>)>, Want)> = vec![
+        type Verified = Vec<(CheckpointId, Result<Checkpoint, SkipReason>)>;
+        let cases: Vec<(&str, Verified, Want)> = vec![
             ("empty store", vec![], Ok((None, vec![]))),
             ("newest intact", vec![ok(5), ok(4)], Ok((Some(5), vec![]))),
             ("newest unfinished", vec![bad(5, SkipReason::Unfinished), ok(4)], Ok((Some(4), vec![5]))),
