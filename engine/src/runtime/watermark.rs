@@ -14,7 +14,29 @@ use crate::metrics::OperatorCounters;
 use crate::operator::Control;
 use crate::record::Batch;
 use crate::time::watermark::BoundedWatermark;
-use crate::time::{Clock, Timestamp, MIN_WATERMARK};
+use crate::time::{Clock, Timestamp, MIN_WATERMARK, NO_TIMESTAMP};
+
+/// An extracted event time, refused outside the range windows are exact for
+/// ([`MIN_EVENT_TIME`](crate::time::MIN_EVENT_TIME) to
+/// [`MAX_EVENT_TIME`](crate::time::MAX_EVENT_TIME)). A record without a time
+/// ([`NO_TIMESTAMP`]) passes: windows count it as late.
+#[inline]
+fn checked(ts: Timestamp) -> Result<Timestamp> {
+    if ts == NO_TIMESTAMP || crate::time::in_event_time_range(ts) {
+        Ok(ts)
+    } else {
+        Err(crate::error::EngineError::invalid(
+            "with_watermark",
+            "event time",
+            format!(
+                "epoch milliseconds from {} to {}",
+                crate::time::MIN_EVENT_TIME,
+                crate::time::MAX_EVENT_TIME
+            ),
+            ts.to_string(),
+        ))
+    }
+}
 
 /// Continuous watermark generation with optional idle detection.
 pub(crate) struct WatermarkAssigner<T, F> {
@@ -66,7 +88,7 @@ impl<T, F: Fn(&T) -> Timestamp> Input<T> for WatermarkAssigner<T, F> {
         let (extractor, generator) = (&self.extractor, &mut self.generator);
         self.id.guard(|| {
             for r in batch.iter_mut() {
-                r.ts = extractor(&r.value);
+                r.ts = checked(extractor(&r.value))?;
                 generator.observe(r.ts);
             }
             Ok(())
@@ -169,7 +191,7 @@ impl<T, F: Fn(&T) -> Timestamp> Input<T> for SparkWatermarkAssigner<T, F> {
         let max_ts = self.id.guard(|| {
             let mut max_ts = MIN_WATERMARK;
             for r in batch.iter_mut() {
-                r.ts = extractor(&r.value);
+                r.ts = checked(extractor(&r.value))?;
                 max_ts = max_ts.max(r.ts);
             }
             Ok(max_ts)

@@ -211,6 +211,15 @@ impl<T: Send + 'static> Stream<T> {
     pub fn with_watermark<F: TimestampFn<T>>(self, strategy: Watermark<F>) -> Stream<T> {
         let (id, name) = self.plan.node("with_watermark");
         let delay_ms = match strategy.delay_ms() {
+            Ok(d) if d > crate::time::MAX_DURATION_MS => {
+                self.plan.error(crate::error::EngineError::invalid(
+                    name.to_string(),
+                    "delay",
+                    "a duration of at most 2^60 ms",
+                    format!("{d} ms"),
+                ));
+                0
+            }
             Ok(d) => d,
             Err(e) => {
                 self.plan.error(e.at(&name, "delay"));

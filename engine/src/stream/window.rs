@@ -205,6 +205,12 @@ where
                 plan.error(l.clone());
             }
             (Err(e), _) | (_, Err(e)) => plan.error(e.clone()),
+            (_, Ok(l)) if *l > crate::time::MAX_DURATION_MS => plan.error(EngineError::invalid(
+                name.to_string(),
+                "allowed_lateness",
+                "a duration of at most 2^60 ms",
+                format!("{l} ms"),
+            )),
             (_, Ok(l)) if *l < 0 => plan.error(EngineError::invalid(
                 name.to_string(),
                 "allowed_lateness",

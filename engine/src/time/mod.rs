@@ -27,6 +27,40 @@ pub const MIN_WATERMARK: Timestamp = i64::MIN;
 /// The watermark that closes every window: sent at the end of a bounded input.
 pub const MAX_WATERMARK: Timestamp = i64::MAX;
 
+/// The latest event time a record may carry: 2^61 ms, about 73 million years after the
+/// epoch. Together with [`MAX_DURATION_MS`] it keeps every window bound, lateness and
+/// watermark sum inside `i64` (no saturation, no wrap-around), so windows near the
+/// extremes are computed exactly; a record outside the range fails the run naming it.
+pub const MAX_EVENT_TIME: Timestamp = 1 << 61;
+
+/// The earliest event time a record may carry: -2^61 ms.
+pub const MIN_EVENT_TIME: Timestamp = -(1 << 61);
+
+/// The longest window size, slide, gap, offset, lateness or watermark delay: 2^60 ms
+/// (about 36 million years).
+pub const MAX_DURATION_MS: i64 = 1 << 60;
+
+/// Whether `ts` is an event time the engine computes windows for exactly.
+pub fn in_event_time_range(ts: Timestamp) -> bool {
+    (MIN_EVENT_TIME..=MAX_EVENT_TIME).contains(&ts)
+}
+
+/// Records a problem unless `ms` is at most [`MAX_DURATION_MS`].
+pub(crate) fn check_duration(
+    problems: &mut crate::error::Problems,
+    operator: &str,
+    field: &str,
+    ms: i64,
+) {
+    problems.check(
+        ms <= MAX_DURATION_MS,
+        operator,
+        field,
+        "a duration of at most 2^60 ms",
+        format!("{ms} ms"),
+    );
+}
+
 /// Converts a duration to whole milliseconds, saturating at `i64::MAX`.
 pub fn duration_ms(d: std::time::Duration) -> i64 {
     i64::try_from(d.as_millis()).unwrap_or(i64::MAX)

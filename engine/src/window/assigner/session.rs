@@ -88,6 +88,11 @@ impl WindowAssigner for SessionWindow {
             None => None,
             Some(max) => problems.take(max.clone().map_err(|e| e.at(operator, "max_duration"))),
         };
+        for (field, ms) in [("gap", gap), ("max_duration", max_duration)] {
+            if let Some(ms) = ms {
+                crate::time::check_duration(&mut problems, operator, field, ms);
+            }
+        }
         if let (Some(gap), Some(max)) = (gap, max_duration) {
             problems.check(
                 max >= gap,

@@ -48,6 +48,11 @@ impl WindowAssigner for SlidingWindow {
         let size = problems.take(self.size.clone().map_err(|e| e.at(operator, "size")));
         let slide = problems.take(self.slide.clone().map_err(|e| e.at(operator, "slide")));
         let offset = problems.take(self.offset.clone().map_err(|e| e.at(operator, "offset")));
+        for (field, ms) in [("size", size), ("slide", slide), ("offset", offset)] {
+            if let Some(ms) = ms {
+                crate::time::check_duration(&mut problems, operator, field, ms);
+            }
+        }
         if let Some(size) = size {
             problems.check(
                 size > 0,

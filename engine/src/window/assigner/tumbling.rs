@@ -44,6 +44,11 @@ impl WindowAssigner for TumblingWindow {
         let mut problems = Problems::new();
         let size = problems.take(self.size.clone().map_err(|e| e.at(operator, "size")));
         let offset = problems.take(self.offset.clone().map_err(|e| e.at(operator, "offset")));
+        for (field, ms) in [("size", size), ("offset", offset)] {
+            if let Some(ms) = ms {
+                crate::time::check_duration(&mut problems, operator, field, ms);
+            }
+        }
         if let Some(size) = size {
             problems.check(
                 size > 0,
