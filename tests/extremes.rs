@@ -41,7 +41,8 @@ fn windows_at_the_ends_of_the_range_hold_their_records() {
     let top = MAX_EVENT_TIME - MAX_EVENT_TIME.rem_euclid(hour); // start of the last hour
     let bottom = MIN_EVENT_TIME - MIN_EVENT_TIME.rem_euclid(hour);
     // (times, lateness, expected (start, end, count))
-    let cases: Vec<(Vec<i64>, &str, Vec<(i64, i64, u64)>)> = vec![
+    type Case<'a> = (Vec<i64>, &'a str, Vec<(i64, i64, u64)>);
+    let cases: Vec<Case> = vec![
         (vec![MAX_EVENT_TIME], "1 minute", vec![(top, top + hour, 1)]),
         (
             vec![MAX_EVENT_TIME - 1, MAX_EVENT_TIME],
