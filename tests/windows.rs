@@ -278,3 +278,52 @@ fn process_sees_the_whole_window_in_event_time_order() {
         ]
     );
 }
+
+/// An input whose every record is filtered out before its watermark still goes idle
+/// (a source that keeps producing keeps ticking), so it stops holding back the union's
+/// watermark.
+#[test]
+fn an_input_whose_records_are_all_filtered_out_goes_idle() {
+    use std::time::{Duration, Instant};
+    let (clicks, click_input) = ChannelSource::new();
+    let out = MemorySink::new();
+    let mut p = Pipeline::new(Config::default().with_parallelism(1));
+    let idle_after = Duration::from_millis(50);
+    let clicks = p.source(clicks).with_watermark(
+        Watermark::bounded("0 ms", |e: &(u8, i64)| e.1).with_idle_timeout(idle_after),
+    );
+    // Never pending, never ending, every record dropped by the filter.
+    let noise = p
+        .source(IterSource::new(|_w: &WorkerInfo| {
+            (0i64..).map(|i| (9u8, i))
+        }))
+        .filter(|e: &(u8, i64)| e.0 != 9)
+        .with_watermark(
+            Watermark::bounded("0 ms", |e: &(u8, i64)| e.1).with_idle_timeout(idle_after),
+        );
+    clicks
+        .union(noise)
+        .key_by(|e: &(u8, i64)| e.0)
+        .window(TumblingWindow::of("1 second"))
+        .aggregate(Count)
+        .sink(out.clone());
+    let processor = p.start().unwrap();
+    click_input
+        .send_batch((0..8).map(|s| (1u8, s * 1_000 + 500)).collect())
+        .unwrap();
+    // The clicks' watermark (7.5 s) alone closes [0, 1 s) ... [6 s, 7 s) once the noise
+    // input is idle.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while out.len() < 7 && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    processor.stop(false);
+    assert!(processor.await_termination(Some(Duration::from_secs(20))));
+    let mut fired: Vec<(i64, u64)> = out
+        .values()
+        .iter()
+        .map(|r| (r.window_start, r.value))
+        .collect();
+    fired.sort();
+    assert_eq!(fired, (0..7).map(|s| (s * 1_000, 1)).collect::<Vec<_>>());
+}

@@ -47,7 +47,14 @@ pub(crate) struct SourceDriver<R: SourceReader> {
     finished: bool,
     checkpoint: Option<(Arc<Coordinator>, StateKey)>,
     last_barrier: Option<u64>,
+    /// Processing time of the last tick sent downstream.
+    last_tick_ms: i64,
 }
+
+/// A source that keeps producing still ticks this often: idle detection downstream
+/// must see time pass even when every record it reads is filtered out before the
+/// watermark (otherwise that input would hold a union's watermark back for ever).
+const TICK_PERIOD_MS: i64 = 10;
 
 impl<R: SourceReader> SourceDriver<R> {
     /// Wires `reader` to the chain; when the run resumed, repositions it first.
@@ -83,6 +90,7 @@ impl<R: SourceReader> SourceDriver<R> {
             finished: false,
             checkpoint: ctx.coordinator.clone().map(|c| (c, key)),
             last_barrier: None,
+            last_tick_ms: i64::MIN,
         })
     }
 
@@ -149,6 +157,11 @@ impl<R: SourceReader> SourceTask for SourceDriver<R> {
             self.ingest.set(Instant::now());
             self.counters.add_out(batch.len());
             self.down.push(batch)?;
+            let now = self.clock.now_ms();
+            if now.saturating_sub(self.last_tick_ms) >= TICK_PERIOD_MS {
+                self.last_tick_ms = now;
+                self.down.control(Control::Tick(now))?;
+            }
         }
         Ok(match status {
             SourcePoll::Ready if had_data => TaskPoll::Progress,
