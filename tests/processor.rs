@@ -423,3 +423,45 @@ fn turning_local_aggregation_off_refuses_checkpoints_that_hold_its_partials() {
         "{e}"
     );
 }
+
+#[test]
+fn a_panicking_key_function_or_timestamp_extractor_names_its_operator() {
+    fn run(parallelism: usize, key_panics: bool) -> EngineError {
+        let mut p = Pipeline::new(Config::default().with_parallelism(parallelism));
+        p.source(VecSource::new((0..1_000i64).collect()))
+            .with_watermark(Watermark::monotonic(move |t: &i64| {
+                if !key_panics && *t == 500 {
+                    panic!("no time for {t}")
+                }
+                *t
+            }))
+            .key_by(move |t: &i64| {
+                if key_panics && *t == 700 {
+                    panic!("no key for {t}")
+                }
+                t % 4
+            })
+            .window(TumblingWindow::of("100 ms"))
+            .aggregate(Count)
+            .sink(MemorySink::new());
+        p.run().unwrap_err()
+    }
+    // (parallelism, key function panics, operator named, message)
+    let cases = [
+        (1, false, "with_watermark#1", "no time for 500"),
+        (2, false, "with_watermark#1", "no time for 500"),
+        (1, true, "window(tumbling)#2", "no key for 700"),
+        (2, true, "window(tumbling)#2", "no key for 700"),
+    ];
+    for (parallelism, key_panics, operator, message) in cases {
+        let e = run(parallelism, key_panics);
+        match e.root() {
+            EngineError::OperatorPanicked {
+                operator: o,
+                message: m,
+                ..
+            } => assert_eq!((o.as_str(), m.as_str()), (operator, message), "{e}"),
+            other => panic!("expected a panic naming {operator}, got {other}"),
+        }
+    }
+}

@@ -4,7 +4,8 @@ use std::marker::PhantomData;
 
 use super::{Aggregate, FieldFn, Numeric};
 
-/// Smallest value of a numeric field (`None` only for an empty accumulator).
+/// Smallest value of a numeric field (`None` only for an empty accumulator; NaN counts as
+/// larger than every number, as in Spark, so the result does not depend on arrival order).
 ///
 /// ```
 /// use tidewater_engine::prelude::*;
@@ -15,7 +16,8 @@ use super::{Aggregate, FieldFn, Numeric};
 /// ```
 pub type Min<F, V> = Extremum<F, V, false>;
 
-/// Largest value of a numeric field (`None` only for an empty accumulator).
+/// Largest value of a numeric field (`None` only for an empty accumulator; NaN counts as
+/// larger than every number, as in Spark: one NaN makes the maximum NaN).
 ///
 /// ```
 /// use tidewater_engine::prelude::*;
@@ -55,16 +57,59 @@ impl<F, V, const LARGEST: bool> Extremum<F, V, LARGEST> {
     }
 }
 
-/// Replaces `acc` with `v` if `v` is more extreme (NaN never replaces a number).
+/// `a > b` in Spark's order for floating point: NaN is larger than every number (and
+/// equal to NaN), so `max` is NaN as soon as one value is, `min` ignores NaN unless every
+/// value is NaN, and neither depends on the order values arrive in.
+#[inline(always)]
+fn greater<V: PartialOrd>(a: &V, b: &V) -> bool {
+    #[allow(clippy::eq_op)] // a value unequal to itself is NaN
+    let (a_nan, b_nan) = (a != a, b != b);
+    match (a_nan, b_nan) {
+        (false, false) => a > b,
+        (true, false) => true,
+        _ => false,
+    }
+}
+
+/// Replaces `acc` with `v` if `v` is more extreme.
 #[inline(always)]
 pub(crate) fn keep<V: PartialOrd + Copy, const LARGEST: bool>(acc: &mut Option<V>, v: V) {
     let better = match acc {
         None => true,
-        Some(current) if LARGEST => v > *current,
-        Some(current) => v < *current,
+        Some(current) if LARGEST => greater(&v, current),
+        Some(current) => greater(current, &v),
     };
     if better {
         *acc = Some(v);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nan_is_the_largest_value_whatever_the_order() {
+        let nan = f64::NAN;
+        let show = |v: Option<f64>| v.map(|x| x.to_string());
+        // (values in arrival order, min, max)
+        let cases: [(&[f64], &str, &str); 6] = [
+            (&[nan, 1.0, 2.0], "1", "NaN"),
+            (&[1.0, nan, 2.0], "1", "NaN"),
+            (&[1.0, 2.0, nan], "1", "NaN"),
+            (&[nan, nan], "NaN", "NaN"),
+            (&[-0.5, 3.0], "-0.5", "3"),
+            (&[f64::NEG_INFINITY, nan, f64::INFINITY], "-inf", "NaN"),
+        ];
+        for (values, min, max) in cases {
+            let (mut lo, mut hi) = (None, None);
+            for &v in values {
+                keep::<f64, false>(&mut lo, v);
+                keep::<f64, true>(&mut hi, v);
+            }
+            assert_eq!(show(lo).as_deref(), Some(min), "min of {values:?}");
+            assert_eq!(show(hi).as_deref(), Some(max), "max of {values:?}");
+        }
     }
 }
 
