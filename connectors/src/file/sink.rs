@@ -66,6 +66,35 @@ fn io(path: &Path, e: impl std::fmt::Display) -> EngineError {
     }
 }
 
+/// Makes a folder's entries (files created or renamed in it) durable: without it a
+/// crash can lose a published file even though its data was synced.
+fn sync_dir(dir: &Path) -> Result<()> {
+    File::open(dir)
+        .and_then(|d| d.sync_all())
+        .map_err(|e| io(dir, e))
+}
+
+/// A name for this run's files that no earlier run of the sink used: the wall-clock
+/// time in ms and a counter (a restart may reuse the process id; names by pid would
+/// overwrite the earlier run's output).
+fn run_id() -> String {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static RUNS: AtomicU64 = AtomicU64::new(0);
+    let ms = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis());
+    format!("{ms:013}-{}", RUNS.fetch_add(1, Ordering::Relaxed))
+}
+
+/// The part of a pending file's name that says which checkpoint it belongs to.
+fn checkpoint_label(checkpoint: u64) -> String {
+    if checkpoint == u64::MAX {
+        "final".to_string()
+    } else {
+        format!("{checkpoint:020}")
+    }
+}
+
 impl FileSink {
     /// JSON lines into `dir`.
     pub fn json_lines(dir: impl Into<PathBuf>, mode: FileSinkMode) -> Self {
@@ -124,7 +153,9 @@ impl<T: Serialize + 'static> Sink<T> for FileSink {
 
     fn create_writer(&self, worker: &WorkerInfo) -> Result<FileWriter> {
         std::fs::create_dir_all(self.dir.join(".pending")).map_err(|e| io(&self.dir, e))?;
+        sync_dir(&self.dir)?;
         Ok(FileWriter {
+            run: run_id(),
             dir: self.dir.clone(),
             format: self.format,
             mode: self.mode,
@@ -139,6 +170,8 @@ impl<T: Serialize + 'static> Sink<T> for FileSink {
 
 /// One worker's writer of a [`FileSink`].
 pub struct FileWriter {
+    /// This run's id in file names.
+    run: String,
     dir: PathBuf,
     format: FileFormat,
     mode: FileSinkMode,
@@ -162,12 +195,24 @@ impl FileWriter {
         format!("part-{:03}-", self.worker)
     }
 
+    /// Moves a pre-committed file into the published folder (atomic rename), durably.
+    /// Publishing twice is harmless; a file that is neither pending nor published is an
+    /// error: the checkpoint that covered it would be lost silently.
     fn publish(&self, name: &str) -> Result<()> {
         let from = self.pending_dir().join(name);
+        let to = self.dir.join(name);
         if from.exists() {
-            std::fs::rename(&from, self.dir.join(name)).map_err(|e| io(&from, e))?;
+            std::fs::rename(&from, &to).map_err(|e| io(&from, e))?;
+            sync_dir(&self.dir)?;
+            sync_dir(&self.pending_dir())
+        } else if to.exists() {
+            Ok(())
+        } else {
+            Err(io(
+                &from,
+                "this pre-committed file is neither pending nor published: the output of its checkpoint is lost",
+            ))
         }
-        Ok(())
     }
 
     /// Direct mode: JSON lines are appended to the run's part file and flushed; CSV
@@ -178,7 +223,7 @@ impl FileWriter {
             let name = format!(
                 "{}run{}-{:06}.csv",
                 self.prefix(),
-                std::process::id(),
+                self.run,
                 self.direct_files
             );
             let path = self.dir.join(name);
@@ -190,7 +235,7 @@ impl FileWriter {
             let path = self.dir.join(format!(
                 "{}run{}.{}",
                 self.prefix(),
-                std::process::id(),
+                self.run,
                 self.format.extension()
             ));
             let file = OpenOptions::new()
@@ -234,10 +279,10 @@ impl<T: Serialize + 'static> SinkWriter<T> for FileWriter {
         }
         if !self.buffer.is_empty() {
             let name = format!(
-                "{}{:020}-{}.{}",
+                "{}{}-run{}.{}",
                 self.prefix(),
-                checkpoint,
-                std::process::id(),
+                checkpoint_label(checkpoint),
+                self.run,
                 self.format.extension()
             );
             let path = self.pending_dir().join(&name);
@@ -245,6 +290,7 @@ impl<T: Serialize + 'static> SinkWriter<T> for FileWriter {
             File::open(&path)
                 .and_then(|f| f.sync_all())
                 .map_err(|e| io(&path, e))?;
+            sync_dir(&self.pending_dir())?;
             self.buffer.clear();
             self.pending.push((checkpoint, name));
         }
@@ -300,9 +346,9 @@ impl<T: Serialize + 'static> SinkWriter<T> for FileWriter {
             FileSinkMode::Transactional => {
                 if !self.buffer.is_empty() {
                     let name = format!(
-                        "{}final-{}.{}",
+                        "{}final-run{}.{}",
                         self.prefix(),
-                        std::process::id(),
+                        self.run,
                         self.format.extension()
                     );
                     let path = self.dir.join(&name);
@@ -417,5 +463,64 @@ mod tests {
         SinkWriter::<Item>::write_batch(&mut w, batch(&[1, 2])).unwrap();
         SinkWriter::<Item>::write_batch(&mut w, batch(&[3])).unwrap();
         assert_eq!(published(dir.path(), FileFormat::Csv), vec![1, 2, 3]);
+    }
+
+    #[test]
+    fn a_pre_committed_file_that_vanished_is_an_error_naming_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let jsonl = FileFormat::JsonLines;
+        let mut w = writer(dir.path(), jsonl, FileSinkMode::Transactional);
+        SinkWriter::<Item>::write_batch(&mut w, batch(&[7])).unwrap();
+        let pre = SinkWriter::<Item>::pre_commit(&mut w, 4).unwrap().unwrap();
+        let names: Vec<String> = serde_json::from_slice(&pre).unwrap();
+        assert_eq!(names.len(), 1);
+        assert!(
+            names[0].starts_with("part-000-00000000000000000004-run"),
+            "{names:?}"
+        );
+        let pending = dir.path().join(".pending").join(&names[0]);
+        std::fs::remove_file(&pending).unwrap();
+        let mut recovered = writer(dir.path(), jsonl, FileSinkMode::Transactional);
+        let e = SinkWriter::<Item>::recover(&mut recovered, Some(&pre)).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            format!(
+                "sink `file_sink` failed: {}: this pre-committed file is neither pending nor published: the output of its checkpoint is lost",
+                pending.display()
+            )
+        );
+    }
+
+    #[test]
+    fn the_final_transaction_has_a_readable_name() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut w = writer(
+            dir.path(),
+            FileFormat::JsonLines,
+            FileSinkMode::Transactional,
+        );
+        SinkWriter::<Item>::write_batch(&mut w, batch(&[1])).unwrap();
+        let pre = SinkWriter::<Item>::pre_commit(&mut w, u64::MAX)
+            .unwrap()
+            .unwrap();
+        let names: Vec<String> = serde_json::from_slice(&pre).unwrap();
+        assert!(names[0].starts_with("part-000-final-run"), "{names:?}");
+        assert!(!names[0].contains("18446744073709551615"));
+    }
+
+    #[test]
+    fn a_second_direct_run_never_overwrites_the_first() {
+        for format in [FileFormat::JsonLines, FileFormat::Csv] {
+            let dir = tempfile::tempdir().unwrap();
+            let mut first = writer(dir.path(), format, FileSinkMode::Direct);
+            SinkWriter::<Item>::write_batch(&mut first, batch(&[1, 2])).unwrap();
+            SinkWriter::<Item>::finish(&mut first).unwrap();
+            drop(first);
+            // A restart in the same process (the same pid), as after a crash of a run.
+            let mut second = writer(dir.path(), format, FileSinkMode::Direct);
+            SinkWriter::<Item>::write_batch(&mut second, batch(&[3])).unwrap();
+            SinkWriter::<Item>::finish(&mut second).unwrap();
+            assert_eq!(published(dir.path(), format), vec![1, 2, 3], "{format:?}");
+        }
     }
 }
