@@ -84,6 +84,32 @@ pub(crate) fn keep<V: PartialOrd + Copy, const LARGEST: bool>(acc: &mut Option<V
     }
 }
 
+impl<T, V: Numeric, F: FieldFn<T, V>, const LARGEST: bool> Aggregate<T>
+    for Extremum<F, V, LARGEST>
+{
+    type Acc = Option<V>;
+    type Out = Option<V>;
+
+    fn create(&self) -> Option<V> {
+        None
+    }
+
+    #[inline(always)]
+    fn add(&self, acc: &mut Option<V>, value: &T, _ts: i64) {
+        keep::<V, LARGEST>(acc, (self.field)(value));
+    }
+
+    fn merge(&self, acc: &mut Option<V>, other: &Option<V>) {
+        if let Some(v) = *other {
+            keep::<V, LARGEST>(acc, v);
+        }
+    }
+
+    fn finish(&self, acc: &Option<V>) -> Option<V> {
+        *acc
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -110,31 +136,5 @@ mod tests {
             assert_eq!(show(lo).as_deref(), Some(min), "min of {values:?}");
             assert_eq!(show(hi).as_deref(), Some(max), "max of {values:?}");
         }
-    }
-}
-
-impl<T, V: Numeric, F: FieldFn<T, V>, const LARGEST: bool> Aggregate<T>
-    for Extremum<F, V, LARGEST>
-{
-    type Acc = Option<V>;
-    type Out = Option<V>;
-
-    fn create(&self) -> Option<V> {
-        None
-    }
-
-    #[inline(always)]
-    fn add(&self, acc: &mut Option<V>, value: &T, _ts: i64) {
-        keep::<V, LARGEST>(acc, (self.field)(value));
-    }
-
-    fn merge(&self, acc: &mut Option<V>, other: &Option<V>) {
-        if let Some(v) = *other {
-            keep::<V, LARGEST>(acc, v);
-        }
-    }
-
-    fn finish(&self, acc: &Option<V>) -> Option<V> {
-        *acc
     }
 }
