@@ -16,26 +16,34 @@ use crate::record::Batch;
 use crate::time::watermark::BoundedWatermark;
 use crate::time::{Clock, Timestamp, MIN_WATERMARK, NO_TIMESTAMP};
 
-/// An extracted event time, refused outside the range windows are exact for
+/// Whether an extracted event time is one windows are exact for
 /// ([`MIN_EVENT_TIME`](crate::time::MIN_EVENT_TIME) to
-/// [`MAX_EVENT_TIME`](crate::time::MAX_EVENT_TIME)). A record without a time
-/// ([`NO_TIMESTAMP`]) passes: windows count it as late.
-#[inline]
-fn checked(ts: Timestamp) -> Result<Timestamp> {
-    if ts == NO_TIMESTAMP || crate::time::in_event_time_range(ts) {
-        Ok(ts)
-    } else {
-        Err(crate::error::EngineError::invalid(
-            "with_watermark",
-            "event time",
-            format!(
-                "epoch milliseconds from {} to {}",
-                crate::time::MIN_EVENT_TIME,
-                crate::time::MAX_EVENT_TIME
-            ),
-            ts.to_string(),
-        ))
-    }
+/// [`MAX_EVENT_TIME`](crate::time::MAX_EVENT_TIME)); a record without a time
+/// ([`NO_TIMESTAMP`]) passes too: windows count it as late. Branch-free, so the
+/// per-record loop stays a straight line; the batch is checked once after it.
+#[inline(always)]
+fn acceptable(ts: Timestamp) -> bool {
+    (ts == NO_TIMESTAMP) | crate::time::in_event_time_range(ts)
+}
+
+/// The error for the first record of `batch` whose time is not [`acceptable`].
+#[cold]
+fn out_of_range<T>(batch: &Batch<T>) -> crate::error::EngineError {
+    let ts = batch
+        .iter()
+        .map(|r| r.ts)
+        .find(|&ts| !acceptable(ts))
+        .unwrap_or(NO_TIMESTAMP);
+    crate::error::EngineError::invalid(
+        "with_watermark",
+        "event time",
+        format!(
+            "epoch milliseconds from {} to {}",
+            crate::time::MIN_EVENT_TIME,
+            crate::time::MAX_EVENT_TIME
+        ),
+        ts.to_string(),
+    )
 }
 
 /// Continuous watermark generation with optional idle detection.
@@ -86,13 +94,18 @@ impl<T, F: Fn(&T) -> Timestamp> Input<T> for WatermarkAssigner<T, F> {
         self.counters.add_in(batch.len());
         self.counters.add_out(batch.len());
         let (extractor, generator) = (&self.extractor, &mut self.generator);
-        self.id.guard(|| {
+        let all_acceptable = self.id.guard(|| {
+            let mut ok = true;
             for r in batch.iter_mut() {
-                r.ts = checked(extractor(&r.value))?;
+                r.ts = extractor(&r.value);
+                ok &= acceptable(r.ts);
                 generator.observe(r.ts);
             }
-            Ok(())
+            Ok(ok)
         })?;
+        if !all_acceptable {
+            return Err(self.id.wrap(out_of_range(&batch)));
+        }
         if self.idle_timeout_ms.is_some() {
             self.last_activity_ms = self.clock.now_ms();
             self.idle = false;
@@ -188,14 +201,18 @@ impl<T, F: Fn(&T) -> Timestamp> Input<T> for SparkWatermarkAssigner<T, F> {
         self.counters.add_in(batch.len());
         self.counters.add_out(batch.len());
         let extractor = &self.extractor;
-        let max_ts = self.id.guard(|| {
-            let mut max_ts = MIN_WATERMARK;
+        let (max_ts, all_acceptable) = self.id.guard(|| {
+            let (mut max_ts, mut ok) = (MIN_WATERMARK, true);
             for r in batch.iter_mut() {
-                r.ts = checked(extractor(&r.value))?;
+                r.ts = extractor(&r.value);
+                ok &= acceptable(r.ts);
                 max_ts = max_ts.max(r.ts);
             }
-            Ok(max_ts)
+            Ok((max_ts, ok))
         })?;
+        if !all_acceptable {
+            return Err(self.id.wrap(out_of_range(&batch)));
+        }
         if self.allow_multiple {
             self.down.push(batch)?;
             self.emit_pending()?;

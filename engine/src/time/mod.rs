@@ -41,8 +41,10 @@ pub const MIN_EVENT_TIME: Timestamp = -(1 << 61);
 pub const MAX_DURATION_MS: i64 = 1 << 60;
 
 /// Whether `ts` is an event time the engine computes windows for exactly.
+#[inline(always)]
 pub fn in_event_time_range(ts: Timestamp) -> bool {
-    (MIN_EVENT_TIME..=MAX_EVENT_TIME).contains(&ts)
+    // One unsigned compare: the range shifted to start at zero.
+    (ts.wrapping_sub(MIN_EVENT_TIME) as u64) <= (MAX_EVENT_TIME - MIN_EVENT_TIME) as u64
 }
 
 /// Records a problem unless `ms` is at most [`MAX_DURATION_MS`].
