@@ -265,3 +265,71 @@ fn a_sink_whose_pre_commit_fails_does_not_acknowledge_the_checkpoint() {
     assert_eq!(got.last(), Some(&499));
     assert_eq!(got.len(), 500 - restored as usize * 10);
 }
+
+/// The old pipeline of [`a_changed_window_key_or_batch_size_refuses_old_checkpoints`],
+/// changed by `change`.
+#[derive(Clone, Copy, Debug)]
+enum Change {
+    None,
+    WindowSize,
+    KeyType,
+    BatchSize,
+}
+
+fn counted(dir: &std::path::Path, change: Change) -> Result<Metrics> {
+    let batch = if matches!(change, Change::BatchSize) {
+        64
+    } else {
+        128
+    };
+    let config = Config::default()
+        .with_name("identity")
+        .with_parallelism(1)
+        .with_batch_size(batch)
+        .with_checkpointing(dir, Duration::from_secs(60), DeliveryGuarantee::AtLeastOnce);
+    let mut p = Pipeline::new(config);
+    let events = p
+        .source(VecSource::new((0..1_000i64).collect()))
+        .with_watermark(Watermark::monotonic(|t: &i64| *t));
+    let size = if matches!(change, Change::WindowSize) {
+        "200 ms"
+    } else {
+        "100 ms"
+    };
+    if matches!(change, Change::KeyType) {
+        events
+            .key_by(|t: &i64| (t % 3) as u16)
+            .window(TumblingWindow::of(size))
+            .aggregate(Count)
+            .sink(MemorySink::new());
+    } else {
+        events
+            .key_by(|t: &i64| (t % 3) as u8)
+            .window(TumblingWindow::of(size))
+            .aggregate(Count)
+            .sink(MemorySink::new());
+    }
+    p.run()
+}
+
+#[test]
+fn a_changed_window_key_or_batch_size_refuses_old_checkpoints() {
+    // (change, what the refusal names)
+    let cases = [
+        (Change::WindowSize, "size: 200"),
+        (Change::KeyType, "key u16"),
+        (Change::BatchSize, "config {batch_size 64}"),
+    ];
+    for (change, named) in cases {
+        let dir = tempfile::tempdir().unwrap();
+        counted(dir.path(), Change::None).unwrap();
+        let e = counted(dir.path(), change).unwrap_err();
+        assert!(matches!(e, EngineError::Checkpoint(_)), "{change:?}: {e}");
+        let text = e.to_string();
+        assert!(text.contains("was taken by a different pipeline"), "{text}");
+        assert!(text.contains(named), "{change:?}: `{named}` not in {text}");
+        // The unchanged pipeline still resumes from it.
+        let resumed = counted(dir.path(), Change::None).unwrap();
+        assert!(resumed.checkpoints.unwrap().restored_from.is_some());
+    }
+}

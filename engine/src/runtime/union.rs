@@ -100,6 +100,10 @@ pub(crate) fn forward_combined<T>(event: CombinedEvent, down: &mut Downstream<T>
         CombinedEvent::None => Ok(()),
         CombinedEvent::Watermark(wm) => down.control(Control::Watermark(wm)),
         CombinedEvent::Idle => down.control(Control::Idle),
+        CombinedEvent::WatermarkThenIdle(wm) => {
+            down.control(Control::Watermark(wm))?;
+            down.control(Control::Idle)
+        }
         CombinedEvent::End => down.control(Control::EndOfInput),
     }
 }

@@ -19,21 +19,41 @@ use crate::time::{Clock, Timestamp, MIN_WATERMARK, NO_TIMESTAMP};
 /// Whether an extracted event time is one windows are exact for
 /// ([`MIN_EVENT_TIME`](crate::time::MIN_EVENT_TIME) to
 /// [`MAX_EVENT_TIME`](crate::time::MAX_EVENT_TIME)); a record without a time
-/// ([`NO_TIMESTAMP`]) passes too: windows count it as late. Branch-free, so the
-/// per-record loop stays a straight line; the batch is checked once after it.
-#[inline(always)]
+/// ([`NO_TIMESTAMP`]) passes too: windows count it as late.
 fn acceptable(ts: Timestamp) -> bool {
-    (ts == NO_TIMESTAMP) | crate::time::in_event_time_range(ts)
+    ts == NO_TIMESTAMP || crate::time::in_event_time_range(ts)
 }
 
-/// The error for the first record of `batch` whose time is not [`acceptable`].
+/// Assigns each record its event time and returns the batch's greatest, failing on the
+/// first time that is not [`acceptable`]. The loop keeps one running maximum of the
+/// times shifted so the supported range starts at zero (times below it wrap to huge
+/// values): one subtract and one compare per record, as cheap as the plain maximum the
+/// watermark needs; only a batch holding a time outside the range (or a record without
+/// one) takes the slow path.
+#[inline(always)]
+fn stamp<T>(batch: &mut Batch<T>, extractor: &impl Fn(&T) -> Timestamp) -> Result<Timestamp> {
+    use crate::time::{MAX_EVENT_TIME, MIN_EVENT_TIME};
+    let mut shifted_max = 0u64;
+    for r in batch.iter_mut() {
+        r.ts = extractor(&r.value);
+        shifted_max = shifted_max.max(r.ts.wrapping_sub(MIN_EVENT_TIME) as u64);
+    }
+    if shifted_max <= (MAX_EVENT_TIME - MIN_EVENT_TIME) as u64 {
+        return Ok((shifted_max as i64).wrapping_add(MIN_EVENT_TIME));
+    }
+    match batch.iter().map(|r| r.ts).find(|&ts| !acceptable(ts)) {
+        Some(ts) => Err(out_of_range(ts)),
+        None => Ok(batch
+            .iter()
+            .map(|r| r.ts)
+            .filter(|&ts| ts != NO_TIMESTAMP)
+            .max()
+            .unwrap_or(NO_TIMESTAMP)),
+    }
+}
+
 #[cold]
-fn out_of_range<T>(batch: &Batch<T>) -> crate::error::EngineError {
-    let ts = batch
-        .iter()
-        .map(|r| r.ts)
-        .find(|&ts| !acceptable(ts))
-        .unwrap_or(NO_TIMESTAMP);
+fn out_of_range(ts: Timestamp) -> crate::error::EngineError {
     crate::error::EngineError::invalid(
         "with_watermark",
         "event time",
@@ -93,19 +113,9 @@ impl<T, F: Fn(&T) -> Timestamp> Input<T> for WatermarkAssigner<T, F> {
         }
         self.counters.add_in(batch.len());
         self.counters.add_out(batch.len());
-        let (extractor, generator) = (&self.extractor, &mut self.generator);
-        let all_acceptable = self.id.guard(|| {
-            let mut ok = true;
-            for r in batch.iter_mut() {
-                r.ts = extractor(&r.value);
-                ok &= acceptable(r.ts);
-                generator.observe(r.ts);
-            }
-            Ok(ok)
-        })?;
-        if !all_acceptable {
-            return Err(self.id.wrap(out_of_range(&batch)));
-        }
+        let extractor = &self.extractor;
+        let max = self.id.guard(|| stamp(&mut batch, extractor))?;
+        self.generator.observe(max);
         if self.idle_timeout_ms.is_some() {
             self.last_activity_ms = self.clock.now_ms();
             self.idle = false;
@@ -201,18 +211,7 @@ impl<T, F: Fn(&T) -> Timestamp> Input<T> for SparkWatermarkAssigner<T, F> {
         self.counters.add_in(batch.len());
         self.counters.add_out(batch.len());
         let extractor = &self.extractor;
-        let (max_ts, all_acceptable) = self.id.guard(|| {
-            let (mut max_ts, mut ok) = (MIN_WATERMARK, true);
-            for r in batch.iter_mut() {
-                r.ts = extractor(&r.value);
-                ok &= acceptable(r.ts);
-                max_ts = max_ts.max(r.ts);
-            }
-            Ok((max_ts, ok))
-        })?;
-        if !all_acceptable {
-            return Err(self.id.wrap(out_of_range(&batch)));
-        }
+        let max_ts = self.id.guard(|| stamp(&mut batch, extractor))?;
         if self.allow_multiple {
             self.down.push(batch)?;
             self.emit_pending()?;

@@ -72,6 +72,14 @@ where
         function: F,
     ) -> Stream<F::Out> {
         let (id, name) = self.plan.node("process");
+        self.plan.describe(
+            &name,
+            format!(
+                "key {}, function {}",
+                std::any::type_name::<K>(),
+                std::any::type_name::<F>()
+            ),
+        );
         let KeyedStream {
             plan,
             attach: upstream,

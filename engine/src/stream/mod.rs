@@ -43,6 +43,9 @@ pub(crate) struct PlanState {
     two_phase: Vec<String>,
     /// What each source and sink can do across a restart, for the delivery check.
     endpoints: Vec<(String, Endpoint)>,
+    /// What makes a node's state readable by another run: window parameters, key and
+    /// value types, source and sink types (part of the checkpoint identity).
+    details: std::collections::BTreeMap<String, String>,
 }
 
 /// A source's or sink's part in the delivery guarantee.
@@ -70,6 +73,12 @@ impl Plan {
     /// allows it: its local half then has state of its own.
     pub fn two_phase(&self, name: &str) {
         self.0.borrow_mut().two_phase.push(name.to_string());
+    }
+
+    /// Records what node `name`'s state depends on beyond its name: a checkpoint taken
+    /// with other details is refused as a different pipeline.
+    pub fn describe(&self, name: &str, detail: String) {
+        self.0.borrow_mut().details.insert(name.to_string(), detail);
     }
 
     pub fn exchange(&self) -> usize {
@@ -146,6 +155,8 @@ impl Pipeline {
         let (id, name) = self.plan.node(&source.name());
         let restart = source.restart();
         self.plan.endpoint(&name, Endpoint::Source(restart));
+        self.plan
+            .describe(&name, std::any::type_name::<S>().to_string());
         let source = Arc::new(source);
         let attach: Attach<S::Item> = Arc::new(move |ctx, down| {
             let node = NodeId::new(ctx, name.clone());
@@ -162,14 +173,27 @@ impl Pipeline {
         }
     }
 
-    /// The pipeline's identity for checkpoints under `config`: every node, plus the
-    /// local halves of two-phase windows, whose state only exists when they run.
+    /// The pipeline's identity for checkpoints under `config`: every node with what
+    /// its state depends on (window parameters, key and value types, source and sink
+    /// types), the local halves of two-phase windows, whose state only exists when
+    /// they run, and the batch size (sources' positions count in batches). A
+    /// checkpoint whose identity differs is refused, naming the difference. Types are
+    /// named by `std::any::type_name`, which a new compiler may spell differently: a
+    /// checkpoint is then refused rather than misread.
     fn names(&self, config: &Config) -> Vec<String> {
         let state = self.plan.0.borrow();
-        let mut names = state.names.clone();
+        let mut names: Vec<String> = state
+            .names
+            .iter()
+            .map(|n| match state.details.get(n) {
+                Some(detail) => format!("{n} {{{detail}}}"),
+                None => n.clone(),
+            })
+            .collect();
         if config.local_aggregation_applies() {
             names.extend(state.two_phase.iter().map(|n| format!("{n}.local")));
         }
+        names.push(format!("config {{batch_size {}}}", config.batch_size));
         names
     }
 
@@ -247,6 +271,8 @@ impl<T: Send + 'static> Stream<T> {
     pub fn sink<S: Sink<T>>(self, sink: S) {
         let (id, name) = self.plan.node(&sink.name());
         self.plan.endpoint(&name, Endpoint::Sink(sink.commit()));
+        self.plan
+            .describe(&name, std::any::type_name::<S>().to_string());
         let sink = Arc::new(sink);
         let upstream = self.attach;
         let terminal: Terminal = Arc::new(move |ctx| {

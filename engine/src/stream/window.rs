@@ -231,6 +231,14 @@ where
             }
         };
         let mode = self.mode;
+        plan.describe(
+            &name,
+            format!(
+                "{kind:?}, lateness {lateness} ms, {mode:?}, key {}, aggregate {}",
+                std::any::type_name::<K>(),
+                std::any::type_name::<A>()
+            ),
+        );
         let late_sink = self.late_sink;
         // Local-global aggregation needs only partial accumulators across the exchange:
         // append mode (results only when final), no late records to hand out, and an

@@ -16,6 +16,11 @@ pub(crate) enum CombinedEvent {
     Watermark(Timestamp),
     /// Every input still running is idle.
     Idle,
+    /// Every input went idle: the watermark advances to the greatest of the inputs'
+    /// (nothing holds it back any more), then the output is idle. Flink's watermark
+    /// valve does the same; without it a watermark held back by an input that then went
+    /// idle would never be forwarded.
+    WatermarkThenIdle(Timestamp),
     /// Every input has ended.
     End,
 }
@@ -93,7 +98,17 @@ impl WatermarkCombiner {
             Some(_) => CombinedEvent::None,
             None if !self.reported_idle && !self.all_ended() => {
                 self.reported_idle = true;
-                CombinedEvent::Idle
+                let greatest = (0..self.watermarks.len())
+                    .filter(|&i| !self.ended[i])
+                    .map(|i| self.watermarks[i])
+                    .max();
+                match greatest {
+                    Some(wm) if wm > self.current => {
+                        self.current = wm;
+                        CombinedEvent::WatermarkThenIdle(wm)
+                    }
+                    _ => CombinedEvent::Idle,
+                }
             }
             None => CombinedEvent::None,
         }
@@ -119,5 +134,15 @@ mod tests {
         assert_eq!(c.on_end(1), None);
         assert_eq!(c.on_watermark(0, 30), Watermark(30));
         assert_eq!(c.on_end(0), End);
+    }
+
+    #[test]
+    fn when_every_input_is_idle_the_greatest_watermark_goes_through() {
+        let mut c = WatermarkCombiner::new(2);
+        assert_eq!(c.on_watermark(0, 7_500), None); // input 1 holds it back
+        assert_eq!(c.on_idle(0), None); // input 1 still active (at MIN)
+        assert_eq!(c.on_idle(1), WatermarkThenIdle(7_500));
+        assert_eq!(c.on_idle(1), None); // reported once
+        assert_eq!(c.on_watermark(1, 9_000), Watermark(9_000));
     }
 }
