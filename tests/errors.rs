@@ -258,3 +258,25 @@ fn a_workload_with_zero_keys_fails_at_start_naming_the_source() {
         "pipeline `w`, node `workload_tumbling#0` (worker 0): `workload_tumbling`: invalid `keys`: expected 1 to 4294967295, found 0"
     );
 }
+
+#[test]
+fn a_paced_generator_with_a_bad_pacing_fails_at_start_with_every_problem() {
+    use tidewater::generators::core::GeneratorSource;
+    use tidewater::generators::nexmark::NexmarkGenerator;
+    let options = StreamOptions {
+        pacing: Some(Pacing {
+            bucket_size: 0,
+            jitter_ms: f64::INFINITY,
+            ..Pacing::rate(100.0)
+        }),
+        ..StreamOptions::default()
+    };
+    let generator = NexmarkGenerator::new(NexmarkConfig::default(), 7);
+    let mut p = Pipeline::new(Config::default().with_name("paced").with_parallelism(1));
+    p.source(GeneratorSource::new(generator).with_options(options))
+        .sink(MemorySink::new());
+    assert_eq!(
+        p.start().err().unwrap().to_string(),
+        "pipeline `paced`, node `nexmark#0` (worker 0): source `nexmark` failed: `jitter_ms`: expected a finite delay >= 0, found inf; `bucket_size`: expected at least 1, found 0"
+    );
+}
