@@ -333,3 +333,41 @@ fn a_changed_window_key_or_batch_size_refuses_old_checkpoints() {
         assert!(resumed.checkpoints.unwrap().restored_from.is_some());
     }
 }
+
+#[test]
+fn at_most_once_refuses_to_resume_at_another_parallelism() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = |parallelism: usize, fail_at: i64| {
+        let config = Config::default()
+            .with_name("amo")
+            .with_parallelism(parallelism)
+            .with_batch_size(100)
+            .with_checkpointing(
+                dir.path(),
+                Duration::from_secs(60),
+                DeliveryGuarantee::AtMostOnce,
+            );
+        let out = MemorySink::new();
+        let mut p = Pipeline::new(config);
+        p.source(VecSource::new((0..1_000i64).collect()))
+            .map(move |x| {
+                if x == fail_at {
+                    panic!("crash at {x}")
+                } else {
+                    x
+                }
+            })
+            .sink(out.clone());
+        p.run().map(|_| out.len())
+    };
+    // A run that dies midway leaves positions written ahead, and no checkpoint.
+    assert!(run(2, 500).is_err());
+    let e = run(1, -1).unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "`checkpointing`: invalid `parallelism`: expected 2 (the parallelism of the at-most-once positions in this folder), found 1"
+    );
+    // At the same parallelism it resumes after what was read: nothing twice.
+    let delivered = run(2, -1).unwrap();
+    assert!(delivered < 1_000, "{delivered}");
+}

@@ -34,6 +34,11 @@ pub(crate) fn ahead(key: &StateKey) -> String {
     format!("ahead/{}/{}/{}", key.kind, key.node, key.worker)
 }
 
+/// The parallelism of the runs that wrote positions ahead.
+pub(crate) fn ahead_parallelism() -> String {
+    "ahead-parallelism".to_string()
+}
+
 pub(crate) fn root() -> &'static str {
     ROOT
 }

@@ -328,6 +328,34 @@ impl CheckpointStore {
         self.db.flush().map(|_| ()).map_err(|e| self.storage(e))
     }
 
+    /// The parallelism of the runs that wrote positions ahead (at-most-once), recording
+    /// `parallelism` if none did yet. Positions are per worker: a run at another
+    /// parallelism would find some workers without a position and read their share
+    /// again, so the caller refuses it.
+    pub fn ahead_parallelism(&self, parallelism: usize) -> Result<usize> {
+        let key = keys::ahead_parallelism();
+        match self.db.get(key.as_bytes()).map_err(|e| self.storage(e))? {
+            Some(bytes) => {
+                let raw: [u8; 8] =
+                    bytes
+                        .as_ref()
+                        .try_into()
+                        .map_err(|_| CheckpointError::Storage {
+                            dir: self.dir.clone(),
+                            message: format!("`{key}` has {} bytes, expected 8", bytes.len()),
+                        })?;
+                Ok(u64::from_le_bytes(raw) as usize)
+            }
+            None => {
+                self.db
+                    .insert(key.as_bytes(), &(parallelism as u64).to_le_bytes())
+                    .map_err(|e| self.storage(e))?;
+                self.db.flush().map_err(|e| self.storage(e))?;
+                Ok(parallelism)
+            }
+        }
+    }
+
     /// A position written ahead by an earlier run.
     pub fn get_ahead(&self, key: &StateKey) -> Result<Option<Vec<u8>>> {
         Ok(self

@@ -89,6 +89,21 @@ impl Coordinator {
                 ));
             }
         }
+        if config.delivery == DeliveryGuarantee::AtMostOnce {
+            let earlier = store
+                .ahead_parallelism(parallelism)
+                .map_err(EngineError::from)?;
+            if earlier != parallelism {
+                return Err(EngineError::invalid(
+                    "checkpointing",
+                    "parallelism",
+                    format!(
+                        "{earlier} (the parallelism of the at-most-once positions in this folder)"
+                    ),
+                    parallelism.to_string(),
+                ));
+            }
+        }
         let first_id = store.next_id().map_err(EngineError::from)?.0;
         let now = clock.now_ms();
         let coordinator = Arc::new(Coordinator {
