@@ -327,3 +327,56 @@ fn an_input_whose_records_are_all_filtered_out_goes_idle() {
     fired.sort();
     assert_eq!(fired, (0..7).map(|s| (s * 1_000, 1)).collect::<Vec<_>>());
 }
+
+/// A late record that bridges a fired session with one still open makes one session
+/// that is not complete: it fires when the watermark reaches its end (not at once),
+/// and expires allowed-lateness after it (later records are late, not re-fires).
+#[test]
+fn a_late_record_bridging_a_fired_and_an_open_session_fires_at_the_merged_end() {
+    let (source, input) = ChannelSource::new();
+    let (out, late) = (MemorySink::new(), MemorySink::new());
+    let mut p = Pipeline::new(Config::default().with_parallelism(1));
+    p.source(source)
+        .with_watermark(Watermark::bounded("0 ms", |e: &(char, i64)| e.1))
+        .key_by(|e: &(char, i64)| e.0)
+        .window(SessionWindow::with_gap("10 seconds"))
+        .allowed_lateness("1 minute")
+        .late_records(late.clone())
+        .aggregate(Count)
+        .sink(out.clone());
+    let mut local = p.build_local().unwrap();
+    let mut step = |events: Vec<(char, i64)>| {
+        input.send_batch(events).unwrap();
+        local.run_until_idle().unwrap();
+        let mut fired: Vec<_> = out
+            .take()
+            .into_iter()
+            .map(|r| (r.key, r.window_start, r.window_end, r.value))
+            .collect();
+        fired.sort();
+        fired
+    };
+    let s = 1_000;
+    // (events, what fires)
+    type Fired = Vec<(char, i64, i64, u64)>;
+    let cases: Vec<(Vec<(char, i64)>, Fired)> = vec![
+        (vec![('a', 0)], vec![]),
+        (vec![('b', 12 * s)], vec![('a', 0, 10 * s, 1)]), // watermark 12 s
+        (vec![('a', 15 * s)], vec![]),                    // open session [15 s, 25 s)
+        // Late, within the lateness: bridges [0, 10 s) (fired) and [15 s, 25 s) (open)
+        // into [0, 25 s), which the watermark (15 s) has not reached.
+        (vec![('a', 9 * s)], vec![]),
+        (
+            vec![('b', 30 * s)],
+            vec![('a', 0, 25 * s, 3), ('b', 12 * s, 22 * s, 1)],
+        ),
+        // Watermark 90 s: [0, 25 s) expired at 85 s; b's session fires.
+        (vec![('b', 90 * s)], vec![('b', 30 * s, 40 * s, 1)]),
+        // Past the lateness of every session it could join: late, not a re-fire.
+        (vec![('a', 20 * s)], vec![]),
+    ];
+    for (i, (events, fires)) in cases.into_iter().enumerate() {
+        assert_eq!(step(events), fires, "step {i}");
+    }
+    assert_eq!(late.values(), vec![('a', 20 * s)]);
+}

@@ -238,12 +238,12 @@ where
             let merge = |a: &mut A::Acc, b: &A::Acc| agg.merge(a, b);
             let (key, placement) = match sessions.entry(key_fn(value)) {
                 Entry::Occupied(mut e) => {
-                    let placement = place(e.get_mut(), spec, ts, is_late, create, fold, merge);
+                    let placement = place(e.get_mut(), spec, ts, wm, is_late, create, fold, merge);
                     (e.key().clone(), placement)
                 }
                 Entry::Vacant(e) => {
                     let mut list = SessionList::new();
-                    let placement = place(&mut list, spec, ts, is_late, create, fold, merge);
+                    let placement = place(&mut list, spec, ts, wm, is_late, create, fold, merge);
                     let key = e.key().clone();
                     if !list.is_empty() {
                         e.insert(list);

@@ -56,11 +56,17 @@ fn overlaps(spec: &SessionSpec, start: Timestamp, end: Timestamp, ts: Timestamp)
 /// Adds the record at `ts` to `sessions`.
 ///
 /// `is_late(end)` says whether a session ending at `end` is already closed; `fold` adds
-/// the record to an accumulator, `merge` folds one accumulator into another.
+/// the record to an accumulator, `merge` folds one accumulator into another. A fired
+/// session that the record stretches past `watermark` is open again: it fires when the
+/// watermark reaches its new end.
+// The accumulator steps are closures so the per-record path inlines the aggregate;
+// bundling them into a struct would only rename the arguments.
+#[allow(clippy::too_many_arguments)]
 pub(crate) fn place<Acc: Clone>(
     sessions: &mut SessionList<Acc>,
     spec: &SessionSpec,
     ts: Timestamp,
+    watermark: Timestamp,
     is_late: impl Fn(Timestamp) -> bool,
     create: impl FnOnce() -> Acc,
     fold: impl FnOnce(&mut Acc),
@@ -76,10 +82,16 @@ pub(crate) fn place<Acc: Clone>(
         if ts >= last.start && overlaps(spec, last.start, last.end, ts) {
             let end = last.end.max(proposed_end);
             if !too_long(last.start, end) {
-                let new_end = (end != last.end).then_some(end);
+                let mut new_end = (end != last.end).then_some(end);
                 last.end = end;
                 fold(&mut last.acc);
                 last.dirty = true;
+                if last.fired && end > watermark {
+                    // A late record stretched a fired session past the watermark: it is
+                    // open again and fires when the watermark reaches its new end.
+                    last.fired = false;
+                    new_end = Some(end);
+                }
                 return Placement::Merged {
                     refire: last.fired,
                     new_end,
@@ -127,13 +139,17 @@ pub(crate) fn place<Acc: Clone>(
     m.end = end;
     m.dirty = true;
     fold(&mut m.acc);
+    let mut new_end = (end != previous_end).then_some(end);
+    if m.fired && end > watermark {
+        // A late record bridged a fired session with one still open: the merged
+        // session is not complete; it fires (and later expires) from its new end.
+        m.fired = false;
+        new_end = Some(end);
+    }
     let refire = m.fired;
     let at = sessions.partition_point(|s| s.start <= m.start);
     sessions.insert(at, m);
-    Placement::Merged {
-        refire,
-        new_end: (end != previous_end).then_some(end),
-    }
+    Placement::Merged { refire, new_end }
 }
 
 fn create_session<Acc>(
@@ -181,6 +197,7 @@ mod tests {
                 &mut sessions,
                 &spec,
                 ts,
+                i64::MIN,
                 |_| false,
                 || 0,
                 |a| *a += 1,
@@ -238,6 +255,7 @@ mod tests {
                 &mut sessions,
                 &spec,
                 ts,
+                100,
                 closed_before,
                 || 0,
                 |a| *a += 1,
