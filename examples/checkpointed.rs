@@ -4,6 +4,7 @@
 //! cargo run --release --example checkpointed -- --checkpoint-dir D --output-dir O \
 //!     --delivery at-most-once|at-least-once|exactly-once --events N --seed S \
 //!     [--checkpoint-interval-ms I] [--rate R] [--parallelism P] [--sources K]
+//!     [--topology auction-counts|bidder-sessions]
 //! ```
 //!
 //! Started again on the same D after a crash, it resumes; it exits 0 once the
@@ -25,6 +26,7 @@ fn main() -> anyhow::Result<()> {
         rate_per_sec: None,
         parallelism: 2,
         sources: 1,
+        topology: Default::default(),
     };
     while let Some(flag) = args.next() {
         let value = args
@@ -42,6 +44,7 @@ fn main() -> anyhow::Result<()> {
             "--rate" => job.rate_per_sec = Some(value.parse().context("--rate")?),
             "--parallelism" => job.parallelism = value.parse().context("--parallelism")?,
             "--sources" => job.sources = value.parse().context("--sources")?,
+            "--topology" => job.topology = value.parse()?,
             other => bail!("unknown flag `{other}`"),
         }
     }

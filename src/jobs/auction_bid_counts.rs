@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use tidewater_connectors::file::{FileSink, FileSinkMode};
 use tidewater_engine::config::DeliveryGuarantee;
 use tidewater_engine::prelude::*;
-use tidewater_generators::core::{GeneratorSource, Pacing};
+use tidewater_generators::core::{Generator, GeneratorSource, Pacing};
 use tidewater_generators::nexmark::{Bid, BidGenerator, NexmarkConfig};
 
 /// Parameters of one run.
@@ -38,6 +38,53 @@ pub struct CheckpointedJob {
     /// more than one, checkpoint barriers are aligned across the union's inputs.
     #[serde(default = "one")]
     pub sources: usize,
+    /// What the job computes (default: bid counts per auction).
+    #[serde(default)]
+    pub topology: Topology,
+}
+
+/// The dataflow the job runs over its bids.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Topology {
+    /// Bids per auction in 1-second tumbling windows, into one file sink.
+    #[default]
+    AuctionCounts,
+    /// Bids per bidder session (gap 2 s, allowed lateness 2 s), into one file sink, and
+    /// records too late for any session into a second one (`output_dir/late`): a
+    /// session operator with lateness, a late side output and two sinks, all under
+    /// the checkpoint protocol.
+    BidderSessions,
+}
+
+impl std::str::FromStr for Topology {
+    type Err = EngineError;
+
+    fn from_str(s: &str) -> Result<Self> {
+        match s {
+            "auction-counts" => Ok(Topology::AuctionCounts),
+            "bidder-sessions" => Ok(Topology::BidderSessions),
+            other => Err(EngineError::invalid(
+                "checkpointed job",
+                "topology",
+                "auction-counts or bidder-sessions",
+                other,
+            )),
+        }
+    }
+}
+
+/// One output row of [`Topology::BidderSessions`]: bids of a bidder in one session.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct BidderSession {
+    /// Bidder id.
+    pub bidder: u64,
+    /// Session start (epoch ms).
+    pub start: i64,
+    /// Session end: last bid + gap (epoch ms).
+    pub end: i64,
+    /// Bids in the session.
+    pub bids: u64,
 }
 
 fn one() -> usize {
@@ -84,15 +131,31 @@ impl CheckpointedJob {
         for index in 1..sources {
             bids = bids.union(self.bids(&mut p, index, sources));
         }
-        bids.key_by(|b: &Bid| b.auction)
-            .window(TumblingWindow::of("1 second"))
-            .aggregate(Count)
-            .map(|r| AuctionBids {
-                auction: r.key,
-                window_start: r.window_start,
-                bids: r.value,
-            })
-            .sink(FileSink::json_lines(&self.output_dir, mode));
+        match self.topology {
+            Topology::AuctionCounts => bids
+                .key_by(|b: &Bid| b.auction)
+                .window(TumblingWindow::of("1 second"))
+                .aggregate(Count)
+                .map(|r| AuctionBids {
+                    auction: r.key,
+                    window_start: r.window_start,
+                    bids: r.value,
+                })
+                .sink(FileSink::json_lines(&self.output_dir, mode)),
+            Topology::BidderSessions => bids
+                .key_by(|b: &Bid| b.bidder)
+                .window(SessionWindow::with_gap("2 seconds"))
+                .allowed_lateness("2 seconds")
+                .late_records(FileSink::json_lines(self.output_dir.join("late"), mode))
+                .aggregate(Count)
+                .map(|r| BidderSession {
+                    bidder: r.key,
+                    start: r.window_start,
+                    end: r.window_end,
+                    bids: r.value,
+                })
+                .sink(FileSink::json_lines(&self.output_dir, mode)),
+        }
         p.run()
     }
 
@@ -107,12 +170,42 @@ impl CheckpointedJob {
             },
             self.seed.wrapping_add(index as u64),
         );
+        let start = generator.event_time(0);
         let mut source = GeneratorSource::new(generator);
         if let Some(rate) = self.rate_per_sec {
             source = source.realtime(Pacing::rate(rate / sources as f64));
         }
-        p.source(source)
-            .with_watermark(Watermark::bounded("1 second", |b: &Bid| b.date_time))
+        let bids = p.source(source);
+        let bids = match self.topology {
+            Topology::AuctionCounts => bids,
+            // Every 199th price, half a second (event time) into the stream, turns into a
+            // bid from 30 s earlier: too late for any session however batches fall, so
+            // the late side output gets the same records in every run.
+            Topology::BidderSessions => bids.map(move |mut b: Bid| {
+                if b.price % 199 == 0 && b.date_time >= start + 500 {
+                    b.date_time -= 30_000;
+                }
+                b
+            }),
+        };
+        bids.with_watermark(Watermark::bounded("1 second", |b: &Bid| b.date_time))
+    }
+
+    /// Every committed line of both outputs (results, then late records under
+    /// `late/`), each sorted: what a run published, whatever the topology.
+    pub fn committed_lines(&self) -> Result<(Vec<String>, Vec<String>)> {
+        let read = |dir: &std::path::Path| -> Result<Vec<String>> {
+            if !dir.exists() {
+                return Ok(Vec::new());
+            }
+            let mut lines = FileSink::published_lines(dir)?;
+            lines.sort();
+            Ok(lines)
+        };
+        Ok((
+            read(&self.output_dir)?,
+            read(&self.output_dir.join("late"))?,
+        ))
     }
 
     /// The committed results in `output_dir`, sorted.
