@@ -50,7 +50,22 @@ fn job(root: &std::path::Path, delivery: DeliveryGuarantee, kills: usize) -> Che
 /// Starts the child; kills it after `kill_after` unless it ends first. True if it
 /// finished by itself (successfully).
 fn run_child(job: &CheckpointedJob, kill_after: Option<Duration>) -> bool {
-    let mut child = Command::new(std::env::current_exe().unwrap())
+    run_child_armed(job, kill_after, None)
+}
+
+/// Runs the job in a child process, killed after `kill_after` if given; `fault` arms a
+/// fault-injection point (`point@n`) at which the child aborts. Returns whether the job
+/// finished.
+fn run_child_armed(
+    job: &CheckpointedJob,
+    kill_after: Option<Duration>,
+    fault: Option<&str>,
+) -> bool {
+    let mut command = Command::new(std::env::current_exe().unwrap());
+    if let Some(fault) = fault {
+        command.env(tidewater::engine::fault::FAULT_ENV, fault);
+    }
+    let mut child = command
         .args([
             "--exact",
             "crash_child_entry",
@@ -66,6 +81,9 @@ fn run_child(job: &CheckpointedJob, kill_after: Option<Duration>) -> bool {
     let started = Instant::now();
     loop {
         if let Some(status) = child.try_wait().unwrap() {
+            if fault.is_some() && !status.success() {
+                return false; // aborted at the armed point
+            }
             assert!(status.success(), "the job failed: {status}");
             return true;
         }
@@ -296,4 +314,37 @@ fn at_least_once_sessions_lose_nothing_and_only_repeat() {
         invented.is_empty(),
         "rows no uninterrupted run produces: {invented:?}"
     );
+}
+
+/// A crash at each armed point (before and after the sled write, between a stored
+/// checkpoint and the sinks' commit, in pre-commit, in recovery), then a restart:
+/// exactly-once output equals an uninterrupted run's.
+#[test]
+fn exactly_once_survives_a_crash_at_every_armed_point() {
+    for point in tidewater::engine::fault::POINTS {
+        let dir = tempfile::tempdir().unwrap();
+        let mut job = job(dir.path(), DeliveryGuarantee::ExactlyOnce, 2);
+        job.topology = Topology::BidderSessions;
+        let expected = expected_lines(&job);
+        if point == "recovery" {
+            // Leave a checkpoint to recover from, then crash while recovering it.
+            assert!(
+                !run_child(&job, Some(Duration::from_millis(300))),
+                "{point}"
+            );
+            assert!(!run_child_armed(&job, None, Some("recovery@1")), "{point}");
+        } else {
+            let armed = format!("{point}@3");
+            assert!(
+                !run_child_armed(&job, None, Some(&armed)),
+                "the job never reached `{armed}`"
+            );
+        }
+        assert!(run_child(&job, None), "{point}");
+        assert_eq!(
+            job.committed_lines().unwrap(),
+            expected,
+            "crash at `{point}`"
+        );
+    }
 }

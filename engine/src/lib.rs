@@ -39,6 +39,7 @@ pub mod checkpoint;
 pub mod config;
 pub mod connector;
 pub mod error;
+pub mod fault;
 pub mod metrics;
 pub mod operator;
 pub mod processor;

@@ -67,6 +67,9 @@ impl Coordinator {
         let store =
             Arc::new(CheckpointStore::open(&config.dir, config.retain).map_err(EngineError::from)?);
         let recovery = store.recover(&pipeline).map_err(EngineError::from)?;
+        if recovery.checkpoint.is_some() {
+            crate::fault::point("recovery");
+        }
         for (id, reason) in &recovery.skipped {
             tracing::warn!(checkpoint = id.0, %reason, dir = %config.dir.display(), "skipped a damaged checkpoint");
         }
@@ -148,6 +151,7 @@ impl Coordinator {
     }
 
     fn write(&self, id: u64, states: BTreeMap<StateKey, Vec<u8>>) {
+        crate::fault::point("checkpoint.before_store");
         let result = self.store.write(
             crate::checkpoint::CheckpointId(id),
             self.clock.now_ms(),
@@ -160,6 +164,7 @@ impl Coordinator {
             timing.1.push(started.elapsed());
         }
         drop(timing);
+        crate::fault::point("checkpoint.after_store");
         let mut progress = self.lock();
         match result {
             Ok(_) => self.committed.store(id, Ordering::SeqCst),

@@ -127,6 +127,7 @@ impl<T, W: SinkWriter<T>> SinkCore<T, W> {
         let written = cp.coordinator.committed();
         if written > cp.committed && cp.final_pending.is_none() {
             cp.committed = written;
+            crate::fault::point("sink.commit");
             let writer = &mut self.writer;
             self.id.guard(|| writer.commit(written))?;
         }
@@ -135,6 +136,7 @@ impl<T, W: SinkWriter<T>> SinkCore<T, W> {
 
     /// Phase one for checkpoint `id`: pre-commit, store the description.
     fn pre_commit(&mut self, id: u64) -> Result<()> {
+        crate::fault::point("sink.pre_commit");
         let writer = &mut self.writer;
         let pre = self.id.guard(|| writer.pre_commit(id))?;
         if let Some(cp) = &self.checkpoint {
@@ -179,6 +181,7 @@ impl<T, W: SinkWriter<T>> SinkCore<T, W> {
         }
         cp.committed = cp.coordinator.committed();
         self.finished = true;
+        crate::fault::point("sink.commit");
         let writer = &mut self.writer;
         // The final checkpoint covers everything this sink pre-committed.
         self.id.guard(|| writer.commit(FINAL))?;
