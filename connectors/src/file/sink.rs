@@ -86,6 +86,39 @@ fn run_id() -> String {
     format!("{ms:013}-{}", RUNS.fetch_add(1, Ordering::Relaxed))
 }
 
+/// What a pre-commit stores in the checkpoint: the checkpoint and the files of its
+/// transaction (every pre-committed file not yet published).
+#[derive(serde::Serialize, serde::Deserialize)]
+struct PreCommit {
+    checkpoint: u64,
+    files: Vec<String>,
+}
+
+impl PreCommit {
+    /// Reads a pre-commit; a bare list of names is the format before the checkpoint
+    /// was recorded (nothing is rolled back for it).
+    fn parse(bytes: &[u8]) -> std::result::Result<Self, serde_json::Error> {
+        serde_json::from_slice(bytes).or_else(|e| {
+            serde_json::from_slice::<Vec<String>>(bytes)
+                .map(|files| PreCommit {
+                    checkpoint: u64::MAX,
+                    files,
+                })
+                .map_err(|_| e)
+        })
+    }
+}
+
+/// The checkpoint a file name of `prefix` belongs to (`final` is the last one).
+fn checkpoint_of(name: &str, prefix: &str) -> Option<u64> {
+    let label = name.strip_prefix(prefix)?.split('-').next()?;
+    if label == "final" {
+        Some(u64::MAX)
+    } else {
+        label.parse().ok()
+    }
+}
+
 /// The part of a pending file's name that says which checkpoint it belongs to.
 fn checkpoint_label(checkpoint: u64) -> String {
     if checkpoint == u64::MAX {
@@ -215,6 +248,42 @@ impl FileWriter {
         }
     }
 
+    /// Moves this worker's published files of checkpoints after `restored` into
+    /// `.rolled-back/`. They exist when recovery fell back past a newer checkpoint (a
+    /// damaged one): the replay from `restored` writes their rows again, so leaving
+    /// them would publish those rows twice.
+    fn roll_back_after(&self, restored: u64) -> Result<()> {
+        let prefix = self.prefix();
+        let mut rolled_back = Vec::new();
+        for entry in std::fs::read_dir(&self.dir).map_err(|e| io(&self.dir, e))? {
+            let path = entry.map_err(|e| io(&self.dir, e))?.path();
+            let name = path
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            if path.is_file() && checkpoint_of(&name, &prefix).is_some_and(|c| c > restored) {
+                rolled_back.push((path, name));
+            }
+        }
+        if rolled_back.is_empty() {
+            return Ok(());
+        }
+        let aside = self.dir.join(".rolled-back");
+        std::fs::create_dir_all(&aside).map_err(|e| io(&aside, e))?;
+        for (path, name) in &rolled_back {
+            std::fs::rename(path, aside.join(name)).map_err(|e| io(path, e))?;
+        }
+        sync_dir(&aside)?;
+        sync_dir(&self.dir)?;
+        tracing::warn!(
+            dir = %self.dir.display(),
+            files = rolled_back.len(),
+            restored,
+            "moved files of checkpoints newer than the restored one to .rolled-back: the replay writes their rows again"
+        );
+        Ok(())
+    }
+
     /// Direct mode: JSON lines are appended to the run's part file and flushed; CSV
     /// batches become part files of their own (a CSV file has one header).
     fn append_direct(&mut self, rows: &[Row]) -> Result<()> {
@@ -295,8 +364,11 @@ impl<T: Serialize + 'static> SinkWriter<T> for FileWriter {
             self.pending.push((checkpoint, name));
         }
         // Everything not yet published belongs to this checkpoint's transaction.
-        let names: Vec<&str> = self.pending.iter().map(|(_, n)| n.as_str()).collect();
-        serde_json::to_vec(&names)
+        let pre = PreCommit {
+            checkpoint,
+            files: self.pending.iter().map(|(_, n)| n.clone()).collect(),
+        };
+        serde_json::to_vec(&pre)
             .map(Some)
             .map_err(|e| io(&self.dir, e))
     }
@@ -316,13 +388,13 @@ impl<T: Serialize + 'static> SinkWriter<T> for FileWriter {
         if self.mode == FileSinkMode::Direct {
             return Ok(());
         }
-        let names: Vec<String> = match pre_committed {
-            Some(bytes) => serde_json::from_slice(bytes)
-                .map_err(|e| io(&self.dir, format!("unreadable pre-commit: {e}")))?,
-            None => Vec::new(),
-        };
-        for name in &names {
-            self.publish(name)?;
+        if let Some(bytes) = pre_committed {
+            let pre = PreCommit::parse(bytes)
+                .map_err(|e| io(&self.dir, format!("unreadable pre-commit: {e}")))?;
+            for name in &pre.files {
+                self.publish(name)?;
+            }
+            self.roll_back_after(pre.checkpoint)?;
         }
         // Pending files of this worker from checkpoints that never completed.
         let pending_dir = self.pending_dir();
@@ -472,7 +544,7 @@ mod tests {
         let mut w = writer(dir.path(), jsonl, FileSinkMode::Transactional);
         SinkWriter::<Item>::write_batch(&mut w, batch(&[7])).unwrap();
         let pre = SinkWriter::<Item>::pre_commit(&mut w, 4).unwrap().unwrap();
-        let names: Vec<String> = serde_json::from_slice(&pre).unwrap();
+        let names: Vec<String> = PreCommit::parse(&pre).unwrap().files;
         assert_eq!(names.len(), 1);
         assert!(
             names[0].starts_with("part-000-00000000000000000004-run"),
@@ -503,7 +575,7 @@ mod tests {
         let pre = SinkWriter::<Item>::pre_commit(&mut w, u64::MAX)
             .unwrap()
             .unwrap();
-        let names: Vec<String> = serde_json::from_slice(&pre).unwrap();
+        let names: Vec<String> = PreCommit::parse(&pre).unwrap().files;
         assert!(names[0].starts_with("part-000-final-run"), "{names:?}");
         assert!(!names[0].contains("18446744073709551615"));
     }
@@ -522,5 +594,47 @@ mod tests {
             SinkWriter::<Item>::finish(&mut second).unwrap();
             assert_eq!(published(dir.path(), format), vec![1, 2, 3], "{format:?}");
         }
+    }
+
+    #[test]
+    fn recovery_from_an_older_checkpoint_rolls_back_what_newer_ones_published() {
+        let dir = tempfile::tempdir().unwrap();
+        let jsonl = FileFormat::JsonLines;
+        let mut w = writer(dir.path(), jsonl, FileSinkMode::Transactional);
+        SinkWriter::<Item>::write_batch(&mut w, batch(&[1])).unwrap();
+        let pre1 = SinkWriter::<Item>::pre_commit(&mut w, 1).unwrap().unwrap();
+        SinkWriter::<Item>::commit(&mut w, 1).unwrap();
+        SinkWriter::<Item>::write_batch(&mut w, batch(&[2])).unwrap();
+        SinkWriter::<Item>::pre_commit(&mut w, 2).unwrap();
+        SinkWriter::<Item>::commit(&mut w, 2).unwrap();
+        assert_eq!(published(dir.path(), jsonl), vec![1, 2]);
+        // Checkpoint 2 turned out damaged: the run resumes from 1 and will write 2 again.
+        let mut recovered = writer(dir.path(), jsonl, FileSinkMode::Transactional);
+        SinkWriter::<Item>::recover(&mut recovered, Some(&pre1)).unwrap();
+        assert_eq!(published(dir.path(), jsonl), vec![1]);
+        assert_eq!(
+            std::fs::read_dir(dir.path().join(".rolled-back"))
+                .unwrap()
+                .count(),
+            1
+        );
+        // A recovery from the newest checkpoint rolls nothing back.
+        let mut again = writer(dir.path(), jsonl, FileSinkMode::Transactional);
+        SinkWriter::<Item>::recover(&mut again, Some(&pre1)).unwrap();
+        assert_eq!(published(dir.path(), jsonl), vec![1]);
+    }
+
+    #[test]
+    fn a_pre_commit_of_the_earlier_format_still_recovers() {
+        let dir = tempfile::tempdir().unwrap();
+        let jsonl = FileFormat::JsonLines;
+        let mut w = writer(dir.path(), jsonl, FileSinkMode::Transactional);
+        SinkWriter::<Item>::write_batch(&mut w, batch(&[5])).unwrap();
+        let pre = SinkWriter::<Item>::pre_commit(&mut w, 3).unwrap().unwrap();
+        let names = serde_json::from_slice::<serde_json::Value>(&pre).unwrap()["files"].clone();
+        let bare = serde_json::to_vec(&names).unwrap();
+        let mut recovered = writer(dir.path(), jsonl, FileSinkMode::Transactional);
+        SinkWriter::<Item>::recover(&mut recovered, Some(&bare)).unwrap();
+        assert_eq!(published(dir.path(), jsonl), vec![5]);
     }
 }
