@@ -52,6 +52,22 @@ fn stamp<T>(batch: &mut Batch<T>, extractor: &impl Fn(&T) -> Timestamp) -> Resul
     }
 }
 
+/// Counts a batch in and out and stamps it (see [`stamp`]); `None` for an empty batch.
+#[inline(always)]
+fn count_and_stamp<T>(
+    id: &NodeId,
+    counters: &OperatorCounters,
+    batch: &mut Batch<T>,
+    extractor: &impl Fn(&T) -> Timestamp,
+) -> Result<Option<Timestamp>> {
+    if batch.is_empty() {
+        return Ok(None);
+    }
+    counters.add_in(batch.len());
+    counters.add_out(batch.len());
+    id.guard(|| stamp(batch, extractor)).map(Some)
+}
+
 #[cold]
 fn out_of_range(ts: Timestamp) -> crate::error::EngineError {
     crate::error::EngineError::invalid(
@@ -108,13 +124,10 @@ impl<T, F: Fn(&T) -> Timestamp> WatermarkAssigner<T, F> {
 
 impl<T, F: Fn(&T) -> Timestamp> Input<T> for WatermarkAssigner<T, F> {
     fn push(&mut self, mut batch: Batch<T>) -> Result<()> {
-        if batch.is_empty() {
+        let Some(max) = count_and_stamp(&self.id, &self.counters, &mut batch, &self.extractor)?
+        else {
             return Ok(());
-        }
-        self.counters.add_in(batch.len());
-        self.counters.add_out(batch.len());
-        let extractor = &self.extractor;
-        let max = self.id.guard(|| stamp(&mut batch, extractor))?;
+        };
         self.generator.observe(max);
         if self.idle_timeout_ms.is_some() {
             self.last_activity_ms = self.clock.now_ms();
@@ -205,13 +218,10 @@ impl<T, F: Fn(&T) -> Timestamp> SparkWatermarkAssigner<T, F> {
 
 impl<T, F: Fn(&T) -> Timestamp> Input<T> for SparkWatermarkAssigner<T, F> {
     fn push(&mut self, mut batch: Batch<T>) -> Result<()> {
-        if batch.is_empty() {
+        let Some(max_ts) = count_and_stamp(&self.id, &self.counters, &mut batch, &self.extractor)?
+        else {
             return Ok(());
-        }
-        self.counters.add_in(batch.len());
-        self.counters.add_out(batch.len());
-        let extractor = &self.extractor;
-        let max_ts = self.id.guard(|| stamp(&mut batch, extractor))?;
+        };
         if self.allow_multiple {
             self.down.push(batch)?;
             self.emit_pending()?;
