@@ -51,7 +51,7 @@ pub mod stream;
 pub mod time;
 pub mod window;
 
-pub use runtime::LocalExecutor;
+pub use runtime::{LocalExecutor, Simulation, SimulationReport};
 
 /// Everything needed to build and run a pipeline.
 pub mod prelude {

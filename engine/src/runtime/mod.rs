@@ -14,6 +14,7 @@ pub(crate) mod exchange;
 pub(crate) mod exchange_registry;
 mod local;
 pub(crate) mod node;
+pub(crate) mod simulation;
 pub(crate) mod sink_node;
 pub(crate) mod source_task;
 pub(crate) mod union;
@@ -21,6 +22,7 @@ pub(crate) mod watermark;
 pub(crate) mod worker;
 
 pub use local::LocalExecutor;
+pub use simulation::{Simulation, SimulationReport};
 
 use crate::error::Result;
 use crate::operator::Control;

@@ -237,6 +237,19 @@ impl Pipeline {
         self.start()?.join()
     }
 
+    /// Builds the pipeline for a deterministic simulation of its parallel run: every
+    /// worker on the calling thread, stepped in an order drawn from `seed`; `clock` must
+    /// be the config's clock (the simulation moves it). See [`crate::Simulation`].
+    pub fn build_simulation(
+        self,
+        seed: u64,
+        clock: crate::time::ManualClock,
+    ) -> Result<crate::Simulation> {
+        let terminals = self.check()?;
+        let names = self.names(&self.config);
+        crate::Simulation::new(self.config, &terminals, names, seed, clock)
+    }
+
     /// Builds the pipeline for deterministic single-thread execution.
     pub fn build_local(self) -> Result<LocalExecutor> {
         let terminals = self.check()?;

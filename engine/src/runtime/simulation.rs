@@ -1,0 +1,139 @@
+//! A deterministic simulation of the parallel runtime: the workers of a pipeline run as
+//! interleaved tasks on the calling thread, and a seeded scheduler picks which worker
+//! steps next and how far processing time moves (so when checkpoint barriers start).
+//! Channel capacities and batch sizes come from the pipeline's [`Config`], which a
+//! property test draws from the same seed. The same seed replays the same schedule, so
+//! a failing seed is a one-line reproduction.
+//!
+//! ```
+//! use tidewater_engine::prelude::*;
+//! let clock = ManualClock::new(0);
+//! let out = MemorySink::new();
+//! let mut p = Pipeline::new(Config::default().with_parallelism(3).with_clock(clock.clone()));
+//! p.source(VecSource::new((0..1_000i64).collect()))
+//!     .with_watermark(Watermark::monotonic(|t: &i64| *t))
+//!     .key_by(|t: &i64| t % 7)
+//!     .window(TumblingWindow::of("100 ms"))
+//!     .aggregate(Count)
+//!     .sink(out.clone());
+//! let report = p.build_simulation(42, clock)?.run(1_000_000)?;
+//! assert!(report.steps > 0);
+//! assert_eq!(out.values().iter().map(|r| r.value).sum::<u64>(), 1_000);
+//! # Ok::<(), EngineError>(())
+//! ```
+
+use std::sync::Arc;
+
+use rand::{Rng, SeedableRng};
+
+use super::build::{BuildContext, Terminal};
+use super::coordinator::Coordinator;
+use super::exchange_registry::ExchangeRegistry;
+use super::worker::Worker;
+use crate::config::Config;
+use crate::connector::WorkerInfo;
+use crate::error::{EngineError, Result};
+use crate::metrics::MetricsRegistry;
+use crate::time::{Clock, ManualClock};
+
+/// What a simulated run did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SimulationReport {
+    /// Worker steps taken (including steps that found nothing to do).
+    pub steps: u64,
+    /// Processing time that passed on the manual clock (ms).
+    pub elapsed_ms: i64,
+}
+
+/// The workers of one pipeline, stepped by a seeded scheduler on the calling thread.
+pub struct Simulation {
+    workers: Vec<Worker>,
+    rng: rand_pcg::Pcg64Mcg,
+    clock: ManualClock,
+    seed: u64,
+    // Keeps the checkpoint writer alive for the run.
+    _coordinator: Option<Arc<Coordinator>>,
+}
+
+impl Simulation {
+    pub(crate) fn new(
+        config: Config,
+        terminals: &[Terminal],
+        names: Vec<String>,
+        seed: u64,
+        clock: ManualClock,
+    ) -> Result<Self> {
+        let n = config.parallelism;
+        let config = Arc::new(config);
+        let metrics = Arc::new(MetricsRegistry::new());
+        let exchanges = Arc::new(ExchangeRegistry::new(n, config.channel_capacity));
+        let coordinator = match &config.checkpointing {
+            Some(cp) => Some(Coordinator::start(cp, config.clock.clone(), names, n)?),
+            None => None,
+        };
+        let mut workers = Vec::with_capacity(n);
+        for index in 0..n {
+            let worker = WorkerInfo {
+                index,
+                parallelism: n,
+                batch_size: config.batch_size,
+            };
+            let mut ctx =
+                BuildContext::new(worker, config.clone(), metrics.clone(), exchanges.clone());
+            ctx.coordinator = coordinator.clone();
+            for t in terminals {
+                t(&mut ctx)?;
+            }
+            workers.push(Worker::new(ctx));
+        }
+        Ok(Simulation {
+            workers,
+            rng: rand_pcg::Pcg64Mcg::seed_from_u64(seed),
+            clock,
+            seed,
+            _coordinator: coordinator,
+        })
+    }
+
+    /// Steps randomly chosen workers, moving the clock 0 to 20 ms at random, until every
+    /// worker is done. A run that is not done after `max_steps` steps is an error naming
+    /// the seed (a deadlock or a livelock).
+    pub fn run(&mut self, max_steps: u64) -> Result<SimulationReport> {
+        let start = self.clock.now_ms();
+        let mut steps = 0;
+        while !self.workers.iter().all(Worker::is_done) {
+            if steps >= max_steps {
+                return Err(EngineError::InvalidState {
+                    action: format!("finish the simulation of seed {}", self.seed),
+                    status: format!("still running after {max_steps} steps"),
+                });
+            }
+            let i = self.rng.random_range(0..self.workers.len());
+            // Several steps in a row sometimes: one worker runs ahead of the others.
+            let burst = if self.rng.random_bool(0.1) {
+                self.rng.random_range(2..16)
+            } else {
+                1
+            };
+            for _ in 0..burst {
+                self.workers[i].step()?;
+                steps += 1;
+            }
+            if self.rng.random_bool(0.3) {
+                self.clock.advance_ms(self.rng.random_range(0..=20));
+            }
+            // A worker waiting for the final checkpoint waits for the writer thread.
+            if self
+                .workers
+                .iter()
+                .all(|w| w.is_done() || w.awaits_final_checkpoint())
+            {
+                std::thread::yield_now();
+            }
+        }
+        Ok(SimulationReport {
+            steps,
+            elapsed_ms: self.clock.now_ms() - start,
+        })
+    }
+}
