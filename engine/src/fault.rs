@@ -26,6 +26,37 @@ pub const POINTS: [&str; 5] = [
     "recovery",
 ];
 
+/// Bugs a test can plant in the runtime to check that its tests find them (feature
+/// `fault-injection`; compiled out otherwise). `barrier_before_alignment`: a union or
+/// exchange forwards a checkpoint barrier as soon as its first input delivers it.
+pub const PLANTABLE: [&str; 1] = ["barrier_before_alignment"];
+
+#[cfg(feature = "fault-injection")]
+static PLANTED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Plants the bug `name` for the rest of the process (tests only).
+#[cfg(feature = "fault-injection")]
+pub fn plant(name: &str) {
+    if name == PLANTABLE[0] {
+        PLANTED.store(true, std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
+/// Whether the bug `name` is planted.
+#[cfg(feature = "fault-injection")]
+#[inline]
+pub fn planted(name: &str) -> bool {
+    name == PLANTABLE[0] && PLANTED.load(std::sync::atomic::Ordering::Relaxed)
+}
+
+/// Whether the bug `name` is planted (never: feature off).
+#[cfg(not(feature = "fault-injection"))]
+#[inline(always)]
+pub fn planted(name: &str) -> bool {
+    let _ = name;
+    false
+}
+
 /// Aborts the process if `name` is the armed point and this is its armed hit.
 #[cfg(feature = "fault-injection")]
 pub fn point(name: &str) {

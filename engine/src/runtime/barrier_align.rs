@@ -10,6 +10,10 @@ use std::collections::VecDeque;
 pub(crate) struct BarrierAligner<M> {
     blocked: Vec<Option<u64>>,
     held: Vec<VecDeque<M>>,
+    /// The planted bug (`fault::planted`): the barrier to forward at once, and the
+    /// newest one forwarded early.
+    early: Option<u64>,
+    forwarded_early: u64,
 }
 
 impl<M> BarrierAligner<M> {
@@ -18,6 +22,8 @@ impl<M> BarrierAligner<M> {
         BarrierAligner {
             blocked: vec![None; inputs],
             held: (0..inputs).map(|_| VecDeque::new()).collect(),
+            early: None,
+            forwarded_early: 0,
         }
     }
 
@@ -34,6 +40,13 @@ impl<M> BarrierAligner<M> {
 
     /// Barrier `id` arrived on `input`.
     pub fn on_barrier(&mut self, input: usize, id: u64) {
+        if crate::fault::planted("barrier_before_alignment") {
+            if id > self.forwarded_early {
+                self.forwarded_early = id;
+                self.early = Some(id);
+            }
+            return;
+        }
         self.blocked[input] = Some(id);
     }
 
@@ -41,6 +54,9 @@ impl<M> BarrierAligner<M> {
     /// them and returns that barrier's id: the caller forwards it, then replays
     /// [`next_released`](Self::next_released).
     pub fn take_aligned(&mut self, is_ended: impl Fn(usize) -> bool) -> Option<u64> {
+        if let Some(id) = self.early.take() {
+            return Some(id);
+        }
         let id = self.blocked.iter().flatten().copied().min()?;
         let aligned = (0..self.blocked.len()).all(|i| self.blocked[i] == Some(id) || is_ended(i));
         if !aligned {

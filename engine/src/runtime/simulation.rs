@@ -100,14 +100,25 @@ impl Simulation {
     /// the seed (a deadlock or a livelock).
     pub fn run(&mut self, max_steps: u64) -> Result<SimulationReport> {
         let start = self.clock.now_ms();
-        let mut steps = 0;
-        while !self.workers.iter().all(Worker::is_done) {
-            if steps >= max_steps {
-                return Err(EngineError::InvalidState {
-                    action: format!("finish the simulation of seed {}", self.seed),
-                    status: format!("still running after {max_steps} steps"),
-                });
-            }
+        let steps = self.run_for(max_steps)?;
+        if !self.is_done() {
+            return Err(EngineError::InvalidState {
+                action: format!("finish the simulation of seed {}", self.seed),
+                status: format!("still running after {max_steps} steps"),
+            });
+        }
+        Ok(SimulationReport {
+            steps,
+            elapsed_ms: self.clock.now_ms() - start,
+        })
+    }
+
+    /// Takes up to `steps` scheduler steps (fewer if the run ends); returns how many.
+    /// Dropping the simulation afterwards is a crash at that point: nothing more is
+    /// flushed, and a new simulation on the same checkpoint folder recovers.
+    pub fn run_for(&mut self, steps: u64) -> Result<u64> {
+        let mut taken = 0;
+        while taken < steps && !self.is_done() {
             let i = self.rng.random_range(0..self.workers.len());
             // Several steps in a row sometimes: one worker runs ahead of the others.
             let burst = if self.rng.random_bool(0.1) {
@@ -117,7 +128,7 @@ impl Simulation {
             };
             for _ in 0..burst {
                 self.workers[i].step()?;
-                steps += 1;
+                taken += 1;
             }
             if self.rng.random_bool(0.3) {
                 self.clock.advance_ms(self.rng.random_range(0..=20));
@@ -131,9 +142,11 @@ impl Simulation {
                 std::thread::yield_now();
             }
         }
-        Ok(SimulationReport {
-            steps,
-            elapsed_ms: self.clock.now_ms() - start,
-        })
+        Ok(taken)
+    }
+
+    /// True once every worker is done.
+    pub fn is_done(&self) -> bool {
+        self.workers.iter().all(Worker::is_done)
     }
 }

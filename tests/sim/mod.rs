@@ -1,0 +1,221 @@
+//! The seeded simulation shared by `tests/simulation.rs` and
+//! `tests/simulation_planted.rs`: a pipeline drawn from each seed, run under the
+//! simulation's scheduler, crashed and recovered when the plan says so, and the
+//! brute-force model of its windows.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use rand::{Rng, SeedableRng};
+use tidewater::engine::config::DeliveryGuarantee;
+use tidewater::prelude::*;
+
+#[derive(Debug, Clone, Copy)]
+enum Kind {
+    Tumbling(i64),
+    Sliding(i64, i64),
+    Session(i64),
+}
+
+type Event = (u8, i64);
+/// (key, window start, window end, count)
+type Row = (u8, i64, i64, u64);
+
+/// The windows a correct engine emits for `events` (every input ends, so every window
+/// closes; the input of each source is in event-time order, so nothing is late).
+fn model(kind: Kind, events: &[Event]) -> Vec<Row> {
+    let mut counts: BTreeMap<(u8, i64, i64), u64> = BTreeMap::new();
+    match kind {
+        Kind::Tumbling(size) => {
+            for &(k, ts) in events {
+                let start = ts - ts.rem_euclid(size);
+                *counts.entry((k, start, start + size)).or_default() += 1;
+            }
+        }
+        Kind::Sliding(size, slide) => {
+            for &(k, ts) in events {
+                let mut start = ts - ts.rem_euclid(slide);
+                while start > ts - size {
+                    *counts.entry((k, start, start + size)).or_default() += 1;
+                    start -= slide;
+                }
+            }
+        }
+        Kind::Session(gap) => {
+            let mut per_key: BTreeMap<u8, Vec<i64>> = BTreeMap::new();
+            for &(k, ts) in events {
+                per_key.entry(k).or_default().push(ts);
+            }
+            for (k, mut times) in per_key {
+                times.sort();
+                let (mut start, mut end, mut n) = (times[0], times[0] + gap, 0);
+                for ts in times {
+                    if ts >= end {
+                        counts.insert((k, start, end), n);
+                        (start, n) = (ts, 0);
+                    }
+                    end = end.max(ts + gap);
+                    n += 1;
+                }
+                counts.insert((k, start, end), n);
+            }
+        }
+    }
+    counts
+        .into_iter()
+        .map(|((k, s, e), n)| (k, s, e, n))
+        .collect()
+}
+
+/// A pipeline drawn from a seed, rebuilt the same way after a simulated crash.
+struct Plan {
+    parallelism: usize,
+    batch_size: usize,
+    channel_capacity: usize,
+    checkpoint_interval_ms: Option<u64>,
+    sources: Vec<Vec<Event>>,
+    kind: Kind,
+    late_output: bool,
+    /// Scheduler steps before the crash (checkpointed runs only).
+    crash_after: Option<u64>,
+}
+
+impl Plan {
+    fn draw(seed: u64) -> Plan {
+        let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
+        let parallelism = rng.random_range(1..=3);
+        let batch_size = rng.random_range(1..=64);
+        let channel_capacity = rng.random_range(1..=8);
+        let checkpoint_interval_ms = rng.random_bool(0.3).then(|| rng.random_range(1..=50));
+        let keys = rng.random_range(1..=5u8);
+        let sources = (0..rng.random_range(1..=2))
+            .map(|_| {
+                let mut ts = rng.random_range(0..1_000i64);
+                (0..rng.random_range(0..300))
+                    .map(|_| {
+                        ts += rng.random_range(0..50);
+                        (rng.random_range(0..keys), ts)
+                    })
+                    .collect()
+            })
+            .collect();
+        let kind = match rng.random_range(0..3) {
+            0 => Kind::Tumbling(rng.random_range(10..200)),
+            1 => {
+                let size = rng.random_range(10..200);
+                Kind::Sliding(size, rng.random_range(1..=size))
+            }
+            _ => Kind::Session(rng.random_range(5..100)),
+        };
+        let late_output = rng.random_bool(0.5);
+        let crash_after = (checkpoint_interval_ms.is_some() && rng.random_bool(0.6))
+            .then(|| rng.random_range(1..3_000));
+        Plan {
+            parallelism,
+            batch_size,
+            channel_capacity,
+            checkpoint_interval_ms,
+            sources,
+            kind,
+            late_output,
+            crash_after,
+        }
+    }
+
+    /// The pipeline, writing into `out` and `late`, checkpointing into `dir`.
+    fn build(
+        &self,
+        seed: u64,
+        dir: &std::path::Path,
+        clock: &ManualClock,
+        out: &MemorySink<WindowResult<u8, u64>>,
+        late: &MemorySink<Event>,
+    ) -> Pipeline {
+        let mut config = Config::default()
+            .with_name(format!("sim{seed}"))
+            .with_parallelism(self.parallelism)
+            .with_batch_size(self.batch_size)
+            .with_channel_capacity(self.channel_capacity)
+            .with_clock(clock.clone());
+        if let Some(ms) = self.checkpoint_interval_ms {
+            config = config.with_checkpointing(
+                dir,
+                Duration::from_millis(ms),
+                DeliveryGuarantee::AtLeastOnce,
+            );
+        }
+        let mut p = Pipeline::new(config);
+        let mut stream: Option<Stream<Event>> = None;
+        for events in &self.sources {
+            let s = p
+                .source(VecSource::new(events.clone()))
+                .with_watermark(Watermark::monotonic(|e: &Event| e.1));
+            stream = Some(match stream {
+                None => s,
+                Some(previous) => previous.union(s),
+            });
+        }
+        let keyed = stream.unwrap().key_by(|e: &Event| e.0);
+        macro_rules! wire {
+            ($window:expr) => {{
+                let mut w = keyed.window($window);
+                if self.late_output {
+                    w = w.late_records(late.clone());
+                }
+                w.aggregate(Count).sink(out.clone());
+            }};
+        }
+        match self.kind {
+            Kind::Tumbling(size) => wire!(TumblingWindow::of(Duration::from_millis(size as u64))),
+            Kind::Sliding(size, slide) => wire!(SlidingWindow::of(
+                Duration::from_millis(size as u64),
+                Duration::from_millis(slide as u64)
+            )),
+            Kind::Session(gap) => wire!(SessionWindow::with_gap_ms(gap)),
+        }
+        p
+    }
+}
+
+/// Runs the pipeline seed `seed` draws, crashing and recovering it once if the plan
+/// says so; returns the distinct rows emitted, whether it crashed, and the model.
+pub fn simulate(seed: u64) -> Result<(Vec<Row>, bool, Vec<Row>)> {
+    let plan = Plan::draw(seed);
+    let dir = tempfile::tempdir().unwrap();
+    let (out, late) = (MemorySink::new(), MemorySink::new());
+    let clock = ManualClock::new(0);
+    let mut crashed = false;
+    if let Some(steps) = plan.crash_after {
+        let mut sim = plan
+            .build(seed, dir.path(), &clock, &out, &late)
+            .build_simulation(seed, clock.clone())?;
+        sim.run_for(steps)?;
+        crashed = !sim.is_done();
+        // Dropping it is the crash: the restart recovers from the last stored checkpoint.
+    }
+    if !crashed && plan.crash_after.is_some() {
+        let all: Vec<Event> = plan.sources.concat();
+        return Ok((distinct(&out), false, model(plan.kind, &all)));
+    }
+    plan.build(seed, dir.path(), &clock, &out, &late)
+        .build_simulation(seed.wrapping_add(1), clock.clone())?
+        .run(10_000_000)?;
+    assert!(
+        late.is_empty(),
+        "seed {seed}: in-order input produced late records"
+    );
+    let all: Vec<Event> = plan.sources.concat();
+    Ok((distinct(&out), crashed, model(plan.kind, &all)))
+}
+
+/// The rows a sink received, each once (at-least-once may repeat rows after a crash).
+fn distinct(out: &MemorySink<WindowResult<u8, u64>>) -> Vec<Row> {
+    let mut rows: Vec<Row> = out
+        .values()
+        .into_iter()
+        .map(|r| (r.key, r.window_start, r.window_end, r.value))
+        .collect();
+    rows.sort();
+    rows.dedup();
+    rows
+}
