@@ -4,6 +4,7 @@
 //! brute-force model of its windows.
 
 use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use rand::{Rng, SeedableRng};
@@ -76,6 +77,9 @@ struct Plan {
     sources: Vec<Vec<Event>>,
     kind: Kind,
     late_output: bool,
+    /// Exactly-once into two-phase-commit sinks (checkpointed runs only); else
+    /// at-least-once into memory.
+    exactly_once: bool,
     /// Scheduler steps before the crash (checkpointed runs only).
     crash_after: Option<u64>,
 }
@@ -108,6 +112,7 @@ impl Plan {
             _ => Kind::Session(rng.random_range(5..100)),
         };
         let late_output = rng.random_bool(0.5);
+        let exactly_once = checkpoint_interval_ms.is_some() && rng.random_bool(0.5);
         let crash_after = (checkpoint_interval_ms.is_some() && rng.random_bool(0.6))
             .then(|| rng.random_range(1..3_000));
         Plan {
@@ -118,6 +123,7 @@ impl Plan {
             sources,
             kind,
             late_output,
+            exactly_once,
             crash_after,
         }
     }
@@ -128,8 +134,7 @@ impl Plan {
         seed: u64,
         dir: &std::path::Path,
         clock: &ManualClock,
-        out: &MemorySink<WindowResult<u8, u64>>,
-        late: &MemorySink<Event>,
+        sinks: &Sinks,
     ) -> Pipeline {
         let mut config = Config::default()
             .with_name(format!("sim{seed}"))
@@ -141,7 +146,11 @@ impl Plan {
             config = config.with_checkpointing(
                 dir,
                 Duration::from_millis(ms),
-                DeliveryGuarantee::AtLeastOnce,
+                if self.exactly_once {
+                    DeliveryGuarantee::ExactlyOnce
+                } else {
+                    DeliveryGuarantee::AtLeastOnce
+                },
             );
         }
         let mut p = Pipeline::new(config);
@@ -159,10 +168,16 @@ impl Plan {
         macro_rules! wire {
             ($window:expr) => {{
                 let mut w = keyed.window($window);
-                if self.late_output {
-                    w = w.late_records(late.clone());
+                match (self.late_output, self.exactly_once) {
+                    (true, true) => w = w.late_records(sinks.tx_late.clone()),
+                    (true, false) => w = w.late_records(sinks.late.clone()),
+                    _ => {}
                 }
-                w.aggregate(Count).sink(out.clone());
+                if self.exactly_once {
+                    w.aggregate(Count).sink(sinks.tx_out.clone());
+                } else {
+                    w.aggregate(Count).sink(sinks.out.clone());
+                }
             }};
         }
         match self.kind {
@@ -177,35 +192,181 @@ impl Plan {
     }
 }
 
+/// Where a simulated run writes: memory (at-least-once) or two-phase-commit sinks
+/// whose "disk" outlives a crash (exactly-once); the same across a crash and restart.
+#[derive(Default)]
+pub struct Sinks {
+    out: MemorySink<WindowResult<u8, u64>>,
+    late: MemorySink<Event>,
+    tx_out: TxSink<WindowResult<u8, u64>>,
+    tx_late: TxSink<Event>,
+}
+
 /// Runs the pipeline seed `seed` draws, crashing and recovering it once if the plan
-/// says so; returns the distinct rows emitted, whether it crashed, and the model.
+/// says so. Returns the rows emitted (at-least-once: each distinct row once;
+/// exactly-once: the published rows, repeats included), whether it crashed, and the
+/// model.
 pub fn simulate(seed: u64) -> Result<(Vec<Row>, bool, Vec<Row>)> {
     let plan = Plan::draw(seed);
     let dir = tempfile::tempdir().unwrap();
-    let (out, late) = (MemorySink::new(), MemorySink::new());
+    let sinks = Sinks::default();
     let clock = ManualClock::new(0);
-    let mut crashed = false;
-    if let Some(steps) = plan.crash_after {
-        let mut sim = plan
-            .build(seed, dir.path(), &clock, &out, &late)
-            .build_simulation(seed, clock.clone())?;
-        sim.run_for(steps)?;
-        crashed = !sim.is_done();
-        // Dropping it is the crash: the restart recovers from the last stored checkpoint.
+    let mut sim = plan
+        .build(seed, dir.path(), &clock, &sinks)
+        .build_simulation(seed, clock.clone())?;
+    let crashed = match plan.crash_after {
+        None => {
+            sim.run(10_000_000)?;
+            false
+        }
+        Some(steps) => {
+            sim.run_for(steps)?;
+            !sim.is_done()
+        }
+    };
+    // Dropping it is the crash: the restart recovers from the last stored checkpoint.
+    drop(sim);
+    if crashed {
+        plan.build(seed, dir.path(), &clock, &sinks)
+            .build_simulation(seed.wrapping_add(1), clock.clone())?
+            .run(10_000_000)?;
     }
-    if !crashed && plan.crash_after.is_some() {
-        let all: Vec<Event> = plan.sources.concat();
-        return Ok((distinct(&out), false, model(plan.kind, &all)));
-    }
-    plan.build(seed, dir.path(), &clock, &out, &late)
-        .build_simulation(seed.wrapping_add(1), clock.clone())?
-        .run(10_000_000)?;
     assert!(
-        late.is_empty(),
+        sinks.late.is_empty() && sinks.tx_late.published().is_empty(),
         "seed {seed}: in-order input produced late records"
     );
+    let rows = if plan.exactly_once {
+        let mut rows: Vec<Row> = sinks
+            .tx_out
+            .published()
+            .into_iter()
+            .map(|r| (r.key, r.window_start, r.window_end, r.value))
+            .collect();
+        rows.sort();
+        rows
+    } else {
+        distinct(&sinks.out)
+    };
     let all: Vec<Event> = plan.sources.concat();
-    Ok((distinct(&out), crashed, model(plan.kind, &all)))
+    Ok((rows, crashed, model(plan.kind, &all)))
+}
+
+/// A two-phase-commit sink in memory: each worker's rows since the last barrier are
+/// pre-committed under the checkpoint id and published when the checkpoint is stored.
+/// Its "disk" (pending and published rows) is shared and outlives a simulated crash.
+pub struct TxSink<T> {
+    disk: Arc<Mutex<Disk<T>>>,
+}
+
+struct Disk<T> {
+    pending: BTreeMap<(usize, u64), Vec<T>>,
+    published: Vec<T>,
+}
+
+impl<T> Default for TxSink<T> {
+    fn default() -> Self {
+        TxSink {
+            disk: Arc::new(Mutex::new(Disk {
+                pending: BTreeMap::new(),
+                published: Vec::new(),
+            })),
+        }
+    }
+}
+
+impl<T> Clone for TxSink<T> {
+    fn clone(&self) -> Self {
+        TxSink {
+            disk: self.disk.clone(),
+        }
+    }
+}
+
+impl<T: Clone> TxSink<T> {
+    fn published(&self) -> Vec<T> {
+        self.disk.lock().unwrap().published.clone()
+    }
+}
+
+/// One worker's writer of a [`TxSink`].
+pub struct TxWriter<T> {
+    worker: usize,
+    buffer: Vec<T>,
+    disk: Arc<Mutex<Disk<T>>>,
+}
+
+impl<T: Clone + Send + 'static> Sink<T> for TxSink<T> {
+    type Writer = TxWriter<T>;
+
+    fn name(&self) -> String {
+        "tx_sink".into()
+    }
+
+    fn commit(&self) -> Commit {
+        Commit::Transactional
+    }
+
+    fn create_writer(&self, worker: &WorkerInfo) -> Result<TxWriter<T>> {
+        Ok(TxWriter {
+            worker: worker.index,
+            buffer: Vec::new(),
+            disk: self.disk.clone(),
+        })
+    }
+}
+
+impl<T: 'static> TxWriter<T> {
+    /// Publishes this worker's pending rows of checkpoints up to `checkpoint`.
+    fn publish_until(&self, checkpoint: u64) {
+        let mut disk = self.disk.lock().unwrap();
+        let keys: Vec<(usize, u64)> = disk
+            .pending
+            .keys()
+            .filter(|(w, c)| *w == self.worker && *c <= checkpoint)
+            .copied()
+            .collect();
+        for key in keys {
+            if let Some(rows) = disk.pending.remove(&key) {
+                disk.published.extend(rows);
+            }
+        }
+    }
+}
+
+impl<T: 'static> SinkWriter<T> for TxWriter<T> {
+    fn write_batch(&mut self, batch: Batch<T>) -> Result<()> {
+        self.buffer.extend(batch.into_iter().map(|r| r.value));
+        Ok(())
+    }
+
+    fn pre_commit(&mut self, checkpoint: u64) -> Result<Option<Vec<u8>>> {
+        let rows = std::mem::take(&mut self.buffer);
+        let mut disk = self.disk.lock().unwrap();
+        disk.pending
+            .entry((self.worker, checkpoint))
+            .or_default()
+            .extend(rows);
+        Ok(Some(checkpoint.to_le_bytes().to_vec()))
+    }
+
+    fn commit(&mut self, checkpoint: u64) -> Result<()> {
+        self.publish_until(checkpoint);
+        Ok(())
+    }
+
+    fn recover(&mut self, pre_committed: Option<&[u8]>) -> Result<()> {
+        let restored = pre_committed
+            .and_then(|b| b.try_into().ok())
+            .map_or(0, u64::from_le_bytes);
+        self.publish_until(restored);
+        // Transactions after the restored checkpoint are replayed: drop them.
+        self.disk
+            .lock()
+            .unwrap()
+            .pending
+            .retain(|(w, c), _| *w != self.worker || *c <= restored);
+        Ok(())
+    }
 }
 
 /// The rows a sink received, each once (at-least-once may repeat rows after a crash).
