@@ -77,9 +77,10 @@ struct Plan {
     sources: Vec<Vec<Event>>,
     kind: Kind,
     late_output: bool,
-    /// Exactly-once into two-phase-commit sinks (checkpointed runs only); else
-    /// at-least-once into memory.
+    /// Exactly-once into two-phase-commit sinks (checkpointed runs only).
     exactly_once: bool,
+    /// At-most-once into memory (checkpointed runs only; else at-least-once).
+    at_most_once: bool,
     /// Scheduler steps before the crash (checkpointed runs only).
     crash_after: Option<u64>,
 }
@@ -112,7 +113,9 @@ impl Plan {
             _ => Kind::Session(rng.random_range(5..100)),
         };
         let late_output = rng.random_bool(0.5);
-        let exactly_once = checkpoint_interval_ms.is_some() && rng.random_bool(0.5);
+        let exactly_once = checkpoint_interval_ms.is_some() && rng.random_bool(0.4);
+        let at_most_once =
+            checkpoint_interval_ms.is_some() && !exactly_once && rng.random_bool(0.3);
         let crash_after = (checkpoint_interval_ms.is_some() && rng.random_bool(0.6))
             .then(|| rng.random_range(1..3_000));
         Plan {
@@ -124,6 +127,7 @@ impl Plan {
             kind,
             late_output,
             exactly_once,
+            at_most_once,
             crash_after,
         }
     }
@@ -148,6 +152,8 @@ impl Plan {
                 Duration::from_millis(ms),
                 if self.exactly_once {
                     DeliveryGuarantee::ExactlyOnce
+                } else if self.at_most_once {
+                    DeliveryGuarantee::AtMostOnce
                 } else {
                     DeliveryGuarantee::AtLeastOnce
                 },
@@ -202,11 +208,20 @@ pub struct Sinks {
     tx_late: TxSink<Event>,
 }
 
+/// What a simulated run did.
+pub struct Outcome {
+    /// It crashed and recovered.
+    pub crashed: bool,
+    /// How its output breaks its delivery guarantee, if it does.
+    pub violation: Option<String>,
+}
+
 /// Runs the pipeline seed `seed` draws, crashing and recovering it once if the plan
-/// says so. Returns the rows emitted (at-least-once: each distinct row once;
-/// exactly-once: the published rows, repeats included), whether it crashed, and the
-/// model.
-pub fn simulate(seed: u64) -> Result<(Vec<Row>, bool, Vec<Row>)> {
+/// says so, and checks its output against the model for its guarantee: exactly-once
+/// (and any run without a crash) emits the model's windows exactly; at-least-once each
+/// of them at least once and nothing else; at-most-once no window twice and no count
+/// above the model's (a crash may lose records).
+pub fn simulate(seed: u64) -> Result<Outcome> {
     let plan = Plan::draw(seed);
     let dir = tempfile::tempdir().unwrap();
     let sinks = Sinks::default();
@@ -235,20 +250,59 @@ pub fn simulate(seed: u64) -> Result<(Vec<Row>, bool, Vec<Row>)> {
         sinks.late.is_empty() && sinks.tx_late.published().is_empty(),
         "seed {seed}: in-order input produced late records"
     );
-    let rows = if plan.exactly_once {
-        let mut rows: Vec<Row> = sinks
-            .tx_out
-            .published()
+    let all: Vec<Event> = plan.sources.concat();
+    let want = model(plan.kind, &all);
+    let rows = |rows: Vec<WindowResult<u8, u64>>| -> Vec<Row> {
+        let mut rows: Vec<Row> = rows
             .into_iter()
             .map(|r| (r.key, r.window_start, r.window_end, r.value))
             .collect();
         rows.sort();
         rows
-    } else {
-        distinct(&sinks.out)
     };
-    let all: Vec<Event> = plan.sources.concat();
-    Ok((rows, crashed, model(plan.kind, &all)))
+    let violation = if plan.exactly_once || !crashed {
+        let got = if plan.exactly_once {
+            rows(sinks.tx_out.published())
+        } else {
+            rows(sinks.out.values())
+        };
+        differ(&got, &want)
+    } else if plan.at_most_once {
+        let got = rows(sinks.out.values());
+        let counts: BTreeMap<(u8, i64, i64), u64> =
+            want.iter().map(|&(k, s, e, n)| ((k, s, e), n)).collect();
+        let mut seen = std::collections::BTreeSet::new();
+        got.iter().find_map(|&(k, s, e, n)| {
+            if !seen.insert((k, s, e)) {
+                Some(format!("window {:?} emitted twice", (k, s, e)))
+            } else if counts.get(&(k, s, e)).is_none_or(|&m| n > m) {
+                Some(format!(
+                    "window {:?} counts {n}, more than the input holds",
+                    (k, s, e)
+                ))
+            } else {
+                None
+            }
+        })
+    } else {
+        let mut got = rows(sinks.out.values());
+        got.dedup();
+        differ(&got, &want)
+    };
+    Ok(Outcome { crashed, violation })
+}
+
+/// How `got` differs from `want`, if it does.
+fn differ(got: &[Row], want: &[Row]) -> Option<String> {
+    (got != want).then(|| {
+        let missing: Vec<_> = want.iter().filter(|r| !got.contains(r)).take(3).collect();
+        let extra: Vec<_> = got.iter().filter(|r| !want.contains(r)).take(3).collect();
+        format!(
+            "{} windows, {} expected; missing {missing:?}, extra {extra:?}",
+            got.len(),
+            want.len()
+        )
+    })
 }
 
 /// A two-phase-commit sink in memory: each worker's rows since the last barrier are
@@ -367,16 +421,4 @@ impl<T: 'static> SinkWriter<T> for TxWriter<T> {
             .retain(|(w, c), _| *w != self.worker || *c <= restored);
         Ok(())
     }
-}
-
-/// The rows a sink received, each once (at-least-once may repeat rows after a crash).
-fn distinct(out: &MemorySink<WindowResult<u8, u64>>) -> Vec<Row> {
-    let mut rows: Vec<Row> = out
-        .values()
-        .into_iter()
-        .map(|r| (r.key, r.window_start, r.window_end, r.value))
-        .collect();
-    rows.sort();
-    rows.dedup();
-    rows
 }
