@@ -1,6 +1,7 @@
 //! The runtime under a seeded scheduler: for each seed a pipeline is generated (one or
 //! two sources and a union, 1 to 3 workers, tiny batches and channels, tumbling, sliding
-//! or session windows, sometimes a late side output and checkpoints with barriers at
+//! or session windows with or without allowed lateness, sometimes a late side output and
+//! checkpoints with barriers at
 //! random moments) and its workers are interleaved as the seed says; some checkpointed
 //! runs crash at a random step and restart from their last stored checkpoint
 //! (at-least-once). Properties: the run ends, and the distinct windows emitted equal a

@@ -77,6 +77,8 @@ struct Plan {
     sources: Vec<Vec<Event>>,
     kind: Kind,
     late_output: bool,
+    /// Allowed lateness (ms): windows and sessions stay in state that long after they fire.
+    lateness_ms: u64,
     /// Exactly-once into two-phase-commit sinks (checkpointed runs only).
     exactly_once: bool,
     /// At-most-once into memory (checkpointed runs only; else at-least-once).
@@ -113,6 +115,11 @@ impl Plan {
             _ => Kind::Session(rng.random_range(5..100)),
         };
         let late_output = rng.random_bool(0.5);
+        let lateness_ms = if rng.random_bool(0.5) {
+            rng.random_range(1..300)
+        } else {
+            0
+        };
         let exactly_once = checkpoint_interval_ms.is_some() && rng.random_bool(0.4);
         let at_most_once =
             checkpoint_interval_ms.is_some() && !exactly_once && rng.random_bool(0.3);
@@ -126,6 +133,7 @@ impl Plan {
             sources,
             kind,
             late_output,
+            lateness_ms,
             exactly_once,
             at_most_once,
             crash_after,
@@ -173,7 +181,9 @@ impl Plan {
         let keyed = stream.unwrap().key_by(|e: &Event| e.0);
         macro_rules! wire {
             ($window:expr) => {{
-                let mut w = keyed.window($window);
+                let mut w = keyed
+                    .window($window)
+                    .allowed_lateness(Duration::from_millis(self.lateness_ms));
                 match (self.late_output, self.exactly_once) {
                     (true, true) => w = w.late_records(sinks.tx_late.clone()),
                     (true, false) => w = w.late_records(sinks.late.clone()),
