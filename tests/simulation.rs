@@ -1,12 +1,11 @@
 //! The runtime under a seeded scheduler: for each seed a pipeline is generated (one or
 //! two sources and a union, 1 to 3 workers, tiny batches and channels, tumbling, sliding
-//! or session windows with or without allowed lateness, sometimes a late side output and
-//! checkpoints with barriers at
-//! random moments) and its workers are interleaved as the seed says; some checkpointed
-//! runs crash at a random step and restart from their last stored checkpoint
-//! (at-least-once). Properties: the run ends, and the distinct windows emitted equal a
-//! brute-force count of the input: nothing lost, nothing wrong, only repeats after a
-//! crash.
+//! or session windows with or without allowed lateness, sometimes a late side output,
+//! checkpoints with barriers at random moments under every delivery guarantee) and its
+//! workers are interleaved as the seed says; some checkpointed runs crash at a random
+//! step and restart from their last stored checkpoint. Properties: the run ends, and its
+//! output keeps its guarantee against a brute-force count of the windows (see
+//! `sim::simulate`).
 //!
 //! 1,000 seeds by default; `TIDEWATER_SIM_SEEDS=100000` for more, `TIDEWATER_SIM_SEED=n`
 //! to replay one.
