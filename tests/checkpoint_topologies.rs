@@ -371,3 +371,32 @@ fn at_most_once_refuses_to_resume_at_another_parallelism() {
     let delivered = run(2, -1).unwrap();
     assert!(delivered < 1_000, "{delivered}");
 }
+
+/// Every record to one key (one worker owns all of them), channels of one message,
+/// checkpoints, two workers: the run ends (a finishing sink used to block its worker
+/// while the peer still needed that worker to drain the exchange).
+#[test]
+fn skewed_keys_with_one_message_channels_end_under_checkpoints() {
+    for delivery in [
+        DeliveryGuarantee::AtLeastOnce,
+        DeliveryGuarantee::AtMostOnce,
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        let out = MemorySink::new();
+        let config = Config::default()
+            .with_parallelism(2)
+            .with_batch_size(7)
+            .with_channel_capacity(1)
+            .with_checkpointing(dir.path(), Duration::from_millis(1), delivery);
+        let mut p = Pipeline::new(config);
+        p.source(VecSource::new((0..10_000i64).collect()))
+            .with_watermark(Watermark::monotonic(|t: &i64| *t))
+            .key_by(|_: &i64| 42u8)
+            .window(TumblingWindow::of("1 second"))
+            .aggregate(Count)
+            .sink(out.clone());
+        run_to_end(p);
+        assert_eq!(out.values().iter().map(|r| r.value).sum::<u64>(), 10_000);
+        assert_eq!(out.len(), 10);
+    }
+}
