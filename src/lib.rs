@@ -9,6 +9,7 @@
 //! * [`engine`]: the dataflow runtime (streams, windows, watermarks, parallel execution).
 //! * [`generators`]: seeded synthetic sources (benchmark workloads, simulators).
 //! * [`connectors`]: sources and sinks for the outside world.
+//! * [`formats`]: rows to and from JSON lines, CSV and Parquet files.
 //! * [`spark`]: replays Spark Structured Streaming golden cases in the Spark-compatible
 //!   mode.
 //!
@@ -45,10 +46,12 @@ struct ReadmeExamples;
 
 pub use tidewater_connectors as connectors;
 pub use tidewater_engine as engine;
+pub use tidewater_formats as formats;
 pub use tidewater_generators as generators;
 
 /// The engine's prelude plus the generators most programs start from.
 pub mod prelude {
     pub use tidewater_engine::prelude::*;
+    pub use tidewater_generators::core::{Generator, GeneratorSource, Pacing, StreamOptions};
     pub use tidewater_generators::workload::{Workload, WorkloadEvent, WorkloadSource};
 }

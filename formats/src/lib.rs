@@ -72,7 +72,12 @@ impl std::str::FromStr for FileFormat {
 }
 
 /// Writes `rows` to `path` (creating or replacing it); returns the bytes written.
-pub fn write_rows(path: &Path, format: FileFormat, rows: &[Row]) -> Result<u64, FormatError> {
+pub fn write_rows(
+    path: impl AsRef<Path>,
+    format: FileFormat,
+    rows: &[Row],
+) -> Result<u64, FormatError> {
+    let path = path.as_ref();
     match format {
         FileFormat::JsonLines => jsonl::write(path, rows)?,
         FileFormat::Csv => csv_format::write(path, rows)?,
@@ -84,7 +89,8 @@ pub fn write_rows(path: &Path, format: FileFormat, rows: &[Row]) -> Result<u64, 
 }
 
 /// Reads every row of `path`.
-pub fn read_rows(path: &Path, format: FileFormat) -> Result<Vec<Row>, FormatError> {
+pub fn read_rows(path: impl AsRef<Path>, format: FileFormat) -> Result<Vec<Row>, FormatError> {
+    let path = path.as_ref();
     match format {
         FileFormat::JsonLines => jsonl::read(path),
         FileFormat::Csv => csv_format::read(path),
@@ -126,7 +132,7 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(e.contains("bad.jsonl:2: "), "{e}");
-        let e = write_rows(&dir.path().join("missing/dir/t.csv"), FileFormat::Csv, &[])
+        let e = write_rows(dir.path().join("missing/dir/t.csv"), FileFormat::Csv, &[])
             .unwrap_err()
             .to_string();
         assert!(e.contains("missing/dir/t.csv"), "{e}");

@@ -50,7 +50,7 @@ fn every_format_reads_back_and_manifests_list_exactly_the_files_written() {
         let manifest: Manifest = serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap();
         let folder = path.parent().unwrap();
         for f in &manifest.files {
-            let rows = read_rows(&folder.join(&f.name), f.format).unwrap();
+            let rows = read_rows(folder.join(&f.name), f.format).unwrap();
             assert_eq!(rows.len() as u64, f.rows, "{}", f.name);
             listed.insert(folder.join(&f.name));
         }
