@@ -148,15 +148,21 @@ fn kills(base: usize) -> usize {
     base * scale
 }
 
-/// What `job` commits when it runs once, uninterrupted and unpaced.
-fn expected(job: &CheckpointedJob) -> Vec<AuctionBids> {
+/// What `read` finds after `job` runs once, uninterrupted and unpaced, in folders of
+/// its own.
+fn uninterrupted<R>(job: &CheckpointedJob, read: impl Fn(&CheckpointedJob) -> R) -> R {
     let dir = tempfile::tempdir().unwrap();
     let mut clean = job.clone();
     clean.checkpoint_dir = dir.path().join("checkpoints");
     clean.output_dir = dir.path().join("output");
     clean.rate_per_sec = None;
     clean.run().unwrap();
-    let rows = clean.committed().unwrap();
+    read(&clean)
+}
+
+/// What `job` commits when it runs once, uninterrupted and unpaced.
+fn expected(job: &CheckpointedJob) -> Vec<AuctionBids> {
+    let rows = uninterrupted(job, |j| j.committed().unwrap());
     assert!(rows.len() > 500, "{}", rows.len());
     rows
 }
@@ -242,13 +248,7 @@ fn at_most_once_output_after_crashes_repeats_nothing() {
 
 /// Both outputs (results, late records) of an uninterrupted, unpaced run of `job`.
 fn expected_lines(job: &CheckpointedJob) -> (Vec<String>, Vec<String>) {
-    let dir = tempfile::tempdir().unwrap();
-    let mut clean = job.clone();
-    clean.checkpoint_dir = dir.path().join("checkpoints");
-    clean.output_dir = dir.path().join("output");
-    clean.rate_per_sec = None;
-    clean.run().unwrap();
-    let lines = clean.committed_lines().unwrap();
+    let lines = uninterrupted(job, |j| j.committed_lines().unwrap());
     assert!(lines.0.len() > 100, "{}", lines.0.len());
     lines
 }
