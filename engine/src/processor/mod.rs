@@ -44,7 +44,8 @@ struct Shared {
     stop: AtomicU8,
     state: Mutex<RunState>,
     done: Condvar,
-    /// The run's checkpoint coordinator: a failure must wake sinks waiting on it.
+    /// The run's checkpoint coordinator: a failure must reach sinks polling it for the
+    /// final checkpoint.
     coordinator: Mutex<Option<Arc<Coordinator>>>,
 }
 

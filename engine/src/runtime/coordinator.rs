@@ -10,7 +10,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
-use std::sync::{Arc, Condvar, Mutex};
+use std::sync::{Arc, Mutex};
 
 use crate::checkpoint::{completion, Checkpoint, CheckpointStore, StateKey};
 use crate::config::{CheckpointConfig, DeliveryGuarantee};
@@ -49,7 +49,6 @@ pub(crate) struct Coordinator {
     /// Newer checkpoints recovery passed over, and why.
     skipped: Vec<(u64, String)>,
     progress: Mutex<Progress>,
-    changed: Condvar,
     writer: Mutex<Option<std::sync::mpsc::Sender<Entries>>>,
     store: Arc<CheckpointStore>,
     /// When each checkpoint was triggered, and how long completed ones took.
@@ -126,7 +125,6 @@ impl Coordinator {
                 .collect(),
             recovered: recovery.checkpoint,
             progress: Mutex::new(Progress::default()),
-            changed: Condvar::new(),
             writer: Mutex::new(None),
             store,
             timing: Mutex::new((BTreeMap::new(), Vec::new())),
@@ -170,8 +168,6 @@ impl Coordinator {
             Ok(_) => self.committed.store(id, Ordering::SeqCst),
             Err(e) => progress.failed = Some(EngineError::from(e)),
         }
-        drop(progress);
-        self.changed.notify_all();
     }
 
     pub fn delivery(&self) -> DeliveryGuarantee {
@@ -252,8 +248,8 @@ impl Coordinator {
     }
 
     /// Sink instance `sink` reached end of input (its final entry is reported). When
-    /// every sink has, the final checkpoint is written; returns its id.
-    pub fn sink_finished(&self, sink: usize) -> u64 {
+    /// every sink has, the final checkpoint is written.
+    pub fn sink_finished(&self, sink: usize) {
         let mut p = self.lock();
         p.finished_sinks.insert(sink);
         self.complete_ready(&mut p);
@@ -273,21 +269,18 @@ impl Coordinator {
                 .insert(id, std::time::Instant::now());
             self.send(id, states);
         }
-        p.final_written.unwrap_or(FINAL)
     }
 
-    /// Whether the final checkpoint `id` (as [`sink_finished`](Self::sink_finished)
-    /// returned it) is stored; an error if writing failed or the run failed.
-    pub fn final_stored(&self, id: u64) -> Result<bool> {
+    /// Whether the final checkpoint (triggered once every sink has
+    /// [finished](Self::sink_finished)) is stored; an error if writing it or the run
+    /// failed. Sinks poll it from the worker loop, so nothing blocks on it.
+    pub fn final_stored(&self) -> Result<bool> {
         let p = self.lock();
         if let Some(e) = &p.failed {
             return Err(e.clone());
         }
-        let committed = self.committed.load(Ordering::SeqCst);
-        Ok(match p.final_written {
-            Some(final_id) => committed >= final_id,
-            None => id != FINAL && committed >= id,
-        })
+        Ok(p.final_written
+            .is_some_and(|id| self.committed.load(Ordering::SeqCst) >= id))
     }
 
     /// Checkpoints completed, their durations, and what recovery restored or skipped.
@@ -304,14 +297,12 @@ impl Coordinator {
         m
     }
 
-    /// The run failed elsewhere: wake every sink waiting for a checkpoint, with `error`.
+    /// The run failed elsewhere: sinks polling for the final checkpoint get `error`.
     pub fn abort(&self, error: EngineError) {
         let mut p = self.lock();
         if p.failed.is_none() {
             p.failed = Some(error);
         }
-        drop(p);
-        self.changed.notify_all();
     }
 
     /// The newest checkpoint written.

@@ -29,8 +29,8 @@ struct SinkCheckpoint {
     key: StateKey,
     index: usize,
     committed: u64,
-    /// The final checkpoint this sink waits for after its end of input.
-    final_pending: Option<u64>,
+    /// The sink reached its end of input and waits for the final checkpoint.
+    ended: bool,
 }
 
 /// The writer and its checkpoint bookkeeping, shared by the node and its finisher.
@@ -66,8 +66,7 @@ impl<T: 'static, W: SinkWriter<T>> Finisher for SinkFinisher<T, W> {
     }
 
     fn is_finished(&self) -> bool {
-        let core = self.0.borrow();
-        core.finished || core.checkpoint.is_none()
+        self.0.borrow().finished
     }
 }
 
@@ -93,7 +92,7 @@ impl<T: 'static, W: SinkWriter<T>> SinkNode<T, W> {
                     key: ctx.state_key("sink", &name),
                     index: coordinator.register_sink(),
                     committed: coordinator.committed(),
-                    final_pending: None,
+                    ended: false,
                 })
             }
             None => None,
@@ -125,7 +124,7 @@ impl<T, W: SinkWriter<T>> SinkCore<T, W> {
             return Ok(());
         };
         let written = cp.coordinator.committed();
-        if written > cp.committed && cp.final_pending.is_none() {
+        if written > cp.committed && !cp.ended {
             cp.committed = written;
             crate::fault::point("sink.commit");
             let writer = &mut self.writer;
@@ -156,7 +155,8 @@ impl<T, W: SinkWriter<T>> SinkCore<T, W> {
         }
         self.pre_commit(FINAL)?;
         if let Some(cp) = self.checkpoint.as_mut() {
-            cp.final_pending = Some(cp.coordinator.sink_finished(cp.index));
+            cp.ended = true;
+            cp.coordinator.sink_finished(cp.index);
         }
         self.complete_final().map(|_| ())
     }
@@ -166,16 +166,10 @@ impl<T, W: SinkWriter<T>> SinkCore<T, W> {
         let Some(cp) = self.checkpoint.as_mut() else {
             return Ok(false);
         };
-        let Some(final_id) = cp.final_pending else {
-            return Ok(false);
-        };
-        if self.finished {
+        if !cp.ended || self.finished {
             return Ok(false);
         }
-        let stored = cp
-            .coordinator
-            .final_stored(final_id)
-            .map_err(|e| self.id.wrap(e))?;
+        let stored = cp.coordinator.final_stored().map_err(|e| self.id.wrap(e))?;
         if !stored {
             return Ok(false);
         }
