@@ -203,9 +203,9 @@ fn every_invalid_pipeline_and_config_gets_its_exact_message() {
         }), "pipeline `t` has 4 problems:\n  1. `config`: invalid `batch_size`: expected at least 1, found 0\n  2. `window(sliding)#2`: invalid `slide`: expected at most the window size (1000 ms), found 5000 ms\n  3. `iter_source#0` cannot take part in exactly-once: it keeps no position (`Restart::FromBeginning`): a restart would read everything again\n  4. `memory_sink#3` cannot take part in exactly-once: its writes are visible at once (`Commit::Immediate`): a replay would repeat them; use a transactional or idempotent sink"),
         // Generators
         ("pacing bucket of zero", pacing(|p| p.bucket_size = 0), "`bucket_size`: expected at least 1, found 0"),
-        ("infinite jitter", pacing(|p| p.jitter_ms = f64::INFINITY), "`jitter_ms`: expected a finite delay >= 0, found inf"),
+        ("infinite jitter", pacing(|p| p.jitter_ms = f64::INFINITY), "`jitter_ms`: expected a number >= 0, found inf"),
         ("NaN rate and negative jitter", pacing(|p| { p.rate_per_sec = f64::NAN; p.jitter_ms = -1.0 }),
-         "`rate_per_sec`: expected a finite rate > 0, found NaN; `jitter_ms`: expected a finite delay >= 0, found -1"),
+         "`rate_per_sec`: expected a number > 0, found NaN; `jitter_ms`: expected a number >= 0, found -1"),
         ("burst window without a multiplier", pacing(|p| p.burst_windows.push(BurstWindow { start_offset_secs: 1.0, duration_secs: 2.0, multiplier: 0.0 })),
          "`burst_windows[0]`: expected finite offset >= 0, duration >= 0, multiplier > 0, found BurstWindow { start_offset_secs: 1.0, duration_secs: 2.0, multiplier: 0.0 }"),
         ("out-of-order probability above 1", options(|o| o.out_of_order_probability = 1.5),
@@ -277,6 +277,6 @@ fn a_paced_generator_with_a_bad_pacing_fails_at_start_with_every_problem() {
         .sink(MemorySink::new());
     assert_eq!(
         p.start().err().unwrap().to_string(),
-        "pipeline `paced`, node `nexmark#0` (worker 0): source `nexmark` failed: `jitter_ms`: expected a finite delay >= 0, found inf; `bucket_size`: expected at least 1, found 0"
+        "pipeline `paced`, node `nexmark#0` (worker 0): source `nexmark` failed: `jitter_ms`: expected a number >= 0, found inf; `bucket_size`: expected at least 1, found 0"
     );
 }
