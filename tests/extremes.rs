@@ -96,3 +96,26 @@ fn durations_beyond_the_range_are_build_errors() {
         format!("pipeline `edge`: `window(tumbling)#2`: invalid `size`: expected a duration of at most 2^60 ms, found {} ms", i64::MAX)
     );
 }
+
+#[test]
+fn a_lateness_or_watermark_delay_beyond_the_range_is_a_build_error() {
+    let huge = Duration::from_millis(u64::MAX);
+    let e = windows(
+        vec![0],
+        TumblingWindow::of("1 hour"),
+        "2000000000000000 seconds",
+    )
+    .unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        format!("pipeline `edge`: `window(tumbling)#2`: invalid `allowed_lateness`: expected a duration of at most 2^60 ms, found 2000000000000000000 ms")
+    );
+    let mut p = Pipeline::new(Config::default().with_parallelism(1).with_name("edge"));
+    p.source(VecSource::new(vec![0i64]))
+        .with_watermark(Watermark::bounded(huge, |t: &i64| *t))
+        .sink(MemorySink::new());
+    assert_eq!(
+        p.build().err().unwrap().to_string(),
+        format!("pipeline `edge`: `with_watermark#1`: invalid `delay`: expected a duration of at most 2^60 ms, found {} ms", i64::MAX)
+    );
+}

@@ -210,22 +210,12 @@ impl<T: Send + 'static> Stream<T> {
     /// ```
     pub fn with_watermark<F: TimestampFn<T>>(self, strategy: Watermark<F>) -> Stream<T> {
         let (id, name) = self.plan.node("with_watermark");
-        let delay_ms = match strategy.delay_ms() {
-            Ok(d) if d > crate::time::MAX_DURATION_MS => {
-                self.plan.error(crate::error::EngineError::invalid(
-                    name.to_string(),
-                    "delay",
-                    "a duration of at most 2^60 ms",
-                    format!("{d} ms"),
-                ));
-                0
-            }
-            Ok(d) => d,
-            Err(e) => {
-                self.plan.error(e.at(&name, "delay"));
-                0
-            }
-        };
+        let delay = strategy.delay_ms().map_err(|e| e.at(&name, "delay"));
+        let delay = delay.and_then(|d| crate::time::too_long(&name, "delay", d).map_or(Ok(d), Err));
+        let delay_ms = delay.unwrap_or_else(|e| {
+            self.plan.error(e);
+            0
+        });
         let idle_ms = strategy.idle_timeout.map(duration_ms);
         let extractor = strategy.extractor;
         let upstream = self.attach;

@@ -47,6 +47,18 @@ pub fn in_event_time_range(ts: Timestamp) -> bool {
     (ts.wrapping_sub(MIN_EVENT_TIME) as u64) <= (MAX_EVENT_TIME - MIN_EVENT_TIME) as u64
 }
 
+/// The problem with `ms` as `operator`'s `field`, if it exceeds [`MAX_DURATION_MS`].
+pub(crate) fn too_long(operator: &str, field: &str, ms: i64) -> Option<crate::error::EngineError> {
+    (ms > MAX_DURATION_MS).then(|| {
+        crate::error::EngineError::invalid(
+            operator,
+            field,
+            "a duration of at most 2^60 ms",
+            format!("{ms} ms"),
+        )
+    })
+}
+
 /// Records a problem unless `ms` is at most [`MAX_DURATION_MS`].
 pub(crate) fn check_duration(
     problems: &mut crate::error::Problems,
@@ -54,13 +66,9 @@ pub(crate) fn check_duration(
     field: &str,
     ms: i64,
 ) {
-    problems.check(
-        ms <= MAX_DURATION_MS,
-        operator,
-        field,
-        "a duration of at most 2^60 ms",
-        format!("{ms} ms"),
-    );
+    if let Some(e) = too_long(operator, field, ms) {
+        problems.push(e);
+    }
 }
 
 /// Converts a duration to whole milliseconds, saturating at `i64::MAX`.
