@@ -38,6 +38,7 @@
 pub mod checkpoint;
 pub mod config;
 pub mod connector;
+pub mod dead_letter;
 pub mod error;
 pub mod fault;
 pub mod metrics;
@@ -60,6 +61,7 @@ pub mod prelude {
         ChannelSender, ChannelSource, Commit, ConsoleSink, FnSink, IterSource, MemorySink, Restart,
         Sink, SinkWriter, Source, SourcePoll, SourceReader, VecSource, WorkerInfo,
     };
+    pub use crate::dead_letter::{DeadLetter, Origin};
     pub use crate::error::{EngineError, Problems, Result};
     pub use crate::metrics::Metrics;
     pub use crate::operator::{Control, KeyedContext, KeyedProcessFunction, Operator};

@@ -27,6 +27,8 @@ pub enum NodeKind {
     Window,
     /// Writes records out of the pipeline.
     Sink,
+    /// Receives the records a source could not read (dead letters).
+    DeadLetters,
 }
 
 /// One worker's counters for one node.
@@ -228,6 +230,11 @@ impl MetricsRegistry {
                 0.0
             },
             late_dropped: operators.iter().map(|o| o.late_dropped).sum(),
+            dead_letters: operators
+                .iter()
+                .filter(|o| o.kind == NodeKind::DeadLetters)
+                .map(|o| o.records_in)
+                .sum(),
             watermark,
             latency: self.latency.percentiles(),
             operators,
@@ -282,6 +289,9 @@ pub struct Metrics {
     pub events_per_sec: f64,
     /// Late records dropped by all window operators.
     pub late_dropped: u64,
+    /// Records that could not be read (malformed input) and went to a dead-letter
+    /// output ([`Stream::dead_letters`](crate::stream::Stream::dead_letters)).
+    pub dead_letters: u64,
     /// The event-time frontier of the sources' watermark assigners, if any.
     pub watermark: Option<Timestamp>,
     /// End-to-end latency of results, from the source batch that caused them to the sink.

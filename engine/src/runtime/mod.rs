@@ -17,6 +17,7 @@ pub(crate) mod node;
 pub(crate) mod simulation;
 pub(crate) mod sink_node;
 pub(crate) mod source_task;
+pub(crate) mod split;
 pub(crate) mod union;
 pub(crate) mod watermark;
 pub(crate) mod worker;

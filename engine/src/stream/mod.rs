@@ -8,6 +8,7 @@
 //! every worker gets its own monomorphised, fused chain.
 
 mod basic;
+mod dead_letters;
 mod keyed;
 mod window;
 

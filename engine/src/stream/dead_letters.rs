@@ -1,0 +1,61 @@
+//! `dead_letters(sink)`: splits a stream of decode results into good records and dead
+//! letters.
+
+use std::sync::Arc;
+
+use super::{Endpoint, Stream};
+use crate::connector::Sink;
+use crate::dead_letter::DeadLetter;
+use crate::metrics::NodeKind;
+use crate::runtime::build::Attach;
+use crate::runtime::node::NodeId;
+use crate::runtime::sink_node::SinkNode;
+use crate::runtime::split::DeadLetterSplit;
+
+impl<T: Send + 'static> Stream<Result<T, DeadLetter>> {
+    /// Sends every `Err` (a record that could not be read) to `sink` and the good
+    /// records on. The dead-letter sink is a sink like any other: it takes part in
+    /// checkpoints and its delivery guarantee is checked with the pipeline's; its
+    /// records are counted in [`Metrics::dead_letters`](crate::metrics::Metrics::dead_letters).
+    ///
+    /// ```
+    /// use tidewater_engine::dead_letter::{DeadLetter, Origin};
+    /// use tidewater_engine::prelude::*;
+    /// let lines = vec!["1", "two", "3"];
+    /// let (good, bad) = (MemorySink::new(), MemorySink::new());
+    /// let mut p = Pipeline::new(Config::default().with_parallelism(1));
+    /// p.source(VecSource::new(lines))
+    ///     .map(|s: &str| {
+    ///         s.parse::<u32>().map_err(|e| {
+    ///             let origin = Origin::Other { description: "the vector".into() };
+    ///             DeadLetter::new(origin, e.to_string(), s.as_bytes().to_vec())
+    ///         })
+    ///     })
+    ///     .dead_letters(bad.clone())
+    ///     .sink(good.clone());
+    /// let metrics = p.run().unwrap();
+    /// assert_eq!(good.values(), vec![1, 3]);
+    /// assert_eq!(bad.values()[0].error, "invalid digit found in string");
+    /// assert_eq!(metrics.dead_letters, 1);
+    /// ```
+    pub fn dead_letters<S: Sink<DeadLetter>>(self, sink: S) -> Stream<T> {
+        let (id, name) = self.plan.node(&format!("dead_letters:{}", sink.name()));
+        self.plan.endpoint(&name, Endpoint::Sink(sink.commit()));
+        self.plan
+            .describe(&name, std::any::type_name::<S>().to_string());
+        let sink = Arc::new(sink);
+        let upstream = self.attach;
+        let attach: Attach<T> = Arc::new(move |ctx, good| {
+            let node = NodeId::new(ctx, name.clone());
+            let writer = node.guard(|| sink.create_writer(&ctx.worker))?;
+            let counters = ctx.metrics.register(id, &name, NodeKind::DeadLetters);
+            let dead = SinkNode::build(writer, name.clone(), ctx, counters)?;
+            upstream(ctx, Box::new(DeadLetterSplit::new(good, Box::new(dead))))
+        });
+        Stream {
+            plan: self.plan,
+            attach,
+            event_time: self.event_time,
+        }
+    }
+}
