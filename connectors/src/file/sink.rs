@@ -457,11 +457,7 @@ mod tests {
         };
         <FileSink as Sink<Item>>::create_writer(
             &sink,
-            &WorkerInfo {
-                index: 0,
-                parallelism: 1,
-                batch_size: 10,
-            },
+            &WorkerInfo::new(&tidewater_engine::config::Config::default().with_batch_size(10), 0, 1),
         )
         .unwrap()
     }

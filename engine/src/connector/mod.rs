@@ -24,14 +24,32 @@ use crate::record::Batch;
 use crate::time::Timestamp;
 
 /// Where a reader or writer runs.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct WorkerInfo {
+    /// The pipeline's name (its config's `name`).
+    pub pipeline: std::sync::Arc<str>,
+    /// The delivery guarantee of a checkpointed run; `None` without checkpoints. A
+    /// transactional sink writes at once when it is not exactly-once.
+    pub delivery: Option<crate::config::DeliveryGuarantee>,
     /// Index of this worker, `0..parallelism`.
     pub index: usize,
     /// Number of workers.
     pub parallelism: usize,
     /// Preferred number of records per batch.
     pub batch_size: usize,
+}
+
+impl WorkerInfo {
+    /// Worker `index` of `parallelism` running a pipeline with `config`.
+    pub fn new(config: &crate::config::Config, index: usize, parallelism: usize) -> Self {
+        WorkerInfo {
+            pipeline: std::sync::Arc::from(config.name.as_str()),
+            delivery: config.checkpointing.as_ref().map(|c| c.delivery),
+            index,
+            parallelism,
+            batch_size: config.batch_size,
+        }
+    }
 }
 
 /// What a reader's poll produced.
@@ -43,6 +61,10 @@ pub enum SourcePoll {
     Pending,
     /// The source itself asserts a watermark (for sources that know event time).
     Watermark(Timestamp),
+    /// Nothing to read, and the source's watermark should not hold back operators
+    /// with other inputs until it produces again (every partition of a Kafka reader
+    /// idle, say); reported once when the reader becomes idle.
+    Idle,
     /// The reader is exhausted; records appended in this call are still delivered.
     Finished,
 }
@@ -97,6 +119,19 @@ pub trait Source: Send + Sync + 'static {
         Restart::FromBeginning
     }
 
+    /// Whether records carry event time and the readers report watermarks
+    /// ([`SourcePoll::Watermark`]), so that windows may follow without a
+    /// `with_watermark` (default: no).
+    fn event_time(&self) -> bool {
+        false
+    }
+
+    /// Every problem of the source's settings, checked when the pipeline is built
+    /// (reported with the pipeline's other problems); default: none.
+    fn validate(&self) -> Result<()> {
+        Ok(())
+    }
+
     /// Creates the reader for one worker.
     fn create_reader(&self, worker: &WorkerInfo) -> Result<Self::Reader>;
 }
@@ -137,6 +172,12 @@ pub trait Sink<T>: Send + Sync + 'static {
     /// [`Commit::Transactional`] or [`Commit::Idempotent`].
     fn commit(&self) -> Commit {
         Commit::Immediate
+    }
+
+    /// Every problem of the sink's settings, checked when the pipeline is built
+    /// (reported with the pipeline's other problems); default: none.
+    fn validate(&self) -> Result<()> {
+        Ok(())
     }
 
     /// Creates the writer for one worker.

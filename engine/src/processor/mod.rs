@@ -175,11 +175,7 @@ impl StreamProcessor {
         let (go_tx, go_rx) = crossbeam_channel::bounded::<bool>(n);
         let mut handles = Vec::with_capacity(n);
         for index in 0..n {
-            let worker = WorkerInfo {
-                index,
-                parallelism: n,
-                batch_size: self.config.batch_size,
-            };
+            let worker = WorkerInfo::new(&self.config, index, n);
             let (config, metrics, exchanges, coordinator) = (
                 self.config.clone(),
                 self.metrics.clone(),

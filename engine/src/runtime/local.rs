@@ -50,11 +50,7 @@ impl LocalExecutor {
         let config = Arc::new(config.with_parallelism(1));
         let metrics = Arc::new(MetricsRegistry::new());
         let exchanges = Arc::new(ExchangeRegistry::new(1, config.channel_capacity));
-        let worker = WorkerInfo {
-            index: 0,
-            parallelism: 1,
-            batch_size: config.batch_size,
-        };
+        let worker = WorkerInfo::new(&config, 0, 1);
         let coordinator = match &config.checkpointing {
             Some(cp) => Some(super::coordinator::Coordinator::start(
                 cp,

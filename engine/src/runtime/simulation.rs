@@ -73,11 +73,7 @@ impl Simulation {
         };
         let mut workers = Vec::with_capacity(n);
         for index in 0..n {
-            let worker = WorkerInfo {
-                index,
-                parallelism: n,
-                batch_size: config.batch_size,
-            };
+            let worker = WorkerInfo::new(&config, index, n);
             let mut ctx =
                 BuildContext::new(worker, config.clone(), metrics.clone(), exchanges.clone());
             ctx.coordinator = coordinator.clone();

@@ -174,6 +174,11 @@ impl<R: SourceReader> SourceTask for SourceDriver<R> {
                 self.down.control(Control::Watermark(wm))?;
                 TaskPoll::Progress
             }
+            SourcePoll::Idle => {
+                self.down.control(Control::Idle)?;
+                self.down.control(Control::Tick(self.clock.now_ms()))?;
+                TaskPoll::Idle
+            }
             SourcePoll::Finished => {
                 self.finish()?;
                 TaskPoll::Finished

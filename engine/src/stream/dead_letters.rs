@@ -41,6 +41,9 @@ impl<T: Send + 'static> Stream<Result<T, DeadLetter>> {
     pub fn dead_letters<S: Sink<DeadLetter>>(self, sink: S) -> Stream<T> {
         let (id, name) = self.plan.node(&format!("dead_letters:{}", sink.name()));
         self.plan.endpoint(&name, Endpoint::Sink(sink.commit()));
+        if let Err(e) = sink.validate() {
+            self.plan.error(e);
+        }
         self.plan
             .describe(&name, std::any::type_name::<S>().to_string());
         let sink = Arc::new(sink);

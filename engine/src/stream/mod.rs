@@ -155,6 +155,10 @@ impl Pipeline {
     pub fn source<S: Source>(&mut self, source: S) -> Stream<S::Item> {
         let (id, name) = self.plan.node(&source.name());
         let restart = source.restart();
+        let event_time = source.event_time();
+        if let Err(e) = source.validate() {
+            self.plan.error(e);
+        }
         self.plan.endpoint(&name, Endpoint::Source(restart));
         self.plan
             .describe(&name, std::any::type_name::<S>().to_string());
@@ -170,7 +174,7 @@ impl Pipeline {
         Stream {
             plan: self.plan.clone(),
             attach,
-            event_time: false,
+            event_time,
         }
     }
 
@@ -285,6 +289,9 @@ impl<T: Send + 'static> Stream<T> {
     pub fn sink<S: Sink<T>>(self, sink: S) {
         let (id, name) = self.plan.node(&sink.name());
         self.plan.endpoint(&name, Endpoint::Sink(sink.commit()));
+        if let Err(e) = sink.validate() {
+            self.plan.error(e);
+        }
         self.plan
             .describe(&name, std::any::type_name::<S>().to_string());
         let sink = Arc::new(sink);

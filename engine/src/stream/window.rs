@@ -154,6 +154,9 @@ where
         self.keyed
             .plan
             .endpoint(&name, super::Endpoint::Sink(sink.commit()));
+        if let Err(e) = sink.validate() {
+            self.keyed.plan.error(e);
+        }
         let sink = Arc::new(sink);
         self.late_sink = Some(Arc::new(move |ctx: &mut BuildContext| {
             let node = crate::runtime::node::NodeId::new(ctx, name.clone());

@@ -482,11 +482,8 @@ mod tests {
     use crate::nexmark::{NexmarkConfig, NexmarkGenerator};
 
     fn worker(index: usize, parallelism: usize) -> WorkerInfo {
-        WorkerInfo {
-            index,
-            parallelism,
-            batch_size: 100,
-        }
+        let config = tidewater_engine::config::Config::default().with_batch_size(100);
+        WorkerInfo::new(&config, index, parallelism)
     }
 
     fn read(
