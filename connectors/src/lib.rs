@@ -14,6 +14,8 @@
 #![deny(missing_docs)]
 
 pub mod file;
+#[cfg(feature = "kafka")]
+pub mod kafka;
 
 /// The engine's built-in connectors.
 pub use tidewater_engine::connector as engine;

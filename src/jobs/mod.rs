@@ -5,4 +5,9 @@
 //!   files, checkpointed with a chosen delivery guarantee; the job the crash tests kill
 //!   and restart.
 
+//! * [`kafka_counts`]: JSON events from a Kafka topic -> 1 s tumbling count and sum per
+//!   key -> another topic, checkpointed; the job the Kafka crash tests kill.
+
 pub mod auction_bid_counts;
+#[cfg(feature = "kafka")]
+pub mod kafka_counts;

@@ -457,7 +457,11 @@ mod tests {
         };
         <FileSink as Sink<Item>>::create_writer(
             &sink,
-            &WorkerInfo::new(&tidewater_engine::config::Config::default().with_batch_size(10), 0, 1),
+            &WorkerInfo::new(
+                &tidewater_engine::config::Config::default().with_batch_size(10),
+                0,
+                1,
+            ),
         )
         .unwrap()
     }

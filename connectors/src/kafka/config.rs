@@ -104,7 +104,11 @@ impl KafkaSourceConfig {
     }
 
     /// Reads these partitions of `topic` (call again for more topics).
-    pub fn assign(mut self, topic: impl Into<String>, partitions: impl IntoIterator<Item = i32>) -> Self {
+    pub fn assign(
+        mut self,
+        topic: impl Into<String>,
+        partitions: impl IntoIterator<Item = i32>,
+    ) -> Self {
         self.assign
             .get_or_insert_with(BTreeMap::new)
             .entry(topic.into())
@@ -180,7 +184,13 @@ impl KafkaSourceConfig {
             ));
         }
         if let Some(topics) = &self.subscribe {
-            problems.check(!topics.is_empty(), node, "subscribe", "at least one topic", "[]");
+            problems.check(
+                !topics.is_empty(),
+                node,
+                "subscribe",
+                "at least one topic",
+                "[]",
+            );
             for t in topics {
                 check_topic(&mut problems, node, "subscribe", t);
             }
@@ -196,7 +206,13 @@ impl KafkaSourceConfig {
             }
         }
         if let Some(assign) = &self.assign {
-            problems.check(!assign.is_empty(), node, "assign", "at least one topic", "{}");
+            problems.check(
+                !assign.is_empty(),
+                node,
+                "assign",
+                "at least one topic",
+                "{}",
+            );
             for (topic, parts) in assign {
                 check_topic(&mut problems, node, "assign", topic);
                 problems.check(
@@ -217,13 +233,24 @@ impl KafkaSourceConfig {
             }
         }
         if let Some(p) = self.starting_offsets.problem() {
-            problems.push(EngineError::invalid(node, "starting_offsets", "valid offsets", p));
+            problems.push(EngineError::invalid(
+                node,
+                "starting_offsets",
+                "valid offsets",
+                p,
+            ));
         }
         if let Some(n) = self.max_offsets_per_trigger {
             problems.check(n > 0, node, "max_offsets_per_trigger", "at least 1", n);
         }
         if let Some(g) = &self.group_id {
-            problems.check(!g.trim().is_empty(), node, "group_id", "a non-empty name", "\"\"");
+            problems.check(
+                !g.trim().is_empty(),
+                node,
+                "group_id",
+                "a non-empty name",
+                "\"\"",
+            );
         }
         check_managed(&mut problems, node, &self.properties, SOURCE_MANAGED);
         problems.finish(node, ())
@@ -295,7 +322,13 @@ impl KafkaSinkConfig {
             problems.check(!f.is_empty(), node, "key_field", "a field name", "\"\"");
         }
         if let Some(p) = &self.transactional_id_prefix {
-            problems.check(!p.is_empty(), node, "transactional_id_prefix", "a non-empty prefix", "\"\"");
+            problems.check(
+                !p.is_empty(),
+                node,
+                "transactional_id_prefix",
+                "a non-empty prefix",
+                "\"\"",
+            );
         }
         check_managed(&mut problems, node, &self.properties, SINK_MANAGED);
         problems.finish(node, ())
@@ -309,7 +342,13 @@ fn check_bootstrap(problems: &mut Problems, node: &str, servers: &str) {
                 .rsplit_once(':')
                 .is_some_and(|(host, port)| !host.is_empty() && port.parse::<u16>().is_ok())
         });
-    problems.check(ok, node, "bootstrap_servers", "host:port[,host:port...]", format!("`{servers}`"));
+    problems.check(
+        ok,
+        node,
+        "bootstrap_servers",
+        "host:port[,host:port...]",
+        format!("`{servers}`"),
+    );
 }
 
 /// Kafka's own rule for topic names.
@@ -392,9 +431,14 @@ mod tests {
         let msg = messages(pattern.validate("k").unwrap_err());
         assert_eq!(msg.len(), 1);
         assert!(msg[0].starts_with("`k`: invalid `subscribe_pattern`: expected a regular expression, found `(unclosed` ("), "{}", msg[0]);
-        let assign = KafkaSourceConfig::new("a:1,b:2").assign("t", [0, 2]).assign("u", [1]);
+        let assign = KafkaSourceConfig::new("a:1,b:2")
+            .assign("t", [0, 2])
+            .assign("u", [1]);
         assert!(assign.validate("k").is_ok());
-        assert_eq!(assign.topics(), Some(Topics::Assign(assign.assign.as_ref().unwrap())));
+        assert_eq!(
+            assign.topics(),
+            Some(Topics::Assign(assign.assign.as_ref().unwrap()))
+        );
     }
 
     #[test]
@@ -403,7 +447,10 @@ mod tests {
             r#"{"bootstrap_servers": "h:1", "subscribe": ["a"], "startingOffsets": "earliest"}"#,
         )
         .unwrap_err();
-        assert!(e.to_string().starts_with("unknown field `startingOffsets`"), "{e}");
+        assert!(
+            e.to_string().starts_with("unknown field `startingOffsets`"),
+            "{e}"
+        );
     }
 
     #[test]

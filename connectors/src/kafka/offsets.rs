@@ -245,7 +245,8 @@ mod tests {
 
     #[test]
     fn partition_starts_resolve_against_the_partition() {
-        let offsets: StartingOffsets = r#"{"a":{"0":5,"1":-1,"2":-2,"3":99,"4":1}}"#.parse().unwrap();
+        let offsets: StartingOffsets =
+            r#"{"a":{"0":5,"1":-1,"2":-2,"3":99,"4":1}}"#.parse().unwrap();
         // (partition, low, high, resolved)
         for (p, low, high, expected) in [
             (0, 0, 10, Some(5)),
@@ -259,7 +260,12 @@ mod tests {
             assert_eq!(got, expected, "partition {p}");
         }
         assert_eq!(offsets.partition("b", 0), None);
-        assert_eq!(StartingOffsets::Latest.partition("x", 7).map(|s| resolve(s, 1, 4)), Some(4));
+        assert_eq!(
+            StartingOffsets::Latest
+                .partition("x", 7)
+                .map(|s| resolve(s, 1, 4)),
+            Some(4)
+        );
     }
 
     #[test]

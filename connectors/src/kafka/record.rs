@@ -29,7 +29,7 @@ pub struct KafkaRecord {
 }
 
 /// A record being read: borrowed from the consumer's buffer.
-#[derive(Debug, Clone, Copy)]
+#[derive(Clone, Copy)]
 pub struct RecordView<'a> {
     /// Topic.
     pub topic: &'a str,
@@ -45,6 +45,13 @@ pub struct RecordView<'a> {
     pub value: Option<&'a [u8]>,
     /// The message, for headers.
     pub(crate) headers: &'a dyn Fn() -> Vec<(String, Option<Vec<u8>>)>,
+}
+
+impl RecordView<'_> {
+    /// The headers, copied out.
+    pub fn headers(&self) -> Vec<(String, Option<Vec<u8>>)> {
+        (self.headers)()
+    }
 }
 
 /// Turns a record into a value; an `Err` (what was wrong) makes it a dead letter.
@@ -191,19 +198,40 @@ mod tests {
         let cases: [(&[u8], Result<Vec<Value>, &str>); 5] = [
             (
                 br#"{"k":"a","n":3,"x":1.5,"b":true}"#,
-                Ok(vec![Value::Str("a".into()), Value::Int(3), Value::Float(1.5), Value::Bool(true)]),
+                Ok(vec![
+                    Value::Str("a".into()),
+                    Value::Int(3),
+                    Value::Float(1.5),
+                    Value::Bool(true),
+                ]),
             ),
             (
                 br#"{"k":null,"x":2}"#,
-                Ok(vec![Value::Null, Value::Null, Value::Float(2.0), Value::Null]),
+                Ok(vec![
+                    Value::Null,
+                    Value::Null,
+                    Value::Float(2.0),
+                    Value::Null,
+                ]),
             ),
             (br#"{"n":1.5}"#, Err("field `n`: expected int, found 1.5")),
-            (br#"{"b":"yes"}"#, Err("field `b`: expected bool, found \"yes\"")),
-            (b"[1]", Err("invalid type: sequence, expected a map at line 1 column 0")),
+            (
+                br#"{"b":"yes"}"#,
+                Err("field `b`: expected bool, found \"yes\""),
+            ),
+            (
+                b"[1]",
+                Err("invalid type: sequence, expected a map at line 1 column 0"),
+            ),
         ];
         for (input, expected) in cases {
             let got = rows.parse(input).map(|r| r.values().to_vec());
-            assert_eq!(got, expected.map_err(String::from), "{}", String::from_utf8_lossy(input));
+            assert_eq!(
+                got,
+                expected.map_err(String::from),
+                "{}",
+                String::from_utf8_lossy(input)
+            );
         }
     }
 }

@@ -47,7 +47,12 @@ pub struct PartitionWatermarks {
 
 impl PartitionWatermarks {
     /// `partitions` partitions, started at processing time `now_ms`.
-    pub fn new(partitions: usize, delay_ms: i64, idle_timeout_ms: Option<i64>, now_ms: i64) -> Self {
+    pub fn new(
+        partitions: usize,
+        delay_ms: i64,
+        idle_timeout_ms: Option<i64>,
+        now_ms: i64,
+    ) -> Self {
         PartitionWatermarks {
             delay_ms,
             idle_timeout_ms,

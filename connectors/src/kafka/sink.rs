@@ -1,0 +1,416 @@
+//! The Kafka sink: records as JSON values (key from a field), partitioned by key.
+//!
+//! Without checkpoints, at-most-once and at-least-once it writes at once through an
+//! idempotent producer and, at each barrier, waits until everything sent is
+//! acknowledged (so a stored checkpoint never covers an unsent record). Exactly-once
+//! follows the protocol of [`super::transaction`]: one transaction per checkpoint,
+//! sealed at the barrier, committed when the checkpoint is stored, its commit decided
+//! on recovery by the marker committed inside it.
+
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Mutex;
+use std::time::Duration;
+
+use rdkafka::consumer::{BaseConsumer, Consumer, ConsumerGroupMetadata};
+use rdkafka::error::{KafkaError, RDKafkaErrorCode};
+use rdkafka::producer::{BaseRecord, DeliveryResult, Producer, ProducerContext, ThreadedProducer};
+use rdkafka::{ClientContext, Offset, TopicPartitionList};
+use serde::Serialize;
+use tidewater_engine::config::DeliveryGuarantee;
+use tidewater_engine::connector::{Commit, Sink, SinkWriter, WorkerInfo};
+use tidewater_engine::error::{EngineError, Result};
+use tidewater_engine::record::Batch;
+
+use super::client::{client_config, kafka_error, REQUEST_TIMEOUT};
+use super::config::KafkaSinkConfig;
+use super::transaction::{self, Encoded, Epoch};
+
+/// How long a transaction step or a flush may take before the run fails.
+const TXN_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// Writes records to a Kafka topic as JSON values.
+///
+/// ```no_run
+/// use tidewater::prelude::*;
+/// use tidewater::connectors::kafka::{KafkaSink, KafkaSinkConfig};
+/// let mut p = Pipeline::new(Config::default());
+/// p.source(VecSource::new(vec![("a", 1), ("b", 2)]))
+///     .sink(KafkaSink::new(KafkaSinkConfig::new("localhost:9092", "pairs")));
+/// p.run()?;
+/// # Ok::<(), EngineError>(())
+/// ```
+#[derive(Debug, Clone)]
+pub struct KafkaSink {
+    config: KafkaSinkConfig,
+    name: String,
+}
+
+impl KafkaSink {
+    /// A sink with these settings.
+    pub fn new(config: KafkaSinkConfig) -> Self {
+        KafkaSink {
+            config,
+            name: "kafka_sink".to_string(),
+        }
+    }
+
+    /// Names the sink in metrics, errors, checkpoints and transactional ids (default
+    /// `kafka_sink`).
+    pub fn named(mut self, name: impl Into<String>) -> Self {
+        self.name = name.into();
+        self
+    }
+
+    /// The transactional id of subtask `index` of this sink in `pipeline`: stable
+    /// across restarts, so a restarted subtask fences the producer of the one it
+    /// replaces.
+    pub fn transactional_id(&self, pipeline: &str, index: usize) -> String {
+        let prefix = self
+            .config
+            .transactional_id_prefix
+            .as_deref()
+            .unwrap_or("tidewater");
+        format!("{prefix}-{pipeline}-{}-{index}", self.name)
+    }
+}
+
+impl<T: Serialize + Send + 'static> Sink<T> for KafkaSink {
+    type Writer = KafkaWriter;
+
+    fn name(&self) -> String {
+        self.name.clone()
+    }
+
+    fn commit(&self) -> Commit {
+        Commit::Transactional
+    }
+
+    fn validate(&self) -> Result<()> {
+        self.config.validate(&self.name)
+    }
+
+    fn create_writer(&self, worker: &WorkerInfo) -> Result<KafkaWriter> {
+        self.config.validate(&self.name)?;
+        KafkaWriter::open(self, worker)
+    }
+}
+
+/// Counts delivery failures reported by librdkafka's background thread.
+#[derive(Default)]
+pub(crate) struct DeliveryTracker {
+    failed: AtomicU64,
+    first: Mutex<Option<String>>,
+}
+
+impl ClientContext for DeliveryTracker {}
+
+impl ProducerContext for DeliveryTracker {
+    type DeliveryOpaque = ();
+
+    fn delivery(&self, result: &DeliveryResult<'_>, _: ()) {
+        if let Err((e, _)) = result {
+            self.failed.fetch_add(1, Ordering::Relaxed);
+            let mut first = self.first.lock().unwrap_or_else(|p| p.into_inner());
+            first.get_or_insert_with(|| e.to_string());
+        }
+    }
+}
+
+/// The transactional state of an exactly-once writer.
+struct Transactions {
+    /// Group whose offset on partition 0 of the topic is this subtask's marker.
+    marker: BaseConsumer,
+    metadata: ConsumerGroupMetadata,
+    /// Records since the last barrier.
+    pending: Vec<Encoded>,
+    /// Sealed epochs not yet committed, oldest first.
+    sealed: Vec<Epoch>,
+    next_sequence: i64,
+}
+
+/// One worker's writer of a [`KafkaSink`].
+pub struct KafkaWriter {
+    name: String,
+    topic: String,
+    key_field: Option<String>,
+    producer: ThreadedProducer<DeliveryTracker>,
+    txn: Option<Transactions>,
+}
+
+impl KafkaWriter {
+    fn open(sink: &KafkaSink, worker: &WorkerInfo) -> Result<Self> {
+        let name = sink.name.clone();
+        let c = &sink.config;
+        let exactly_once = worker.delivery == Some(DeliveryGuarantee::ExactlyOnce);
+        let txn_id = sink.transactional_id(&worker.pipeline, worker.index);
+        let mut defaults = vec![
+            // Java clients' partitioner: the same key lands where Kafka Streams puts it.
+            ("partitioner", "murmur2_random"),
+            ("enable.idempotence", "true"),
+        ];
+        if exactly_once {
+            defaults.push(("transactional.id", txn_id.as_str()));
+        }
+        let producer: ThreadedProducer<DeliveryTracker> =
+            client_config(&c.bootstrap_servers, &defaults, &c.properties)
+                .create_with_context(DeliveryTracker::default())
+                .map_err(|e| kafka_error(&name, "creating the producer", e))?;
+        let txn = if exactly_once {
+            // Fences the producer of a previous run with this id and aborts what it
+            // left open.
+            producer.init_transactions(TXN_TIMEOUT).map_err(|e| {
+                kafka_error(&name, format!("initialising transactions as `{txn_id}`"), e)
+            })?;
+            let marker: BaseConsumer = client_config(
+                &c.bootstrap_servers,
+                &[
+                    ("group.id", txn_id.as_str()),
+                    ("enable.auto.commit", "false"),
+                    ("isolation.level", "read_committed"),
+                ],
+                &BTreeMap::new(),
+            )
+            .create()
+            .map_err(|e| kafka_error(&name, "creating the marker client", e))?;
+            let metadata = marker.group_metadata().ok_or_else(|| EngineError::Sink {
+                sink: name.clone(),
+                message: format!("no group metadata for the marker group `{txn_id}`"),
+            })?;
+            let committed = read_marker(&marker, &name, &c.topic)?;
+            Some(Transactions {
+                marker,
+                metadata,
+                pending: Vec::new(),
+                sealed: Vec::new(),
+                next_sequence: committed.map_or(1, |m| m + 1),
+            })
+        } else {
+            None
+        };
+        Ok(KafkaWriter {
+            name,
+            topic: c.topic.clone(),
+            key_field: c.key_field.clone(),
+            producer,
+            txn,
+        })
+    }
+
+    fn encode<T: Serialize>(&self, value: &T) -> Result<Encoded> {
+        let fail = |e: serde_json::Error| EngineError::Sink {
+            sink: self.name.clone(),
+            message: format!("cannot write a record as JSON: {e}"),
+        };
+        let Some(field) = &self.key_field else {
+            return Ok(Encoded {
+                key: None,
+                value: serde_json::to_vec(value).map_err(fail)?,
+            });
+        };
+        let json = serde_json::to_value(value).map_err(fail)?;
+        let key = match json.get(field) {
+            Some(serde_json::Value::String(s)) => s.as_bytes().to_vec(),
+            Some(serde_json::Value::Null) | None => {
+                return Err(EngineError::Sink {
+                    sink: self.name.clone(),
+                    message: format!("key field `{field}` is missing or null in {json}"),
+                })
+            }
+            Some(other) => other.to_string().into_bytes(),
+        };
+        Ok(Encoded {
+            key: Some(key),
+            value: serde_json::to_vec(&json).map_err(fail)?,
+        })
+    }
+
+    /// Sends one record, waiting while librdkafka's queue is full.
+    fn send(&self, record: &Encoded) -> Result<()> {
+        let mut r = BaseRecord::<[u8], [u8]>::to(&self.topic).payload(&record.value[..]);
+        if let Some(k) = &record.key {
+            r = r.key(&k[..]);
+        }
+        loop {
+            match self.producer.send(r) {
+                Ok(()) => return Ok(()),
+                Err((KafkaError::MessageProduction(RDKafkaErrorCode::QueueFull), back)) => {
+                    r = back;
+                    std::thread::sleep(Duration::from_millis(1));
+                }
+                Err((e, _)) => {
+                    return Err(kafka_error(
+                        &self.name,
+                        format!("sending to `{}`", self.topic),
+                        e,
+                    ))
+                }
+            }
+        }
+    }
+
+    /// Waits until everything sent is acknowledged; an error if anything failed.
+    fn flush(&self) -> Result<()> {
+        self.producer
+            .flush(TXN_TIMEOUT)
+            .map_err(|e| kafka_error(&self.name, format!("flushing to `{}`", self.topic), e))?;
+        let tracker = self.producer.context();
+        let failed = tracker.failed.load(Ordering::Relaxed);
+        if failed > 0 {
+            let first = tracker
+                .first
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .clone();
+            return Err(EngineError::Sink {
+                sink: self.name.clone(),
+                message: format!(
+                    "{failed} record(s) could not be delivered to `{}`; the first: {}",
+                    self.topic,
+                    first.unwrap_or_default()
+                ),
+            });
+        }
+        Ok(())
+    }
+
+    /// Publishes one sealed epoch as a transaction that also sets the marker.
+    fn publish(&self, epoch: &Epoch) -> Result<()> {
+        let Some(txn) = &self.txn else {
+            return Ok(());
+        };
+        let at = |step: &str| {
+            format!(
+                "{step} the transaction of checkpoint {}",
+                label(epoch.checkpoint)
+            )
+        };
+        self.producer
+            .begin_transaction()
+            .map_err(|e| kafka_error(&self.name, at("beginning"), e))?;
+        for r in &epoch.records {
+            self.send(r)?;
+        }
+        let mut marker = TopicPartitionList::new();
+        marker
+            .add_partition_offset(&self.topic, 0, Offset::Offset(epoch.sequence))
+            .map_err(|e| kafka_error(&self.name, at("marking"), e))?;
+        self.producer
+            .send_offsets_to_transaction(&marker, &txn.metadata, TXN_TIMEOUT)
+            .map_err(|e| kafka_error(&self.name, at("marking"), e))?;
+        tidewater_engine::fault::point("kafka.before_commit");
+        self.producer
+            .commit_transaction(TXN_TIMEOUT)
+            .map_err(|e| kafka_error(&self.name, at("committing"), e))
+    }
+}
+
+fn label(checkpoint: u64) -> String {
+    if checkpoint == u64::MAX {
+        "final".to_string()
+    } else {
+        checkpoint.to_string()
+    }
+}
+
+/// The sequence number of the subtask's last committed transaction, if any.
+fn read_marker(marker: &BaseConsumer, name: &str, topic: &str) -> Result<Option<i64>> {
+    let mut tpl = TopicPartitionList::new();
+    tpl.add_partition(topic, 0);
+    let committed = marker
+        .committed_offsets(tpl, REQUEST_TIMEOUT)
+        .map_err(|e| kafka_error(name, "reading the transaction marker", e))?;
+    Ok(committed.elements().first().and_then(|e| match e.offset() {
+        Offset::Offset(n) => Some(n),
+        _ => None,
+    }))
+}
+
+impl<T: Serialize> SinkWriter<T> for KafkaWriter {
+    fn write_batch(&mut self, batch: Batch<T>) -> Result<()> {
+        if self.txn.is_some() {
+            let encoded = batch
+                .iter()
+                .map(|r| self.encode(&r.value))
+                .collect::<Result<Vec<_>>>()?;
+            if let Some(txn) = self.txn.as_mut() {
+                txn.pending.extend(encoded);
+            }
+            return Ok(());
+        }
+        for r in &batch {
+            let e = self.encode(&r.value)?;
+            self.send(&e)?;
+        }
+        Ok(())
+    }
+
+    fn finish(&mut self) -> Result<()> {
+        self.flush()
+    }
+
+    fn pre_commit(&mut self, checkpoint: u64) -> Result<Option<Vec<u8>>> {
+        let Some(txn) = self.txn.as_mut() else {
+            self.flush()?;
+            return Ok(None);
+        };
+        let epoch = Epoch {
+            sequence: txn.next_sequence,
+            checkpoint,
+            records: std::mem::take(&mut txn.pending),
+        };
+        txn.next_sequence += 1;
+        txn.sealed.push(epoch);
+        // Every epoch not yet committed goes into this checkpoint: recovery from it must
+        // be able to publish them all.
+        let refs: Vec<&Epoch> = txn.sealed.iter().collect();
+        Ok(Some(transaction::encode(&refs)))
+    }
+
+    fn commit(&mut self, checkpoint: u64) -> Result<()> {
+        let Some(txn) = self.txn.as_mut() else {
+            return Ok(());
+        };
+        let split = txn
+            .sealed
+            .iter()
+            .position(|e| e.checkpoint > checkpoint)
+            .unwrap_or(txn.sealed.len());
+        let due: Vec<Epoch> = txn.sealed.drain(..split).collect();
+        for epoch in &due {
+            self.publish(epoch)?;
+        }
+        Ok(())
+    }
+
+    fn recover(&mut self, pre_committed: Option<&[u8]>) -> Result<()> {
+        let (Some(txn), Some(bytes)) = (self.txn.as_ref(), pre_committed) else {
+            return Ok(());
+        };
+        let marker = read_marker(&txn.marker, &self.name, &self.topic)?;
+        let epochs = transaction::decode(&self.name, bytes)?;
+        let newest = epochs.iter().map(|e| e.sequence).max();
+        if let (Some(m), Some(n)) = (marker, newest) {
+            if m > n {
+                tracing::warn!(
+                    sink = %self.name, marker = m, restored = n,
+                    "the cluster holds transactions newer than the restored checkpoint \
+                     (an older checkpoint was restored): their output may repeat"
+                );
+            }
+        }
+        for epoch in epochs
+            .iter()
+            .filter(|e| transaction::needs_publish(e, marker))
+        {
+            tracing::info!(sink = %self.name, sequence = epoch.sequence,
+                checkpoint = %label(epoch.checkpoint), records = epoch.records.len(),
+                "publishing a transaction the crashed run had not committed");
+            self.publish(epoch)?;
+        }
+        if let Some(txn) = self.txn.as_mut() {
+            txn.next_sequence = txn.next_sequence.max(newest.map_or(1, |n| n + 1));
+        }
+        Ok(())
+    }
+}
