@@ -56,15 +56,19 @@ fn input_topic(topic: &str, events: usize) {
             (partition, value)
         })
         .collect();
-    b.produce_to(topic, values.iter().map(|(p, v)| (Some(*p), None, v.as_str())))
-        .unwrap();
+    b.produce_to(
+        topic,
+        values.iter().map(|(p, v)| (Some(*p), None, v.as_str())),
+    )
+    .unwrap();
 }
 
 fn job(name: &str, dir: &std::path::Path, delivery: DeliveryGuarantee) -> KafkaCounts {
     let b = broker();
     let output = format!("{name}-out");
     b.create_topic(&output, 2).unwrap();
-    b.create_topic(&format!("{output}.dead-letters"), 1).unwrap();
+    b.create_topic(&format!("{output}.dead-letters"), 1)
+        .unwrap();
     KafkaCounts {
         bootstrap: b.bootstrap(),
         input: format!("{name}-in"),
@@ -85,7 +89,13 @@ fn run_child(job: &KafkaCounts, kill_after: Option<Duration>, fault: Option<&str
         command.env(tidewater::engine::fault::FAULT_ENV, fault);
     }
     let mut child = command
-        .args(["--exact", "kafka_crash_child_entry", "--nocapture", "--test-threads", "1"])
+        .args([
+            "--exact",
+            "kafka_crash_child_entry",
+            "--nocapture",
+            "--test-threads",
+            "1",
+        ])
         .env(CHILD_ENV, serde_json::to_string(job).unwrap())
         .stdout(Stdio::null())
         .stderr(Stdio::null())
@@ -156,7 +166,9 @@ fn windows(rows: &[String]) -> BTreeMap<(String, i64), Vec<(u64, f64)>> {
     let mut map: BTreeMap<(String, i64), Vec<(u64, f64)>> = BTreeMap::new();
     for r in rows {
         let w: KeyWindow = serde_json::from_str(r).unwrap();
-        map.entry((w.key, w.window_start)).or_default().push((w.count, w.sum));
+        map.entry((w.key, w.window_start))
+            .or_default()
+            .push((w.count, w.sum));
     }
     map
 }
@@ -191,7 +203,10 @@ fn exactly_once_kafka_output_after_random_kills_equals_an_uninterrupted_run() {
     eprintln!("uninterrupted run: {:?}", started.elapsed());
     let killed = crash_and_finish(&job, n, 11);
     eprintln!("{killed} of {n} runs killed");
-    assert!(killed >= n / 2, "only {killed} of {n} runs were killed before the job ended");
+    assert!(
+        killed >= n / 2,
+        "only {killed} of {n} runs were killed before the job ended"
+    );
     assert_same(&committed_rows(&job.output), &expected, "results");
     assert_eq!(committed_rows(&job.dead_letter_topic()), expected_dead);
 }
@@ -212,12 +227,26 @@ fn exactly_once_kafka_output_survives_a_crash_at_every_armed_point() {
     .into_iter()
     .enumerate()
     {
-        let mut job = job(&format!("eo-points-{i}"), dir.path(), DeliveryGuarantee::ExactlyOnce);
+        let mut job = job(
+            &format!("eo-points-{i}"),
+            dir.path(),
+            DeliveryGuarantee::ExactlyOnce,
+        );
         job.input = base.input.clone();
-        assert!(!run_child(&job, None, Some(point)), "the job never reached `{point}`");
-        assert!(run_child(&job, None, None), "restart after `{point}` failed");
+        assert!(
+            !run_child(&job, None, Some(point)),
+            "the job never reached `{point}`"
+        );
+        assert!(
+            run_child(&job, None, None),
+            "restart after `{point}` failed"
+        );
         assert_same(&committed_rows(&job.output), &expected, point);
-        assert_eq!(committed_rows(&job.dead_letter_topic()), expected_dead, "{point}");
+        assert_eq!(
+            committed_rows(&job.dead_letter_topic()),
+            expected_dead,
+            "{point}"
+        );
     }
 }
 
@@ -233,6 +262,9 @@ fn at_least_once_kafka_output_after_random_kills_misses_nothing() {
     for (window, rows) in windows(&expected) {
         let found = got.get(&window).cloned().unwrap_or_default();
         assert!(!found.is_empty(), "window {window:?} is missing");
-        assert!(found.iter().all(|r| *r == rows[0]), "window {window:?}: {found:?} vs {rows:?}");
+        assert!(
+            found.iter().all(|r| *r == rows[0]),
+            "window {window:?}: {found:?} vs {rows:?}"
+        );
     }
 }

@@ -44,7 +44,10 @@ fn filled_topic(topic: &str, partitions: i32, per_partition: i64) {
     let b = broker();
     b.create_topic(topic, partitions).unwrap();
     let records: Vec<(Option<i32>, String)> = (0..partitions)
-        .flat_map(|p| (0..per_partition).map(move |i| (Some(p), event_json(&format!("p{p}"), i as f64, 1_000 * i))))
+        .flat_map(|p| {
+            (0..per_partition)
+                .map(move |i| (Some(p), event_json(&format!("p{p}"), i as f64, 1_000 * i)))
+        })
         .collect();
     b.produce_to(topic, records.iter().map(|(p, v)| (*p, None, v.as_str())))
         .unwrap();
@@ -83,8 +86,13 @@ fn expected(partitions: &[i32], range: std::ops::Range<i64>) -> Vec<(String, i64
 fn subscribe_reads_every_partition_once_at_any_parallelism() {
     filled_topic("subscribe-all", 3, 50);
     for parallelism in [1, 2, 4] {
-        let config = bounded(KafkaSourceConfig::new(broker().bootstrap()).subscribe(["subscribe-all"]));
-        assert_eq!(read_events(config, parallelism), expected(&[0, 1, 2], 0..50), "parallelism {parallelism}");
+        let config =
+            bounded(KafkaSourceConfig::new(broker().bootstrap()).subscribe(["subscribe-all"]));
+        assert_eq!(
+            read_events(config, parallelism),
+            expected(&[0, 1, 2], 0..50),
+            "parallelism {parallelism}"
+        );
     }
 }
 
@@ -93,7 +101,8 @@ fn subscribe_pattern_reads_the_matching_topics_only() {
     filled_topic("pattern-a", 1, 5);
     filled_topic("pattern-b", 2, 5);
     filled_topic("pattern-bx-not", 1, 5);
-    let config = bounded(KafkaSourceConfig::new(broker().bootstrap()).subscribe_pattern("pattern-[ab]"));
+    let config =
+        bounded(KafkaSourceConfig::new(broker().bootstrap()).subscribe_pattern("pattern-[ab]"));
     let got = read_events(config, 2);
     // pattern-a's partition 0 and pattern-b's 0 and 1: keys p0 twice, p1 once
     let mut want = expected(&[0, 0, 1], 0..5);
@@ -104,11 +113,14 @@ fn subscribe_pattern_reads_the_matching_topics_only() {
 #[test]
 fn assign_reads_the_listed_partitions_only() {
     filled_topic("assign-some", 3, 20);
-    let config = bounded(KafkaSourceConfig::new(broker().bootstrap()).assign("assign-some", [0, 2]));
+    let config =
+        bounded(KafkaSourceConfig::new(broker().bootstrap()).assign("assign-some", [0, 2]));
     assert_eq!(read_events(config, 2), expected(&[0, 2], 0..20));
     let missing = bounded(KafkaSourceConfig::new(broker().bootstrap()).assign("assign-some", [7]));
     let mut p = Pipeline::new(Config::default().with_parallelism(1));
-    p.source(KafkaSource::records(missing)).map(|r| r.is_ok()).sink(MemorySink::new());
+    p.source(KafkaSource::records(missing))
+        .map(|r| r.is_ok())
+        .sink(MemorySink::new());
     let e = p.run().unwrap_err();
     assert!(
         e.to_string().ends_with("`kafka`: invalid `assign`: expected existing partitions, found partition 7 of `assign-some`, which has 3"),
@@ -121,18 +133,35 @@ fn starting_offsets_follow_spark() {
     filled_topic("starting", 2, 10);
     let b = broker();
     let specific: StartingOffsets = r#"{"starting":{"0":7,"1":-2}}"#.parse().unwrap();
-    let config = bounded(KafkaSourceConfig::new(b.bootstrap()).subscribe(["starting"]).starting_offsets(specific));
-    let mut want: Vec<(String, i64)> = (7..10).map(|i| ("p0".to_string(), i)).chain((0..10).map(|i| ("p1".to_string(), i))).collect();
+    let config = bounded(
+        KafkaSourceConfig::new(b.bootstrap())
+            .subscribe(["starting"])
+            .starting_offsets(specific),
+    );
+    let mut want: Vec<(String, i64)> = (7..10)
+        .map(|i| ("p0".to_string(), i))
+        .chain((0..10).map(|i| ("p1".to_string(), i)))
+        .collect();
     want.sort();
     assert_eq!(read_events(config, 1), want);
 
-    let latest = bounded(KafkaSourceConfig::new(b.bootstrap()).subscribe(["starting"]).starting_offsets(StartingOffsets::Latest));
+    let latest = bounded(
+        KafkaSourceConfig::new(b.bootstrap())
+            .subscribe(["starting"])
+            .starting_offsets(StartingOffsets::Latest),
+    );
     assert_eq!(read_events(latest, 1), vec![]);
 
     let partial: StartingOffsets = r#"{"starting":{"0":1}}"#.parse().unwrap();
-    let config = bounded(KafkaSourceConfig::new(b.bootstrap()).subscribe(["starting"]).starting_offsets(partial));
+    let config = bounded(
+        KafkaSourceConfig::new(b.bootstrap())
+            .subscribe(["starting"])
+            .starting_offsets(partial),
+    );
     let mut p = Pipeline::new(Config::default().with_parallelism(1));
-    p.source(KafkaSource::records(config)).map(|r| r.is_ok()).sink(MemorySink::new());
+    p.source(KafkaSource::records(config))
+        .map(|r| r.is_ok())
+        .sink(MemorySink::new());
     let e = p.run().unwrap_err();
     assert!(
         e.to_string().ends_with("`kafka`: invalid `starting_offsets`: expected an offset for every partition read (-2 earliest, -1 latest), as Spark requires, found none for topic `starting` partition 1"),
@@ -154,7 +183,9 @@ fn ending_offsets_stop_at_the_end_seen_at_start() {
         .dead_letters(MemorySink::new())
         .inspect(move |_| {
             if w.fetch_add(1, Ordering::SeqCst) == 0 {
-                broker().produce("ending", &[(None, &event_json("late", 99.0, 0))]).unwrap();
+                broker()
+                    .produce("ending", &[(None, &event_json("late", 99.0, 0))])
+                    .unwrap();
             }
         })
         .map(|e: Event| e.value as i64)
@@ -166,7 +197,11 @@ fn ending_offsets_stop_at_the_end_seen_at_start() {
 #[test]
 fn max_offsets_per_trigger_bounds_every_batch() {
     filled_topic("rate-limited", 1, 100);
-    let config = bounded(KafkaSourceConfig::new(broker().bootstrap()).subscribe(["rate-limited"]).max_offsets_per_trigger(7));
+    let config = bounded(
+        KafkaSourceConfig::new(broker().bootstrap())
+            .subscribe(["rate-limited"])
+            .max_offsets_per_trigger(7),
+    );
     let largest = Arc::new(AtomicUsize::new(0));
     let seen = largest.clone();
     let out = MemorySink::new();
@@ -187,7 +222,11 @@ impl Operator for BatchSize {
     type Out = i64;
     fn process_batch(&mut self, input: Batch<Self::In>, output: &mut Batch<i64>) -> Result<()> {
         self.0.fetch_max(input.len(), Ordering::SeqCst);
-        output.extend(input.into_iter().map(|r| Record::new(r.ts, r.value.map(|k| k.offset).unwrap_or(-1))));
+        output.extend(
+            input
+                .into_iter()
+                .map(|r| Record::new(r.ts, r.value.map(|k| k.offset).unwrap_or(-1))),
+        );
         Ok(())
     }
 }
@@ -197,8 +236,16 @@ fn malformed_values_become_counted_dead_letters_with_their_offsets() {
     let b = broker();
     b.create_topic("malformed", 1).unwrap();
     let good = event_json("a", 1.0, 5);
-    b.produce("malformed", &[(None, good.as_str()), (None, "{not json"), (None, good.as_str()), (None, r#"{"key":"a","value":"x","ts":1}"#)])
-        .unwrap();
+    b.produce(
+        "malformed",
+        &[
+            (None, good.as_str()),
+            (None, "{not json"),
+            (None, good.as_str()),
+            (None, r#"{"key":"a","value":"x","ts":1}"#),
+        ],
+    )
+    .unwrap();
     let config = bounded(KafkaSourceConfig::new(b.bootstrap()).subscribe(["malformed"]));
     let (out, dead) = (MemorySink::new(), MemorySink::new());
     let mut p = Pipeline::new(Config::default().with_parallelism(1));
@@ -208,13 +255,29 @@ fn malformed_values_become_counted_dead_letters_with_their_offsets() {
     let metrics = p.run().unwrap();
     assert_eq!(out.len(), 2);
     assert_eq!(metrics.dead_letters, 2);
-    let letters: Vec<(Origin, String, Vec<u8>)> = dead.values().into_iter().map(|d| (d.origin, d.error, d.payload)).collect();
-    let at = |offset| Origin::Kafka { topic: "malformed".into(), partition: 0, offset };
+    let letters: Vec<(Origin, String, Vec<u8>)> = dead
+        .values()
+        .into_iter()
+        .map(|d| (d.origin, d.error, d.payload))
+        .collect();
+    let at = |offset| Origin::Kafka {
+        topic: "malformed".into(),
+        partition: 0,
+        offset,
+    };
     assert_eq!(
         letters,
         vec![
-            (at(1), "key must be a string at line 1 column 2".to_string(), b"{not json".to_vec()),
-            (at(3), "invalid type: string \"x\", expected f64 at line 1 column 22".to_string(), br#"{"key":"a","value":"x","ts":1}"#.to_vec()),
+            (
+                at(1),
+                "key must be a string at line 1 column 2".to_string(),
+                b"{not json".to_vec()
+            ),
+            (
+                at(3),
+                "invalid type: string \"x\", expected f64 at line 1 column 22".to_string(),
+                br#"{"key":"a","value":"x","ts":1}"#.to_vec()
+            ),
         ]
     );
 }
@@ -223,16 +286,34 @@ fn malformed_values_become_counted_dead_letters_with_their_offsets() {
 fn rows_follow_the_declared_schema() {
     let b = broker();
     b.create_topic("rows", 1).unwrap();
-    b.produce("rows", &[(None, r#"{"user":"u1","amount":3}"#), (None, r#"{"user":5}"#)]).unwrap();
+    b.produce(
+        "rows",
+        &[
+            (None, r#"{"user":"u1","amount":3}"#),
+            (None, r#"{"user":5}"#),
+        ],
+    )
+    .unwrap();
     let config = bounded(KafkaSourceConfig::new(b.bootstrap()).subscribe(["rows"]));
     let schema = Schema::new([("user", DataType::Str), ("amount", DataType::Float)]);
     let (out, dead) = (MemorySink::new(), MemorySink::new());
     let mut p = Pipeline::new(Config::default().with_parallelism(1));
-    p.source(KafkaSource::rows(config, schema)).dead_letters(dead.clone()).sink(out.clone());
+    p.source(KafkaSource::rows(config, schema))
+        .dead_letters(dead.clone())
+        .sink(out.clone());
     p.run().unwrap();
     let rows: Vec<Vec<(String, Value)>> = out.values().iter().map(|r| r.to_pairs()).collect();
-    assert_eq!(rows, vec![vec![("user".to_string(), Value::Str("u1".into())), ("amount".to_string(), Value::Float(3.0))]]);
-    assert_eq!(dead.values()[0].error, "field `user`: expected str, found 5");
+    assert_eq!(
+        rows,
+        vec![vec![
+            ("user".to_string(), Value::Str("u1".into())),
+            ("amount".to_string(), Value::Float(3.0))
+        ]]
+    );
+    assert_eq!(
+        dead.values()[0].error,
+        "field `user`: expected str, found 5"
+    );
 }
 
 #[test]
@@ -243,24 +324,34 @@ fn records_carry_key_headers_and_position() {
     let config = bounded(KafkaSourceConfig::new(b.bootstrap()).subscribe(["raw"]));
     let out = MemorySink::new();
     let mut p = Pipeline::new(Config::default().with_parallelism(1));
-    p.source(KafkaSource::records(config)).dead_letters(MemorySink::new()).sink(out.clone());
+    p.source(KafkaSource::records(config))
+        .dead_letters(MemorySink::new())
+        .sink(out.clone());
     p.run().unwrap();
     let r = &out.values()[0];
     assert_eq!((r.topic.as_str(), r.partition, r.offset), ("raw", 0, 0));
-    assert_eq!((r.key.as_deref(), r.value.as_deref()), (Some(&b"k1"[..]), Some(&b"v1"[..])));
+    assert_eq!(
+        (r.key.as_deref(), r.value.as_deref()),
+        (Some(&b"k1"[..]), Some(&b"v1"[..]))
+    );
     assert!(r.timestamp.is_some());
 }
 
 /// Window results of a running unbounded pipeline over `topic`, where only partition 0
 /// receives events; waits until every event is read.
-fn windows_with_one_silent_partition(topic: &str, idle_timeout: Option<&str>) -> (Vec<(String, i64, u64)>, Metrics) {
+fn windows_with_one_silent_partition(
+    topic: &str,
+    idle_timeout: Option<&str>,
+) -> (Vec<(String, i64, u64)>, Metrics) {
     let b = broker();
     b.create_topic(topic, 2).unwrap();
     let events: Vec<String> = (0..20).map(|i| event_json("k", 1.0, 1_000 * i)).collect();
-    b.produce_to(topic, events.iter().map(|v| (Some(0), None, v.as_str()))).unwrap();
-    let mut source = KafkaSource::json::<Event>(KafkaSourceConfig::new(b.bootstrap()).subscribe([topic]))
-        .with_event_time(|e: &Event| e.ts)
-        .with_watermark("1 second");
+    b.produce_to(topic, events.iter().map(|v| (Some(0), None, v.as_str())))
+        .unwrap();
+    let mut source =
+        KafkaSource::json::<Event>(KafkaSourceConfig::new(b.bootstrap()).subscribe([topic]))
+            .with_event_time(|e: &Event| e.ts)
+            .with_watermark("1 second");
     if let Some(t) = idle_timeout {
         source = source.with_idle_timeout(t);
     }
@@ -277,7 +368,10 @@ fn windows_with_one_silent_partition(topic: &str, idle_timeout: Option<&str>) ->
     let deadline = Instant::now() + Duration::from_secs(30);
     // Every event read, and (with the timeout) the idle partition's timeout passed.
     while processor.metrics().source_records < 20 || (idle_timeout.is_some() && out.len() < 3) {
-        assert!(Instant::now() < deadline, "the source did not read its events");
+        assert!(
+            Instant::now() < deadline,
+            "the source did not read its events"
+        );
         std::thread::sleep(Duration::from_millis(20));
     }
     let metrics = processor.metrics();
@@ -297,7 +391,11 @@ fn a_silent_partition_holds_the_watermark_until_its_idle_timeout() {
     let (results, _) = windows_with_one_silent_partition("idle-200ms", Some("200 ms"));
     assert_eq!(
         results,
-        vec![("k".to_string(), 0, 5), ("k".to_string(), 5_000, 5), ("k".to_string(), 10_000, 5)]
+        vec![
+            ("k".to_string(), 0, 5),
+            ("k".to_string(), 5_000, 5),
+            ("k".to_string(), 10_000, 5)
+        ]
     );
 }
 
@@ -307,7 +405,11 @@ fn the_consumer_group_never_moves_partitions() {
     // the source's own split, never from a group rebalance.
     filled_topic("group-shared", 2, 30);
     let run = || {
-        let config = bounded(KafkaSourceConfig::new(broker().bootstrap()).subscribe(["group-shared"]).group_id("one-group"));
+        let config = bounded(
+            KafkaSourceConfig::new(broker().bootstrap())
+                .subscribe(["group-shared"])
+                .group_id("one-group"),
+        );
         read_events(config, 1)
     };
     let (a, b) = std::thread::scope(|s| {
@@ -322,7 +424,9 @@ fn the_consumer_group_never_moves_partitions() {
 #[test]
 fn problems_of_source_and_sink_are_reported_together_when_building() {
     let mut p = Pipeline::new(Config::default().with_parallelism(1).with_name("bad"));
-    let source = KafkaSourceConfig::new("nohost").subscribe(["a"]).assign("b", [0]);
+    let source = KafkaSourceConfig::new("nohost")
+        .subscribe(["a"])
+        .assign("b", [0]);
     p.source(KafkaSource::records(source))
         .dead_letters(MemorySink::new())
         .sink(KafkaSink::new(KafkaSinkConfig::new("h:1", "bad topic")));
@@ -342,9 +446,15 @@ fn problems_of_source_and_sink_are_reported_together_when_building() {
 fn a_missing_topic_is_named() {
     let config = bounded(KafkaSourceConfig::new(broker().bootstrap()).subscribe(["no-such-topic"]));
     let mut p = Pipeline::new(Config::default().with_parallelism(1));
-    p.source(KafkaSource::records(config)).dead_letters(MemorySink::new()).sink(MemorySink::new());
+    p.source(KafkaSource::records(config))
+        .dead_letters(MemorySink::new())
+        .sink(MemorySink::new());
     let e = p.run().unwrap_err();
-    assert!(e.to_string().contains("topic `no-such-topic` does not exist"), "{e}");
+    assert!(
+        e.to_string()
+            .contains("topic `no-such-topic` does not exist"),
+        "{e}"
+    );
 }
 
 /// Records written through the sink, as a read_committed consumer sees them.
@@ -370,20 +480,34 @@ struct Out {
 }
 
 fn write_outs(topic: &str, delivery: Option<DeliveryGuarantee>, dir: &std::path::Path) {
-    let outs: Vec<Out> = (0..40).map(|n| Out { key: format!("k{}", n % 4), n }).collect();
+    let outs: Vec<Out> = (0..40)
+        .map(|n| Out {
+            key: format!("k{}", n % 4),
+            n,
+        })
+        .collect();
     let mut config = Config::default().with_parallelism(2).with_name("sink-test");
     if let Some(d) = delivery {
         config = config.with_checkpointing(dir, Duration::from_millis(20), d);
     }
     let mut p = Pipeline::new(config);
     p.source(VecSource::new(outs).with_batch_size(5))
-        .sink(KafkaSink::new(KafkaSinkConfig::new(broker().bootstrap(), topic).key_field("key")));
+        .sink(KafkaSink::new(
+            KafkaSinkConfig::new(broker().bootstrap(), topic).key_field("key"),
+        ));
     p.run().unwrap();
 }
 
 #[test]
 fn the_sink_writes_json_keyed_by_a_field_under_every_guarantee() {
-    for (i, delivery) in [None, Some(DeliveryGuarantee::AtLeastOnce), Some(DeliveryGuarantee::ExactlyOnce)].into_iter().enumerate() {
+    for (i, delivery) in [
+        None,
+        Some(DeliveryGuarantee::AtLeastOnce),
+        Some(DeliveryGuarantee::ExactlyOnce),
+    ]
+    .into_iter()
+    .enumerate()
+    {
         let topic = format!("sink-out-{i}");
         broker().create_topic(&topic, 3).unwrap();
         let dir = tempfile::tempdir().unwrap();

@@ -45,7 +45,7 @@ pub enum Topics<'a> {
 /// let both = KafkaSourceConfig::new("localhost:9092").subscribe(["a"]).subscribe_pattern("b.*");
 /// assert_eq!(
 ///     both.validate("kafka").unwrap_err().to_string(),
-///     "`kafka`: invalid `topics`: expected exactly one of `subscribe`, \
+///     "pipeline `kafka`: `kafka`: invalid `topics`: expected exactly one of `subscribe`, \
 ///      `subscribe_pattern` and `assign`, found `subscribe` and `subscribe_pattern`"
 /// );
 /// ```

@@ -194,8 +194,9 @@ mod tests {
             ("x", DataType::Float),
             ("b", DataType::Bool),
         ]));
+        type Case<'a> = (&'a [u8], Result<Vec<Value>, &'a str>);
         // (input, values or error)
-        let cases: [(&[u8], Result<Vec<Value>, &str>); 5] = [
+        let cases: [Case; 5] = [
             (
                 br#"{"k":"a","n":3,"x":1.5,"b":true}"#,
                 Ok(vec![

@@ -32,8 +32,8 @@ const TXN_TIMEOUT: Duration = Duration::from_secs(60);
 /// Writes records to a Kafka topic as JSON values.
 ///
 /// ```no_run
-/// use tidewater::prelude::*;
-/// use tidewater::connectors::kafka::{KafkaSink, KafkaSinkConfig};
+/// use tidewater_engine::prelude::*;
+/// use tidewater_connectors::kafka::{KafkaSink, KafkaSinkConfig};
 /// let mut p = Pipeline::new(Config::default());
 /// p.source(VecSource::new(vec![("a", 1), ("b", 2)]))
 ///     .sink(KafkaSink::new(KafkaSinkConfig::new("localhost:9092", "pairs")));

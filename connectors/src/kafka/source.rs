@@ -47,8 +47,8 @@ struct EventTime<V> {
 ///
 /// ```no_run
 /// use serde::Deserialize;
-/// use tidewater::prelude::*;
-/// use tidewater::connectors::kafka::{KafkaSource, KafkaSourceConfig, EndingOffsets};
+/// use tidewater_engine::prelude::*;
+/// use tidewater_connectors::kafka::{KafkaSource, KafkaSourceConfig, EndingOffsets};
 ///
 /// #[derive(Deserialize)]
 /// struct Event { key: String, value: f64, ts: i64 }
