@@ -62,16 +62,28 @@ impl KafkaSink {
         self
     }
 
-    /// The transactional id of subtask `index` of this sink in `pipeline`: stable
-    /// across restarts, so a restarted subtask fences the producer of the one it
-    /// replaces.
+    /// The transactional id of subtask `index` of this sink in `pipeline`
+    /// (`<prefix>-<pipeline>-<sink>-<topic>-<index>`): stable across restarts, so a
+    /// restarted subtask fences the producer of the one it replaces, and distinct for
+    /// every pipeline, sink and topic, so that two jobs never fence each other. Two
+    /// deployments of one pipeline writing one topic need their own
+    /// `transactional_id_prefix`.
+    ///
+    /// ```
+    /// use tidewater_connectors::kafka::{KafkaSink, KafkaSinkConfig};
+    /// let sink = KafkaSink::new(KafkaSinkConfig::new("h:9092", "counts")).named("results");
+    /// assert_eq!(sink.transactional_id("job", 1), "tidewater-job-results-counts-1");
+    /// ```
     pub fn transactional_id(&self, pipeline: &str, index: usize) -> String {
         let prefix = self
             .config
             .transactional_id_prefix
             .as_deref()
             .unwrap_or("tidewater");
-        format!("{prefix}-{pipeline}-{}-{index}", self.name)
+        format!(
+            "{prefix}-{pipeline}-{}-{}-{index}",
+            self.name, self.config.topic
+        )
     }
 }
 
