@@ -14,9 +14,9 @@
 use std::time::{Duration, Instant};
 
 use clap::Parser;
-use rdkafka::consumer::{BaseConsumer, Consumer};
-use rdkafka::error::KafkaError;
-use rdkafka::{ClientConfig, Offset, TopicPartitionList};
+use tidewater::connectors::kafka::rdkafka::consumer::{BaseConsumer, Consumer};
+use tidewater::connectors::kafka::rdkafka::error::KafkaError;
+use tidewater::connectors::kafka::rdkafka::{ClientConfig, Offset, TopicPartitionList};
 use tidewater::connectors::kafka::test_broker::TestBroker;
 use tidewater::engine::config::DeliveryGuarantee;
 use tidewater::jobs::kafka_counts::KafkaCounts;
@@ -173,7 +173,6 @@ fn raw_read(bootstrap: &str, topic: &str) -> Result<(u64, f64), Box<dyn std::err
             Some(Err(KafkaError::PartitionEOF(_))) => open -= 1,
             Some(Err(e)) => return Err(e.into()),
             Some(Ok(m)) => {
-                use rdkafka::Message;
                 n += 1;
                 bytes += m.payload_len();
             }
