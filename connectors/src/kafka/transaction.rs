@@ -195,17 +195,21 @@ mod tests {
         let bytes = encode(&[&epoch(1, &["abc"])]);
         // (bytes, message)
         let cases: [(Vec<u8>, &str); 3] = [
-            (bytes[..bytes.len() - 1].to_vec(), "`out`: pre-committed transactions are unreadable at byte 27: needed 3 more bytes, 2 left"),
-            ([bytes.clone(), vec![0]].concat(), "`out`: pre-committed transactions are unreadable at byte 33: 1 bytes left over"),
-            ([&[9u8][..], &bytes[1..]].concat(), "`out`: pre-committed transactions are unreadable at byte 1: format version 9, expected 1"),
+            (
+                bytes[..bytes.len() - 1].to_vec(),
+                "state of `out`: pre-committed transactions are unreadable at byte 36: needed 3 more bytes, 2 left",
+            ),
+            (
+                [bytes.clone(), vec![0]].concat(),
+                "state of `out`: pre-committed transactions are unreadable at byte 39: 1 bytes left over",
+            ),
+            (
+                [&[9u8][..], &bytes[1..]].concat(),
+                "state of `out`: pre-committed transactions are unreadable at byte 1: format version 9, expected 1",
+            ),
         ];
         for (input, message) in cases {
-            let e = decode("out", &input).unwrap_err();
-            assert!(
-                e.to_string()
-                    .ends_with(message.split("`out`: ").nth(1).unwrap()),
-                "{e}"
-            );
+            assert_eq!(decode("out", &input).unwrap_err().to_string(), message);
         }
     }
 
