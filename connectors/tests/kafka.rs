@@ -527,3 +527,44 @@ fn the_sink_writes_json_keyed_by_a_field_under_every_guarantee() {
         assert_eq!(ns, (0..40).collect::<Vec<_>>(), "{delivery:?}");
     }
 }
+
+#[test]
+fn a_bounded_read_skips_aborted_transactions_and_ends_past_the_markers() {
+    use tidewater_connectors::kafka::rdkafka::producer::DefaultProducerContext;
+    use tidewater_connectors::kafka::rdkafka::producer::{BaseRecord, Producer, ThreadedProducer};
+    use tidewater_connectors::kafka::rdkafka::ClientConfig;
+    let b = broker();
+    b.create_topic("transactional-in", 1).unwrap();
+    let producer: ThreadedProducer<DefaultProducerContext> = ClientConfig::new()
+        .set("bootstrap.servers", b.bootstrap())
+        .set("transactional.id", "transactional-in-writer")
+        .create()
+        .unwrap();
+    let t = Duration::from_secs(30);
+    producer.init_transactions(t).unwrap();
+    // committed 0..3, aborted 100..103, committed 3..5, aborted 200: the topic ends
+    // with an aborted transaction's marker, past the last record a consumer sees.
+    for (values, commit) in [
+        (0..3, true),
+        (100..103, false),
+        (3..5, true),
+        (200..201, false),
+    ] {
+        producer.begin_transaction().unwrap();
+        for v in values {
+            let value = event_json("k", v as f64, 0);
+            producer
+                .send(BaseRecord::<str, str>::to("transactional-in").payload(&value))
+                .unwrap();
+        }
+        producer.flush(t).unwrap();
+        if commit {
+            producer.commit_transaction(t).unwrap();
+        } else {
+            producer.abort_transaction(t).unwrap();
+        }
+    }
+    let config = bounded(KafkaSourceConfig::new(b.bootstrap()).subscribe(["transactional-in"]));
+    let values: Vec<i64> = read_events(config, 1).into_iter().map(|(_, v)| v).collect();
+    assert_eq!(values, vec![0, 1, 2, 3, 4]);
+}

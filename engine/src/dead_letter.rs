@@ -65,6 +65,12 @@ impl fmt::Display for Origin {
 ///     letter.to_string(),
 ///     "topic `events` partition 2 offset 17: expected value at line 1 column 1 (8 bytes)"
 /// );
+/// let json = serde_json::to_string(&letter).unwrap();
+/// assert_eq!(
+///     json,
+///     r#"{"origin":{"kind":"kafka","topic":"events","partition":2,"offset":17},"error":"expected value at line 1 column 1","payload":"not json"}"#
+/// );
+/// assert_eq!(serde_json::from_str::<DeadLetter>(&json).unwrap(), letter);
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DeadLetter {
@@ -72,8 +78,37 @@ pub struct DeadLetter {
     pub origin: Origin,
     /// What was wrong with it.
     pub error: String,
-    /// The raw bytes as read.
+    /// The raw bytes as read (written as a string when they are UTF-8, which they
+    /// usually are, else as an array of bytes).
+    #[serde(with = "payload")]
     pub payload: Vec<u8>,
+}
+
+/// Payload bytes as text when they are UTF-8 (readable in a dead-letter topic or
+/// file), as numbers otherwise; both read back.
+mod payload {
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    pub fn serialize<S: Serializer>(bytes: &[u8], s: S) -> Result<S::Ok, S::Error> {
+        match std::str::from_utf8(bytes) {
+            Ok(text) => s.serialize_str(text),
+            Err(_) => bytes.serialize(s),
+        }
+    }
+
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Either {
+        Text(String),
+        Bytes(Vec<u8>),
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<u8>, D::Error> {
+        Ok(match Either::deserialize(d)? {
+            Either::Text(t) => t.into_bytes(),
+            Either::Bytes(b) => b,
+        })
+    }
 }
 
 impl DeadLetter {
@@ -84,6 +119,29 @@ impl DeadLetter {
             error: error.into(),
             payload,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn payloads_that_are_not_text_round_trip_as_bytes() {
+        let letter = DeadLetter::new(
+            Origin::File {
+                path: "a.csv".into(),
+                line: 3,
+            },
+            "bad",
+            vec![0xff, 0, 7],
+        );
+        let json = serde_json::to_string(&letter).unwrap();
+        assert_eq!(
+            json,
+            r#"{"origin":{"kind":"file","path":"a.csv","line":3},"error":"bad","payload":[255,0,7]}"#
+        );
+        assert_eq!(serde_json::from_str::<DeadLetter>(&json).unwrap(), letter);
     }
 }
 
