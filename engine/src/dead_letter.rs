@@ -122,6 +122,18 @@ impl DeadLetter {
     }
 }
 
+impl fmt::Display for DeadLetter {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{}: {} ({} bytes)",
+            self.origin,
+            self.error,
+            self.payload.len()
+        )
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -142,17 +154,5 @@ mod tests {
             r#"{"origin":{"kind":"file","path":"a.csv","line":3},"error":"bad","payload":[255,0,7]}"#
         );
         assert_eq!(serde_json::from_str::<DeadLetter>(&json).unwrap(), letter);
-    }
-}
-
-impl fmt::Display for DeadLetter {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "{}: {} ({} bytes)",
-            self.origin,
-            self.error,
-            self.payload.len()
-        )
     }
 }
