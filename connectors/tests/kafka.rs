@@ -567,4 +567,51 @@ fn a_bounded_read_skips_aborted_transactions_and_ends_past_the_markers() {
     let config = bounded(KafkaSourceConfig::new(b.bootstrap()).subscribe(["transactional-in"]));
     let values: Vec<i64> = read_events(config, 1).into_iter().map(|(_, v)| v).collect();
     assert_eq!(values, vec![0, 1, 2, 3, 4]);
+    // Consumer properties pass through: read_uncommitted sees the aborted records too.
+    let uncommitted = bounded(
+        KafkaSourceConfig::new(b.bootstrap())
+            .subscribe(["transactional-in"])
+            .property("isolation.level", "read_uncommitted"),
+    );
+    let values: Vec<i64> = read_events(uncommitted, 1)
+        .into_iter()
+        .map(|(_, v)| v)
+        .collect();
+    assert_eq!(values, vec![0, 1, 2, 3, 4, 100, 101, 102, 200]);
+}
+
+#[test]
+fn rows_are_written_keyed_by_a_field_into_a_topic_the_sink_creates() {
+    let rows: Vec<Row> = (0..6)
+        .map(|i| {
+            Row::from_pairs([
+                ("user", Value::Str(format!("u{}", i % 2))),
+                ("n", Value::Int(i)),
+            ])
+        })
+        .collect();
+    let mut p = Pipeline::new(Config::default().with_parallelism(1));
+    p.source(VecSource::new(rows)).sink(KafkaSink::new(
+        KafkaSinkConfig::new(broker().bootstrap(), "rows-out")
+            .key_field("user")
+            .create_topic(2),
+    ));
+    p.run().unwrap();
+    let mut got = values_of("rows-out");
+    got.sort_by(|a, b| a.2.cmp(&b.2));
+    let keys: Vec<(Option<String>, String)> =
+        got.iter().map(|(_, k, v)| (k.clone(), v.clone())).collect();
+    let mut want: Vec<(Option<String>, String)> = (0..6)
+        .map(|i| {
+            (
+                Some(format!("u{}", i % 2)),
+                format!(r#"{{"user":"u{}","n":{i}}}"#, i % 2),
+            )
+        })
+        .collect();
+    want.sort_by(|a, b| a.1.cmp(&b.1));
+    assert_eq!(keys, want);
+    let partitions: std::collections::BTreeSet<(Option<String>, i32)> =
+        got.iter().map(|(p, k, _)| (k.clone(), *p)).collect();
+    assert_eq!(partitions.len(), 2, "one partition per key: {partitions:?}");
 }

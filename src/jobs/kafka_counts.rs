@@ -4,7 +4,8 @@
 //! "window_end", "count", "sum"}` JSON values (keyed by `key`) written to another
 //! topic. Checkpointed; started again on the same checkpoint folder it resumes.
 //! Values that are not such JSON go to the dead-letter topic (`<output>.dead-letters`
-//! unless set). The `kafka_counts` example runs it from the command line and the
+//! unless set). Missing output topics are created (the output with one partition per
+//! worker, the dead-letter topic with one). The `kafka_counts` example runs it from the command line and the
 //! Kafka crash tests kill and restart it.
 
 use std::path::PathBuf;
@@ -111,8 +112,12 @@ impl KafkaCounts {
             sum: r.value.1,
         })
         .sink(
-            KafkaSink::new(KafkaSinkConfig::new(&self.bootstrap, &self.output).key_field("key"))
-                .named("results"),
+            KafkaSink::new(
+                KafkaSinkConfig::new(&self.bootstrap, &self.output)
+                    .key_field("key")
+                    .create_topic(self.parallelism.max(1) as i32),
+            )
+            .named("results"),
         );
         p
     }

@@ -280,6 +280,11 @@ pub struct KafkaSinkConfig {
     /// Prefix of the transactional ids (exactly-once); default `tidewater`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub transactional_id_prefix: Option<String>,
+    /// If the topic does not exist when the sink starts, create it with this many
+    /// partitions (the broker's default replication); none: a missing topic is the
+    /// broker's business (auto-creation or an error).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub create_topic: Option<i32>,
     /// Other librdkafka producer properties, passed through.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub properties: BTreeMap<String, String>,
@@ -313,6 +318,12 @@ impl KafkaSinkConfig {
         self
     }
 
+    /// Creates the topic with `partitions` partitions if it is missing at start.
+    pub fn create_topic(mut self, partitions: i32) -> Self {
+        self.create_topic = Some(partitions);
+        self
+    }
+
     /// Every problem of these settings, under `node` (the sink's name).
     pub fn validate(&self, node: &str) -> Result<()> {
         let mut problems = Problems::new();
@@ -329,6 +340,9 @@ impl KafkaSinkConfig {
                 "a non-empty prefix",
                 "\"\"",
             );
+        }
+        if let Some(n) = self.create_topic {
+            problems.check(n > 0, node, "create_topic", "at least 1 partition", n);
         }
         check_managed(&mut problems, node, &self.properties, SINK_MANAGED);
         problems.finish(node, ())

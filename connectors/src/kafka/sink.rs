@@ -164,6 +164,9 @@ impl KafkaWriter {
         if exactly_once {
             defaults.push(("transactional.id", txn_id.as_str()));
         }
+        if let Some(partitions) = c.create_topic {
+            ensure_topic(c, &name, partitions)?;
+        }
         let producer: ThreadedProducer<DeliveryTracker> =
             client_config(&c.bootstrap_servers, &defaults, &c.properties)
                 .create_with_context(DeliveryTracker::default())
@@ -291,6 +294,11 @@ impl KafkaWriter {
         let Some(txn) = &self.txn else {
             return Ok(());
         };
+        // An empty epoch needs no transaction: the next one's marker covers its
+        // sequence number, and republishing it after a crash would write nothing.
+        if epoch.records.is_empty() {
+            return Ok(());
+        }
         let at = |step: &str| {
             format!(
                 "{step} the transaction of checkpoint {}",
@@ -323,6 +331,43 @@ fn label(checkpoint: u64) -> String {
     } else {
         checkpoint.to_string()
     }
+}
+
+/// Creates the sink's topic if it does not exist (another subtask may win the race).
+fn ensure_topic(c: &KafkaSinkConfig, name: &str, partitions: i32) -> Result<()> {
+    use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
+    use rdkafka::client::DefaultClientContext;
+    let admin: AdminClient<DefaultClientContext> =
+        client_config(&c.bootstrap_servers, &[], &c.properties)
+            .create()
+            .map_err(|e| kafka_error(name, "creating an admin client", e))?;
+    let md = admin
+        .inner()
+        .fetch_metadata(Some(&c.topic), REQUEST_TIMEOUT)
+        .map_err(|e| kafka_error(name, format!("reading the metadata of `{}`", c.topic), e))?;
+    let exists = md
+        .topics()
+        .iter()
+        .any(|t| t.name() == c.topic && t.error().is_none() && !t.partitions().is_empty());
+    if exists {
+        return Ok(());
+    }
+    let topic = NewTopic::new(&c.topic, partitions, TopicReplication::Fixed(-1));
+    let results = futures::executor::block_on(admin.create_topics([&topic], &AdminOptions::new()))
+        .map_err(|e| kafka_error(name, format!("creating topic `{}`", c.topic), e))?;
+    for r in results {
+        match r {
+            Ok(_) | Err((_, RDKafkaErrorCode::TopicAlreadyExists)) => {}
+            Err((t, code)) => {
+                return Err(kafka_error(
+                    name,
+                    format!("creating topic `{t}`"),
+                    KafkaError::AdminOp(code),
+                ))
+            }
+        }
+    }
+    Ok(())
 }
 
 /// The sequence number of the subtask's last committed transaction, if any.
