@@ -13,6 +13,7 @@
 //! | `sink.pre_commit` | a sink is about to pre-commit its transaction |
 //! | `sink.commit` | a sink is about to publish a stored checkpoint's transaction |
 //! | `recovery` | a restarted run has read its checkpoint and is about to build |
+//! | `kafka.before_commit` | a Kafka sink's transaction holds its records and marker, not yet committed (`tidewater-connectors`) |
 
 /// The environment variable that arms a point.
 pub const FAULT_ENV: &str = "TIDEWATER_FAULT";
