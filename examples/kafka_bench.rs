@@ -155,6 +155,8 @@ fn raw_read(bootstrap: &str, topic: &str) -> Result<(u64, f64), Box<dyn std::err
         .set("enable.auto.commit", "false")
         .set("enable.partition.eof", "true")
         .set("isolation.level", "read_committed")
+        // noida-db answers a fetch with more than fetch.max.bytes.
+        .set("receive.message.max.bytes", "1000000000")
         .create()?;
     let md = consumer.fetch_metadata(Some(topic), Duration::from_secs(10))?;
     let partitions: Vec<i32> = md.topics()[0].partitions().iter().map(|p| p.id()).collect();

@@ -21,6 +21,7 @@
 mod client;
 mod config;
 mod offsets;
+mod publisher;
 mod record;
 mod sink;
 mod source;

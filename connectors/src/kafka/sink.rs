@@ -4,17 +4,17 @@
 //! idempotent producer and, at each barrier, waits until everything sent is
 //! acknowledged (so a stored checkpoint never covers an unsent record). Exactly-once
 //! follows the protocol of [`super::transaction`]: one transaction per checkpoint,
-//! sealed at the barrier, committed when the checkpoint is stored, its commit decided
-//! on recovery by the marker committed inside it.
+//! sealed at the barrier, committed when the checkpoint is stored (by a publishing
+//! thread, so the worker never waits for the broker), its commit decided on recovery
+//! by the marker committed inside it.
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Mutex;
-use std::time::Duration;
+use std::sync::{Arc, Mutex};
 
-use rdkafka::consumer::{BaseConsumer, Consumer, ConsumerGroupMetadata};
+use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::error::{KafkaError, RDKafkaErrorCode};
-use rdkafka::producer::{BaseRecord, DeliveryResult, Producer, ProducerContext, ThreadedProducer};
+use rdkafka::producer::{DeliveryResult, Producer, ProducerContext, ThreadedProducer};
 use rdkafka::{ClientContext, Offset, TopicPartitionList};
 use serde::Serialize;
 use tidewater_engine::config::DeliveryGuarantee;
@@ -24,10 +24,8 @@ use tidewater_engine::record::Batch;
 
 use super::client::{client_config, kafka_error, REQUEST_TIMEOUT};
 use super::config::KafkaSinkConfig;
+use super::publisher::{label, send, Committer, Publisher, TXN_TIMEOUT};
 use super::transaction::{self, Encoded, Epoch};
-
-/// How long a transaction step or a flush may take before the run fails.
-const TXN_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// Writes records to a Kafka topic as JSON values.
 ///
@@ -133,12 +131,24 @@ impl ProducerContext for DeliveryTracker {
 struct Transactions {
     /// Group whose offset on partition 0 of the topic is this subtask's marker.
     marker: BaseConsumer,
-    metadata: ConsumerGroupMetadata,
+    committer: Arc<Committer>,
+    publisher: Publisher,
     /// Records since the last barrier.
     pending: Vec<Encoded>,
-    /// Sealed epochs not yet committed, oldest first.
-    sealed: Vec<Epoch>,
+    /// Sealed epochs not known committed, oldest first.
+    sealed: Vec<Arc<Epoch>>,
+    /// Sequence number of the newest epoch handed to the publisher.
+    queued: i64,
     next_sequence: i64,
+}
+
+impl Transactions {
+    /// Forgets the epochs the publisher has committed; an error if it failed.
+    fn forget_committed(&mut self) -> Result<()> {
+        let committed = self.publisher.committed()?;
+        self.sealed.retain(|e| e.sequence > committed);
+        Ok(())
+    }
 }
 
 /// One worker's writer of a [`KafkaSink`].
@@ -193,11 +203,19 @@ impl KafkaWriter {
                 message: format!("no group metadata for the marker group `{txn_id}`"),
             })?;
             let committed = read_marker(&marker, &name, &c.topic)?;
+            let committer = Arc::new(Committer {
+                name: name.clone(),
+                topic: c.topic.clone(),
+                producer: producer.clone(),
+                metadata,
+            });
             Some(Transactions {
                 marker,
-                metadata,
+                publisher: Publisher::start(committer.clone())?,
+                committer,
                 pending: Vec::new(),
                 sealed: Vec::new(),
+                queued: 0,
                 next_sequence: committed.map_or(1, |m| m + 1),
             })
         } else {
@@ -240,30 +258,6 @@ impl KafkaWriter {
         })
     }
 
-    /// Sends one record, waiting while librdkafka's queue is full.
-    fn send(&self, record: &Encoded) -> Result<()> {
-        let mut r = BaseRecord::<[u8], [u8]>::to(&self.topic).payload(&record.value[..]);
-        if let Some(k) = &record.key {
-            r = r.key(&k[..]);
-        }
-        loop {
-            match self.producer.send(r) {
-                Ok(()) => return Ok(()),
-                Err((KafkaError::MessageProduction(RDKafkaErrorCode::QueueFull), back)) => {
-                    r = back;
-                    std::thread::sleep(Duration::from_millis(1));
-                }
-                Err((e, _)) => {
-                    return Err(kafka_error(
-                        &self.name,
-                        format!("sending to `{}`", self.topic),
-                        e,
-                    ))
-                }
-            }
-        }
-    }
-
     /// Waits until everything sent is acknowledged; an error if anything failed.
     fn flush(&self) -> Result<()> {
         self.producer
@@ -287,49 +281,6 @@ impl KafkaWriter {
             });
         }
         Ok(())
-    }
-
-    /// Publishes one sealed epoch as a transaction that also sets the marker.
-    fn publish(&self, epoch: &Epoch) -> Result<()> {
-        let Some(txn) = &self.txn else {
-            return Ok(());
-        };
-        // An empty epoch needs no transaction: the next one's marker covers its
-        // sequence number, and republishing it after a crash would write nothing.
-        if epoch.records.is_empty() {
-            return Ok(());
-        }
-        let at = |step: &str| {
-            format!(
-                "{step} the transaction of checkpoint {}",
-                label(epoch.checkpoint)
-            )
-        };
-        self.producer
-            .begin_transaction()
-            .map_err(|e| kafka_error(&self.name, at("beginning"), e))?;
-        for r in &epoch.records {
-            self.send(r)?;
-        }
-        let mut marker = TopicPartitionList::new();
-        marker
-            .add_partition_offset(&self.topic, 0, Offset::Offset(epoch.sequence))
-            .map_err(|e| kafka_error(&self.name, at("marking"), e))?;
-        self.producer
-            .send_offsets_to_transaction(&marker, &txn.metadata, TXN_TIMEOUT)
-            .map_err(|e| kafka_error(&self.name, at("marking"), e))?;
-        tidewater_engine::fault::point("kafka.before_commit");
-        self.producer
-            .commit_transaction(TXN_TIMEOUT)
-            .map_err(|e| kafka_error(&self.name, at("committing"), e))
-    }
-}
-
-fn label(checkpoint: u64) -> String {
-    if checkpoint == u64::MAX {
-        "final".to_string()
-    } else {
-        checkpoint.to_string()
     }
 }
 
@@ -397,13 +348,16 @@ impl<T: Serialize> SinkWriter<T> for KafkaWriter {
         }
         for r in &batch {
             let e = self.encode(&r.value)?;
-            self.send(&e)?;
+            send(&self.producer, &self.name, &self.topic, &e)?;
         }
         Ok(())
     }
 
     fn finish(&mut self) -> Result<()> {
-        self.flush()
+        match self.txn.as_mut() {
+            Some(txn) => txn.publisher.drain(),
+            None => self.flush(),
+        }
     }
 
     fn pre_commit(&mut self, checkpoint: u64) -> Result<Option<Vec<u8>>> {
@@ -411,16 +365,17 @@ impl<T: Serialize> SinkWriter<T> for KafkaWriter {
             self.flush()?;
             return Ok(None);
         };
+        txn.forget_committed()?;
         let epoch = Epoch {
             sequence: txn.next_sequence,
             checkpoint,
             records: std::mem::take(&mut txn.pending),
         };
         txn.next_sequence += 1;
-        txn.sealed.push(epoch);
-        // Every epoch not yet committed goes into this checkpoint: recovery from it must
-        // be able to publish them all.
-        let refs: Vec<&Epoch> = txn.sealed.iter().collect();
+        txn.sealed.push(Arc::new(epoch));
+        // Every epoch not known committed goes into this checkpoint: recovery from it
+        // must be able to publish them all.
+        let refs: Vec<&Epoch> = txn.sealed.iter().map(|e| e.as_ref()).collect();
         Ok(Some(transaction::encode(&refs)))
     }
 
@@ -428,20 +383,18 @@ impl<T: Serialize> SinkWriter<T> for KafkaWriter {
         let Some(txn) = self.txn.as_mut() else {
             return Ok(());
         };
-        let split = txn
-            .sealed
-            .iter()
-            .position(|e| e.checkpoint > checkpoint)
-            .unwrap_or(txn.sealed.len());
-        let due: Vec<Epoch> = txn.sealed.drain(..split).collect();
-        for epoch in &due {
-            self.publish(epoch)?;
+        txn.forget_committed()?;
+        for epoch in &txn.sealed {
+            if epoch.checkpoint <= checkpoint && epoch.sequence > txn.queued {
+                txn.queued = epoch.sequence;
+                txn.publisher.enqueue(epoch.clone())?;
+            }
         }
         Ok(())
     }
 
     fn recover(&mut self, pre_committed: Option<&[u8]>) -> Result<()> {
-        let (Some(txn), Some(bytes)) = (self.txn.as_ref(), pre_committed) else {
+        let (Some(txn), Some(bytes)) = (self.txn.as_mut(), pre_committed) else {
             return Ok(());
         };
         let marker = read_marker(&txn.marker, &self.name, &self.topic)?;
@@ -456,6 +409,7 @@ impl<T: Serialize> SinkWriter<T> for KafkaWriter {
                 );
             }
         }
+        // Before the run starts, on this thread: the run's own epochs come after.
         for epoch in epochs
             .iter()
             .filter(|e| transaction::needs_publish(e, marker))
@@ -463,10 +417,10 @@ impl<T: Serialize> SinkWriter<T> for KafkaWriter {
             tracing::info!(sink = %self.name, sequence = epoch.sequence,
                 checkpoint = %label(epoch.checkpoint), records = epoch.records.len(),
                 "publishing a transaction the crashed run had not committed");
-            self.publish(epoch)?;
+            txn.committer.publish(epoch)?;
         }
-        if let Some(txn) = self.txn.as_mut() {
-            txn.next_sequence = txn.next_sequence.max(newest.map_or(1, |n| n + 1));
+        if let Some(n) = newest {
+            txn.next_sequence = txn.next_sequence.max(n + 1);
         }
         Ok(())
     }

@@ -25,6 +25,9 @@ use super::offsets::{resolve, EndingOffsets};
 use super::record::{Decode, Json, JsonRows, RecordView, Records};
 use super::watermarks::{PartitionWatermarks, Signal};
 
+/// The largest fetch response accepted (librdkafka's maximum is 2^31 - 1).
+pub(crate) const RECEIVE_MAX_BYTES: &str = "1000000000";
+
 type EventTimeFn<V> = Arc<dyn Fn(&V) -> Timestamp + Send + Sync>;
 
 /// Event-time settings: where a record's time comes from and how watermarks follow.
@@ -246,6 +249,9 @@ impl<D: Decode> KafkaReader<D> {
                 ("enable.auto.offset.store", "false"),
                 ("enable.partition.eof", "true"),
                 ("auto.offset.reset", "earliest"),
+                // Some brokers (noida-db among them) answer a fetch with everything they
+                // have, beyond `fetch.max.bytes`; librdkafka refuses responses above this.
+                ("receive.message.max.bytes", RECEIVE_MAX_BYTES),
             ],
             &config.properties,
         )

@@ -253,6 +253,10 @@ kill $b 2>/dev/null; wait $b"#;
             .set("isolation.level", "read_committed")
             .set("enable.auto.commit", "false")
             .set("enable.partition.eof", "true")
+            .set(
+                "receive.message.max.bytes",
+                super::source::RECEIVE_MAX_BYTES,
+            )
             .create()
             .map_err(kafka("creating a consumer"))?;
         let md = consumer
