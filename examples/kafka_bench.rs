@@ -18,6 +18,7 @@ use tidewater::connectors::kafka::rdkafka::consumer::{BaseConsumer, Consumer};
 use tidewater::connectors::kafka::rdkafka::error::KafkaError;
 use tidewater::connectors::kafka::rdkafka::{ClientConfig, Offset, TopicPartitionList};
 use tidewater::connectors::kafka::test_broker::TestBroker;
+use tidewater::connectors::kafka::QuietEof;
 use tidewater::engine::config::DeliveryGuarantee;
 use tidewater::jobs::kafka_counts::KafkaCounts;
 
@@ -149,7 +150,7 @@ impl TestBrokerAdmin<'_> {
 
 /// Reads every partition of `topic` to its end with one bare consumer: (records, seconds).
 fn raw_read(bootstrap: &str, topic: &str) -> Result<(u64, f64), Box<dyn std::error::Error>> {
-    let consumer: BaseConsumer = ClientConfig::new()
+    let consumer: BaseConsumer<QuietEof> = ClientConfig::new()
         .set("bootstrap.servers", bootstrap)
         .set("group.id", "raw-bench")
         .set("enable.auto.commit", "false")
@@ -157,7 +158,7 @@ fn raw_read(bootstrap: &str, topic: &str) -> Result<(u64, f64), Box<dyn std::err
         .set("isolation.level", "read_committed")
         // noida-db answers a fetch with more than fetch.max.bytes.
         .set("receive.message.max.bytes", "1000000000")
-        .create()?;
+        .create_with_context(QuietEof)?;
     let md = consumer.fetch_metadata(Some(topic), Duration::from_secs(10))?;
     let partitions: Vec<i32> = md.topics()[0].partitions().iter().map(|p| p.id()).collect();
     let mut tpl = TopicPartitionList::new();

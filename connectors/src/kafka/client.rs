@@ -35,3 +35,21 @@ pub(crate) fn client_config(
 pub(crate) fn kafka_error(node: &str, doing: impl std::fmt::Display, e: KafkaError) -> EngineError {
     EngineError::external(format!("`{node}`: {doing}"), e)
 }
+
+/// A consumer context that logs librdkafka's global errors, except the end-of-partition
+/// events the source asks for (`enable.partition.eof`), which are not errors.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct QuietEof;
+
+impl rdkafka::ClientContext for QuietEof {
+    fn error(&self, error: KafkaError, reason: &str) {
+        if !matches!(error, KafkaError::PartitionEOF(_)) {
+            tracing::error!(target: "librdkafka", "{error}: {reason}");
+        }
+    }
+}
+
+impl rdkafka::consumer::ConsumerContext for QuietEof {}
+
+/// A consumer with the [`QuietEof`] context.
+pub(crate) type EofConsumer = rdkafka::consumer::BaseConsumer<QuietEof>;

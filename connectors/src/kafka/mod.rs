@@ -32,6 +32,7 @@ pub mod watermarks;
 /// The Kafka client the connector is built on, for programs that need it directly.
 pub use rdkafka;
 
+pub use client::QuietEof;
 pub use config::{KafkaSinkConfig, KafkaSourceConfig, Topics};
 pub use offsets::{EndingOffsets, PartitionStart, StartingOffsets};
 pub use record::{Decode, Json, JsonRows, KafkaRecord, RecordView, Records};

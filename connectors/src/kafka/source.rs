@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer};
+use rdkafka::consumer::{CommitMode, Consumer};
 use rdkafka::error::KafkaError;
 use rdkafka::message::{Headers, Message};
 use rdkafka::{Offset, TopicPartitionList};
@@ -19,7 +19,7 @@ use tidewater_engine::time::{
     duration_ms, IntoDuration, Timestamp, MAX_EVENT_TIME, MIN_EVENT_TIME, NO_TIMESTAMP,
 };
 
-use super::client::{client_config, kafka_error, REQUEST_TIMEOUT};
+use super::client::{client_config, kafka_error, EofConsumer, QuietEof, REQUEST_TIMEOUT};
 use super::config::{KafkaSourceConfig, Topics};
 use super::offsets::{resolve, EndingOffsets};
 use super::record::{Decode, Json, JsonRows, RecordView, Records};
@@ -213,7 +213,7 @@ struct Position {
 
 /// One worker's share of a [`KafkaSource`].
 pub struct KafkaReader<D: Decode> {
-    consumer: BaseConsumer,
+    consumer: EofConsumer,
     state: ReaderState<D>,
 }
 
@@ -240,7 +240,7 @@ impl<D: Decode> KafkaReader<D> {
             .group_id
             .clone()
             .unwrap_or_else(|| format!("tidewater-{}-{name}", worker.pipeline));
-        let consumer: BaseConsumer = client_config(
+        let consumer: EofConsumer = client_config(
             &config.bootstrap_servers,
             &[
                 ("group.id", group.as_str()),
@@ -255,7 +255,7 @@ impl<D: Decode> KafkaReader<D> {
             ],
             &config.properties,
         )
-        .create()
+        .create_with_context(QuietEof)
         .map_err(|e| kafka_error(&name, "creating the consumer", e))?;
         let all = list_partitions(&consumer, &name, config)?;
         let mine: Vec<(String, i32)> = all
@@ -340,7 +340,7 @@ impl<D: Decode> ReaderState<D> {
     }
 
     /// Assigns the partitions still to read, each at its position.
-    fn assign(&mut self, consumer: &BaseConsumer) -> Result<()> {
+    fn assign(&mut self, consumer: &EofConsumer) -> Result<()> {
         let mut tpl = TopicPartitionList::new();
         for p in self.partitions.iter().filter(|p| !p.done) {
             tpl.add_partition_offset(&p.topic, p.partition, Offset::Offset(p.next))
@@ -360,7 +360,7 @@ impl<D: Decode> ReaderState<D> {
         Ok(())
     }
 
-    fn mark_done(&mut self, consumer: &BaseConsumer, i: usize) -> Result<()> {
+    fn mark_done(&mut self, consumer: &EofConsumer, i: usize) -> Result<()> {
         let p = &mut self.partitions[i];
         if p.done {
             return Ok(());
@@ -382,7 +382,7 @@ impl<D: Decode> ReaderState<D> {
     /// The consumer reached the end of what it can read on some partition: a bounded
     /// partition whose position reached its end is done (the last offsets may be
     /// transaction markers, which no record reports).
-    fn on_partition_eof(&mut self, consumer: &BaseConsumer) -> Result<()> {
+    fn on_partition_eof(&mut self, consumer: &EofConsumer) -> Result<()> {
         let positions = consumer
             .position()
             .map_err(|e| kafka_error(&self.name, "reading positions", e))?;
@@ -410,7 +410,7 @@ impl<D: Decode> ReaderState<D> {
 
     fn read_one(
         &mut self,
-        consumer: &BaseConsumer,
+        consumer: &EofConsumer,
         msg: &rdkafka::message::BorrowedMessage<'_>,
         now: i64,
         out: &mut Batch<std::result::Result<D::Value, DeadLetter>>,
@@ -494,7 +494,7 @@ impl<D: Decode> ReaderState<D> {
 
 /// Every partition the config selects, sorted by topic and partition.
 fn list_partitions(
-    consumer: &BaseConsumer,
+    consumer: &EofConsumer,
     name: &str,
     config: &KafkaSourceConfig,
 ) -> Result<Vec<(String, i32)>> {

@@ -247,7 +247,7 @@ kill $b 2>/dev/null; wait $b"#;
     /// Every record of `topic` a `read_committed` consumer sees now, partition by
     /// partition in offset order.
     pub fn read_committed(&self, topic: &str) -> Result<Vec<KafkaRecord>, BrokerError> {
-        let consumer: BaseConsumer = self
+        let consumer: BaseConsumer<super::QuietEof> = self
             .client_config()
             .set("group.id", "tidewater-test-reader")
             .set("isolation.level", "read_committed")
