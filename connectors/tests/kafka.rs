@@ -615,3 +615,48 @@ fn rows_are_written_keyed_by_a_field_into_a_topic_the_sink_creates() {
         got.iter().map(|(p, k, _)| (k.clone(), *p)).collect();
     assert_eq!(partitions.len(), 2, "one partition per key: {partitions:?}");
 }
+
+#[test]
+fn offsets_are_committed_back_to_the_group_for_monitoring() {
+    use tidewater_connectors::kafka::rdkafka::consumer::{BaseConsumer, Consumer};
+    use tidewater_connectors::kafka::rdkafka::{ClientConfig, Offset, TopicPartitionList};
+    filled_topic("monitored", 2, 25);
+    let dir = tempfile::tempdir().unwrap();
+    let config = bounded(
+        KafkaSourceConfig::new(broker().bootstrap())
+            .subscribe(["monitored"])
+            .group_id("monitoring-group"),
+    );
+    let out = MemorySink::new();
+    let mut p = Pipeline::new(Config::default().with_parallelism(2).with_checkpointing(
+        dir.path(),
+        Duration::from_millis(20),
+        DeliveryGuarantee::AtLeastOnce,
+    ));
+    p.source(KafkaSource::records(config))
+        .dead_letters(MemorySink::new())
+        .sink(out.clone());
+    p.run().unwrap();
+    assert_eq!(out.len(), 50);
+    let reader: BaseConsumer = ClientConfig::new()
+        .set("bootstrap.servers", broker().bootstrap())
+        .set("group.id", "monitoring-group")
+        .create()
+        .unwrap();
+    let mut tpl = TopicPartitionList::new();
+    tpl.add_partition("monitored", 0);
+    tpl.add_partition("monitored", 1);
+    // The last commit is asynchronous: wait until the group shows the end offsets.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let committed = reader
+            .committed_offsets(tpl.clone(), Duration::from_secs(5))
+            .unwrap();
+        let offsets: Vec<Offset> = committed.elements().iter().map(|e| e.offset()).collect();
+        if offsets == vec![Offset::Offset(25), Offset::Offset(25)] {
+            break;
+        }
+        assert!(Instant::now() < deadline, "group offsets: {offsets:?}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
