@@ -18,6 +18,7 @@
 //! ```
 
 pub mod agg;
+mod event_time;
 mod require_fields;
 mod schema;
 mod stream;
@@ -111,19 +112,11 @@ impl Row {
         self.schema.index_of(name).map(|i| &self.values[i])
     }
 
-    /// The event time in field `name` (integer epoch ms).
+    /// The event time in field `name`: epoch milliseconds, or an RFC 3339 / ISO-8601
+    /// string (see [`crate::time::event_time_of`]).
     pub fn timestamp(&self, name: &str) -> Result<i64> {
-        match self.get(name) {
-            Some(v) => v.as_i64().ok_or_else(|| {
-                EngineError::RowConversion(format!(
-                    "field `{name}`: expected an integer epoch-ms time, found {}",
-                    v.type_name()
-                ))
-            }),
-            None => Err(EngineError::RowConversion(format!(
-                "field `{name}` is missing"
-            ))),
-        }
+        event_time::field_time(self, name, crate::time::TimeUnit::Millis)
+            .map_err(EngineError::RowConversion)
     }
 
     /// Converts a serde value that serializes as a map or struct into a row.
@@ -191,13 +184,16 @@ mod tests {
     #[test]
     fn conversion_errors_name_the_field() {
         let row = Row::from_pairs([("ts", Value::from("noon"))]);
-        let e = row.timestamp("ts").unwrap_err().to_string();
-        assert!(e.contains("field `ts`") && e.contains("string"), "{e}");
-        assert!(row
-            .timestamp("time")
-            .unwrap_err()
-            .to_string()
-            .contains("`time` is missing"));
+        assert_eq!(
+            row.timestamp("ts").unwrap_err().to_string(),
+            "row conversion failed: field `ts`: `noon` is not an RFC 3339 / ISO-8601 time (such as 2024-01-01T12:00:00Z)"
+        );
+        assert_eq!(
+            row.timestamp("time").unwrap_err().to_string(),
+            "row conversion failed: field `time` is missing (the row has [ts])"
+        );
+        let iso = Row::from_pairs([("ts", Value::from("1970-01-01T00:00:03Z"))]);
+        assert_eq!(iso.timestamp("ts").unwrap(), 3_000);
         assert!(Row::from_serde(&5)
             .unwrap_err()
             .to_string()

@@ -5,11 +5,24 @@ use std::hash::{Hash, Hasher};
 use std::sync::Arc;
 
 use super::agg::{AggExpr, RowAggregate};
+use super::event_time::{field_time, ReadEventTime, RequireEventTime};
 use super::{DataType, Row, Schema, Value};
+use crate::dead_letter::DeadLetter;
 use crate::error::EngineError;
 use crate::stream::{KeyedStream, Stream, WindowedStream};
-use crate::time::{IntoDuration, Watermark, NO_TIMESTAMP};
+use crate::time::{IntoDuration, TimeUnit, Watermark, NO_TIMESTAMP};
 use crate::window::{WindowAssigner, WindowResult};
+
+fn check_field_name(stream: &Stream<Row>, operator: &str, field: &str) {
+    if field.is_empty() {
+        stream.plan.error(EngineError::invalid(
+            operator,
+            "field",
+            "the name of the event-time field",
+            "an empty name",
+        ));
+    }
+}
 
 /// The grouping key of a `group_by`: the group fields' names and values. Equality and
 /// hashing use the values only.
@@ -41,10 +54,49 @@ impl Hash for GroupKey {
 
 /// Name-based operators on row streams (implemented for `Stream<Row>`).
 pub trait RowStreamExt: Sized {
-    /// Event time from an integer epoch-ms field, with a bounded-out-of-orderness
-    /// watermark. Rows whose field is missing or not an integer carry no event time: a
-    /// window rejects them (counted as late, sent to the late side output if any).
+    /// Event time from a field (epoch milliseconds, or an RFC 3339 / ISO-8601 string
+    /// such as `2024-01-01T12:00:00Z`), with a bounded-out-of-orderness watermark. A row
+    /// whose time cannot be read (missing, null, not a time) fails the run, naming the
+    /// field and the value; use [`read_event_time`](Self::read_event_time) first to send
+    /// such rows to a dead-letter output instead.
     fn with_event_time(self, field: &str, delay: impl IntoDuration) -> Stream<Row>;
+
+    /// [`with_event_time`](Self::with_event_time) with numbers in `unit` (seconds,
+    /// milliseconds, microseconds, nanoseconds since the epoch).
+    fn with_event_time_in(
+        self,
+        field: &str,
+        unit: TimeUnit,
+        delay: impl IntoDuration,
+    ) -> Stream<Row>;
+
+    /// Checks that each row's `field` holds a time (numbers in `unit`): rows that do
+    /// come out as `Ok`, the others as dead letters naming the field and what it held,
+    /// for [`Stream::dead_letters`].
+    ///
+    /// ```
+    /// use tidewater_engine::prelude::*;
+    /// use tidewater_engine::time::TimeUnit;
+    /// let rows: Vec<Row> = ["2024-01-01T00:00:01Z", "soon", "2024-01-01T00:00:02.5Z"]
+    ///     .into_iter()
+    ///     .map(|t| Row::from_pairs([("ts", Value::from(t))]))
+    ///     .collect();
+    /// let (out, bad) = (MemorySink::new(), MemorySink::new());
+    /// let mut p = Pipeline::new(Config::default().with_parallelism(1));
+    /// p.source(VecSource::new(rows))
+    ///     .read_event_time("ts", TimeUnit::Millis)
+    ///     .dead_letters(bad.clone())
+    ///     .with_event_time("ts", "0 s")
+    ///     .group_by(["ts"])
+    ///     .window(TumblingWindow::of("1 second"))
+    ///     .count()
+    ///     .sink(out.clone());
+    /// let m = p.run().unwrap();
+    /// assert_eq!(out.values().iter().map(|r| r.window_start).collect::<Vec<_>>(), vec![1_704_067_201_000, 1_704_067_202_000]);
+    /// assert_eq!(bad.values()[0].error, "field `ts`: `soon` is not an RFC 3339 / ISO-8601 time (such as 2024-01-01T12:00:00Z)");
+    /// assert_eq!((m.dead_letters, m.late_dropped), (1, 0));
+    /// ```
+    fn read_event_time(self, field: &str, unit: TimeUnit) -> Stream<Result<Row, DeadLetter>>;
 
     /// Partitions by the values of the named fields (null where a row lacks one).
     fn group_by<S: Into<String>>(
@@ -83,20 +135,43 @@ impl RowStreamExt for Stream<Row> {
     /// ]);
     /// ```
     fn with_event_time(self, field: &str, delay: impl IntoDuration) -> Stream<Row> {
-        if field.is_empty() {
-            self.plan.error(EngineError::invalid(
-                "with_event_time",
-                "field",
-                "the name of an integer epoch-ms field",
-                "an empty name",
-            ));
-        }
+        self.with_event_time_in(field, TimeUnit::Millis, delay)
+    }
+
+    fn with_event_time_in(
+        self,
+        field: &str,
+        unit: TimeUnit,
+        delay: impl IntoDuration,
+    ) -> Stream<Row> {
+        check_field_name(&self, "with_event_time", field);
         let field: Arc<str> = Arc::from(field);
-        self.with_watermark(Watermark::bounded(delay, move |r: &Row| {
-            r.get(&field)
-                .and_then(Value::as_i64)
-                .unwrap_or(NO_TIMESTAMP)
+        let f = field.clone();
+        let checked = self.then(
+            "event_time",
+            crate::metrics::NodeKind::Operator,
+            move |_| RequireEventTime {
+                operator: "with_event_time".into(),
+                field: f.clone(),
+                unit,
+            },
+        );
+        checked.with_watermark(Watermark::bounded(delay, move |r: &Row| {
+            field_time(r, &field, unit).unwrap_or(NO_TIMESTAMP)
         }))
+    }
+
+    fn read_event_time(self, field: &str, unit: TimeUnit) -> Stream<Result<Row, DeadLetter>> {
+        check_field_name(&self, "read_event_time", field);
+        let field: Arc<str> = Arc::from(field);
+        self.then(
+            "read_event_time",
+            crate::metrics::NodeKind::Operator,
+            move |_| ReadEventTime {
+                field: field.clone(),
+                unit,
+            },
+        )
     }
 
     fn group_by<S: Into<String>>(

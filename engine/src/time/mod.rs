@@ -7,12 +7,14 @@
 mod clock;
 pub(crate) mod combiner;
 mod duration;
+mod event_time;
 pub(crate) mod timers;
 pub(crate) mod watermark;
 
 pub use clock::{Clock, ManualClock, SystemClock};
 pub(crate) use combiner::WatermarkCombiner;
 pub use duration::{parse_duration, IntoDuration};
+pub use event_time::{event_time_of, from_chrono, parse_time, TimeUnit};
 pub use watermark::{TimestampFn, Watermark};
 
 /// Event time in milliseconds since the Unix epoch.
