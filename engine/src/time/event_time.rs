@@ -25,7 +25,7 @@ pub enum TimeUnit {
 }
 
 impl TimeUnit {
-    fn from_int(self, n: i64) -> Option<Timestamp> {
+    fn millis_of_int(self, n: i64) -> Option<Timestamp> {
         match self {
             TimeUnit::Seconds => n.checked_mul(1_000),
             TimeUnit::Millis => Some(n),
@@ -34,7 +34,7 @@ impl TimeUnit {
         }
     }
 
-    fn from_float(self, x: f64) -> Option<Timestamp> {
+    fn millis_of_float(self, x: f64) -> Option<Timestamp> {
         let ms = match self {
             TimeUnit::Seconds => x * 1e3,
             TimeUnit::Millis => x,
@@ -114,8 +114,8 @@ pub fn event_time_of(value: &Value, unit: TimeUnit) -> Result<Timestamp, String>
         format!("expected epoch {unit} or an RFC 3339 / ISO-8601 string")
     };
     let ms = match value {
-        Value::Int(n) => unit.from_int(*n),
-        Value::Float(x) => unit.from_float(*x),
+        Value::Int(n) => unit.millis_of_int(*n),
+        Value::Float(x) => unit.millis_of_float(*x),
         Value::Str(s) => return parse_time(s),
         Value::Null => return Err(format!("null is not a time ({})", expected())),
         Value::Bool(b) => return Err(format!("{b} is not a time ({})", expected())),
