@@ -57,4 +57,12 @@ pub struct GeneratorPosition {
     /// Events held back to be delivered late: (event time to release at, index).
     #[serde(default)]
     pub held: Vec<(i64, u64)>,
+    /// The newest event time delivered in an earlier batch: held events whose release
+    /// time it reached go out first in the next batch.
+    #[serde(default = "no_frontier")]
+    pub frontier: i64,
+}
+
+fn no_frontier() -> i64 {
+    i64::MIN
 }
