@@ -256,10 +256,14 @@ pub fn simulate(seed: u64) -> Result<Outcome> {
             .build_simulation(seed.wrapping_add(1), clock.clone())?
             .run(10_000_000)?;
     }
-    assert!(
-        sinks.late.is_empty() && sinks.tx_late.published().is_empty(),
-        "seed {seed}: in-order input produced late records"
-    );
+    // The input is in event-time order: a late record means a restored watermark ran
+    // ahead of the replayed records (what a barrier forwarded too early does).
+    if !(sinks.late.is_empty() && sinks.tx_late.published().is_empty()) {
+        return Ok(Outcome {
+            crashed,
+            violation: Some("in-order input produced late records".into()),
+        });
+    }
     let all: Vec<Event> = plan.sources.concat();
     let want = model(plan.kind, &all);
     let rows = |rows: Vec<WindowResult<u8, u64>>| -> Vec<Row> {
