@@ -10,7 +10,6 @@
 
 use anyhow::Context;
 use tidewater::generators::clickstream::{ClickstreamConfig, ClickstreamSimulator, PageView};
-use tidewater::generators::core::describe;
 use tidewater::prelude::*;
 
 fn main() -> anyhow::Result<()> {
@@ -26,9 +25,7 @@ fn main() -> anyhow::Result<()> {
         users,
         ..ClickstreamConfig::default()
     };
-    let result = ClickstreamSimulator::new(config)
-        .map_err(|p| anyhow::anyhow!(describe(&p)))?
-        .run();
+    let result = ClickstreamSimulator::new(config)?.run();
     println!("simulated: {}", serde_json::to_string(&result.stats)?);
 
     let views: Vec<Record<PageView>> = result

@@ -8,7 +8,6 @@
 
 use std::collections::BTreeSet;
 
-use tidewater::generators::core::describe;
 use tidewater::generators::financial::{
     FinancialStreamConfig, FinancialStreamSimulator, Transaction,
 };
@@ -21,9 +20,7 @@ fn main() -> anyhow::Result<()> {
         fraud_burst_probability: 0.05,
         ..Default::default()
     };
-    let result = FinancialStreamSimulator::new(config)
-        .map_err(|p| anyhow::anyhow!(describe(&p)))?
-        .run();
+    let result = FinancialStreamSimulator::new(config)?.run();
     let injected: BTreeSet<String> = result
         .fraud_events
         .iter()

@@ -19,7 +19,7 @@ use std::io::{BufWriter, Write};
 use anyhow::{bail, Context};
 use serde::Serialize;
 use tidewater::generators::clickstream::{ClickstreamConfig, ClickstreamSimulator};
-use tidewater::generators::core::{apply_params, describe, Generator, GeneratorError};
+use tidewater::generators::core::{apply_params, Generator};
 use tidewater::generators::emitter::{StreamEmitConfig, StreamEmitter};
 use tidewater::generators::filedrop::{FileDropConfig, FileDropSimulator};
 use tidewater::generators::financial::{FinancialStreamConfig, FinancialStreamSimulator};
@@ -84,13 +84,9 @@ where
     Ok(())
 }
 
-fn problems(list: Vec<GeneratorError>) -> anyhow::Error {
-    anyhow::anyhow!(describe(&list))
-}
-
 fn nexmark_config(params: &[(String, String)]) -> anyhow::Result<NexmarkConfig> {
     let config = apply_params("nexmark", NexmarkConfig::default(), params)?;
-    config.validate().map_err(problems)?;
+    config.validate()?;
     Ok(config)
 }
 
@@ -122,7 +118,7 @@ fn workflow(table: &str, args: &Args) -> anyhow::Result<()> {
         ..WorkflowConfig::preset(preset.parse::<WorkflowPreset>()?)
     };
     let config = apply_params("workflow", config, &params)?;
-    let result = WorkflowSimulator::new(config).map_err(problems)?.run();
+    let result = WorkflowSimulator::new(config)?.run();
     match table {
         "events" => write_rows(&result.events, args.events),
         "entity_summary" => write_rows(&result.entity_summary, args.events),
@@ -136,7 +132,7 @@ fn iot(table: &str, args: &Args) -> anyhow::Result<()> {
         ..IotTelemetryConfig::default()
     };
     let config = apply_params("iot", config, &args.params)?;
-    let result = IotTelemetrySimulator::new(config).map_err(problems)?.run();
+    let result = IotTelemetrySimulator::new(config)?.run();
     match table {
         "readings" => write_rows(&result.readings, args.events),
         "alerts" => write_rows(&result.alerts, args.events),
@@ -151,9 +147,7 @@ fn financial(table: &str, args: &Args) -> anyhow::Result<()> {
         ..FinancialStreamConfig::default()
     };
     let config = apply_params("financial", config, &args.params)?;
-    let result = FinancialStreamSimulator::new(config)
-        .map_err(problems)?
-        .run();
+    let result = FinancialStreamSimulator::new(config)?.run();
     match table {
         "transactions" => write_rows(&result.transactions, args.events),
         "reversals" => write_rows(&result.reversals, args.events),
@@ -171,9 +165,7 @@ fn oplogs(table: &str, args: &Args) -> anyhow::Result<()> {
         ..OperationalLogConfig::default()
     };
     let config = apply_params("oplogs", config, &args.params)?;
-    let result = OperationalLogSimulator::new(config)
-        .map_err(problems)?
-        .run();
+    let result = OperationalLogSimulator::new(config)?.run();
     match table {
         "logs" => write_rows(&result.logs, args.events),
         "traces" => write_rows(&result.traces, args.events),
@@ -225,9 +217,7 @@ fn emitter(args: &Args) -> anyhow::Result<()> {
         ..StreamEmitConfig::default()
     };
     let config = apply_params("emitter", config, &params)?;
-    let output = StreamEmitter::new(&tables, config)
-        .map_err(problems)?
-        .emit();
+    let output = StreamEmitter::new(&tables, config)?.emit();
     write_rows(&output.envelopes, args.events)
 }
 
@@ -236,8 +226,7 @@ fn streamer(table: &str, args: &Args) -> anyhow::Result<()> {
     if let Some((k, _)) = params.first() {
         bail!("unknown parameter `{k}` for `stream`; known: scale");
     }
-    let stream = TableStream::new(&tables, table, None, AnomalyRegistry::new(), args.seed)
-        .map_err(problems)?;
+    let stream = TableStream::new(&tables, table, None, AnomalyRegistry::new(), args.seed)?;
     write_all(&stream, args.events)
 }
 
@@ -251,8 +240,7 @@ fn landing(name: &str, args: &Args) -> anyhow::Result<()> {
                 ..FileDropConfig::default()
             };
             let config = apply_params("filedrop", config, &params)?;
-            FileDropSimulator::new(&tables, config)
-                .map_err(problems)?
+            FileDropSimulator::new(&tables, config)?
                 .run()?
                 .files_written
         }
@@ -262,9 +250,7 @@ fn landing(name: &str, args: &Args) -> anyhow::Result<()> {
                 ..Scd2FileDropConfig::default()
             };
             let config = apply_params("scd2", config, &params)?;
-            let result = Scd2FileDropSimulator::new(&tables, config)
-                .map_err(problems)?
-                .run()?;
+            let result = Scd2FileDropSimulator::new(&tables, config)?.run()?;
             result
                 .initial_load_paths
                 .into_iter()
@@ -285,7 +271,7 @@ fn clickstream(table: &str, args: &Args) -> anyhow::Result<()> {
         ..ClickstreamConfig::default()
     };
     let config = apply_params("clickstream", config, &args.params)?;
-    let result = ClickstreamSimulator::new(config).map_err(problems)?.run();
+    let result = ClickstreamSimulator::new(config)?.run();
     match table {
         "page_views" => write_rows(&result.page_views, args.events),
         "sessions" => write_rows(&result.sessions, args.events),

@@ -5,7 +5,6 @@
 //! cargo run --release --example iot_alerts
 //! ```
 
-use tidewater::generators::core::describe;
 use tidewater::generators::iot::{IotTelemetryConfig, IotTelemetrySimulator, Reading};
 use tidewater::prelude::*;
 
@@ -16,9 +15,7 @@ fn main() -> anyhow::Result<()> {
         drift_rate: 0.05,
         ..Default::default()
     };
-    let result = IotTelemetrySimulator::new(config)
-        .map_err(|p| anyhow::anyhow!(describe(&p)))?
-        .run();
+    let result = IotTelemetrySimulator::new(config)?.run();
     println!("simulated: {}", serde_json::to_string(&result.stats)?);
     let records: Vec<Record<Reading>> = result
         .readings

@@ -12,10 +12,6 @@ use tidewater::generators::scd2::{Scd2FileDropConfig, Scd2FileDropSimulator};
 use tidewater::prelude::*;
 use tidewater_formats::{read_rows, FileFormat};
 
-fn problems(p: Vec<tidewater::generators::core::GeneratorError>) -> anyhow::Error {
-    anyhow::anyhow!(tidewater::generators::core::describe(&p))
-}
-
 fn main() -> anyhow::Result<()> {
     tidewater::logging::init();
     let out = std::env::args().nth(1).unwrap_or_else(|| {
@@ -36,8 +32,7 @@ fn main() -> anyhow::Result<()> {
             duplicates_enabled: true,
             ..Default::default()
         },
-    )
-    .map_err(problems)?
+    )?
     .run()?;
     println!(
         "file drop: {} files, {} manifests, stats {}",
@@ -56,8 +51,7 @@ fn main() -> anyhow::Result<()> {
             num_delta_days: 7,
             ..Default::default()
         },
-    )
-    .map_err(problems)?
+    )?
     .run()?;
     println!(
         "scd2: {} deltas, stats {}",

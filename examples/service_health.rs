@@ -5,7 +5,6 @@
 //! cargo run --release --example service_health
 //! ```
 
-use tidewater::generators::core::describe;
 use tidewater::generators::oplogs::{
     LogEvent, LogLevel, OperationalLogConfig, OperationalLogSimulator,
 };
@@ -18,9 +17,7 @@ fn main() -> anyhow::Result<()> {
         outage_probability: 0.05,
         ..Default::default()
     };
-    let result = OperationalLogSimulator::new(config)
-        .map_err(|p| anyhow::anyhow!(describe(&p)))?
-        .run();
+    let result = OperationalLogSimulator::new(config)?.run();
     let records: Vec<Record<LogEvent>> = result
         .logs
         .into_iter()

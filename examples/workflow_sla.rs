@@ -5,7 +5,6 @@
 //! cargo run --release --example workflow_sla -- [order_fulfillment|support_ticket|employee_onboarding]
 //! ```
 
-use tidewater::generators::core::describe;
 use tidewater::generators::workflow::{
     TransitionEvent, WorkflowConfig, WorkflowPreset, WorkflowSimulator,
 };
@@ -43,9 +42,7 @@ fn main() -> anyhow::Result<()> {
         .nth(1)
         .unwrap_or_else(|| "support_ticket".into())
         .parse()?;
-    let result = WorkflowSimulator::new(WorkflowConfig::preset(preset).with_entities(5_000))
-        .map_err(|p| anyhow::anyhow!(describe(&p)))?
-        .run();
+    let result = WorkflowSimulator::new(WorkflowConfig::preset(preset).with_entities(5_000))?.run();
     println!("simulated: {}", serde_json::to_string(&result.stats)?);
     println!("final states: {:?}", result.state_distribution);
     let records: Vec<Record<TransitionEvent>> = result

@@ -47,3 +47,27 @@ impl FormatError {
         }
     }
 }
+
+/// A format error inside a pipeline: I/O errors keep their `std::io::Error` (and name
+/// the file), the others keep the format error as their source.
+///
+/// ```
+/// use tidewater_engine::error::EngineError;
+/// use tidewater_formats::{read_rows, FileFormat};
+/// fn load() -> Result<usize, EngineError> {
+///     Ok(read_rows("/no/such/file.jsonl", FileFormat::JsonLines)?.len())
+/// }
+/// assert_eq!(
+///     load().unwrap_err().to_string(),
+///     "/no/such/file.jsonl: No such file or directory (os error 2)"
+/// );
+/// ```
+impl From<FormatError> for tidewater_engine::error::EngineError {
+    fn from(e: FormatError) -> Self {
+        use tidewater_engine::error::EngineError;
+        match e {
+            FormatError::Io { path, source } => EngineError::io(path.display().to_string(), source),
+            other => EngineError::external("file format", other),
+        }
+    }
+}

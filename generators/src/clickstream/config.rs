@@ -1,5 +1,6 @@
 //! Clickstream parameters with the reference defaults.
 
+use crate::core::GeneratorErrors;
 use serde::{Deserialize, Serialize};
 
 use crate::core::{all_problems, check_probability, GeneratorError};
@@ -86,7 +87,7 @@ impl Default for ClickstreamConfig {
 
 impl ClickstreamConfig {
     /// Checks every parameter; returns all problems, each naming its field.
-    pub fn validate(&self) -> Result<(), Vec<GeneratorError>> {
+    pub fn validate(&self) -> Result<(), GeneratorErrors> {
         let mut problems = Vec::new();
         for (field, p) in [
             ("bounce_rate", self.bounce_rate),

@@ -1,12 +1,13 @@
 //! The clickstream simulation: session `s` is generated from its own RNG stream
 //! `(seed, s)`, so runs are reproducible and any session can be regenerated alone.
 
+use crate::core::GeneratorErrors;
 use rand::Rng;
 use rand_distr::{Distribution, Exp, Poisson};
 
 use super::model::{ClickstreamResult, ClickstreamStats, FunnelStep, PageView, Session};
 use super::ClickstreamConfig;
-use crate::core::{event_rng, EventRng, Generator, GeneratorError};
+use crate::core::{event_rng, EventRng, Generator};
 
 /// Mean time a human spends on a page (ms); bots stay 0.5-2 s.
 const HUMAN_DWELL_MEAN_MS: f64 = 30_000.0;
@@ -29,7 +30,7 @@ struct Generated {
 
 impl ClickstreamSimulator {
     /// A simulator for a validated configuration.
-    pub fn new(config: ClickstreamConfig) -> Result<Self, Vec<GeneratorError>> {
+    pub fn new(config: ClickstreamConfig) -> Result<Self, GeneratorErrors> {
         config.validate()?;
         Ok(ClickstreamSimulator { config })
     }

@@ -99,12 +99,77 @@ pub fn check_non_negative(field: &str, value: f64) -> Result<(), GeneratorError>
     }
 }
 
+/// Every problem of a generator's configuration, found at once: an error type of its
+/// own (so `?` carries it into `EngineError`, `anyhow` or `Box<dyn Error>`), which
+/// derefs to the list.
+///
+/// ```
+/// use tidewater_generators::clickstream::{ClickstreamConfig, ClickstreamSimulator};
+/// use tidewater_engine::error::EngineError;
+/// fn build() -> Result<ClickstreamSimulator, EngineError> {
+///     Ok(ClickstreamSimulator::new(ClickstreamConfig { users: 0, bounce_rate: 2.0, ..Default::default() })?)
+/// }
+/// let e = build().unwrap_err();
+/// assert_eq!(e.problems().len(), 2);
+/// assert_eq!(
+///     e.to_string(),
+///     "pipeline `generator config` has 2 problems:\n  1. `generator`: invalid `bounce_rate`: expected a probability in [0, 1], found 2\n  2. `generator`: invalid `users`: expected at least 1, found 0"
+/// );
+/// fn boxed() -> Result<(), Box<dyn std::error::Error>> {
+///     ClickstreamSimulator::new(ClickstreamConfig { users: 0, ..Default::default() })?;
+///     Ok(())
+/// }
+/// assert_eq!(boxed().unwrap_err().to_string(), "`users`: expected at least 1, found 0");
+/// ```
+#[derive(Debug, Clone, PartialEq, Error)]
+#[error("{}", describe(.0))]
+pub struct GeneratorErrors(pub Vec<GeneratorError>);
+
+impl std::ops::Deref for GeneratorErrors {
+    type Target = [GeneratorError];
+
+    fn deref(&self) -> &[GeneratorError] {
+        &self.0
+    }
+}
+
+impl IntoIterator for GeneratorErrors {
+    type Item = GeneratorError;
+    type IntoIter = std::vec::IntoIter<GeneratorError>;
+
+    fn into_iter(self) -> Self::IntoIter {
+        self.0.into_iter()
+    }
+}
+
+impl From<Vec<GeneratorError>> for GeneratorErrors {
+    fn from(v: Vec<GeneratorError>) -> Self {
+        GeneratorErrors(v)
+    }
+}
+
+impl From<GeneratorError> for GeneratorErrors {
+    fn from(e: GeneratorError) -> Self {
+        GeneratorErrors(vec![e])
+    }
+}
+
+impl From<GeneratorErrors> for tidewater_engine::error::EngineError {
+    fn from(e: GeneratorErrors) -> Self {
+        let mut problems = tidewater_engine::error::Problems::new();
+        for p in e {
+            problems.push(p.into());
+        }
+        problems.into_error("generator config")
+    }
+}
+
 /// `Ok` when no problem was found, else every problem.
-pub fn all_problems(problems: Vec<GeneratorError>) -> Result<(), Vec<GeneratorError>> {
+pub fn all_problems(problems: Vec<GeneratorError>) -> Result<(), GeneratorErrors> {
     if problems.is_empty() {
         Ok(())
     } else {
-        Err(problems)
+        Err(GeneratorErrors(problems))
     }
 }
 
@@ -126,6 +191,20 @@ pub fn describe(problems: &[GeneratorError]) -> String {
 
 impl From<GeneratorError> for tidewater_engine::error::EngineError {
     fn from(e: GeneratorError) -> Self {
-        tidewater_engine::error::EngineError::external("generator", e)
+        use tidewater_engine::error::EngineError;
+        match e {
+            GeneratorError::InvalidProbability { field, value } => EngineError::invalid(
+                "generator",
+                field,
+                "a probability in [0, 1]",
+                value.to_string(),
+            ),
+            GeneratorError::InvalidParameter {
+                field,
+                expected,
+                found,
+            } => EngineError::invalid("generator", field, expected, found),
+            other => EngineError::external("generator", other),
+        }
     }
 }

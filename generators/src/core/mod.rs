@@ -13,6 +13,7 @@ mod source;
 
 pub use error::{
     all_problems, check_non_negative, check_positive, check_probability, describe, GeneratorError,
+    GeneratorErrors,
 };
 pub use generator::{Generator, GeneratorPosition};
 pub use pacing::{BurstWindow, Pacing};

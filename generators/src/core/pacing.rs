@@ -2,6 +2,7 @@
 //! windows, released through a token bucket so a slow consumer does not cause a
 //! catch-up storm larger than one bucket.
 
+use crate::core::GeneratorErrors;
 use rand::Rng;
 use rand_distr::{Distribution, Exp};
 use serde::{Deserialize, Serialize};
@@ -52,7 +53,7 @@ impl Pacing {
     /// pacing.bucket_size = 0;
     /// assert_eq!(pacing.validate().unwrap_err().len(), 2);
     /// ```
-    pub fn validate(&self) -> Result<(), Vec<GeneratorError>> {
+    pub fn validate(&self) -> Result<(), GeneratorErrors> {
         let mut problems: Vec<GeneratorError> = [
             super::check_positive("rate_per_sec", self.rate_per_sec),
             super::check_non_negative("jitter_ms", self.jitter_ms),

@@ -5,6 +5,7 @@
 //! Work is split by blocks of one batch: worker `w` of `n` reads blocks `b` with
 //! `b % n == w`, so all workers move through event time together.
 
+use crate::core::GeneratorErrors;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
@@ -59,7 +60,7 @@ impl Default for StreamOptions {
 
 impl StreamOptions {
     /// Checks every option; returns all problems at once.
-    pub fn validate(&self) -> std::result::Result<(), Vec<GeneratorError>> {
+    pub fn validate(&self) -> std::result::Result<(), GeneratorErrors> {
         let mut problems = Vec::new();
         if let Err(e) = check_probability("out_of_order_probability", self.out_of_order_probability)
         {
@@ -88,7 +89,7 @@ impl StreamOptions {
         if problems.is_empty() {
             Ok(())
         } else {
-            Err(problems)
+            Err(problems.into())
         }
     }
 }

@@ -1,5 +1,6 @@
 //! Stream emitter parameters with the reference defaults.
 
+use crate::core::GeneratorErrors;
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
@@ -91,7 +92,7 @@ impl Default for StreamEmitConfig {
 
 impl StreamEmitConfig {
     /// Checks every parameter; returns all problems.
-    pub fn validate(&self) -> Result<(), Vec<GeneratorError>> {
+    pub fn validate(&self) -> Result<(), GeneratorErrors> {
         let mut problems: Vec<GeneratorError> = [
             ("out_of_order_probability", self.out_of_order_probability),
             ("replay_probability", self.replay_probability),

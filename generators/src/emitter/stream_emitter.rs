@@ -1,6 +1,7 @@
 //! Envelope emission in synthetic time: arrivals are Poisson at the (burst-adjusted)
 //! rate, tables are emitted in order, each row once, then replays and reordering.
 
+use crate::core::GeneratorErrors;
 use std::collections::{BTreeMap, BTreeSet};
 
 use rand::Rng;
@@ -74,7 +75,7 @@ pub struct StreamEmitter<'a> {
 
 impl<'a> StreamEmitter<'a> {
     /// An emitter over `tables` with a validated configuration.
-    pub fn new(tables: &'a Tables, config: StreamEmitConfig) -> Result<Self, Vec<GeneratorError>> {
+    pub fn new(tables: &'a Tables, config: StreamEmitConfig) -> Result<Self, GeneratorErrors> {
         config.validate()?;
         let names = tables.names();
         if !config.topics.is_empty() && config.topics.len() != names.len() {
@@ -82,7 +83,8 @@ impl<'a> StreamEmitter<'a> {
                 field: "topics".into(),
                 expected: format!("one topic per table ({})", names.len()),
                 found: format!("{} topics", config.topics.len()),
-            }]);
+            }]
+            .into());
         }
         let correlation_id = format!(
             "run-{:016x}",

@@ -1,5 +1,6 @@
 //! File drop parameters with the reference defaults.
 
+use crate::core::GeneratorErrors;
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use tidewater_formats::FileFormat;
@@ -125,7 +126,7 @@ pub(crate) fn parse_required_date(field: &str, value: &str) -> Result<NaiveDate,
 
 impl FileDropConfig {
     /// Checks every parameter; returns all problems.
-    pub fn validate(&self) -> Result<(), Vec<GeneratorError>> {
+    pub fn validate(&self) -> Result<(), GeneratorErrors> {
         let mut problems: Vec<GeneratorError> = [
             ("lateness_probability", self.lateness_probability),
             ("duplicate_probability", self.duplicate_probability),

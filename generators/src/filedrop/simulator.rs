@@ -2,6 +2,7 @@
 //! late (a later day's drop) or twice; each drop writes one file per format; each day's
 //! partition folder gets a manifest and a done flag.
 
+use crate::core::GeneratorErrors;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
@@ -102,7 +103,7 @@ fn day_of(ms: i64) -> Option<NaiveDate> {
 
 impl<'a> FileDropSimulator<'a> {
     /// A simulator over `tables` with a validated configuration.
-    pub fn new(tables: &'a Tables, config: FileDropConfig) -> Result<Self, Vec<GeneratorError>> {
+    pub fn new(tables: &'a Tables, config: FileDropConfig) -> Result<Self, GeneratorErrors> {
         config.validate()?;
         for entity in &config.entities {
             if tables.table(entity).is_none() {
@@ -110,7 +111,8 @@ impl<'a> FileDropSimulator<'a> {
                     field: "entities".into(),
                     expected: format!("table names among {:?}", tables.names()),
                     found: entity.clone(),
-                }]);
+                }]
+                .into());
             }
         }
         Ok(FileDropSimulator {

@@ -1,5 +1,6 @@
 //! Financial stream parameters with the reference defaults.
 
+use crate::core::GeneratorErrors;
 use serde::{Deserialize, Serialize};
 
 use crate::core::{
@@ -66,7 +67,7 @@ impl Default for FinancialStreamConfig {
 
 impl FinancialStreamConfig {
     /// Checks every parameter; returns all problems.
-    pub fn validate(&self) -> Result<(), Vec<GeneratorError>> {
+    pub fn validate(&self) -> Result<(), GeneratorErrors> {
         let mut problems: Vec<GeneratorError> = [
             ("reversal_probability", self.reversal_probability),
             ("fraud_burst_probability", self.fraud_burst_probability),

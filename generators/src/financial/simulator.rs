@@ -1,6 +1,7 @@
 //! The financial simulation: purchase `n` has its own RNG stream; fraud bursts and
 //! settlements draw from per-hour and per-batch streams.
 
+use crate::core::GeneratorErrors;
 use rand::Rng;
 use rand_distr::{Distribution, Exp, LogNormal};
 
@@ -8,7 +9,7 @@ use super::model::{
     FinancialStreamResult, FinancialStreamStats, Settlement, Transaction, TransactionKind,
 };
 use super::FinancialStreamConfig;
-use crate::core::{event_rng, GeneratorError};
+use crate::core::event_rng;
 
 const FRAUD_SALT: u64 = 0x00F2_A0D0_0000_0001;
 const SETTLE_SALT: u64 = 0x5E77_1E00_0000_0001;
@@ -26,7 +27,7 @@ fn cents(amount: f64) -> f64 {
 
 impl FinancialStreamSimulator {
     /// A simulator for a validated configuration.
-    pub fn new(config: FinancialStreamConfig) -> Result<Self, Vec<GeneratorError>> {
+    pub fn new(config: FinancialStreamConfig) -> Result<Self, GeneratorErrors> {
         config.validate()?;
         Ok(FinancialStreamSimulator { config })
     }

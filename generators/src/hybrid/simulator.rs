@@ -1,5 +1,6 @@
 //! The hybrid simulator.
 
+use crate::core::GeneratorErrors;
 use serde::{Deserialize, Serialize};
 
 use crate::core::GeneratorError;
@@ -90,7 +91,7 @@ pub struct HybridSimulator {
     config: HybridConfig,
 }
 
-fn select(tables: &Tables, names: &[String], field: &str) -> Result<Tables, Vec<GeneratorError>> {
+fn select(tables: &Tables, names: &[String], field: &str) -> Result<Tables, GeneratorErrors> {
     let mut out = Tables::default();
     for name in names {
         if tables.table(name).is_none() {
@@ -98,7 +99,8 @@ fn select(tables: &Tables, names: &[String], field: &str) -> Result<Tables, Vec<
                 field: field.into(),
                 expected: format!("table names among {:?}", tables.names()),
                 found: name.clone(),
-            }]);
+            }]
+            .into());
         }
     }
     for (name, rows) in tables.iter() {
@@ -111,7 +113,7 @@ fn select(tables: &Tables, names: &[String], field: &str) -> Result<Tables, Vec<
 
 impl HybridSimulator {
     /// A hybrid run over `tables`.
-    pub fn new(tables: &Tables, mut config: HybridConfig) -> Result<Self, Vec<GeneratorError>> {
+    pub fn new(tables: &Tables, mut config: HybridConfig) -> Result<Self, GeneratorErrors> {
         config.stream_config.seed = config.seed;
         config.file_drop_config.seed = config.seed;
         config.stream_config.validate()?;
@@ -127,7 +129,15 @@ impl HybridSimulator {
 
     /// Runs both phases (in parallel when `concurrent`).
     pub fn run(&self) -> Result<HybridResult, GeneratorError> {
-        let first_problem = |mut p: Vec<GeneratorError>| p.remove(0);
+        let first_problem = |p: GeneratorErrors| {
+            p.0.into_iter()
+                .next()
+                .unwrap_or_else(|| GeneratorError::InvalidParameter {
+                    field: "config".into(),
+                    expected: "a valid configuration".into(),
+                    found: "an empty list of problems".into(),
+                })
+        };
         let emitter = StreamEmitter::new(&self.stream_tables, self.config.stream_config.clone())
             .map_err(first_problem)?;
         let correlation_id = emitter.correlation_id().to_string();

@@ -1,5 +1,6 @@
 //! IoT telemetry parameters with the reference defaults.
 
+use crate::core::GeneratorErrors;
 use serde::{Deserialize, Serialize};
 
 use crate::core::{
@@ -72,7 +73,7 @@ impl Default for IotTelemetryConfig {
 
 impl IotTelemetryConfig {
     /// Checks every parameter; returns all problems.
-    pub fn validate(&self) -> Result<(), Vec<GeneratorError>> {
+    pub fn validate(&self) -> Result<(), GeneratorErrors> {
         let mut problems: Vec<GeneratorError> = [
             ("drift_probability", self.drift_probability),
             ("missing_probability", self.missing_probability),

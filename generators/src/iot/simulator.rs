@@ -1,12 +1,13 @@
 //! The IoT simulation: device `d` reads from its own RNG stream; storms are drawn per
 //! hour from a separate stream, so they hit the whole fleet at once.
 
+use crate::core::GeneratorErrors;
 use rand::Rng;
 use rand_distr::{Distribution, Normal};
 
 use super::model::{Alert, DeviceStatus, IotTelemetryResult, IotTelemetryStats, Reading};
 use super::IotTelemetryConfig;
-use crate::core::{event_rng, GeneratorError};
+use crate::core::event_rng;
 
 const STORM_SALT: u64 = 0x0057_0A11_5700_0001;
 const SENSORS: [(&str, f64, f64); 3] = [
@@ -23,7 +24,7 @@ pub struct IotTelemetrySimulator {
 
 impl IotTelemetrySimulator {
     /// A simulator for a validated configuration.
-    pub fn new(config: IotTelemetryConfig) -> Result<Self, Vec<GeneratorError>> {
+    pub fn new(config: IotTelemetryConfig) -> Result<Self, GeneratorErrors> {
         config.validate()?;
         Ok(IotTelemetrySimulator { config })
     }

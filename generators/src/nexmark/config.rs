@@ -1,5 +1,6 @@
 //! Nexmark generator parameters, with the reference generator's defaults.
 
+use crate::core::GeneratorErrors;
 use serde::{Deserialize, Serialize};
 
 use crate::core::{all_problems, GeneratorError};
@@ -65,7 +66,7 @@ impl NexmarkConfig {
     }
 
     /// Checks every parameter; returns all problems.
-    pub fn validate(&self) -> Result<(), Vec<GeneratorError>> {
+    pub fn validate(&self) -> Result<(), GeneratorErrors> {
         let mut problems = Vec::new();
         let positive = [
             ("event_rate", self.event_rate),

@@ -1,5 +1,6 @@
 //! Operational log parameters with the reference defaults.
 
+use crate::core::GeneratorErrors;
 use serde::{Deserialize, Serialize};
 
 use crate::core::{all_problems, check_positive, check_probability, GeneratorError};
@@ -132,7 +133,7 @@ impl OperationalLogConfig {
     }
 
     /// Checks every parameter; returns all problems.
-    pub fn validate(&self) -> Result<(), Vec<GeneratorError>> {
+    pub fn validate(&self) -> Result<(), GeneratorErrors> {
         let mut problems: Vec<GeneratorError> = [
             ("latency_spike_probability", self.latency_spike_probability),
             ("outage_probability", self.outage_probability),

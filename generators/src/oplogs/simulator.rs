@@ -2,6 +2,7 @@
 //! (service, hour) from their own RNG streams; request `n` of a service from `(seed,
 //! service, n)`.
 
+use crate::core::GeneratorErrors;
 use rand::Rng;
 use rand_distr::{Distribution, Exp, LogNormal, Poisson};
 
@@ -9,7 +10,7 @@ use super::model::{
     LogEvent, LogLevel, OperationalLogResult, OperationalLogStats, ServiceHealth, Trace,
 };
 use super::OperationalLogConfig;
-use crate::core::{event_rng, GeneratorError};
+use crate::core::event_rng;
 
 const SPIKE_SALT: u64 = 0x5B1C_E000_0000_0001;
 const OUTAGE_SALT: u64 = 0x0074_A6E0_0000_0001;
@@ -26,7 +27,7 @@ type Windows = Vec<(i64, i64)>;
 
 impl OperationalLogSimulator {
     /// A simulator for a validated configuration.
-    pub fn new(config: OperationalLogConfig) -> Result<Self, Vec<GeneratorError>> {
+    pub fn new(config: OperationalLogConfig) -> Result<Self, GeneratorErrors> {
         config.validate()?;
         Ok(OperationalLogSimulator { config })
     }

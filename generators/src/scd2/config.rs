@@ -1,5 +1,6 @@
 //! SCD2 file drop parameters with the reference defaults.
 
+use crate::core::GeneratorErrors;
 use serde::{Deserialize, Serialize};
 use tidewater_formats::FileFormat;
 
@@ -65,7 +66,7 @@ impl Default for Scd2FileDropConfig {
 
 impl Scd2FileDropConfig {
     /// Checks every parameter; returns all problems.
-    pub fn validate(&self) -> Result<(), Vec<GeneratorError>> {
+    pub fn validate(&self) -> Result<(), GeneratorErrors> {
         let mut problems: Vec<GeneratorError> = [("daily_change_rate", self.daily_change_rate)]
             .into_iter()
             .filter_map(|(f, p)| check_probability(f, p).err())

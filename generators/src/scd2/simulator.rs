@@ -2,6 +2,7 @@
 //! versions are expired and replaced, and new keys appear. The snapshot and each day's
 //! changes are written with the shared file formats.
 
+use crate::core::GeneratorErrors;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
@@ -70,10 +71,7 @@ fn changed(value: &Value, version: u64, rng: &mut crate::core::EventRng) -> Valu
 
 impl<'a> Scd2FileDropSimulator<'a> {
     /// A simulator over `tables`; every selected table must have the business key.
-    pub fn new(
-        tables: &'a Tables,
-        config: Scd2FileDropConfig,
-    ) -> Result<Self, Vec<GeneratorError>> {
+    pub fn new(tables: &'a Tables, config: Scd2FileDropConfig) -> Result<Self, GeneratorErrors> {
         config.validate()?;
         let mut problems = Vec::new();
         for name in &config.entities {
@@ -100,7 +98,7 @@ impl<'a> Scd2FileDropSimulator<'a> {
         if problems.is_empty() {
             Ok(Scd2FileDropSimulator { tables, config })
         } else {
-            Err(problems)
+            Err(problems.into())
         }
     }
 

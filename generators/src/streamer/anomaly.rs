@@ -1,5 +1,6 @@
 //! Pluggable anomaly injectors and their registry.
 
+use crate::core::GeneratorErrors;
 use std::sync::Arc;
 
 use rand::Rng;
@@ -146,7 +147,7 @@ impl AnomalyRegistry {
     }
 
     /// Checks the probabilities.
-    pub fn validate(&self) -> Result<(), Vec<GeneratorError>> {
+    pub fn validate(&self) -> Result<(), GeneratorErrors> {
         let problems: Vec<GeneratorError> = self
             .injectors
             .iter()
@@ -158,7 +159,7 @@ impl AnomalyRegistry {
         if problems.is_empty() {
             Ok(())
         } else {
-            Err(problems)
+            Err(problems.into())
         }
     }
 

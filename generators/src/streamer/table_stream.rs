@@ -1,5 +1,6 @@
 //! One table's rows as an event stream.
 
+use crate::core::GeneratorErrors;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
@@ -34,14 +35,14 @@ impl TableStream {
         timestamp_column: Option<&str>,
         anomalies: AnomalyRegistry,
         seed: u64,
-    ) -> Result<TableStream, Vec<GeneratorError>> {
+    ) -> Result<TableStream, GeneratorErrors> {
         anomalies.validate()?;
         let unknown = |field: &str, found: &str, known: String| {
-            vec![GeneratorError::InvalidParameter {
+            GeneratorErrors::from(GeneratorError::InvalidParameter {
                 field: field.into(),
                 expected: known,
                 found: found.into(),
-            }]
+            })
         };
         let rows = tables
             .table(table)

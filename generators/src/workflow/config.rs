@@ -1,5 +1,6 @@
 //! Workflow definitions and simulation parameters.
 
+use crate::core::GeneratorErrors;
 use serde::{Deserialize, Serialize};
 
 use crate::core::{all_problems, check_probability, GeneratorError};
@@ -181,7 +182,7 @@ impl WorkflowConfig {
     }
 
     /// Checks the state machine and parameters; returns every problem.
-    pub fn validate(&self) -> Result<(), Vec<GeneratorError>> {
+    pub fn validate(&self) -> Result<(), GeneratorErrors> {
         let mut problems = Vec::new();
         let mut bad = |field: &str, expected: &str, found: String| {
             problems.push(GeneratorError::InvalidParameter {

@@ -1,6 +1,7 @@
 //! The workflow simulation: entity `n` walks the state machine with its own RNG stream
 //! `(seed, n)`.
 
+use crate::core::GeneratorErrors;
 use std::collections::BTreeMap;
 
 use rand::Rng;
@@ -8,7 +9,7 @@ use rand_distr::{Distribution, Normal};
 
 use super::model::{EntitySummary, TransitionEvent, WorkflowResult, WorkflowStats};
 use super::{TransitionRule, WorkflowConfig};
-use crate::core::{event_rng, EventRng, GeneratorError};
+use crate::core::{event_rng, EventRng};
 
 const HOUR_MS: f64 = 3_600_000.0;
 
@@ -28,7 +29,7 @@ struct Walk {
 
 impl WorkflowSimulator {
     /// A simulator for a validated configuration.
-    pub fn new(config: WorkflowConfig) -> Result<Self, Vec<GeneratorError>> {
+    pub fn new(config: WorkflowConfig) -> Result<Self, GeneratorErrors> {
         config.validate()?;
         Ok(WorkflowSimulator { config })
     }
