@@ -169,7 +169,7 @@ fn every_invalid_pipeline_and_config_gets_its_exact_message() {
             p.source(VecSource::new(vec![Row::from_pairs([("ts", Value::from(1))])]))
                 .with_event_time("", "1 second")
                 .sink(MemorySink::new())
-        }), "pipeline `t`: `with_event_time`: invalid `field`: expected the name of an integer epoch-ms field, found an empty name"),
+        }), "pipeline `t`: `with_event_time`: invalid `field`: expected the name of the event-time field, found an empty name"),
         // Delivery guarantees
         ("exactly-once from an iterator", error_with(checkpointed(ExactlyOnce), |p| {
             p.source(IterSource::new(|_w: &WorkerInfo| 0..10u32)).sink(FileSink::json_lines("/tmp/never", FileSinkMode::Transactional))
@@ -244,7 +244,7 @@ fn an_unknown_row_field_fails_the_run_naming_the_nearest_field() {
     let e = p.run().unwrap_err();
     assert_eq!(
         e.to_string(),
-        "pipeline `clicks`, node `group_by#2` (worker 0): `group_by`: unknown field `pgae` (did you mean `page`?); the schema has [page, ts]"
+        "pipeline `clicks`, node `group_by#3` (worker 0): `group_by`: unknown field `pgae` (did you mean `page`?); the schema has [page, ts]"
     );
 }
 

@@ -8,6 +8,7 @@ mod pacing;
 mod params;
 #[cfg(test)]
 pub(crate) mod pinned;
+mod recorded;
 mod rng;
 mod source;
 
@@ -18,5 +19,6 @@ pub use error::{
 pub use generator::{Generator, GeneratorPosition};
 pub use pacing::{BurstWindow, Pacing};
 pub use params::apply_params;
+pub use recorded::RecordedGenerator;
 pub use rng::{event_rng, EventRng};
 pub use source::{GeneratorReader, GeneratorSource, StreamOptions, StreamResult, StreamStats};

@@ -2,6 +2,7 @@
 //! settlements draw from per-hour and per-batch streams.
 
 use crate::core::GeneratorErrors;
+use crate::core::RecordedGenerator;
 use rand::Rng;
 use rand_distr::{Distribution, Exp, LogNormal};
 
@@ -34,6 +35,16 @@ impl FinancialStreamSimulator {
 
     fn account(&self, n: u64) -> String {
         format!("acct-{n:04}")
+    }
+
+    /// The run's transactions (purchases, reversals, fraud) as a generator in event-time
+    /// order, for a paced, resumable pipeline source (`GeneratorSource::new(sim.generator())`).
+    /// The run is computed once, here.
+    pub fn generator(&self) -> RecordedGenerator<Transaction> {
+        let transactions = self.run().transactions;
+        RecordedGenerator::new("financial", self.config.seed, transactions, |t| {
+            t.transaction_time
+        })
     }
 
     /// Runs the simulation.

@@ -2,6 +2,7 @@
 //! hour from a separate stream, so they hit the whole fleet at once.
 
 use crate::core::GeneratorErrors;
+use crate::core::RecordedGenerator;
 use rand::Rng;
 use rand_distr::{Distribution, Normal};
 
@@ -47,6 +48,14 @@ impl IotTelemetrySimulator {
                 })
             })
             .collect()
+    }
+
+    /// The run's readings as a generator in event-time order, for a paced, resumable
+    /// pipeline source (`GeneratorSource::new(sim.generator())`). The run is computed
+    /// once, here.
+    pub fn generator(&self) -> RecordedGenerator<Reading> {
+        let readings = self.run().readings;
+        RecordedGenerator::new("iot", self.config.seed, readings, |r| r.reading_time)
     }
 
     /// Runs the simulation.

@@ -3,6 +3,7 @@
 //! service, n)`.
 
 use crate::core::GeneratorErrors;
+use crate::core::RecordedGenerator;
 use rand::Rng;
 use rand_distr::{Distribution, Exp, LogNormal, Poisson};
 
@@ -64,6 +65,14 @@ impl OperationalLogSimulator {
         );
         let sigma2 = (1.0 + (std * std) / (mean * mean)).ln();
         LogNormal::new(mean.ln() - sigma2 / 2.0, sigma2.sqrt()).ok()
+    }
+
+    /// The run's log events as a generator in event-time order, for a paced, resumable
+    /// pipeline source (`GeneratorSource::new(sim.generator())`). The run is computed
+    /// once, here.
+    pub fn generator(&self) -> RecordedGenerator<LogEvent> {
+        let logs = self.run().logs;
+        RecordedGenerator::new("oplogs", self.config.seed, logs, |l| l.timestamp)
     }
 
     /// Runs the simulation.

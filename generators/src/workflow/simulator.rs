@@ -2,6 +2,7 @@
 //! `(seed, n)`.
 
 use crate::core::GeneratorErrors;
+use crate::core::RecordedGenerator;
 use std::collections::BTreeMap;
 
 use rand::Rng;
@@ -151,6 +152,14 @@ impl WorkflowSimulator {
             skips,
             backwards,
         }
+    }
+
+    /// The run's transition events as a generator in event-time order, for a paced,
+    /// resumable pipeline source (`GeneratorSource::new(sim.generator())`). The run is
+    /// computed once, here.
+    pub fn generator(&self) -> RecordedGenerator<TransitionEvent> {
+        let events = self.run().events;
+        RecordedGenerator::new("workflow", self.config.seed, events, |e| e.transitioned_at)
     }
 
     /// Runs the simulation.
