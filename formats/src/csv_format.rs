@@ -9,7 +9,8 @@ use super::columns::{column_types, text};
 use super::FormatError;
 
 pub(crate) fn write(path: &Path, rows: &[Row]) -> Result<(), FormatError> {
-    let mut out = csv::Writer::from_path(path).map_err(|e| FormatError::malformed(path, 0, e))?;
+    let file = std::fs::File::create(path).map_err(|e| FormatError::io(path, e))?;
+    let mut out = csv::Writer::from_writer(std::io::BufWriter::new(file));
     let names: Vec<String> = column_types(rows).into_iter().map(|(n, _)| n).collect();
     out.write_record(&names)
         .map_err(|e| FormatError::malformed(path, 1, e))?;
@@ -38,8 +39,8 @@ fn cell(s: &str) -> Value {
 }
 
 pub(crate) fn read(path: &Path) -> Result<Vec<Row>, FormatError> {
-    let mut reader =
-        csv::Reader::from_path(path).map_err(|e| FormatError::malformed(path, 0, e))?;
+    let file = std::fs::File::open(path).map_err(|e| FormatError::io(path, e))?;
+    let mut reader = csv::Reader::from_reader(std::io::BufReader::new(file));
     let headers: Vec<String> = reader
         .headers()
         .map_err(|e| FormatError::malformed(path, 1, e))?
