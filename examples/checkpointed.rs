@@ -49,6 +49,9 @@ fn main() -> anyhow::Result<()> {
         }
     }
     let metrics = job.run()?;
+    if let Some(line) = metrics.checkpoints.as_ref().and_then(|c| c.restored()) {
+        eprintln!("{line}");
+    }
     eprintln!(
         "done: {} bids read in this run, {} results committed",
         metrics.source_records,

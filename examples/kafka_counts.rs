@@ -60,6 +60,9 @@ fn main() {
     };
     match job.run() {
         Ok(m) => {
+            if let Some(line) = m.checkpoints.as_ref().and_then(|c| c.restored()) {
+                eprintln!("kafka_counts: {line}");
+            }
             let secs = m.elapsed.as_secs_f64();
             eprintln!(
                 "kafka_counts: {} events in {:.2} s ({:.0} events/s), {} dead letters, latency p50 {:.1} ms p99 {:.1} ms",

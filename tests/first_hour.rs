@@ -292,3 +292,33 @@ fn the_facade_reexports_what_the_readme_uses() {
     let _: Option<Pacing> = None;
     let _ = Duration::from_secs(1);
 }
+
+#[test]
+fn restarting_a_finished_run_says_its_input_was_already_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = || {
+        let out = MemorySink::new();
+        let config = Config::default().with_parallelism(1).with_checkpointing(
+            dir.path(),
+            Duration::from_millis(50),
+            DeliveryGuarantee::AtLeastOnce,
+        );
+        let mut p = Pipeline::new(config);
+        p.source(VecSource::new((0..100u64).collect())).sink(out.clone());
+        (p.run().unwrap(), out.len())
+    };
+    let (first, n) = run();
+    assert_eq!(n, 100);
+    assert_eq!(first.checkpoints.unwrap().restored(), None);
+    let (second, n) = run();
+    assert_eq!((second.source_records, n), (0, 0));
+    let checkpoints = second.checkpoints.unwrap();
+    assert!(checkpoints.restored_finished);
+    assert_eq!(
+        checkpoints.restored().unwrap(),
+        format!(
+            "resumed from checkpoint {}, the final one of a finished run: its input was already read",
+            checkpoints.restored_from.unwrap()
+        )
+    );
+}

@@ -310,6 +310,9 @@ pub struct CheckpointMetrics {
     pub completed: u64,
     /// The checkpoint the run resumed from, if any.
     pub restored_from: Option<u64>,
+    /// True when that was the final checkpoint of a finished run: what it read is not
+    /// read again (a restart of a finished bounded job reads nothing new).
+    pub restored_finished: bool,
     /// Newer checkpoints recovery passed over because they were damaged or
     /// unfinished: id and reason, newest first.
     pub skipped: Vec<(u64, String)>,
@@ -322,6 +325,29 @@ pub struct CheckpointMetrics {
 }
 
 impl CheckpointMetrics {
+    /// One line on what the run resumed from, for command lines: `None` for a fresh
+    /// start.
+    ///
+    /// ```
+    /// use tidewater_engine::metrics::CheckpointMetrics;
+    /// let mut m = CheckpointMetrics::from_durations(&[]);
+    /// assert_eq!(m.restored(), None);
+    /// m.restored_from = Some(12);
+    /// m.restored_finished = true;
+    /// assert_eq!(
+    ///     m.restored().unwrap(),
+    ///     "resumed from checkpoint 12, the final one of a finished run: its input was already read"
+    /// );
+    /// ```
+    pub fn restored(&self) -> Option<String> {
+        let id = self.restored_from?;
+        Some(if self.restored_finished {
+            format!("resumed from checkpoint {id}, the final one of a finished run: its input was already read")
+        } else {
+            format!("resumed from checkpoint {id}")
+        })
+    }
+
     /// Summarises checkpoint durations.
     pub fn from_durations(durations: &[Duration]) -> Self {
         let mut ms: Vec<f64> = durations
@@ -337,6 +363,7 @@ impl CheckpointMetrics {
         CheckpointMetrics {
             completed: ms.len() as u64,
             restored_from: None,
+            restored_finished: false,
             skipped: Vec::new(),
             p50_ms: pct(0.5),
             p99_ms: pct(0.99),

@@ -23,6 +23,15 @@ type Entries = (u64, BTreeMap<StateKey, Vec<u8>>);
 /// The id sources and sinks report their end-of-input entries under.
 pub(crate) const FINAL: u64 = u64::MAX;
 
+/// The entry a final checkpoint carries: the run it belongs to had finished.
+fn finished_marker() -> StateKey {
+    StateKey {
+        kind: "run".into(),
+        node: "finished".into(),
+        worker: 0,
+    }
+}
+
 #[derive(Default)]
 struct Progress {
     states: BTreeMap<u64, BTreeMap<StateKey, Vec<u8>>>,
@@ -73,6 +82,12 @@ impl Coordinator {
             tracing::warn!(checkpoint = id.0, %reason, dir = %config.dir.display(), "skipped a damaged checkpoint");
         }
         match &recovery.checkpoint {
+            Some(c) if c.states.contains_key(&finished_marker()) => tracing::info!(
+                checkpoint = c.meta.id.0,
+                dir = %config.dir.display(),
+                "resuming from the final checkpoint of a finished run: the input it read is \
+                 not read again; only input that arrived since is"
+            ),
             Some(c) => {
                 tracing::info!(checkpoint = c.meta.id.0, dir = %config.dir.display(), "resuming from checkpoint")
             }
@@ -261,6 +276,8 @@ impl Coordinator {
             // Stateful operators flushed everything at end of input: only sources'
             // end positions and sinks' last transactions matter.
             states.retain(|k, _| k.kind != "operator");
+            // Marks the run as finished, so that a restart can say its input was read.
+            states.insert(finished_marker(), Vec::new());
             p.final_written = Some(id);
             self.timing
                 .lock()
@@ -293,6 +310,10 @@ impl Coordinator {
             .clone();
         let mut m = crate::metrics::CheckpointMetrics::from_durations(&durations);
         m.restored_from = self.recovered.as_ref().map(|c| c.meta.id.0);
+        m.restored_finished = self
+            .recovered
+            .as_ref()
+            .is_some_and(|c| c.states.contains_key(&finished_marker()));
         m.skipped = self.skipped.clone();
         m
     }
