@@ -304,7 +304,8 @@ fn restarting_a_finished_run_says_its_input_was_already_read() {
             DeliveryGuarantee::AtLeastOnce,
         );
         let mut p = Pipeline::new(config);
-        p.source(VecSource::new((0..100u64).collect())).sink(out.clone());
+        p.source(VecSource::new((0..100u64).collect()))
+            .sink(out.clone());
         (p.run().unwrap(), out.len())
     };
     let (first, n) = run();

@@ -79,7 +79,12 @@ pub struct CheckpointConfig {
 pub struct Config {
     /// Pipeline name, used in errors and logs.
     pub name: String,
-    /// Number of worker threads; each runs one subtask of every operator.
+    /// Number of worker threads; each runs one subtask of every operator. Default 1:
+    /// a run's results, late data included, are the same on every machine and every
+    /// run. With more workers, which records are late depends on how the workers'
+    /// watermarks interleave (thread timing), as in Flink; results without late data do
+    /// not change. For reproducible late-data results at any parallelism use the
+    /// Spark-compatible mode, or the deterministic simulation in tests.
     pub parallelism: usize,
     /// Records a source reads per batch.
     pub batch_size: usize,
@@ -107,9 +112,8 @@ impl Default for Config {
     fn default() -> Self {
         Config {
             name: "pipeline".to_string(),
-            parallelism: std::thread::available_parallelism()
-                .map(|n| n.get())
-                .unwrap_or(1),
+            // One worker: the same results, late data included, on every machine.
+            parallelism: 1,
             batch_size: 1024,
             channel_capacity: 64,
             time_semantics: TimeSemantics::Continuous,
@@ -132,6 +136,20 @@ impl Config {
     pub fn with_parallelism(mut self, parallelism: usize) -> Self {
         self.parallelism = parallelism;
         self
+    }
+
+    /// One worker per core of this machine (what Flink's local environment does):
+    /// the fastest, but with late data the results depend on thread timing (see
+    /// [`parallelism`](Self::parallelism)).
+    ///
+    /// ```
+    /// use tidewater_engine::prelude::*;
+    /// assert_eq!(Config::default().parallelism, 1);
+    /// assert!(Config::default().with_available_parallelism().parallelism >= 1);
+    /// ```
+    pub fn with_available_parallelism(self) -> Self {
+        let n = std::thread::available_parallelism().map_or(1, |n| n.get());
+        self.with_parallelism(n)
     }
 
     /// Sets the source batch size.

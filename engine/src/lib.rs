@@ -73,7 +73,8 @@ pub mod prelude {
     pub use crate::stream::{KeyedStream, Pipeline, Stream, WindowedStream};
     pub use crate::time::{ManualClock, Timestamp, Watermark};
     pub use crate::window::aggregate::{
-        Avg, Collect, Count, First, Last, Max, Min, Numeric, Reduce, Sum,
+        AggregateExt, Avg, Collect, Count, EventSpan, First, Last, Max, Min, Numeric, Reduce, Span,
+        Sum,
     };
     pub use crate::window::{
         Aggregate, OutputMode, SessionWindow, SlidingWindow, TumblingWindow, Window,

@@ -168,6 +168,42 @@ where
         self
     }
 
+    /// [`aggregate`](Self::aggregate), with the result named by `finish`: a struct of
+    /// named fields instead of a tuple read by position.
+    ///
+    /// ```
+    /// use tidewater_engine::prelude::*;
+    ///
+    /// #[derive(Clone)]
+    /// struct Trade { price: f64, qty: u64, ts: i64 }
+    /// #[derive(Debug, Clone, PartialEq)]
+    /// struct Bar { trades: u64, volume: u64, high: f64 }
+    ///
+    /// let out = MemorySink::new();
+    /// let mut p = Pipeline::new(Config::default());
+    /// let trades = vec![Trade { price: 10.0, qty: 5, ts: 1 }, Trade { price: 12.5, qty: 1, ts: 2 }];
+    /// p.source(VecSource::new(trades))
+    ///     .with_watermark(Watermark::monotonic(|t: &Trade| t.ts))
+    ///     .key_by(|_: &Trade| 0u8)
+    ///     .window(TumblingWindow::of("1 minute"))
+    ///     .aggregate_into(
+    ///         (Count, Sum::of(|t: &Trade| t.qty), Max::of(|t: &Trade| t.price)),
+    ///         |(trades, volume, high)| Bar { trades, volume, high: high.unwrap_or(f64::NAN) },
+    ///     )
+    ///     .sink(out.clone());
+    /// p.run().unwrap();
+    /// assert_eq!(out.values()[0].value, Bar { trades: 2, volume: 6, high: 12.5 });
+    /// ```
+    pub fn aggregate_into<A, O, F>(self, agg: A, finish: F) -> Stream<WindowResult<K, O>>
+    where
+        A: Aggregate<T>,
+        O: Send + 'static,
+        F: Fn(A::Out) -> O + Clone + Send + Sync + 'static,
+    {
+        use crate::window::aggregate::AggregateExt;
+        self.aggregate(agg.finish_with(finish))
+    }
+
     /// Aggregates each key's window with `agg`: one [`WindowResult`] per key and window.
     ///
     /// ```
