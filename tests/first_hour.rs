@@ -323,3 +323,91 @@ fn restarting_a_finished_run_says_its_input_was_already_read() {
         )
     );
 }
+
+#[test]
+fn late_data_results_are_the_same_run_after_run_by_default() {
+    use tidewater::generators::nexmark::{Event, NexmarkConfig, NexmarkGenerator};
+    let run = || {
+        let source = GeneratorSource::new(NexmarkGenerator::new(NexmarkConfig::default(), 11))
+            .with_max_events(30_000)
+            .with_out_of_order(0.2, 50)
+            .with_late_events(0.05, 5_000);
+        let out = MemorySink::new();
+        let mut p = Pipeline::new(Config::default());
+        p.source(source)
+            .with_watermark(Watermark::bounded("100 ms", |e: &Event| e.date_time()))
+            .key_by(|e: &Event| e.date_time() % 7)
+            .window(TumblingWindow::of("1 second"))
+            .count()
+            .sink(out.clone());
+        let metrics = p.run().unwrap();
+        let mut rows: Vec<(i64, i64, u64)> = out
+            .values()
+            .iter()
+            .map(|r| (r.key, r.window_start, r.value))
+            .collect();
+        rows.sort();
+        (rows, metrics.late_dropped)
+    };
+    let first = run();
+    assert!(first.1 > 0, "the run has late data");
+    for _ in 0..3 {
+        assert_eq!(run(), first);
+    }
+}
+
+#[test]
+fn window_results_can_be_named_and_sessions_give_their_span() {
+    #[derive(Clone)]
+    struct Click {
+        user: u32,
+        ts: i64,
+    }
+    #[derive(Debug, Clone, PartialEq)]
+    struct Visit {
+        clicks: u64,
+        first: i64,
+        last: i64,
+    }
+    let clicks = vec![
+        Click { user: 1, ts: 1_000 },
+        Click { user: 1, ts: 3_000 },
+        Click { user: 2, ts: 2_000 },
+        Click {
+            user: 1,
+            ts: 60_000,
+        },
+    ];
+    let out = MemorySink::new();
+    let mut p = Pipeline::new(Config::default());
+    p.source(VecSource::new(clicks))
+        .with_watermark(Watermark::monotonic(|c: &Click| c.ts))
+        .key_by(|c: &Click| c.user)
+        .window(SessionWindow::with_gap("10 seconds"))
+        .aggregate_into((Count, EventSpan), |(clicks, span)| Visit {
+            clicks,
+            first: span.first,
+            last: span.last,
+        })
+        .sink(out.clone());
+    p.run().unwrap();
+    let mut got: Vec<(u32, i64, Visit)> = out
+        .values()
+        .into_iter()
+        .map(|r| (r.key, r.window_end, r.value))
+        .collect();
+    got.sort_by_key(|g| (g.0, g.1));
+    let visit = |clicks, first, last| Visit {
+        clicks,
+        first,
+        last,
+    };
+    assert_eq!(
+        got,
+        vec![
+            (1, 13_000, visit(2, 1_000, 3_000)),
+            (1, 70_000, visit(1, 60_000, 60_000)),
+            (2, 12_000, visit(1, 2_000, 2_000)),
+        ]
+    );
+}

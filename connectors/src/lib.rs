@@ -1,9 +1,15 @@
 //! # tidewater-connectors
 //!
-//! Sources and sinks that talk to the outside world: Kafka (rdkafka), files (JSON lines,
-//! CSV, Parquet), sockets and WebSockets, and declarative pipelines from config files.
-//! The engine's in-process connectors (vectors, channels, memory, console) live in
-//! `tidewater_engine::connector`; this crate is where external systems plug in.
+//! Sources and sinks that talk to the outside world, one folder per system:
+//!
+//! * [`kafka`] (feature `kafka`, on in the `tidewater` facade): a partitioned source with
+//!   Spark's offset options, per-partition watermarks and dead letters, and a sink with
+//!   end-to-end exactly-once through Kafka transactions; a test broker for your tests.
+//! * [`file`]: a JSON-lines/CSV sink, exactly-once by two-phase commit of part files.
+//!
+//! Files as sources, Parquet and Delta sinks, sockets and declarative pipelines are not
+//! here yet; each connector documents itself when it lands. The engine's in-process
+//! connectors (vectors, channels, memory, console) live in `tidewater_engine::connector`.
 //!
 //! ```
 //! // The in-process connectors are re-exported here for convenience.
