@@ -218,7 +218,12 @@ impl<G: Generator> GeneratorSource<G> {
         self
     }
 
-    /// Delivers a fraction of events up to `max_displacement` positions late.
+    /// Delivers a fraction of events up to `max_displacement` positions late (within a
+    /// batch). Both this and [`with_late_events`](Self::with_late_events) act on the
+    /// generator's events as they are: a Nexmark person, auction or bid; for
+    /// clickstream a whole session (`SessionActivity`, its page views together); for
+    /// the recorded simulators (`generator()` of financial, IoT, oplogs, workflow) one
+    /// transaction, reading, log line or transition.
     pub fn with_out_of_order(mut self, probability: f64, max_displacement: usize) -> Self {
         self.options.out_of_order_probability = probability;
         self.options.max_displacement = max_displacement;
