@@ -41,7 +41,7 @@ fn main() -> anyhow::Result<()> {
     let gappy = rows.iter().filter(|w| w.value.1 >= 2).count();
     let drifted: std::collections::BTreeSet<&str> = rows
         .iter()
-        .filter(|w| w.value.2.unwrap_or(0.0) > 0.5)
+        .filter(|w| w.value.2 > 0.5)
         .map(|w| w.key.as_str())
         .collect();
     println!(

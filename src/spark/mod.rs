@@ -248,7 +248,7 @@ type Aggregates = (
     Min<fn(&SparkEvent) -> f64, f64>,
     Max<fn(&SparkEvent) -> f64, f64>,
 );
-type AggregateOut = (u64, f64, Option<f64>, Option<f64>, Option<f64>);
+type AggregateOut = (u64, f64, Option<f64>, f64, f64);
 
 fn value(e: &SparkEvent) -> f64 {
     e.value

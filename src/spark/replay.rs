@@ -87,8 +87,8 @@ impl SparkCase {
                             count,
                             sum,
                             avg: avg.unwrap_or(f64::NAN),
-                            min: min.unwrap_or(f64::NAN),
-                            max: max.unwrap_or(f64::NAN),
+                            min,
+                            max,
                             emit_batch: batch_id,
                         }
                     }),

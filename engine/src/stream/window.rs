@@ -188,7 +188,7 @@ where
     ///     .window(TumblingWindow::of("1 minute"))
     ///     .aggregate_into(
     ///         (Count, Sum::of(|t: &Trade| t.qty), Max::of(|t: &Trade| t.price)),
-    ///         |(trades, volume, high)| Bar { trades, volume, high: high.unwrap_or(f64::NAN) },
+    ///         |(trades, volume, high)| Bar { trades, volume, high },
     ///     )
     ///     .sink(out.clone());
     /// p.run().unwrap();

@@ -4,27 +4,29 @@ use std::marker::PhantomData;
 
 use super::{Aggregate, FieldFn, Numeric};
 
-/// Smallest value of a numeric field (`None` only for an empty accumulator; NaN counts as
-/// larger than every number, as in Spark, so the result does not depend on arrival order).
+/// Smallest value of a numeric field (NaN counts as larger than every number, as in
+/// Spark, so the result does not depend on arrival order). A window always holds a
+/// record, so the result is a plain value.
 ///
 /// ```
 /// use tidewater_engine::prelude::*;
 /// let min = Min::of(|x: &i32| *x);
 /// let mut acc = min.create();
 /// for v in [4, -2, 9] { min.add(&mut acc, &v, 0); }
-/// assert_eq!(min.finish(&acc), Some(-2));
+/// assert_eq!(min.finish(&acc), -2);
 /// ```
 pub type Min<F, V> = Extremum<F, V, false>;
 
-/// Largest value of a numeric field (`None` only for an empty accumulator; NaN counts as
-/// larger than every number, as in Spark: one NaN makes the maximum NaN).
+/// Largest value of a numeric field (NaN counts as larger than every number, as in
+/// Spark: one NaN makes the maximum NaN). A window always holds a record, so the result
+/// is a plain value.
 ///
 /// ```
 /// use tidewater_engine::prelude::*;
 /// let max = Max::of(|x: &i32| *x);
 /// let mut acc = max.create();
 /// for v in [4, -2, 9] { max.add(&mut acc, &v, 0); }
-/// assert_eq!(max.finish(&acc), Some(9));
+/// assert_eq!(max.finish(&acc), 9);
 /// ```
 pub type Max<F, V> = Extremum<F, V, true>;
 
@@ -88,7 +90,7 @@ impl<T, V: Numeric, F: FieldFn<T, V>, const LARGEST: bool> Aggregate<T>
     for Extremum<F, V, LARGEST>
 {
     type Acc = Option<V>;
-    type Out = Option<V>;
+    type Out = V;
 
     fn create(&self) -> Option<V> {
         None
@@ -105,8 +107,10 @@ impl<T, V: Numeric, F: FieldFn<T, V>, const LARGEST: bool> Aggregate<T>
         }
     }
 
-    fn finish(&self, acc: &Option<V>) -> Option<V> {
-        *acc
+    /// The engine finishes only windows that hold records; an empty accumulator
+    /// (possible only when called by hand) gives zero.
+    fn finish(&self, acc: &Option<V>) -> V {
+        acc.unwrap_or(V::ZERO)
     }
 }
 

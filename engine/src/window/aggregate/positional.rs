@@ -9,7 +9,8 @@ use std::marker::PhantomData;
 use super::{Aggregate, FieldFn};
 use crate::time::Timestamp;
 
-/// Value of the record with the smallest event time.
+/// Value of the record with the smallest event time (a plain value: a window always
+/// holds a record).
 ///
 /// ```
 /// use tidewater_engine::prelude::*;
@@ -17,11 +18,12 @@ use crate::time::Timestamp;
 /// let mut acc = first.create();
 /// first.add(&mut acc, &"late", 20);
 /// first.add(&mut acc, &"early", 10);
-/// assert_eq!(first.finish(&acc), Some("early".to_string()));
+/// assert_eq!(first.finish(&acc), "early");
 /// ```
 pub type First<F, V> = Positional<F, V, false>;
 
-/// Value of the record with the largest event time.
+/// Value of the record with the largest event time (a plain value: a window always
+/// holds a record).
 ///
 /// ```
 /// use tidewater_engine::prelude::*;
@@ -29,7 +31,7 @@ pub type First<F, V> = Positional<F, V, false>;
 /// let mut acc = last.create();
 /// last.add(&mut acc, &"late", 20);
 /// last.add(&mut acc, &"early", 10);
-/// assert_eq!(last.finish(&acc), Some("late".to_string()));
+/// assert_eq!(last.finish(&acc), "late");
 /// ```
 pub type Last<F, V> = Positional<F, V, true>;
 
@@ -73,11 +75,11 @@ impl<F, V, const LATEST: bool> Positional<F, V, LATEST> {
 
 impl<T, V, F, const LATEST: bool> Aggregate<T> for Positional<F, V, LATEST>
 where
-    V: Clone + Send + Sync + serde::Serialize + serde::de::DeserializeOwned + 'static,
+    V: Clone + Default + Send + Sync + serde::Serialize + serde::de::DeserializeOwned + 'static,
     F: FieldFn<T, V>,
 {
     type Acc = Option<(Timestamp, V)>;
-    type Out = Option<V>;
+    type Out = V;
 
     fn create(&self) -> Self::Acc {
         None
@@ -100,7 +102,9 @@ where
         }
     }
 
-    fn finish(&self, acc: &Self::Acc) -> Option<V> {
-        acc.as_ref().map(|(_, v)| v.clone())
+    /// The engine finishes only windows that hold records; an empty accumulator
+    /// (possible only when called by hand) gives `V::default()`.
+    fn finish(&self, acc: &Self::Acc) -> V {
+        acc.as_ref().map(|(_, v)| v.clone()).unwrap_or_default()
     }
 }

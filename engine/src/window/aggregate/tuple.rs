@@ -70,6 +70,6 @@ mod tests {
         agg.add(&mut b, &4.25, 3);
         agg.merge(&mut a, &b);
         // count 3, sum 1.5 - 2 + 4.25, min -2, max 4.25
-        assert_eq!(agg.finish(&a), (3, 3.75, Some(-2.0), Some(4.25)));
+        assert_eq!(agg.finish(&a), (3, 3.75, -2.0, 4.25));
     }
 }
