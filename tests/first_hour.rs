@@ -411,3 +411,36 @@ fn window_results_can_be_named_and_sessions_give_their_span() {
         ]
     );
 }
+
+#[test]
+fn update_mode_rows_carry_whether_they_are_final() {
+    let rows: Vec<Row> = [("a", 1_000), ("a", 2_000), ("a", 15_000)]
+        .into_iter()
+        .map(|(page, ts)| Row::from_pairs([("page", Value::from(page)), ("ts", Value::from(ts))]))
+        .collect();
+    let out = MemorySink::new();
+    let mut p = Pipeline::new(Config::default());
+    p.source(VecSource::new(rows).with_batch_size(1))
+        .with_event_time("ts", "0 s")
+        .group_by(["page"])
+        .window(TumblingWindow::of("10 seconds"))
+        .output_mode(OutputMode::Update)
+        .agg([agg::count("*").alias("n")])
+        .sink(out.clone());
+    p.run().unwrap();
+    let lines: Vec<String> = out
+        .values()
+        .iter()
+        .map(|r| serde_json::to_string(r).unwrap())
+        .collect();
+    assert_eq!(
+        lines,
+        vec![
+            r#"{"page":"a","window_start":0,"window_end":10000,"n":1,"is_final":false}"#,
+            r#"{"page":"a","window_start":0,"window_end":10000,"n":2,"is_final":false}"#,
+            r#"{"page":"a","window_start":10000,"window_end":20000,"n":1,"is_final":false}"#,
+            r#"{"page":"a","window_start":0,"window_end":10000,"n":2,"is_final":true}"#,
+            r#"{"page":"a","window_start":10000,"window_end":20000,"n":1,"is_final":true}"#,
+        ]
+    );
+}

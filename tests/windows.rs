@@ -181,12 +181,76 @@ fn update_mode_emits_changed_windows_at_every_trigger() {
     );
     // only a changed
     assert_eq!(h.push(&[('a', 3_000)]), vec![('a', 0, 10_000, 2)]);
-    // [0, 10 s) is dropped at watermark 12 s; the new window is emitted open
-    assert_eq!(h.push(&[('b', 12_000)]), vec![('b', 10_000, 20_000, 1)]);
+    // watermark 12 s closes [0, 10 s): its final rows, then the new window, open
+    assert_eq!(
+        h.push(&[('b', 12_000)]),
+        vec![
+            ('a', 0, 10_000, 2),
+            ('b', 0, 10_000, 1),
+            ('b', 10_000, 20_000, 1)
+        ]
+    );
     assert_eq!(h.push(&[('b', 4_000)]), vec![]);
+    // the end of input closes [10 s, 20 s)
     let (rest, late, _) = h.finish();
-    assert_eq!(rest, vec![]);
+    assert_eq!(rest, vec![('b', 10_000, 20_000, 1)]);
     assert_eq!(late, vec![('b', 4_000)]);
+}
+
+#[test]
+fn update_mode_rows_say_whether_they_are_final() {
+    // -> (key, start, count, is_final) in emission order: within a trigger, updates come
+    // before the final rows of the windows it closes
+    let events = vec![('a', 1_000_i64), ('a', 3_000), ('b', 12_000), ('b', 13_000)];
+    for (assigner, expected) in [
+        (
+            "tumbling",
+            vec![
+                ('a', 0, 1, false),
+                ('a', 0, 2, false),
+                ('b', 10_000, 1, false),
+                ('a', 0, 2, true),
+                ('b', 10_000, 2, false),
+                ('b', 10_000, 2, true),
+            ],
+        ),
+        (
+            "session",
+            vec![
+                ('a', 1_000, 1, false),
+                ('a', 1_000, 2, false),
+                ('b', 12_000, 1, false),
+                ('a', 1_000, 2, true),
+                ('b', 12_000, 2, false),
+                ('b', 12_000, 2, true),
+            ],
+        ),
+    ] {
+        let out = MemorySink::new();
+        let mut p = Pipeline::new(Config::default());
+        let keyed = p
+            .source(VecSource::new(events.clone()).with_batch_size(1))
+            .with_watermark(Watermark::monotonic(|e: &(char, i64)| e.1))
+            .key_by(|e: &(char, i64)| e.0);
+        let counted = match assigner {
+            "tumbling" => keyed
+                .window(TumblingWindow::of("10 seconds"))
+                .output_mode(OutputMode::Update)
+                .count(),
+            _ => keyed
+                .window(SessionWindow::with_gap("5 seconds"))
+                .output_mode(OutputMode::Update)
+                .count(),
+        };
+        counted.sink(out.clone());
+        p.run().unwrap();
+        let got: Vec<(char, i64, u64, bool)> = out
+            .values()
+            .into_iter()
+            .map(|r| (r.key, r.window_start, r.value, r.is_final))
+            .collect();
+        assert_eq!(got, expected, "{assigner}");
+    }
 }
 
 #[test]

@@ -214,6 +214,8 @@ where
         let aggregate = RowAggregate::new(exprs.into_iter().collect());
         let aliases: Vec<String> = aggregate.exprs().iter().map(|e| e.alias.clone()).collect();
         let schema: std::sync::OnceLock<Arc<Schema>> = std::sync::OnceLock::new();
+        // Update-mode rows say whether they are final (a column of their own).
+        let flag = self.mode == crate::window::OutputMode::Update;
         self.aggregate(aggregate)
             .map(move |r: WindowResult<GroupKey, Vec<Value>>| {
                 let schema = schema
@@ -224,13 +226,17 @@ where
                             ("window_end".to_string(), DataType::Int),
                         ];
                         let aggs = aliases.iter().cloned().map(|a| (a, DataType::Null));
-                        Arc::new(Schema::new(group.chain(window).chain(aggs)))
+                        let is_final = flag.then(|| ("is_final".to_string(), DataType::Bool));
+                        Arc::new(Schema::new(group.chain(window).chain(aggs).chain(is_final)))
                     })
                     .clone();
                 let mut values = r.key.values;
                 values.push(Value::Int(r.window_start));
                 values.push(Value::Int(r.window_end));
                 values.extend(r.value);
+                if flag {
+                    values.push(Value::Bool(r.is_final));
+                }
                 Row::new(schema, values)
             })
     }

@@ -39,7 +39,7 @@ pub struct WindowedStream<T, K, KF, W> {
     keyed: KeyedStream<T, K, KF>,
     assigner: W,
     lateness: Result<i64, EngineError>,
-    mode: OutputMode,
+    pub(crate) mode: OutputMode,
     late_sink: Option<LateSink<T>>,
 }
 
@@ -369,12 +369,14 @@ where
                     window_start,
                     window_end,
                     value,
+                    is_final,
                 } = r;
                 value.map(|value| WindowResult {
                     key,
                     window_start,
                     window_end,
                     value,
+                    is_final,
                 })
             })
     }

@@ -24,6 +24,22 @@ pub struct WindowResult<K, V> {
     pub window_end: Timestamp,
     /// The aggregate's output.
     pub value: V,
+    /// In update mode, false for an update of a window still open (a later row of the
+    /// same window follows) and true for its closing row, emitted once when the
+    /// watermark passes the window's end plus the allowed lateness. True in the other
+    /// modes and in the Spark-compatible mode (whose update mode, like Spark's, emits
+    /// no closing row). Written to JSON only when false.
+    #[serde(default = "yes", skip_serializing_if = "is_true")]
+    pub is_final: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+#[allow(clippy::trivially_copy_pass_by_ref)] // serde passes fields by reference
+fn is_true(b: &bool) -> bool {
+    *b
 }
 
 impl<K, V> WindowResult<K, V> {

@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 use crate::error::Result;
 use crate::state::{decode, encode};
 
-use super::{result_record, LateOutput, PanePool, WindowSettings};
+use super::{result_record, update_record, LateOutput, PanePool, WindowSettings};
 use crate::operator::Operator;
 use crate::record::Batch;
 use crate::time::{Timestamp, MAX_WATERMARK, MIN_WATERMARK, NO_TIMESTAMP};
@@ -85,11 +85,13 @@ where
         }
     }
 
-    /// Emits window `[start, start + size)` for every key (or just `only`).
+    /// Emits window `[start, start + size)` for every key (or just `only`), as final
+    /// rows or as updates of an open window.
     fn emit_window(
         &self,
         start: Timestamp,
         only: Option<&K>,
+        is_final: bool,
         output: &mut Batch<WindowResult<K, A::Out>>,
     ) {
         let end = start.saturating_add(self.spec.size);
@@ -100,13 +102,18 @@ where
             match only {
                 Some(k) => {
                     if let Some(acc) = pane.get(k) {
-                        output.push(result_record(k.clone(), start, end, self.agg.finish(acc)));
+                        output.push(update_record(
+                            k.clone(),
+                            start,
+                            end,
+                            self.agg.finish(acc),
+                            is_final,
+                        ));
                     }
                 }
-                None => output
-                    .extend(pane.iter().map(|(k, acc)| {
-                        result_record(k.clone(), start, end, self.agg.finish(acc))
-                    })),
+                None => output.extend(pane.iter().map(|(k, acc)| {
+                    update_record(k.clone(), start, end, self.agg.finish(acc), is_final)
+                })),
             }
             return;
         }
@@ -128,7 +135,7 @@ where
         output.extend(
             merged
                 .into_iter()
-                .map(|(k, acc)| result_record(k, start, end, self.agg.finish(&acc))),
+                .map(|(k, acc)| update_record(k, start, end, self.agg.finish(&acc), is_final)),
         );
     }
 
@@ -136,17 +143,30 @@ where
     /// the watermark the records arrived under (`before`). Append mode emits only
     /// windows the watermark already passed (late firings); update mode every affected
     /// window.
-    fn emit_dirty(&mut self, before: Timestamp, output: &mut Batch<WindowResult<K, A::Out>>) {
+    ///
+    /// In update mode the rows are updates (`is_final: false`); outside the
+    /// Spark-compatible mode, windows the new watermark `wm` closes are left to
+    /// [`close_updated`](Self::close_updated), which emits their final rows.
+    fn emit_dirty(
+        &mut self,
+        before: Timestamp,
+        wm: Timestamp,
+        output: &mut Batch<WindowResult<K, A::Out>>,
+    ) {
         if self.state.dirty.is_empty() {
             return;
         }
+        let update = self.settings.mode == OutputMode::Update;
+        let lateness = self.settings.lateness;
+        let closes_now =
+            |end: Timestamp| update && !self.settings.spark && end.saturating_add(lateness) <= wm;
         let mut windows: FxHashSet<(K, Timestamp)> = FxHashSet::default();
         for (key, pane) in self.state.dirty.drain() {
             for start in self.spec.window_starts(pane) {
                 let end = start.saturating_add(self.spec.size);
-                let open = end.saturating_add(self.settings.lateness) > before;
+                let open = end.saturating_add(lateness) > before;
                 let passed = end <= before;
-                if open && (self.settings.mode == OutputMode::Update || passed) {
+                if open && (update || passed) && !closes_now(end) {
                     windows.insert((key.clone(), start));
                 }
             }
@@ -154,7 +174,33 @@ where
         let mut windows: Vec<_> = windows.into_iter().collect();
         windows.sort_by_key(|(_, start)| *start);
         for (key, start) in windows {
-            self.emit_window(start, Some(&key), output);
+            self.emit_window(start, Some(&key), !update, output);
+        }
+    }
+
+    /// Update mode: the final row of every window holding data that the watermark's
+    /// move from `before` to `wm` closes (end plus lateness passed).
+    fn close_updated(
+        &mut self,
+        before: Timestamp,
+        wm: Timestamp,
+        output: &mut Batch<WindowResult<K, A::Out>>,
+    ) {
+        let lateness = self.settings.lateness;
+        let closing: BTreeSet<Timestamp> = self
+            .state
+            .panes
+            .keys()
+            .flat_map(|&p| self.spec.window_starts(p))
+            .filter(|&start| {
+                let closes = start
+                    .saturating_add(self.spec.size)
+                    .saturating_add(lateness);
+                closes > before && closes <= wm
+            })
+            .collect();
+        for start in closing {
+            self.emit_window(start, None, true, output);
         }
     }
 
@@ -205,7 +251,7 @@ where
             if end > wm {
                 break;
             }
-            self.emit_window(end - size, None, output);
+            self.emit_window(end - size, None, true, output);
             self.state.fired_end = Some(end);
             if self.settings.lateness == 0 {
                 self.drop_panes_before(end - size + slide);
@@ -241,7 +287,7 @@ where
             .flat_map(|&p| self.spec.window_starts(p))
             .collect();
         for start in starts {
-            self.emit_window(start, None, output);
+            self.emit_window(start, None, true, output);
         }
     }
 
@@ -249,15 +295,19 @@ where
     fn trigger(&mut self, wm: Timestamp, output: &mut Batch<WindowResult<K, A::Out>>) {
         let before = self.state.watermark;
         self.state.watermark = self.state.watermark.max(wm);
+        let wm = self.state.watermark;
         match self.settings.mode {
             OutputMode::Append => {
-                self.emit_dirty(before, output);
-                self.fire_closed(before, self.state.watermark, output);
-                self.purge(self.state.watermark);
+                self.emit_dirty(before, wm, output);
+                self.fire_closed(before, wm, output);
+                self.purge(wm);
             }
             OutputMode::Update => {
-                self.emit_dirty(before, output);
-                self.purge(self.state.watermark);
+                self.emit_dirty(before, wm, output);
+                if !self.settings.spark {
+                    self.close_updated(before, wm, output);
+                }
+                self.purge(wm);
             }
             OutputMode::Complete => self.emit_all(output),
         }
@@ -335,7 +385,7 @@ where
         if track_refires {
             // Late updates within the allowed lateness re-fire at once, as in Flink.
             let wm = self.state.watermark;
-            self.emit_dirty(wm, output);
+            self.emit_dirty(wm, wm, output);
         }
         Ok(())
     }
@@ -369,7 +419,7 @@ where
             let wm = self.state.watermark;
             match self.settings.mode {
                 OutputMode::Append => {}
-                OutputMode::Update => self.emit_dirty(wm, output),
+                OutputMode::Update => self.emit_dirty(wm, wm, output),
                 OutputMode::Complete => self.emit_all(output),
             }
         } else {

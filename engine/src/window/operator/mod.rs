@@ -31,13 +31,25 @@ pub(crate) struct WindowSettings {
     pub spark: bool,
 }
 
-/// The output record of a window result: event time `end - 1`.
+/// The output record of a final window result: event time `end - 1`.
 #[inline]
 pub(crate) fn result_record<K, V>(
     key: K,
     start: Timestamp,
     end: Timestamp,
     value: V,
+) -> Record<WindowResult<K, V>> {
+    update_record(key, start, end, value, true)
+}
+
+/// The output record of a window result, final or an update of an open window.
+#[inline]
+pub(crate) fn update_record<K, V>(
+    key: K,
+    start: Timestamp,
+    end: Timestamp,
+    value: V,
+    is_final: bool,
 ) -> Record<WindowResult<K, V>> {
     Record {
         ts: end.saturating_sub(1),
@@ -46,6 +58,7 @@ pub(crate) fn result_record<K, V>(
             window_start: start,
             window_end: end,
             value,
+            is_final,
         },
     }
 }

@@ -18,7 +18,7 @@ use crate::state::{decode, encode};
 use std::collections::hash_map::Entry;
 
 use super::session_set::{place, Placement, SessionList};
-use super::{result_record, LateOutput, WindowSettings};
+use super::{result_record, update_record, LateOutput, WindowSettings};
 use crate::operator::Operator;
 use crate::record::Batch;
 use crate::time::timers::TimerQueue;
@@ -103,20 +103,30 @@ where
 
     /// Re-emits changed sessions: in update mode every changed one, in append mode the
     /// ones that had already fired (late updates within the allowed lateness).
+    ///
+    /// Update-mode rows are updates (`is_final: false`); outside the Spark-compatible
+    /// mode, a session the watermark has closed gets its final row from
+    /// [`fire_due`](Self::fire_due) instead.
     fn emit_dirty(&mut self, output: &mut Batch<WindowResult<K, A::Out>>) {
         let update = self.settings.mode == OutputMode::Update;
+        let closing = update && !self.settings.spark;
+        let (lateness, wm) = (self.settings.lateness, self.state.watermark);
         for key in self.state.dirty_keys.drain() {
             let Some(list) = self.state.sessions.get_mut(&key) else {
                 continue;
             };
             for s in list.iter_mut().filter(|s| s.dirty) {
                 s.dirty = false;
+                if closing && s.end.saturating_add(lateness) <= wm {
+                    continue;
+                }
                 if update || s.fired {
-                    output.push(result_record(
+                    output.push(update_record(
                         key.clone(),
                         s.start,
                         s.end,
                         self.agg.finish(&s.acc),
+                        !update,
                     ));
                 }
             }
@@ -124,8 +134,12 @@ where
     }
 
     /// Fires and drops the sessions whose timers are due at `wm`.
+    ///
+    /// In update mode (outside the Spark-compatible mode) a session dropped here gets
+    /// its final row.
     fn fire_due(&mut self, wm: Timestamp, output: &mut Batch<WindowResult<K, A::Out>>) {
         let append = self.settings.mode == OutputMode::Append;
+        let close_updates = self.settings.mode == OutputMode::Update && !self.settings.spark;
         let lateness = self.settings.lateness;
         while let Some((_, key)) = self.state.timers.pop_due(wm) {
             let Some(list) = self.state.sessions.get_mut(&key) else {
@@ -148,7 +162,16 @@ where
                     }
                     return keep;
                 }
-                s.end.saturating_add(lateness) > wm
+                let keep = s.end.saturating_add(lateness) > wm;
+                if !keep && close_updates {
+                    output.push(result_record(
+                        key.clone(),
+                        s.start,
+                        s.end,
+                        agg.finish(&s.acc),
+                    ));
+                }
+                keep
             });
             if list.is_empty() {
                 self.empty_keys += 1;
