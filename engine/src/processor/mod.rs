@@ -112,6 +112,29 @@ pub struct StreamProcessor {
     handles: Mutex<Vec<JoinHandle<()>>>,
 }
 
+/// Shows the pipeline's name, parallelism and status, so that `Result<StreamProcessor, _>`
+/// can be unwrapped and printed.
+///
+/// ```
+/// use tidewater_engine::prelude::*;
+/// let mut p = Pipeline::new(Config::default().with_name("clicks"));
+/// p.source(VecSource::new(vec![1])).sink(MemorySink::new());
+/// let processor = p.build().unwrap();
+/// assert_eq!(
+///     format!("{processor:?}"),
+///     "StreamProcessor { pipeline: \"clicks\", parallelism: 1, status: Created }"
+/// );
+/// ```
+impl std::fmt::Debug for StreamProcessor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StreamProcessor")
+            .field("pipeline", &self.config.name)
+            .field("parallelism", &self.config.parallelism)
+            .field("status", &self.status())
+            .finish()
+    }
+}
+
 impl StreamProcessor {
     pub(crate) fn new(config: Config, terminals: Vec<Terminal>, names: Vec<String>) -> Self {
         StreamProcessor {
