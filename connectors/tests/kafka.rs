@@ -660,3 +660,46 @@ fn offsets_are_committed_back_to_the_group_for_monitoring() {
         std::thread::sleep(Duration::from_millis(50));
     }
 }
+
+#[test]
+fn an_unbounded_source_finds_new_topics_and_partitions() {
+    let b = broker();
+    b.create_topic("found-a", 1).unwrap();
+    b.produce("found-a", &[(None, event_json("a", 1.0, 0).as_str())])
+        .unwrap();
+    let config = KafkaSourceConfig::new(b.bootstrap())
+        .subscribe_pattern("found-.*")
+        .partition_discovery_interval_ms(100);
+    let out = MemorySink::new();
+    // Two workers, one partition: one worker starts with nothing to read.
+    let mut p = Pipeline::new(Config::default().with_parallelism(2));
+    p.source(KafkaSource::json::<Event>(config))
+        .dead_letters(MemorySink::new())
+        .map(|e: Event| e.key)
+        .sink(out.clone());
+    let processor = p.start().unwrap();
+    let wait_for = |n: usize| {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while out.len() < n {
+            assert!(Instant::now() < deadline, "{} of {n} records", out.len());
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    };
+    wait_for(1);
+    b.create_topic("found-b", 4).unwrap();
+    let events: Vec<String> = (0..4).map(|i| event_json("b", 1.0, i)).collect();
+    b.produce_to(
+        "found-b",
+        events
+            .iter()
+            .enumerate()
+            .map(|(i, v)| (Some(i as i32), None, v.as_str())),
+    )
+    .unwrap();
+    wait_for(5);
+    processor.stop(false);
+    let _ = processor.join();
+    let mut keys = out.values();
+    keys.sort();
+    assert_eq!(keys, vec!["a", "b", "b", "b", "b"]);
+}

@@ -80,6 +80,11 @@ pub struct KafkaSourceConfig {
     /// (`isolation.level` defaults to `read_committed`).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub properties: BTreeMap<String, String>,
+    /// How often an unbounded `subscribe` or `subscribe_pattern` source looks for new
+    /// partitions and topics (read from their earliest offset, as Spark does); default
+    /// 30 000 ms, 0 turns it off. Bounded runs and `assign` read a fixed set.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub partition_discovery_interval_ms: Option<u64>,
 }
 
 impl KafkaSourceConfig {
@@ -145,6 +150,23 @@ impl KafkaSourceConfig {
     pub fn property(mut self, key: impl Into<String>, value: impl Into<String>) -> Self {
         self.properties.insert(key.into(), value.into());
         self
+    }
+
+    /// Looks for new partitions and topics every `interval_ms` (0: never).
+    pub fn partition_discovery_interval_ms(mut self, interval_ms: u64) -> Self {
+        self.partition_discovery_interval_ms = Some(interval_ms);
+        self
+    }
+
+    /// The discovery interval in effect: `None` when this source reads a fixed set.
+    pub fn discovery_interval_ms(&self) -> Option<u64> {
+        let fixed = self.ending_offsets == EndingOffsets::Latest
+            || matches!(self.topics(), Some(Topics::Assign(_)) | None);
+        match self.partition_discovery_interval_ms.unwrap_or(30_000) {
+            0 => None,
+            _ if fixed => None,
+            ms => Some(ms),
+        }
     }
 
     /// The one way of choosing partitions that is set (after [`validate`](Self::validate)).

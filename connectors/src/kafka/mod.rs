@@ -18,6 +18,7 @@
 //! [`KafkaSinkConfig`]), validated when the pipeline is built with every problem
 //! reported.
 
+pub mod assignment;
 mod client;
 mod config;
 mod offsets;

@@ -19,6 +19,7 @@ use tidewater_engine::time::{
     duration_ms, IntoDuration, Timestamp, MAX_EVENT_TIME, MIN_EVENT_TIME, NO_TIMESTAMP,
 };
 
+use super::assignment::owner;
 use super::client::{client_config, kafka_error, EofConsumer, QuietEof, REQUEST_TIMEOUT};
 use super::config::{KafkaSourceConfig, Topics};
 use super::offsets::{resolve, EndingOffsets};
@@ -217,9 +218,21 @@ pub struct KafkaReader<D: Decode> {
     state: ReaderState<D>,
 }
 
+/// Periodic discovery of new partitions and topics.
+struct Discovery {
+    config: KafkaSourceConfig,
+    every_ms: i64,
+    last_ms: i64,
+    /// This worker's index and the parallelism.
+    worker: (usize, usize),
+}
+
 /// Everything a reader keeps but its consumer (records borrow the consumer while
 /// the state changes).
 struct ReaderState<D: Decode> {
+    discovery: Option<Discovery>,
+    /// A reader without partitions has said it is idle.
+    reported_empty: bool,
     name: String,
     decoder: Arc<D>,
     extract: Option<EventTimeFn<D::Value>>,
@@ -260,9 +273,7 @@ impl<D: Decode> KafkaReader<D> {
         let all = list_partitions(&consumer, &name, config)?;
         let mine: Vec<(String, i32)> = all
             .into_iter()
-            .enumerate()
-            .filter(|(i, _)| i % worker.parallelism == worker.index)
-            .map(|(_, tp)| tp)
+            .filter(|(t, p)| owner(t, *p, worker.parallelism) == worker.index)
             .collect();
         let mut partitions = Vec::with_capacity(mine.len());
         let mut index: HashMap<Arc<str>, HashMap<i32, usize>> = HashMap::new();
@@ -329,12 +340,77 @@ impl<D: Decode> KafkaReader<D> {
                     .max(1),
                 assigned: false,
                 commit_back: config.group_id.is_some(),
+                reported_empty: false,
+                discovery: config.discovery_interval_ms().map(|every| Discovery {
+                    config: config.clone(),
+                    every_ms: every as i64,
+                    last_ms: 0,
+                    worker: (worker.index, worker.parallelism),
+                }),
             },
         })
     }
 }
 
 impl<D: Decode> ReaderState<D> {
+    /// Adds the partitions this worker owns that appeared since the last look, read
+    /// from their earliest offset.
+    fn discover(&mut self, consumer: &EofConsumer, now: i64) -> Result<()> {
+        let Some(d) = self.discovery.as_mut() else {
+            return Ok(());
+        };
+        if now - d.last_ms < d.every_ms {
+            return Ok(());
+        }
+        d.last_ms = now;
+        let (index, parallelism) = d.worker;
+        let listed = list_partitions(consumer, &self.name, &d.config)?;
+        let mut added = TopicPartitionList::new();
+        for (topic, partition) in listed {
+            let known = self
+                .index
+                .get(topic.as_str())
+                .is_some_and(|m| m.contains_key(&partition));
+            if known || owner(&topic, partition, parallelism) != index {
+                continue;
+            }
+            let (low, _) = consumer
+                .fetch_watermarks(&topic, partition, REQUEST_TIMEOUT)
+                .map_err(|e| {
+                    kafka_error(
+                        &self.name,
+                        format!("reading the offsets of `{topic}` partition {partition}"),
+                        e,
+                    )
+                })?;
+            tracing::info!(source = %self.name, %topic, partition, "reading a partition found while running");
+            let topic: Arc<str> = Arc::from(topic.as_str());
+            self.index
+                .entry(topic.clone())
+                .or_default()
+                .insert(partition, self.partitions.len());
+            if let Some(w) = self.watermarks.as_mut() {
+                w.add_partition(now);
+            }
+            added
+                .add_partition_offset(&topic, partition, Offset::Offset(low))
+                .map_err(|e| kafka_error(&self.name, "building the assignment", e))?;
+            self.partitions.push(PartitionState {
+                topic,
+                partition,
+                next: low,
+                end: None,
+                done: false,
+            });
+        }
+        if self.assigned && added.count() > 0 {
+            consumer
+                .incremental_assign(&added)
+                .map_err(|e| kafka_error(&self.name, "assigning new partitions", e))?;
+        }
+        Ok(())
+    }
+
     fn now_ms(&self) -> i64 {
         self.started.elapsed().as_millis() as i64
     }
@@ -586,12 +662,27 @@ impl<D: Decode> SourceReader for KafkaReader<D> {
     fn poll_batch(&mut self, out: &mut Batch<Self::Item>) -> Result<SourcePoll> {
         let (consumer, state) = (&self.consumer, &mut self.state);
         if state.partitions.iter().all(|p| p.done) {
-            return Ok(SourcePoll::Finished);
+            if state.discovery.is_none() {
+                return Ok(SourcePoll::Finished);
+            }
+            // Nothing to read yet (more workers than partitions): wait for partitions
+            // to appear, without holding back the others' watermark.
+            let now = state.now_ms();
+            state.discover(consumer, now)?;
+            if state.partitions.is_empty() {
+                let first = !std::mem::replace(&mut state.reported_empty, true);
+                return Ok(if first {
+                    SourcePoll::Idle
+                } else {
+                    SourcePoll::Pending
+                });
+            }
         }
         if !state.assigned {
             state.assign(consumer)?;
         }
         let now = state.now_ms();
+        state.discover(consumer, now)?;
         // Wait briefly for the first record, then take what is buffered.
         let mut timeout = Duration::from_millis(5);
         while out.len() < state.batch_limit {

@@ -69,6 +69,16 @@ impl PartitionWatermarks {
         }
     }
 
+    /// A partition found while running (its index is the next one), started at
+    /// processing time `now_ms`: it holds the watermark back until it delivers or idles.
+    pub fn add_partition(&mut self, now_ms: i64) {
+        self.partitions.push(Partition {
+            max_ts: MIN_WATERMARK,
+            last_active_ms: now_ms,
+            finished: false,
+        });
+    }
+
     /// Partition `p` delivered a record with event time `ts` at processing time `now_ms`.
     #[inline]
     pub fn observe(&mut self, p: usize, ts: Timestamp, now_ms: i64) {
