@@ -22,6 +22,8 @@
 pub mod file;
 #[cfg(feature = "kafka")]
 pub mod kafka;
+pub mod rows;
+mod stable_hash;
 
 /// The engine's built-in connectors.
 pub use tidewater_engine::connector as engine;

@@ -24,7 +24,9 @@ pub(crate) fn write(path: &Path, rows: &[Row]) -> Result<(), FormatError> {
     out.flush().map_err(|e| FormatError::io(path, e))
 }
 
-fn cell(s: &str) -> Value {
+/// The value a CSV cell holds when no schema says its type: empty is null, then an
+/// integer, a float, a boolean, else the text.
+pub fn infer_cell(s: &str) -> Value {
     if s.is_empty() {
         Value::Null
     } else if let Ok(i) = s.parse::<i64>() {
@@ -58,7 +60,7 @@ pub(crate) fn read(path: &Path) -> Result<Vec<Row>, FormatError> {
             ));
         }
         rows.push(Row::from_pairs(
-            headers.iter().cloned().zip(record.iter().map(cell)),
+            headers.iter().cloned().zip(record.iter().map(infer_cell)),
         ));
     }
     Ok(rows)

@@ -27,6 +27,7 @@ mod error;
 mod jsonl;
 mod parquet_format;
 
+pub use csv_format::infer_cell;
 pub use error::FormatError;
 
 use std::path::Path;

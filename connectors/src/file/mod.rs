@@ -1,6 +1,13 @@
-//! Files: a sink writing JSON lines or CSV part files, transactional (two-phase commit
-//! for exactly-once) or direct.
+//! Files: a source reading JSON lines, CSV or Parquet from a folder (once, or watching
+//! it for new files), and a sink writing JSON lines or CSV part files, transactional
+//! (two-phase commit for exactly-once) or direct.
 
+mod decode;
+mod listing;
 mod sink;
+mod source;
 
+pub use decode::CsvOptions;
+pub use listing::{is_ignored, list, partition_columns, Listed, Ready};
 pub use sink::{FileSink, FileSinkMode};
+pub use source::{FileReader, FileSource, FileSourceConfig};

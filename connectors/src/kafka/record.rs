@@ -3,11 +3,12 @@
 //! schema). A value that does not decode becomes a dead letter, never a crash.
 
 use std::marker::PhantomData;
-use std::sync::Arc;
 
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
-use tidewater_engine::row::{DataType, Row, Schema, Value};
+use tidewater_engine::row::Row;
+
+pub use crate::rows::JsonRows;
 
 /// A record as read, owned.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -100,139 +101,10 @@ impl<T: DeserializeOwned + Send + 'static> Decode for Json<T> {
     }
 }
 
-/// The value as a JSON object, read into a [`Row`] of a declared schema: each field
-/// of the schema is taken from the object (missing or `null`: [`Value::Null`]; an
-/// integer where a float is declared is widened); other keys are ignored, as Spark's
-/// `from_json` does. A field of another type is an error naming it.
-///
-/// ```
-/// use tidewater_connectors::kafka::JsonRows;
-/// use tidewater_engine::row::{DataType, Schema, Value};
-/// let rows = JsonRows::new(Schema::new([("key", DataType::Str), ("value", DataType::Float)]));
-/// let row = rows.parse(br#"{"key": "a", "value": 2, "extra": true}"#).unwrap();
-/// assert_eq!(row.get("value"), Some(&Value::Float(2.0)));
-/// assert_eq!(
-///     rows.parse(br#"{"key": 7}"#).unwrap_err(),
-///     "field `key`: expected str, found 7"
-/// );
-/// ```
-#[derive(Debug, Clone)]
-pub struct JsonRows {
-    schema: Arc<Schema>,
-}
-
-impl JsonRows {
-    /// Rows of `schema`.
-    pub fn new(schema: Schema) -> Self {
-        JsonRows {
-            schema: Arc::new(schema),
-        }
-    }
-
-    /// Reads one JSON object into a row.
-    pub fn parse(&self, bytes: &[u8]) -> Result<Row, String> {
-        let object: serde_json::Map<String, serde_json::Value> =
-            serde_json::from_slice(bytes).map_err(|e| e.to_string())?;
-        let values = self
-            .schema
-            .fields
-            .iter()
-            .map(|f| {
-                let json = object.get(&f.name).unwrap_or(&serde_json::Value::Null);
-                convert(json, f.data_type).ok_or_else(|| {
-                    format!(
-                        "field `{}`: expected {}, found {json}",
-                        f.name,
-                        type_name(f.data_type)
-                    )
-                })
-            })
-            .collect::<Result<Vec<Value>, String>>()?;
-        Ok(Row::new(self.schema.clone(), values))
-    }
-}
-
-fn type_name(t: DataType) -> &'static str {
-    match t {
-        DataType::Bool => "bool",
-        DataType::Int => "int",
-        DataType::Float => "float",
-        DataType::Str => "str",
-        DataType::Null => "null",
-    }
-}
-
-fn convert(json: &serde_json::Value, t: DataType) -> Option<Value> {
-    use serde_json::Value as J;
-    Some(match (json, t) {
-        (J::Null, _) => Value::Null,
-        (J::Bool(b), DataType::Bool) => Value::Bool(*b),
-        (J::Number(n), DataType::Int) => Value::Int(n.as_i64()?),
-        (J::Number(n), DataType::Float) => Value::Float(n.as_f64()?),
-        (J::String(s), DataType::Str) => Value::Str(s.clone()),
-        _ => return None,
-    })
-}
-
 impl Decode for JsonRows {
     type Value = Row;
 
     fn decode(&self, r: &RecordView<'_>) -> Result<Row, String> {
         self.parse(r.value.ok_or("the record has no value")?)
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn rows_take_declared_fields_and_name_the_wrong_one() {
-        let rows = JsonRows::new(Schema::new([
-            ("k", DataType::Str),
-            ("n", DataType::Int),
-            ("x", DataType::Float),
-            ("b", DataType::Bool),
-        ]));
-        type Case<'a> = (&'a [u8], Result<Vec<Value>, &'a str>);
-        // (input, values or error)
-        let cases: [Case; 5] = [
-            (
-                br#"{"k":"a","n":3,"x":1.5,"b":true}"#,
-                Ok(vec![
-                    Value::Str("a".into()),
-                    Value::Int(3),
-                    Value::Float(1.5),
-                    Value::Bool(true),
-                ]),
-            ),
-            (
-                br#"{"k":null,"x":2}"#,
-                Ok(vec![
-                    Value::Null,
-                    Value::Null,
-                    Value::Float(2.0),
-                    Value::Null,
-                ]),
-            ),
-            (br#"{"n":1.5}"#, Err("field `n`: expected int, found 1.5")),
-            (
-                br#"{"b":"yes"}"#,
-                Err("field `b`: expected bool, found \"yes\""),
-            ),
-            (
-                b"[1]",
-                Err("invalid type: sequence, expected a map at line 1 column 0"),
-            ),
-        ];
-        for (input, expected) in cases {
-            let got = rows.parse(input).map(|r| r.values().to_vec());
-            assert_eq!(
-                got,
-                expected.map_err(String::from),
-                "{}",
-                String::from_utf8_lossy(input)
-            );
-        }
     }
 }
