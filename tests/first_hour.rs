@@ -30,19 +30,19 @@ fn iso_lines(dir: &std::path::Path) -> std::path::PathBuf {
 fn iso_8601_event_times_from_a_json_lines_file_are_counted_not_dropped() {
     let dir = tempfile::tempdir().unwrap();
     let path = iso_lines(dir.path());
-    let rows =
-        tidewater::formats::read_rows(&path, tidewater::formats::FileFormat::JsonLines).unwrap();
-    assert_eq!(rows.len(), 60);
+    use tidewater::connectors::file::{FileSource, FileSourceConfig};
     let out = MemorySink::new();
     let mut p = Pipeline::new(Config::default().with_parallelism(1));
-    p.source(VecSource::new(rows))
+    let config = FileSourceConfig::new(&path, tidewater::formats::FileFormat::JsonLines);
+    p.source(FileSource::new(config))
+        .dead_letters(MemorySink::new())
         .with_event_time("ts", "5 seconds")
         .group_by(["page"])
         .window(TumblingWindow::of("20 seconds"))
         .agg([agg::count("*").alias("n")])
         .sink(out.clone());
     let metrics = p.run().unwrap();
-    assert_eq!(metrics.late_dropped, 0);
+    assert_eq!((metrics.source_records, metrics.late_dropped), (60, 0));
     let mut got: Vec<(String, i64, i64)> = out
         .values()
         .iter()

@@ -5,9 +5,12 @@
 //! * [`kafka`] (feature `kafka`, on in the `tidewater` facade): a partitioned source with
 //!   Spark's offset options, per-partition watermarks and dead letters, and a sink with
 //!   end-to-end exactly-once through Kafka transactions; a test broker for your tests.
-//! * [`file`]: a JSON-lines/CSV sink, exactly-once by two-phase commit of part files.
+//! * [`file`]: a source reading JSON lines, CSV or Parquet from a folder (once or
+//!   watching it; Hive partition columns; writers' completion rules; bad lines as dead
+//!   letters), and a JSON-lines/CSV sink, exactly-once by two-phase commit of part files.
+//! * [`rows`]: rows of a declared schema from JSON objects and CSV cells.
 //!
-//! Files as sources, Parquet and Delta sinks, sockets and declarative pipelines are not
+//! Parquet and Delta sinks, Delta and socket sources and declarative pipelines are not
 //! here yet; each connector documents itself when it lands. The engine's in-process
 //! connectors (vectors, channels, memory, console) live in `tidewater_engine::connector`.
 //!
