@@ -295,3 +295,32 @@ fn problems_of_the_settings_are_reported_when_building() {
         ]
     );
 }
+
+#[test]
+fn exactly_once_parquet_part_files_read_back_through_the_file_source() {
+    use tidewater::connectors::file::{FileSink, FileSinkMode};
+    let out_dir = tempfile::tempdir().unwrap();
+    let checkpoints = tempfile::tempdir().unwrap();
+    let rows: Vec<Row> = (0..500).map(|i| row(i, &format!("n{}", i % 7))).collect();
+    let mut p = Pipeline::new(Config::default().with_parallelism(2).with_checkpointing(
+        checkpoints.path(),
+        Duration::from_millis(5),
+        DeliveryGuarantee::ExactlyOnce,
+    ));
+    p.source(VecSource::new(rows).with_batch_size(50))
+        .sink(FileSink::parquet(
+            out_dir.path(),
+            FileSinkMode::Transactional,
+        ));
+    p.run().unwrap();
+    let (back, bad) = read(
+        FileSourceConfig::new(out_dir.path(), FileFormat::Parquet),
+        1,
+    );
+    assert!(bad.is_empty());
+    let mut want: Vec<String> = (0..500)
+        .map(|i| format!(r#"{{"id":{i},"name":"n{}"}}"#, i % 7))
+        .collect();
+    want.sort();
+    assert_eq!(back, want);
+}

@@ -32,8 +32,8 @@ pub enum FileSinkMode {
     Direct,
 }
 
-/// Writes records (structs or maps, as rows) as JSON lines or CSV part files into a
-/// folder.
+/// Writes records (structs or maps, as rows) as JSON lines, CSV or Parquet part files
+/// into a folder.
 ///
 /// ```
 /// use tidewater_connectors::file::{FileSink, FileSinkMode};
@@ -129,6 +129,16 @@ fn checkpoint_label(checkpoint: u64) -> String {
 }
 
 impl FileSink {
+    /// Parquet (snappy) part files into `dir`: one per checkpoint and worker
+    /// (transactional) or per batch (direct).
+    pub fn parquet(dir: impl Into<PathBuf>, mode: FileSinkMode) -> Self {
+        FileSink {
+            dir: dir.into(),
+            format: FileFormat::Parquet,
+            mode,
+        }
+    }
+
     /// JSON lines into `dir`.
     pub fn json_lines(dir: impl Into<PathBuf>, mode: FileSinkMode) -> Self {
         FileSink {
@@ -285,15 +295,17 @@ impl FileWriter {
     }
 
     /// Direct mode: JSON lines are appended to the run's part file and flushed; CSV
-    /// batches become part files of their own (a CSV file has one header).
+    /// and Parquet batches become part files of their own (a CSV file has one header,
+    /// a Parquet file one footer).
     fn append_direct(&mut self, rows: &[Row]) -> Result<()> {
-        if self.format == FileFormat::Csv {
+        if self.format != FileFormat::JsonLines {
             self.direct_files += 1;
             let name = format!(
-                "{}run{}-{:06}.csv",
+                "{}run{}-{:06}.{}",
                 self.prefix(),
                 self.run,
-                self.direct_files
+                self.direct_files,
+                self.format.extension()
             );
             let path = self.dir.join(name);
             return write_rows(&path, self.format, rows)
