@@ -25,6 +25,7 @@
 pub mod file;
 #[cfg(feature = "kafka")]
 pub mod kafka;
+pub mod rate;
 pub mod rows;
 mod stable_hash;
 
