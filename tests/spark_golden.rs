@@ -1,6 +1,7 @@
 //! Golden tests: every case Spark 4 produced in `../shared/fixtures/spark/cases` is
 //! replayed in the Spark-compatible mode and must match Spark's output byte for byte,
-//! with the same watermark in every micro-batch.
+//! with the same watermark in every micro-batch; the same again read from a folder of
+//! files by the file source, one file per micro-batch.
 
 use std::path::PathBuf;
 
@@ -53,6 +54,31 @@ fn every_spark_case_has_sparks_watermark_in_every_batch() {
         let replay = case.replay_with_progress().unwrap();
         let progress = case.progress().unwrap();
         // Spark records the final no-data batch only when the watermark advanced.
+        for p in &progress {
+            assert_eq!(
+                replay.batch_watermarks[p.batch as usize],
+                p.watermark_ms,
+                "case {} batch {}",
+                dir.display(),
+                p.batch
+            );
+        }
+    }
+}
+
+#[test]
+fn every_spark_case_replayed_from_a_folder_one_file_per_batch_matches() {
+    for dir in cases() {
+        let case = SparkCase::load(&dir).unwrap();
+        let folder = tempfile::tempdir().unwrap();
+        let replay = case.replay_from_folder(folder.path()).unwrap();
+        assert_eq!(
+            replay.rows,
+            case.expected().unwrap(),
+            "case {}",
+            dir.display()
+        );
+        let progress = case.progress().unwrap();
         for p in &progress {
             assert_eq!(
                 replay.batch_watermarks[p.batch as usize],

@@ -1,6 +1,8 @@
 //! The replay itself: cutting a case's events into micro-batches and running them
 //! through a pipeline in the Spark-compatible mode.
 
+use std::path::Path;
+
 use tidewater_engine::prelude::*;
 
 use super::*;
@@ -33,15 +35,99 @@ impl SparkCase {
     /// Like [`replay`](Self::replay), also returning the watermark in force in each
     /// micro-batch (Spark's `watermark_ms` in `progress.jsonl`).
     pub fn replay_with_progress(&self) -> Result<SparkReplay, SparkCaseError> {
-        let q = &self.query;
-        let config = Config::default()
-            .with_name("spark_replay")
-            .spark_compatible(q.single_watermark);
-        let mut p = Pipeline::new(config);
+        let mut p = Pipeline::new(self.config());
         let (source, input) = ChannelSource::new();
-        let out: MemorySink<WindowResult<String, AggregateOut>> = MemorySink::new();
-        let keyed = p
-            .source(source)
+        let out = self.windows(p.source(source))?;
+        let mut local = p.build_local()?;
+        let batches = self.micro_batches();
+        let mut replay = Recorder::default();
+        for (batch_id, batch) in batches.iter().enumerate() {
+            input.send_batch(batch.clone())?;
+            local.run_until_idle()?;
+            replay.collect(&out, batch_id as u64, &local);
+        }
+        // The extra no-data batch Spark runs when the watermark advanced.
+        input.close();
+        local.run_until_idle()?;
+        replay.collect(&out, batches.len() as u64, &local);
+        Ok(replay.finish())
+    }
+
+    /// Like [`replay_with_progress`](Self::replay_with_progress), reading the events from
+    /// files instead: each micro-batch is written to its own JSON-lines file in `dir`
+    /// (modification times one second apart), and the file source reads them with
+    /// `max_files_per_trigger = 1`, so each file is one micro-batch, as Spark's file
+    /// stream source does with `maxFilesPerTrigger = 1`.
+    pub fn replay_from_folder(&self, dir: &Path) -> Result<SparkReplay, SparkCaseError> {
+        use tidewater_connectors::file::{FileSource, FileSourceConfig};
+        use tidewater_engine::dead_letter::{DeadLetter, Origin};
+        let io = |path: &Path, e: std::io::Error| SparkCaseError::Io {
+            path: path.to_path_buf(),
+            source: e,
+        };
+        let batches = self.micro_batches();
+        for (i, batch) in batches.iter().enumerate() {
+            let path = dir.join(format!("batch-{i:05}.jsonl"));
+            let text: String = batch
+                .iter()
+                .map(|e| serde_json::to_string(e).map(|l| l + "\n"))
+                .collect::<Result<_, _>>()
+                .map_err(|e| io(&path, std::io::Error::other(e)))?;
+            std::fs::write(&path, text).map_err(|e| io(&path, e))?;
+            let t = std::time::SystemTime::UNIX_EPOCH
+                + std::time::Duration::from_secs(1_700_000_000 + i as u64);
+            std::fs::File::options()
+                .write(true)
+                .open(&path)
+                .and_then(|f| f.set_modified(t))
+                .map_err(|e| io(&path, e))?;
+        }
+        let mut config = FileSourceConfig::new(dir, tidewater_formats::FileFormat::JsonLines);
+        config.max_files_per_trigger = Some(1);
+        let mut p = Pipeline::new(self.config());
+        let bad = MemorySink::new();
+        let events = p
+            .source(FileSource::new(config))
+            .dead_letters(bad.clone())
+            .map(|row: Row| {
+                row.to_serde::<SparkEvent>().map_err(|e| {
+                    let origin = Origin::Other {
+                        description: "a Spark case event".into(),
+                    };
+                    DeadLetter::new(origin, e.to_string(), Vec::new())
+                })
+            })
+            .dead_letters(bad.clone());
+        let out = self.windows(events)?;
+        let mut local = p.build_local()?;
+        let mut replay = Recorder::default();
+        for batch_id in 0..batches.len() {
+            local.step()?;
+            replay.collect(&out, batch_id as u64, &local);
+        }
+        local.run_until_idle()?;
+        replay.collect(&out, batches.len() as u64, &local);
+        if let Some(letter) = bad.take().first() {
+            return Err(SparkCaseError::Parse {
+                path: dir.to_path_buf(),
+                line: 0,
+                message: letter.to_string(),
+            });
+        }
+        Ok(replay.finish())
+    }
+
+    fn config(&self) -> Config {
+        Config::default()
+            .with_name("spark_replay")
+            .spark_compatible(self.query.single_watermark)
+    }
+
+    /// The case's windowed aggregation over `events`, into the returned sink.
+    fn windows(&self, events: Stream<SparkEvent>) -> Result<ResultSink, SparkCaseError> {
+        let q = &self.query;
+        let out: ResultSink = MemorySink::new();
+        let keyed = events
             .with_watermark(Watermark::bounded(
                 std::time::Duration::from_millis(q.watermark_delay_ms.max(0) as u64),
                 |e: &SparkEvent| e.ts,
@@ -71,55 +157,57 @@ impl SparkCase {
                 .aggregate(aggregates),
         };
         results.sink(out.clone());
-        let mut local = p.build_local()?;
-        let mut rows = Vec::new();
-        let collect = |batch_id: u64, rows: &mut Vec<SparkRow>| {
-            rows.extend(
-                out.take()
-                    .into_iter()
-                    .filter(|r| r.key != FLUSH_KEY)
-                    .map(|r| {
-                        let (count, sum, avg, min, max) = r.value;
-                        SparkRow {
-                            key: r.key,
-                            window_start: r.window_start,
-                            window_end: r.window_end,
-                            count,
-                            sum,
-                            avg: avg.unwrap_or(f64::NAN),
-                            min,
-                            max,
-                            emit_batch: batch_id,
-                        }
-                    }),
-            );
-        };
-        let batches = self.micro_batches();
-        let mut batch_watermarks = Vec::with_capacity(batches.len() + 1);
-        let watermark = |local: &LocalExecutor| {
+        Ok(out)
+    }
+}
+
+type ResultSink = MemorySink<WindowResult<String, AggregateOut>>;
+
+/// Rows and watermarks gathered batch by batch.
+#[derive(Default)]
+struct Recorder {
+    rows: Vec<SparkRow>,
+    batch_watermarks: Vec<i64>,
+}
+
+impl Recorder {
+    /// Takes what batch `batch_id` emitted and the watermark in force after it.
+    fn collect(&mut self, out: &ResultSink, batch_id: u64, local: &LocalExecutor) {
+        self.rows.extend(
+            out.take()
+                .into_iter()
+                .filter(|r| r.key != FLUSH_KEY)
+                .map(|r| {
+                    let (count, sum, avg, min, max) = r.value;
+                    SparkRow {
+                        key: r.key,
+                        window_start: r.window_start,
+                        window_end: r.window_end,
+                        count,
+                        sum,
+                        avg: avg.unwrap_or(f64::NAN),
+                        min,
+                        max,
+                        emit_batch: batch_id,
+                    }
+                }),
+        );
+        self.batch_watermarks.push(
             local
                 .metrics()
                 .operator("with_watermark")
                 .map(|o| o.watermark)
-                .unwrap_or(i64::MIN)
-        };
-        for (batch_id, batch) in batches.iter().enumerate() {
-            input.send_batch(batch.clone())?;
-            local.run_until_idle()?;
-            collect(batch_id as u64, &mut rows);
-            batch_watermarks.push(watermark(&local));
-        }
-        // The extra no-data batch Spark runs when the watermark advanced.
-        input.close();
-        local.run_until_idle()?;
-        collect(batches.len() as u64, &mut rows);
-        batch_watermarks.push(watermark(&local));
-        rows.sort_by(|a, b| {
+                .unwrap_or(i64::MIN),
+        );
+    }
+
+    fn finish(mut self) -> SparkReplay {
+        self.rows.sort_by(|a, b| {
             (a.emit_batch, &a.key, a.window_start).cmp(&(b.emit_batch, &b.key, b.window_start))
         });
-        Ok(SparkReplay {
-            rows,
-            batch_watermarks,
-        })
+        SparkReplay {
+            rows: self.rows,
+            batch_watermarks: self.batch_watermarks,
+        }
     }
 }

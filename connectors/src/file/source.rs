@@ -49,7 +49,10 @@ pub struct FileSourceConfig {
     /// How often a stream lists the folder (ms).
     #[serde(default = "default_poll_ms")]
     pub poll_interval_ms: u64,
-    /// At most this many new files per listing and worker.
+    /// A trigger reads at most this many files: each poll emits up to this many whole
+    /// files as one batch (with 1, each file is one micro-batch in the
+    /// Spark-compatible mode), and a listing admits at most this many new files per
+    /// worker. Without it, files are read in batches of the pipeline's batch size.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_files_per_trigger: Option<usize>,
     /// Newest files first (Spark's `latestFirst`).
@@ -212,6 +215,17 @@ struct Current {
     emitted: u64,
 }
 
+impl Current {
+    /// Appends every record left.
+    fn emit_rest(self, out: &mut Batch<std::result::Result<Row, DeadLetter>>) {
+        out.extend(
+            self.records
+                .into_iter()
+                .map(|r| Record::new(NO_TIMESTAMP, r)),
+        );
+    }
+}
+
 /// Where a reader stands, as stored in checkpoints.
 #[derive(Debug, Default, Serialize, Deserialize)]
 struct Position {
@@ -289,6 +303,39 @@ impl FileReader {
         Ok(true)
     }
 
+    /// Emits up to `files` whole files as one batch (a trigger: one micro-batch in the
+    /// Spark-compatible mode), whatever their size.
+    fn poll_whole_files(
+        &mut self,
+        files: usize,
+        out: &mut Batch<std::result::Result<Row, DeadLetter>>,
+    ) -> Result<SourcePoll> {
+        let mut taken = 0;
+        while taken < files {
+            if self.current.is_none() && !self.open_next(0)? {
+                if self.listing_due() {
+                    self.refill()?;
+                    if self.open_next(0)? {
+                        continue;
+                    }
+                }
+                break;
+            }
+            if let Some(cur) = self.current.take() {
+                self.done.insert(cur.relative.clone());
+                cur.emit_rest(out);
+                taken += 1;
+            }
+        }
+        Ok(if taken > 0 {
+            SourcePoll::Ready
+        } else if self.config.stream {
+            SourcePoll::Pending
+        } else {
+            SourcePoll::Finished
+        })
+    }
+
     /// A stream lists every poll interval; a bounded read lists again only to take
     /// the files `max_files_per_trigger` held back.
     fn listing_due(&self) -> bool {
@@ -304,6 +351,9 @@ impl SourceReader for FileReader {
     type Item = std::result::Result<Row, DeadLetter>;
 
     fn poll_batch(&mut self, out: &mut Batch<Self::Item>) -> Result<SourcePoll> {
+        if let Some(files) = self.config.max_files_per_trigger {
+            return self.poll_whole_files(files, out);
+        }
         while out.len() < self.batch_size {
             if let Some(cur) = self.current.as_mut() {
                 let take = (self.batch_size - out.len()).min(cur.records.len());

@@ -72,6 +72,13 @@ impl LocalExecutor {
         })
     }
 
+    /// One round: each source reads at most one batch (one micro-batch in the
+    /// Spark-compatible mode) and pushes it through the pipeline; returns whether
+    /// anything progressed. `run_until_idle` repeats it.
+    pub fn step(&mut self) -> Result<bool> {
+        self.worker.step()
+    }
+
     /// Runs until no source has anything to read and nothing is in flight. Returns
     /// true if the pipeline has finished (every source exhausted).
     ///
