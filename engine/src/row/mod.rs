@@ -119,7 +119,17 @@ impl Row {
             .map_err(EngineError::RowConversion)
     }
 
-    /// Converts a serde value that serializes as a map or struct into a row.
+    /// Converts a serde value that serializes as a map or struct into a row. A nested
+    /// struct, map or list becomes its JSON text (a row's values are flat), so any
+    /// serializable record can be written by the row-based sinks.
+    ///
+    /// ```
+    /// use tidewater_engine::row::{Row, Value};
+    /// #[derive(serde::Serialize)]
+    /// struct Alert { id: u32, tags: Vec<&'static str> }
+    /// let row = Row::from_serde(&Alert { id: 7, tags: vec!["hot", "new"] }).unwrap();
+    /// assert_eq!(row.get("tags"), Some(&Value::from(r#"["hot","new"]"#)));
+    /// ```
     pub fn from_serde<T: Serialize>(value: &T) -> Result<Row> {
         let json =
             serde_json::to_value(value).map_err(|e| EngineError::RowConversion(e.to_string()))?;
@@ -132,8 +142,13 @@ impl Row {
         let pairs: Result<Vec<(String, Value)>> = map
             .into_iter()
             .map(|(k, v)| {
-                let value: Value = serde_json::from_value(v)
-                    .map_err(|e| EngineError::RowConversion(format!("field `{k}`: {e}")))?;
+                let value = match v {
+                    nested @ (serde_json::Value::Object(_) | serde_json::Value::Array(_)) => {
+                        Value::Str(nested.to_string())
+                    }
+                    flat => serde_json::from_value(flat)
+                        .map_err(|e| EngineError::RowConversion(format!("field `{k}`: {e}")))?,
+                };
                 Ok((k, value))
             })
             .collect();

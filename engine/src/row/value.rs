@@ -3,14 +3,18 @@
 use std::cmp::Ordering;
 use std::hash::{Hash, Hasher};
 
-use serde::{Deserialize, Serialize};
+use serde::de::{self, EnumAccess, VariantAccess, Visitor};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 /// A field value of a [`Row`](super::Row).
 ///
 /// Equality and hashing treat floats by bit pattern (with `-0.0 == 0.0` and every NaN
 /// equal), so values can be grouping keys.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
-#[serde(untagged)]
+///
+/// Serialized plainly in human-readable formats (JSON: `null`, `true`, `3`, `2.5`,
+/// `"x"`), and as a tagged enum in binary ones (checkpoint state), which cannot tell the
+/// kinds apart otherwise.
+#[derive(Debug, Clone, Default)]
 pub enum Value {
     /// Missing or null.
     #[default]
@@ -203,6 +207,129 @@ mod tests {
                 Value::Float(2.5),
                 "x".into()
             ]
+        );
+    }
+}
+
+const VARIANTS: &[&str] = &["Null", "Bool", "Int", "Float", "Str"];
+
+impl Serialize for Value {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        if s.is_human_readable() {
+            return match self {
+                Value::Null => s.serialize_unit(),
+                Value::Bool(b) => s.serialize_bool(*b),
+                Value::Int(i) => s.serialize_i64(*i),
+                Value::Float(f) => s.serialize_f64(*f),
+                Value::Str(t) => s.serialize_str(t),
+            };
+        }
+        match self {
+            Value::Null => s.serialize_unit_variant("Value", 0, "Null"),
+            Value::Bool(b) => s.serialize_newtype_variant("Value", 1, "Bool", b),
+            Value::Int(i) => s.serialize_newtype_variant("Value", 2, "Int", i),
+            Value::Float(f) => s.serialize_newtype_variant("Value", 3, "Float", f),
+            Value::Str(t) => s.serialize_newtype_variant("Value", 4, "Str", t),
+        }
+    }
+}
+
+/// Reads a plain value (JSON and other self-describing formats).
+struct PlainVisitor;
+
+impl<'de> Visitor<'de> for PlainVisitor {
+    type Value = Value;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("null, a boolean, a number or a string")
+    }
+    fn visit_unit<E: de::Error>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+    fn visit_none<E: de::Error>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+    fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Value, D::Error> {
+        d.deserialize_any(PlainVisitor)
+    }
+    fn visit_bool<E: de::Error>(self, b: bool) -> Result<Value, E> {
+        Ok(Value::Bool(b))
+    }
+    fn visit_i64<E: de::Error>(self, i: i64) -> Result<Value, E> {
+        Ok(Value::Int(i))
+    }
+    fn visit_u64<E: de::Error>(self, u: u64) -> Result<Value, E> {
+        Ok(i64::try_from(u).map_or(Value::Float(u as f64), Value::Int))
+    }
+    fn visit_f64<E: de::Error>(self, f: f64) -> Result<Value, E> {
+        Ok(Value::Float(f))
+    }
+    fn visit_str<E: de::Error>(self, t: &str) -> Result<Value, E> {
+        Ok(Value::Str(t.to_string()))
+    }
+    fn visit_string<E: de::Error>(self, t: String) -> Result<Value, E> {
+        Ok(Value::Str(t))
+    }
+}
+
+/// Reads the tagged form (binary formats).
+struct TaggedVisitor;
+
+impl<'de> Visitor<'de> for TaggedVisitor {
+    type Value = Value;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a tagged value")
+    }
+
+    fn visit_enum<A: EnumAccess<'de>>(self, data: A) -> Result<Value, A::Error> {
+        let (tag, variant): (u32, _) = data.variant()?;
+        match tag {
+            0 => variant.unit_variant().map(|()| Value::Null),
+            1 => variant.newtype_variant().map(Value::Bool),
+            2 => variant.newtype_variant().map(Value::Int),
+            3 => variant.newtype_variant().map(Value::Float),
+            4 => variant.newtype_variant().map(Value::Str),
+            other => Err(de::Error::invalid_value(
+                de::Unexpected::Unsigned(u64::from(other)),
+                &"a value tag from 0 to 4",
+            )),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for Value {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Value, D::Error> {
+        if d.is_human_readable() {
+            d.deserialize_any(PlainVisitor)
+        } else {
+            d.deserialize_enum("Value", VARIANTS, TaggedVisitor)
+        }
+    }
+}
+
+#[cfg(test)]
+mod serde_tests {
+    use super::*;
+
+    #[test]
+    fn values_round_trip_through_json_and_checkpoint_state() {
+        let values = vec![
+            Value::Null,
+            Value::Bool(true),
+            Value::Int(-3),
+            Value::Float(2.5),
+            Value::from("x"),
+        ];
+        let json = serde_json::to_string(&values).unwrap();
+        assert_eq!(json, r#"[null,true,-3,2.5,"x"]"#);
+        assert_eq!(serde_json::from_str::<Vec<Value>>(&json).unwrap(), values);
+        let bytes = bincode::serialize(&values).unwrap();
+        assert_eq!(bincode::deserialize::<Vec<Value>>(&bytes).unwrap(), values);
+        // numbers beyond i64 stay numbers
+        assert_eq!(
+            serde_json::from_str::<Value>("18446744073709551615").unwrap(),
+            Value::Float(1.8446744073709552e19)
         );
     }
 }
