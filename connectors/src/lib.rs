@@ -22,11 +22,13 @@
 //! ```
 #![deny(missing_docs)]
 
+pub mod console;
 pub mod file;
 #[cfg(feature = "kafka")]
 pub mod kafka;
 pub mod rate;
 pub mod rows;
+pub mod socket;
 mod stable_hash;
 
 /// The engine's built-in connectors.

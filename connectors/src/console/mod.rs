@@ -1,0 +1,5 @@
+//! Spark's `console` sink: each batch as a table, as `Dataset.show` prints it.
+
+mod table;
+
+pub use table::{render_table, SparkConsoleSink};
