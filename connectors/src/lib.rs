@@ -7,11 +7,13 @@
 //!   end-to-end exactly-once through Kafka transactions; a test broker for your tests.
 //! * [`file`]: a source reading JSON lines, CSV or Parquet from a folder (once or
 //!   watching it; Hive partition columns; writers' completion rules; bad lines as dead
-//!   letters), and a JSON-lines/CSV sink, exactly-once by two-phase commit of part files.
+//!   letters), and a JSON-lines/CSV/Parquet sink, exactly-once by two-phase commit of
+//!   part files.
+//! * [`rate`], [`socket`], [`console`]: Spark's test connectors.
 //! * [`rows`]: rows of a declared schema from JSON objects and CSV cells.
 //!
-//! Parquet and Delta sinks, Delta and socket sources and declarative pipelines are not
-//! here yet; each connector documents itself when it lands. The engine's in-process
+//! Delta Lake and declarative pipelines are not here yet; each connector documents
+//! itself when it lands. The engine's in-process
 //! connectors (vectors, channels, memory, console) live in `tidewater_engine::connector`.
 //!
 //! ```
