@@ -5,7 +5,7 @@
 //! * [`kafka`] (feature `kafka`, on in the `tidewater` facade): a partitioned source with
 //!   Spark's offset options, per-partition watermarks and dead letters, and a sink with
 //!   end-to-end exactly-once through Kafka transactions; a test broker for your tests.
-//! * [`file`]: a source reading JSON lines, CSV or Parquet from a folder (once or
+//! * [`file`](mod@file): a source reading JSON lines, CSV or Parquet from a folder (once or
 //!   watching it; Hive partition columns; writers' completion rules; bad lines as dead
 //!   letters), and a JSON-lines/CSV/Parquet sink, exactly-once by two-phase commit of
 //!   part files.
