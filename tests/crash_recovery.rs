@@ -12,12 +12,15 @@
 //! CI runs 25 kills in all; `TIDEWATER_CRASH_KILLS=200` runs 250 (200 over one source).
 
 use std::collections::BTreeMap;
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use rand::{Rng, SeedableRng};
 use tidewater::engine::config::DeliveryGuarantee;
 use tidewater::jobs::auction_bid_counts::{AuctionBids, CheckpointedJob, Topology};
+
+mod child;
+
+use child::{Child, Ended};
 
 const CHILD_ENV: &str = "TIDEWATER_CRASH_CHILD";
 
@@ -61,38 +64,16 @@ fn run_child_armed(
     kill_after: Option<Duration>,
     fault: Option<&str>,
 ) -> bool {
-    let mut command = Command::new(std::env::current_exe().unwrap());
-    if let Some(fault) = fault {
-        command.env(tidewater::engine::fault::FAULT_ENV, fault);
-    }
-    let mut child = command
-        .args([
-            "--exact",
-            "crash_child_entry",
-            "--nocapture",
-            "--test-threads",
-            "1",
-        ])
-        .env(CHILD_ENV, serde_json::to_string(job).unwrap())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let started = Instant::now();
-    loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            if fault.is_some() && !status.success() {
-                return false; // aborted at the armed point
-            }
-            assert!(status.success(), "the job failed: {status}");
-            return true;
-        }
-        if kill_after.is_some_and(|k| started.elapsed() >= k) {
-            child.kill().unwrap(); // SIGKILL
-            child.wait().unwrap();
-            return false;
-        }
-        std::thread::sleep(Duration::from_millis(5));
+    let child = Child {
+        entry: "crash_child_entry",
+        env: CHILD_ENV,
+        job: serde_json::to_string(job).unwrap(),
+    };
+    match child.run(kill_after, fault, Duration::from_secs(600)) {
+        Ended::Finished => true,
+        Ended::Killed => false,
+        Ended::Failed if fault.is_some() => false, // aborted at the armed point
+        Ended::Failed => panic!("the job failed"),
     }
 }
 

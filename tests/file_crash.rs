@@ -6,11 +6,14 @@
 //! written twice. `TIDEWATER_FILE_KILLS=N` sets the number of kills (default 12).
 
 use std::path::Path;
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use rand::{Rng, SeedableRng};
 use tidewater::jobs::file_counts::FileCounts;
+
+mod child;
+
+use child::{Child, Ended};
 
 const CHILD_ENV: &str = "TIDEWATER_FILE_CRASH_CHILD";
 
@@ -55,37 +58,14 @@ fn job(root: &Path, stream: bool) -> FileCounts {
 }
 
 /// Starts the child; kills it after `kill_after` (a stream never ends by itself).
+/// Returns whether it finished by itself.
 fn run_child(job: &FileCounts, kill_after: Option<Duration>) -> bool {
-    let mut child = Command::new(std::env::current_exe().unwrap())
-        .args([
-            "--exact",
-            "file_crash_child_entry",
-            "--nocapture",
-            "--test-threads",
-            "1",
-        ])
-        .env(CHILD_ENV, serde_json::to_string(job).unwrap())
-        .stdout(Stdio::null())
-        .stderr(if kill_after.is_some() {
-            Stdio::null()
-        } else {
-            Stdio::inherit()
-        })
-        .spawn()
-        .unwrap();
-    let start = Instant::now();
-    loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            return status.success();
-        }
-        if kill_after.is_some_and(|after| start.elapsed() >= after) {
-            child.kill().unwrap();
-            child.wait().unwrap();
-            return false;
-        }
-        assert!(start.elapsed() < Duration::from_secs(120), "the job hung");
-        std::thread::sleep(Duration::from_millis(5));
-    }
+    let child = Child {
+        entry: "file_crash_child_entry",
+        env: CHILD_ENV,
+        job: serde_json::to_string(job).unwrap(),
+    };
+    child.run(kill_after, None, Duration::from_secs(120)) == Ended::Finished
 }
 
 #[test]

@@ -11,13 +11,16 @@
 //! CI runs 20 kills; `TIDEWATER_KAFKA_KILLS=200` runs 200.
 
 use std::collections::BTreeMap;
-use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use rand::{Rng, SeedableRng};
 use tidewater::connectors::kafka::test_broker::TestBroker;
 use tidewater::engine::config::DeliveryGuarantee;
 use tidewater::jobs::kafka_counts::{KafkaCounts, KeyWindow};
+
+mod child;
+
+use child::{Child, Ended};
 
 const CHILD_ENV: &str = "TIDEWATER_KAFKA_CRASH_CHILD";
 
@@ -84,36 +87,12 @@ fn job(name: &str, dir: &std::path::Path, delivery: DeliveryGuarantee) -> KafkaC
 /// Runs the job in a child process, killed after `kill_after` if given; `fault` arms a
 /// fault-injection point (`point@n`). Returns whether the job finished by itself.
 fn run_child(job: &KafkaCounts, kill_after: Option<Duration>, fault: Option<&str>) -> bool {
-    let mut command = Command::new(std::env::current_exe().unwrap());
-    if let Some(fault) = fault {
-        command.env(tidewater::engine::fault::FAULT_ENV, fault);
-    }
-    let mut child = command
-        .args([
-            "--exact",
-            "kafka_crash_child_entry",
-            "--nocapture",
-            "--test-threads",
-            "1",
-        ])
-        .env(CHILD_ENV, serde_json::to_string(job).unwrap())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let start = Instant::now();
-    loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            return status.success();
-        }
-        if kill_after.is_some_and(|after| start.elapsed() >= after) {
-            child.kill().unwrap();
-            child.wait().unwrap();
-            return false;
-        }
-        assert!(start.elapsed() < Duration::from_secs(300), "the job hung");
-        std::thread::sleep(Duration::from_millis(5));
-    }
+    let child = Child {
+        entry: "kafka_crash_child_entry",
+        env: CHILD_ENV,
+        job: serde_json::to_string(job).unwrap(),
+    };
+    child.run(kill_after, fault, Duration::from_secs(300)) == Ended::Finished
 }
 
 /// The committed rows of a topic, sorted.

@@ -1,0 +1,69 @@
+//! Running a job in a child process for the crash tests: the test binary re-executes
+//! itself running only its child-entry test, with the job (JSON) in an environment
+//! variable; the child is killed with SIGKILL after a while, or aborts at an armed
+//! fault-injection point, or finishes.
+
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// A child process running one job.
+pub struct Child<'a> {
+    /// The name of the test that runs the job when `env` is set.
+    pub entry: &'a str,
+    /// The environment variable that carries the job.
+    pub env: &'a str,
+    /// The job, as JSON.
+    pub job: String,
+}
+
+/// How a child run ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ended {
+    /// It finished by itself, successfully.
+    Finished,
+    /// It was killed with SIGKILL.
+    Killed,
+    /// It exited unsuccessfully (an armed point aborted it, or the job failed).
+    Failed,
+}
+
+impl Child<'_> {
+    /// Runs the child; kills it after `kill_after` if given; `fault` arms a point
+    /// (`point@n`). A run that neither ends nor is killed within `limit` fails the test.
+    pub fn run(&self, kill_after: Option<Duration>, fault: Option<&str>, limit: Duration) -> Ended {
+        let mut command = Command::new(std::env::current_exe().unwrap());
+        if let Some(fault) = fault {
+            command.env(tidewater::engine::fault::FAULT_ENV, fault);
+        }
+        // A run expected to end shows its errors; killed runs stay quiet.
+        let stderr = if kill_after.is_none() && fault.is_none() {
+            Stdio::inherit()
+        } else {
+            Stdio::null()
+        };
+        let mut child = command
+            .args(["--exact", self.entry, "--nocapture", "--test-threads", "1"])
+            .env(self.env, &self.job)
+            .stdout(Stdio::null())
+            .stderr(stderr)
+            .spawn()
+            .unwrap();
+        let started = Instant::now();
+        loop {
+            if let Some(status) = child.try_wait().unwrap() {
+                return if status.success() {
+                    Ended::Finished
+                } else {
+                    Ended::Failed
+                };
+            }
+            if kill_after.is_some_and(|k| started.elapsed() >= k) {
+                child.kill().unwrap(); // SIGKILL
+                child.wait().unwrap();
+                return Ended::Killed;
+            }
+            assert!(started.elapsed() < limit, "the job hung for {limit:?}");
+            std::thread::sleep(Duration::from_millis(5));
+        }
+    }
+}
