@@ -5,7 +5,7 @@
 
 use std::path::PathBuf;
 
-use tidewater::spark::SparkCase;
+use tidewater::spark::{SparkCase, SparkReplay};
 
 fn cases() -> Vec<PathBuf> {
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/fixtures/spark/cases");
@@ -52,17 +52,21 @@ fn every_spark_case_has_sparks_watermark_in_every_batch() {
     for dir in cases() {
         let case = SparkCase::load(&dir).unwrap();
         let replay = case.replay_with_progress().unwrap();
-        let progress = case.progress().unwrap();
-        // Spark records the final no-data batch only when the watermark advanced.
-        for p in &progress {
-            assert_eq!(
-                replay.batch_watermarks[p.batch as usize],
-                p.watermark_ms,
-                "case {} batch {}",
-                dir.display(),
-                p.batch
-            );
-        }
+        assert_sparks_watermarks(&case, &replay, &dir);
+    }
+}
+
+/// The watermark in force in every batch Spark recorded (Spark records the final
+/// no-data batch only when the watermark advanced).
+fn assert_sparks_watermarks(case: &SparkCase, replay: &SparkReplay, dir: &std::path::Path) {
+    for p in &case.progress().unwrap() {
+        assert_eq!(
+            replay.batch_watermarks[p.batch as usize],
+            p.watermark_ms,
+            "case {} batch {}",
+            dir.display(),
+            p.batch
+        );
     }
 }
 
@@ -78,15 +82,6 @@ fn every_spark_case_replayed_from_a_folder_one_file_per_batch_matches() {
             "case {}",
             dir.display()
         );
-        let progress = case.progress().unwrap();
-        for p in &progress {
-            assert_eq!(
-                replay.batch_watermarks[p.batch as usize],
-                p.watermark_ms,
-                "case {} batch {}",
-                dir.display(),
-                p.batch
-            );
-        }
+        assert_sparks_watermarks(&case, &replay, &dir);
     }
 }
