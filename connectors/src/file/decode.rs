@@ -95,6 +95,7 @@ impl Decoder {
             .schema
             .as_ref()
             .map(|s| JsonRows::new(Schema::clone(s)));
+        let mut builder = RowBuilder::default();
         let mut out = Vec::new();
         for (i, line) in BufReader::new(file).split(b'\n').enumerate() {
             let line =
@@ -106,7 +107,7 @@ impl Decoder {
             let n = i as u64 + 1;
             let record = match &rows {
                 Some(r) => r.parse(line),
-                None => free_row(line),
+                None => free_row(line, &mut builder),
             };
             out.push(record.map_err(|e| letter(path, n, e, line)));
         }
@@ -147,6 +148,7 @@ impl Decoder {
                 None => return Ok(Vec::new()),
             }
         }
+        let mut builder = RowBuilder::default();
         let mut out = Vec::new();
         for record in records {
             let record = match record {
@@ -192,24 +194,69 @@ impl Decoder {
             }
             out.push(match problem {
                 Some(e) => Err(letter(path, line, e, &raw)),
-                None => Ok(Row::from_pairs(cells)),
+                None => Ok(builder.build(cells)),
             });
         }
         Ok(out)
     }
 }
 
+/// Builds rows from (name, value) pairs, sharing one schema between consecutive rows
+/// with the same fields and types (the common case) instead of allocating one per row.
+#[derive(Default)]
+pub(crate) struct RowBuilder {
+    last: Option<Arc<Schema>>,
+}
+
+impl RowBuilder {
+    pub fn build(&mut self, pairs: Vec<(String, Value)>) -> Row {
+        if let Some(schema) = &self.last {
+            let same = schema.fields.len() == pairs.len()
+                && schema.fields.iter().zip(&pairs).all(|(f, (name, value))| {
+                    f.name == *name && f.data_type == tidewater_engine::row::DataType::of(value)
+                });
+            if same {
+                return Row::new(schema.clone(), pairs.into_iter().map(|(_, v)| v).collect());
+            }
+        }
+        let row = Row::from_pairs(pairs);
+        self.last = Some(row.schema().clone());
+        row
+    }
+}
+
+/// A JSON object's fields in order, read straight into values (no intermediate JSON
+/// tree); a nested object or list is an error naming the field.
+struct FlatObject(Vec<(String, Value)>);
+
+impl<'de> Deserialize<'de> for FlatObject {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        struct Fields;
+        impl<'de> serde::de::Visitor<'de> for Fields {
+            type Value = FlatObject;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a JSON object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> std::result::Result<FlatObject, A::Error> {
+                let mut pairs = Vec::with_capacity(map.size_hint().unwrap_or(8));
+                while let Some(key) = map.next_key::<String>()? {
+                    let value = map
+                        .next_value::<Value>()
+                        .map_err(|e| serde::de::Error::custom(format!("field `{key}`: {e}")))?;
+                    pairs.push((key, value));
+                }
+                Ok(FlatObject(pairs))
+            }
+        }
+        d.deserialize_map(Fields)
+    }
+}
+
 /// A JSON object as a row of its own fields (no schema).
-fn free_row(line: &[u8]) -> std::result::Result<Row, String> {
-    let map: serde_json::Map<String, serde_json::Value> =
-        serde_json::from_slice(line).map_err(|e| e.to_string())?;
-    let pairs = map
-        .into_iter()
-        .map(|(k, v)| {
-            serde_json::from_value::<Value>(v)
-                .map(|v| (k.clone(), v))
-                .map_err(|e| format!("field `{k}`: {e}"))
-        })
-        .collect::<std::result::Result<Vec<_>, String>>()?;
-    Ok(Row::from_pairs(pairs))
+fn free_row(line: &[u8], rows: &mut RowBuilder) -> std::result::Result<Row, String> {
+    let FlatObject(pairs) = serde_json::from_slice(line).map_err(|e| e.to_string())?;
+    Ok(rows.build(pairs))
 }
