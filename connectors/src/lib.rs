@@ -9,7 +9,7 @@
 //!   watching it; Hive partition columns; writers' completion rules; bad lines as dead
 //!   letters), and a JSON-lines/CSV/Parquet sink, exactly-once by two-phase commit of
 //!   part files.
-//! * [`rate`], [`socket`], [`console`]: Spark's test connectors.
+//! * [`rate`], [`socket`], [`console`], [`memory`]: Spark's test connectors.
 //! * [`rows`]: rows of a declared schema from JSON objects and CSV cells.
 //!
 //! Delta Lake and declarative pipelines are not here yet; each connector documents
@@ -28,6 +28,7 @@ pub mod console;
 pub mod file;
 #[cfg(feature = "kafka")]
 pub mod kafka;
+pub mod memory;
 pub mod rate;
 pub mod rows;
 pub mod socket;
