@@ -33,6 +33,7 @@ pub mod rate;
 pub mod rows;
 pub mod socket;
 mod stable_hash;
+pub mod testing;
 
 /// The engine's built-in connectors.
 pub use tidewater_engine::connector as engine;

@@ -330,49 +330,17 @@ fn free_port() -> Result<u16, BrokerError> {
         .map_err(|e| BrokerError::Start(format!("finding a free port: {e}")))
 }
 
-/// The cargo target folder this test runs from (it holds `CACHEDIR.TAG`).
-fn target_dir() -> Option<PathBuf> {
-    let exe = std::env::current_exe().ok()?;
-    exe.ancestors()
-        .find(|d| d.join("CACHEDIR.TAG").exists())
-        .map(Path::to_path_buf)
-}
-
 /// The noida-db binary, installing the pinned package into the virtualenv first if
 /// it is not there.
 fn install() -> Result<PathBuf, BrokerError> {
-    let venv = std::env::var_os("TIDEWATER_NOIDA_VENV")
-        .map(PathBuf::from)
-        .or_else(|| target_dir().map(|t| t.join("noida-venv")))
-        .unwrap_or_else(|| std::env::temp_dir().join("tidewater-noida-venv"));
     let requirement = REQUIREMENTS.trim().to_string();
-    let fail = |message: String| BrokerError::Install {
+    let fail = |venv: &Path, message: String| BrokerError::Install {
         requirement: requirement.clone(),
         venv: venv.display().to_string(),
         message,
     };
-    let stamp = venv.join("tidewater-requirement");
-    let installed = std::fs::read_to_string(&stamp).is_ok_and(|s| s.trim() == requirement);
-    if !installed {
-        // Build beside, then rename: concurrent test binaries never see half a venv.
-        let staging = venv.with_extension(format!("staging-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&staging);
-        run(Command::new(python()).args(["-m", "venv"]).arg(&staging)).map_err(&fail)?;
-        run(Command::new(staging.join("bin/pip")).args([
-            "install",
-            "--quiet",
-            "--disable-pip-version-check",
-            &requirement,
-        ]))
-        .map_err(&fail)?;
-        std::fs::write(staging.join("tidewater-requirement"), &requirement)
-            .map_err(|e| fail(e.to_string()))?;
-        let _ = std::fs::remove_dir_all(&venv);
-        if std::fs::rename(&staging, &venv).is_err() {
-            // Another process won the race: use its venv.
-            let _ = std::fs::remove_dir_all(&staging);
-        }
-    }
+    let venv = crate::testing::python_venv("noida-venv", &requirement, "TIDEWATER_NOIDA_VENV")
+        .map_err(|m| fail(Path::new("noida-venv"), m))?;
     let python = venv.join("bin/python");
     let out = Command::new(&python)
         .args([
@@ -380,34 +348,16 @@ fn install() -> Result<PathBuf, BrokerError> {
             "import noida_db, os; print(os.path.dirname(noida_db.__file__))",
         ])
         .output()
-        .map_err(|e| fail(format!("running {}: {e}", python.display())))?;
+        .map_err(|e| fail(&venv, format!("running {}: {e}", python.display())))?;
     if !out.status.success() {
-        return Err(fail(String::from_utf8_lossy(&out.stderr).into_owned()));
+        return Err(fail(
+            &venv,
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        ));
     }
     let binary = PathBuf::from(String::from_utf8_lossy(&out.stdout).trim()).join("noida-db");
     if !binary.exists() {
-        return Err(fail(format!("{} is missing", binary.display())));
+        return Err(fail(&venv, format!("{} is missing", binary.display())));
     }
     Ok(binary)
-}
-
-fn python() -> String {
-    std::env::var("PYTHON").unwrap_or_else(|_| "python3".to_string())
-}
-
-fn run(cmd: &mut Command) -> Result<(), String> {
-    let out = cmd
-        .output()
-        .map_err(|e| format!("running {:?}: {e}", cmd.get_program()))?;
-    if out.status.success() {
-        Ok(())
-    } else {
-        Err(format!(
-            "{:?} failed ({}): {}{}",
-            cmd.get_program(),
-            out.status,
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        ))
-    }
 }
