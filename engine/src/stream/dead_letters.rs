@@ -3,13 +3,11 @@
 
 use std::sync::Arc;
 
-use super::{Endpoint, Stream};
+use super::Stream;
 use crate::connector::Sink;
 use crate::dead_letter::DeadLetter;
 use crate::metrics::NodeKind;
 use crate::runtime::build::Attach;
-use crate::runtime::node::NodeId;
-use crate::runtime::sink_node::SinkNode;
 use crate::runtime::split::DeadLetterSplit;
 
 impl<T: Send + 'static> Stream<Result<T, DeadLetter>> {
@@ -39,20 +37,11 @@ impl<T: Send + 'static> Stream<Result<T, DeadLetter>> {
     /// assert_eq!(metrics.dead_letters, 1);
     /// ```
     pub fn dead_letters<S: Sink<DeadLetter>>(self, sink: S) -> Stream<T> {
-        let (id, name) = self.plan.node(&format!("dead_letters:{}", sink.name()));
-        self.plan.endpoint(&name, Endpoint::Sink(sink.commit()));
-        if let Err(e) = sink.validate() {
-            self.plan.error(e);
-        }
-        self.plan
-            .describe(&name, std::any::type_name::<S>().to_string());
-        let sink = Arc::new(sink);
+        let label = format!("dead_letters:{}", sink.name());
+        let planned = self.plan.sink(&label, sink, NodeKind::DeadLetters, true);
         let upstream = self.attach;
         let attach: Attach<T> = Arc::new(move |ctx, good| {
-            let node = NodeId::new(ctx, name.clone());
-            let writer = node.guard(|| sink.create_writer(&ctx.worker))?;
-            let counters = ctx.metrics.register(id, &name, NodeKind::DeadLetters);
-            let dead = SinkNode::build(writer, name.clone(), ctx, counters)?;
+            let dead = planned.build(ctx)?;
             upstream(ctx, Box::new(DeadLetterSplit::new(good, Box::new(dead))))
         });
         Stream {

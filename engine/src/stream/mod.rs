@@ -24,7 +24,7 @@ use crate::connector::{Commit, Restart, Sink, Source};
 use crate::error::{EngineError, Problems, Result};
 use crate::metrics::{Metrics, NodeKind};
 use crate::processor::StreamProcessor;
-use crate::runtime::build::{Attach, Terminal};
+use crate::runtime::build::{Attach, BuildContext, Terminal};
 use crate::runtime::node::NodeId;
 use crate::runtime::sink_node::SinkNode;
 use crate::runtime::source_task::SourceDriver;
@@ -59,7 +59,55 @@ pub(crate) enum Endpoint {
 #[derive(Clone, Default)]
 pub(crate) struct Plan(Rc<RefCell<PlanState>>);
 
+/// A sink declared on the plan (node, delivery endpoint, settings checked), built once
+/// per worker: the main sink, a window's late side output and a dead-letter output
+/// are declared and built alike.
+pub(crate) struct PlannedSink<T, S> {
+    sink: Arc<S>,
+    id: usize,
+    name: Arc<str>,
+    kind: NodeKind,
+    _records: std::marker::PhantomData<fn(T)>,
+}
+
+impl<T: 'static, S: Sink<T>> PlannedSink<T, S> {
+    /// Creates this worker's writer and wraps it in a sink node.
+    pub fn build(&self, ctx: &mut BuildContext) -> Result<SinkNode<T, S::Writer>> {
+        let node = NodeId::new(ctx, self.name.clone());
+        let sink = &self.sink;
+        let writer = node.guard(|| sink.create_writer(&ctx.worker))?;
+        let counters = ctx.metrics.register(self.id, &self.name, self.kind);
+        SinkNode::build(writer, self.name.clone(), ctx, counters)
+    }
+}
+
 impl Plan {
+    /// Declares `sink` as node `label`: its delivery endpoint, the problems of its
+    /// settings, and (when `identity`) its type in the pipeline's checkpoint identity.
+    pub fn sink<T, S: Sink<T>>(
+        &self,
+        label: &str,
+        sink: S,
+        kind: NodeKind,
+        identity: bool,
+    ) -> PlannedSink<T, S> {
+        let (id, name) = self.node(label);
+        self.endpoint(&name, Endpoint::Sink(sink.commit()));
+        if let Err(e) = sink.validate() {
+            self.error(e);
+        }
+        if identity {
+            self.describe(&name, std::any::type_name::<S>().to_string());
+        }
+        PlannedSink {
+            sink: Arc::new(sink),
+            id,
+            name,
+            kind,
+            _records: std::marker::PhantomData,
+        }
+    }
+
     /// A stable node id and display name (`"map#2"`).
     pub fn node(&self, kind: &str) -> (usize, Arc<str>) {
         let mut state = self.0.borrow_mut();
@@ -287,20 +335,10 @@ impl<T: Send + 'static> Stream<T> {
     /// assert_eq!(out.values(), vec!["a", "b"]);
     /// ```
     pub fn sink<S: Sink<T>>(self, sink: S) {
-        let (id, name) = self.plan.node(&sink.name());
-        self.plan.endpoint(&name, Endpoint::Sink(sink.commit()));
-        if let Err(e) = sink.validate() {
-            self.plan.error(e);
-        }
-        self.plan
-            .describe(&name, std::any::type_name::<S>().to_string());
-        let sink = Arc::new(sink);
+        let planned = self.plan.sink(&sink.name(), sink, NodeKind::Sink, true);
         let upstream = self.attach;
         let terminal: Terminal = Arc::new(move |ctx| {
-            let node = NodeId::new(ctx, name.clone());
-            let writer = node.guard(|| sink.create_writer(&ctx.worker))?;
-            let counters = ctx.metrics.register(id, &name, NodeKind::Sink);
-            let node = SinkNode::build(writer, name.clone(), ctx, counters)?;
+            let node = planned.build(ctx)?;
             upstream(ctx, Box::new(node))
         });
         self.plan.terminal(terminal);

@@ -10,7 +10,6 @@ use crate::error::EngineError;
 use crate::metrics::{NodeKind, OperatorCounters};
 use crate::runtime::build::{Attach, BuildContext};
 use crate::runtime::node::{Counting, OperatorNode};
-use crate::runtime::sink_node::SinkNode;
 use crate::runtime::Downstream;
 use crate::time::{duration_ms, IntoDuration};
 use crate::window::aggregate::{Collect, Count, Reduce};
@@ -150,20 +149,11 @@ where
     /// assert_eq!(fired, vec![(0, 1), (20_000, 2)]);
     /// ```
     pub fn late_records<S: Sink<T>>(mut self, sink: S) -> Self {
-        let (id, name) = self.keyed.plan.node(&format!("late:{}", sink.name()));
-        self.keyed
-            .plan
-            .endpoint(&name, super::Endpoint::Sink(sink.commit()));
-        if let Err(e) = sink.validate() {
-            self.keyed.plan.error(e);
-        }
-        let sink = Arc::new(sink);
+        // Not part of the checkpoint identity (as before): the window's own entry is.
+        let label = format!("late:{}", sink.name());
+        let planned = self.keyed.plan.sink(&label, sink, NodeKind::Sink, false);
         self.late_sink = Some(Arc::new(move |ctx: &mut BuildContext| {
-            let node = crate::runtime::node::NodeId::new(ctx, name.clone());
-            let writer = node.guard(|| sink.create_writer(&ctx.worker))?;
-            let counters = ctx.metrics.register(id, &name, NodeKind::Sink);
-            let node = SinkNode::build(writer, name.clone(), ctx, counters)?;
-            Ok(Box::new(node) as Downstream<T>)
+            Ok(Box::new(planned.build(ctx)?) as Downstream<T>)
         }));
         self
     }
