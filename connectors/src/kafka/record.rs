@@ -4,6 +4,7 @@
 
 use std::marker::PhantomData;
 
+use rdkafka::message::{BorrowedMessage, Headers, Message};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use tidewater_engine::row::Row;
@@ -44,14 +45,47 @@ pub struct RecordView<'a> {
     pub key: Option<&'a [u8]>,
     /// Value bytes.
     pub value: Option<&'a [u8]>,
-    /// The message, for headers.
-    pub(crate) headers: &'a dyn Fn() -> Vec<(String, Option<Vec<u8>>)>,
+    /// The message, for its headers (copied only when asked for).
+    message: &'a BorrowedMessage<'a>,
 }
 
-impl RecordView<'_> {
+impl<'a> RecordView<'a> {
+    /// A view of `message`.
+    pub fn of(message: &'a BorrowedMessage<'a>) -> Self {
+        RecordView {
+            topic: message.topic(),
+            partition: message.partition(),
+            offset: message.offset(),
+            timestamp: message.timestamp().to_millis(),
+            key: message.key(),
+            value: message.payload(),
+            message,
+        }
+    }
+
     /// The headers, copied out.
     pub fn headers(&self) -> Vec<(String, Option<Vec<u8>>)> {
-        (self.headers)()
+        self.message
+            .headers()
+            .map(|h| {
+                h.iter()
+                    .map(|h| (h.key.to_string(), h.value.map(<[u8]>::to_vec)))
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    /// The record, copied out.
+    pub fn to_owned_record(&self) -> KafkaRecord {
+        KafkaRecord {
+            topic: self.topic.to_string(),
+            partition: self.partition,
+            offset: self.offset,
+            timestamp: self.timestamp,
+            key: self.key.map(<[u8]>::to_vec),
+            value: self.value.map(<[u8]>::to_vec),
+            headers: self.headers(),
+        }
     }
 }
 
@@ -71,15 +105,7 @@ impl Decode for Records {
     type Value = KafkaRecord;
 
     fn decode(&self, r: &RecordView<'_>) -> Result<KafkaRecord, String> {
-        Ok(KafkaRecord {
-            topic: r.topic.to_string(),
-            partition: r.partition,
-            offset: r.offset,
-            timestamp: r.timestamp,
-            key: r.key.map(<[u8]>::to_vec),
-            value: r.value.map(<[u8]>::to_vec),
-            headers: (r.headers)(),
-        })
+        Ok(r.to_owned_record())
     }
 }
 

@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use rdkafka::consumer::{CommitMode, Consumer};
 use rdkafka::error::KafkaError;
-use rdkafka::message::{Headers, Message};
+use rdkafka::message::Message;
 use rdkafka::{Offset, TopicPartitionList};
 use serde::{Deserialize, Serialize};
 use tidewater_engine::connector::{Restart, Source, SourcePoll, SourceReader, WorkerInfo};
@@ -505,24 +505,7 @@ impl<D: Decode> ReaderState<D> {
         }
         p.next = offset + 1;
         let reached_end = p.end.is_some_and(|e| p.next >= e);
-        let headers = || {
-            msg.headers()
-                .map(|h| {
-                    h.iter()
-                        .map(|h| (h.key.to_string(), h.value.map(<[u8]>::to_vec)))
-                        .collect()
-                })
-                .unwrap_or_default()
-        };
-        let view = RecordView {
-            topic: msg.topic(),
-            partition: msg.partition(),
-            offset,
-            timestamp: msg.timestamp().to_millis(),
-            key: msg.key(),
-            value: msg.payload(),
-            headers: &headers,
-        };
+        let view = RecordView::of(msg);
         let decoded = self.decoder.decode(&view).and_then(|v| {
             let ts = match &self.extract {
                 Some(f) => f(&v),

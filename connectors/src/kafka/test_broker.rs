@@ -29,11 +29,10 @@ use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
 use rdkafka::client::DefaultClientContext;
 use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::error::KafkaError;
-use rdkafka::message::{Headers, Message};
 use rdkafka::producer::{BaseRecord, DefaultProducerContext, Producer, ThreadedProducer};
 use rdkafka::{ClientConfig, Offset, TopicPartitionList};
 
-use super::record::KafkaRecord;
+use super::record::{KafkaRecord, RecordView};
 
 const REQUIREMENTS: &str = include_str!("noida-requirements.txt");
 const START_TIMEOUT: Duration = Duration::from_secs(60);
@@ -289,22 +288,7 @@ kill $b 2>/dev/null; wait $b"#;
                     open.remove(&p);
                 }
                 Some(Err(e)) => return Err(kafka(format!("reading `{topic}`"))(e)),
-                Some(Ok(m)) => out.push(KafkaRecord {
-                    topic: m.topic().to_string(),
-                    partition: m.partition(),
-                    offset: m.offset(),
-                    timestamp: m.timestamp().to_millis(),
-                    key: m.key().map(<[u8]>::to_vec),
-                    value: m.payload().map(<[u8]>::to_vec),
-                    headers: m
-                        .headers()
-                        .map(|h| {
-                            h.iter()
-                                .map(|h| (h.key.to_string(), h.value.map(<[u8]>::to_vec)))
-                                .collect()
-                        })
-                        .unwrap_or_default(),
-                }),
+                Some(Ok(m)) => out.push(RecordView::of(&m).to_owned_record()),
             }
         }
         out.sort_by_key(|r| (r.partition, r.offset));
