@@ -29,6 +29,7 @@ mod parquet_format;
 
 pub use csv_format::infer_cell;
 pub use error::FormatError;
+pub use jsonl::json_object_fields;
 
 use std::path::Path;
 

@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use tidewater_engine::dead_letter::{DeadLetter, Origin};
 use tidewater_engine::error::{EngineError, Result};
 use tidewater_engine::row::{Row, Schema, Value};
-use tidewater_formats::{infer_cell, read_rows, FileFormat};
+use tidewater_formats::{infer_cell, json_object_fields, read_rows, FileFormat};
 
 use crate::rows::{typed_cell, JsonRows};
 
@@ -225,38 +225,7 @@ impl RowBuilder {
     }
 }
 
-/// A JSON object's fields in order, read straight into values (no intermediate JSON
-/// tree); a nested object or list is an error naming the field.
-struct FlatObject(Vec<(String, Value)>);
-
-impl<'de> Deserialize<'de> for FlatObject {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
-        struct Fields;
-        impl<'de> serde::de::Visitor<'de> for Fields {
-            type Value = FlatObject;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.write_str("a JSON object")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> std::result::Result<FlatObject, A::Error> {
-                let mut pairs = Vec::with_capacity(map.size_hint().unwrap_or(8));
-                while let Some(key) = map.next_key::<String>()? {
-                    let value = map
-                        .next_value::<Value>()
-                        .map_err(|e| serde::de::Error::custom(format!("field `{key}`: {e}")))?;
-                    pairs.push((key, value));
-                }
-                Ok(FlatObject(pairs))
-            }
-        }
-        d.deserialize_map(Fields)
-    }
-}
-
 /// A JSON object as a row of its own fields (no schema).
 fn free_row(line: &[u8], rows: &mut RowBuilder) -> std::result::Result<Row, String> {
-    let FlatObject(pairs) = serde_json::from_slice(line).map_err(|e| e.to_string())?;
-    Ok(rows.build(pairs))
+    Ok(rows.build(json_object_fields(line)?))
 }
