@@ -22,6 +22,7 @@ pub mod assignment;
 mod client;
 mod config;
 mod offsets;
+mod partitions;
 mod publisher;
 mod record;
 mod sink;
