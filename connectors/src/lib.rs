@@ -25,6 +25,8 @@
 #![deny(missing_docs)]
 
 pub mod console;
+#[cfg(feature = "delta")]
+pub mod delta;
 pub mod file;
 #[cfg(feature = "kafka")]
 pub mod kafka;

@@ -103,6 +103,22 @@ pub fn typed_cell(s: &str, t: DataType) -> Result<Value, String> {
     parsed.ok_or_else(|| format!("expected {}, found `{s}`", type_name(t)))
 }
 
+/// A batch's records as rows: rows are taken as they are, other records go through
+/// serde (structs and maps become rows; nested values become JSON text).
+pub(crate) fn into_rows<T: serde::Serialize + 'static>(
+    mut batch: tidewater_engine::record::Batch<T>,
+) -> tidewater_engine::error::Result<Vec<Row>> {
+    match (&mut batch as &mut dyn std::any::Any)
+        .downcast_mut::<tidewater_engine::record::Batch<Row>>()
+    {
+        Some(records) => Ok(std::mem::take(records)
+            .into_iter()
+            .map(|r| r.value)
+            .collect()),
+        None => batch.iter().map(|r| Row::from_serde(&r.value)).collect(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

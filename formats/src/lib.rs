@@ -21,15 +21,18 @@
 //! ```
 #![deny(missing_docs)]
 
+pub mod arrow_rows;
 mod columns;
 mod csv_format;
 mod error;
 mod jsonl;
 mod parquet_format;
+mod row_builder;
 
 pub use csv_format::infer_cell;
 pub use error::FormatError;
 pub use jsonl::json_object_fields;
+pub use row_builder::RowBuilder;
 
 use std::path::Path;
 

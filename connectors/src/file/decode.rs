@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 use tidewater_engine::dead_letter::{DeadLetter, Origin};
 use tidewater_engine::error::{EngineError, Result};
 use tidewater_engine::row::{Row, Schema, Value};
+use tidewater_formats::RowBuilder;
 use tidewater_formats::{infer_cell, json_object_fields, read_rows, FileFormat};
 
 use crate::rows::{typed_cell, JsonRows};
@@ -198,30 +199,6 @@ impl Decoder {
             });
         }
         Ok(out)
-    }
-}
-
-/// Builds rows from (name, value) pairs, sharing one schema between consecutive rows
-/// with the same fields and types (the common case) instead of allocating one per row.
-#[derive(Default)]
-pub(crate) struct RowBuilder {
-    last: Option<Arc<Schema>>,
-}
-
-impl RowBuilder {
-    pub fn build(&mut self, pairs: Vec<(String, Value)>) -> Row {
-        if let Some(schema) = &self.last {
-            let same = schema.fields.len() == pairs.len()
-                && schema.fields.iter().zip(&pairs).all(|(f, (name, value))| {
-                    f.name == *name && f.data_type == tidewater_engine::row::DataType::of(value)
-                });
-            if same {
-                return Row::new(schema.clone(), pairs.into_iter().map(|(_, v)| v).collect());
-            }
-        }
-        let row = Row::from_pairs(pairs);
-        self.last = Some(row.schema().clone());
-        row
     }
 }
 

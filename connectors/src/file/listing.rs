@@ -39,6 +39,9 @@ pub struct Listed {
     pub relative: String,
     /// Last modification time (epoch ms).
     pub modified_ms: i64,
+    /// Columns every row of the file gets: Hive `key=value` folders, a Delta file's
+    /// partition values.
+    pub partition: Vec<(String, Value)>,
 }
 
 const TEMP_SUFFIXES: [&str; 5] = [".tmp", ".inprogress", "._COPYING_", ".crdownload", ".part"];
@@ -88,6 +91,7 @@ fn listed(root: &Path, path: &Path, meta: &std::fs::Metadata) -> Result<Listed> 
     };
     Ok(Listed {
         path: path.to_path_buf(),
+        partition: partition_columns(&relative),
         relative,
         modified_ms,
     })
@@ -172,17 +176,20 @@ pub fn partition_columns(relative: &str) -> Vec<(String, Value)> {
         .into_iter()
         .filter_map(|p| p.split_once('='))
         .filter(|(k, _)| !k.is_empty())
-        .map(|(k, v)| {
-            let value = if v == "__HIVE_DEFAULT_PARTITION__" {
-                Value::Null
-            } else if let Ok(n) = v.parse::<i64>() {
-                Value::Int(n)
-            } else {
-                Value::Str(v.to_string())
-            };
-            (k.to_string(), value)
-        })
+        .map(|(k, v)| (k.to_string(), partition_value(v)))
         .collect()
+}
+
+/// A partition value (a Hive folder's, a Delta file's) as a column value: integers
+/// are `Int`, Hive's default-partition marker is null, anything else is text.
+pub fn partition_value(text: &str) -> Value {
+    if text == "__HIVE_DEFAULT_PARTITION__" {
+        Value::Null
+    } else if let Ok(n) = text.parse::<i64>() {
+        Value::Int(n)
+    } else {
+        Value::Str(text.to_string())
+    }
 }
 
 #[cfg(test)]

@@ -340,19 +340,8 @@ impl FileWriter {
 }
 
 impl<T: Serialize + 'static> SinkWriter<T> for FileWriter {
-    fn write_batch(&mut self, mut batch: Batch<T>) -> Result<()> {
-        // Rows are written as they are; other records go through serde into rows.
-        let rows: Vec<Row> =
-            match (&mut batch as &mut dyn std::any::Any).downcast_mut::<Batch<Row>>() {
-                Some(records) => std::mem::take(records)
-                    .into_iter()
-                    .map(|r| r.value)
-                    .collect(),
-                None => batch
-                    .iter()
-                    .map(|r| Row::from_serde(&r.value))
-                    .collect::<Result<_>>()?,
-            };
+    fn write_batch(&mut self, batch: Batch<T>) -> Result<()> {
+        let rows = crate::rows::into_rows(batch)?;
         match self.mode {
             FileSinkMode::Transactional => {
                 self.buffer.extend(rows);

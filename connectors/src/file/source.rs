@@ -24,7 +24,7 @@ use tidewater_engine::time::NO_TIMESTAMP;
 use tidewater_formats::FileFormat;
 
 use super::decode::{CsvOptions, Decoded, Decoder};
-use super::listing::{list, partition_columns, Listed, Ready};
+use super::listing::{list, Listed, Ready};
 use crate::stable_hash::fnv1a;
 
 /// Settings of a [`FileSource`].
@@ -188,23 +188,69 @@ impl Source for FileSource {
             schema: c.schema.clone().map(Arc::new),
             csv: c.csv.clone(),
         };
-        let mut reader = FileReader {
-            name: self.name.clone(),
-            config: c.clone(),
-            decoder,
-            worker: (worker.index, worker.parallelism),
-            batch_size: worker.batch_size.max(1),
-            done: BTreeSet::new(),
-            queue: VecDeque::new(),
-            current: None,
-            listed_at: None,
-            truncated: false,
+        let folder = Folder {
+            root: c.path.clone(),
+            ready: c.ready,
         };
-        if !c.stream {
-            // A bounded read covers the files present when the run starts.
-            reader.refill()?;
+        FileReader::new(&self.name, c.trigger(), decoder, Box::new(folder), worker)
+    }
+}
+
+/// How a file reader takes files: once or watching, how often it looks, how many
+/// files a trigger takes, in which order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Trigger {
+    /// Keep looking for new files; else read the files present at start and finish.
+    pub stream: bool,
+    /// How often a stream lists its files (ms).
+    pub poll_interval_ms: u64,
+    /// A trigger reads at most this many whole files as one batch.
+    pub max_files_per_trigger: Option<usize>,
+    /// Newest files first.
+    pub latest_first: bool,
+}
+
+impl FileSourceConfig {
+    /// The reading rule of these settings.
+    pub fn trigger(&self) -> Trigger {
+        Trigger {
+            stream: self.stream,
+            poll_interval_ms: self.poll_interval_ms,
+            max_files_per_trigger: self.max_files_per_trigger,
+            latest_first: self.latest_first,
         }
-        Ok(reader)
+    }
+}
+
+/// Where a file reader learns which files exist: a folder's listing, a Delta table's
+/// log.
+pub trait Catalog: Send + 'static {
+    /// Every file ready to read, in reading order; files already read may be included
+    /// (the reader skips them).
+    fn list(&mut self) -> Result<Vec<Listed>>;
+
+    /// What the catalog must keep across a restart besides the files read (a Delta
+    /// source's snapshot version); default: nothing.
+    fn position(&self) -> Option<serde_json::Value> {
+        None
+    }
+
+    /// Continues from a [`position`](Self::position).
+    fn restore(&mut self, position: serde_json::Value) -> Result<()> {
+        let _ = position;
+        Ok(())
+    }
+}
+
+/// A folder (or one file) listed by [`list`].
+struct Folder {
+    root: PathBuf,
+    ready: Ready,
+}
+
+impl Catalog for Folder {
+    fn list(&mut self) -> Result<Vec<Listed>> {
+        list(&self.root, self.ready)
     }
 }
 
@@ -231,12 +277,15 @@ impl Current {
 struct Position {
     done: BTreeSet<String>,
     current: Option<(String, u64)>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    catalog: Option<serde_json::Value>,
 }
 
-/// One worker's share of a [`FileSource`].
+/// One worker's share of a [`FileSource`] (or of a Delta table's files).
 pub struct FileReader {
     name: String,
-    config: FileSourceConfig,
+    trigger: Trigger,
+    catalog: Box<dyn Catalog>,
     decoder: Decoder,
     worker: (usize, usize),
     batch_size: usize,
@@ -249,6 +298,34 @@ pub struct FileReader {
 }
 
 impl FileReader {
+    /// A reader of the files `catalog` lists that belong to `worker`.
+    pub(crate) fn new(
+        name: &str,
+        trigger: Trigger,
+        decoder: Decoder,
+        catalog: Box<dyn Catalog>,
+        worker: &WorkerInfo,
+    ) -> Result<FileReader> {
+        let mut reader = FileReader {
+            name: name.to_string(),
+            trigger,
+            catalog,
+            decoder,
+            worker: (worker.index, worker.parallelism),
+            batch_size: worker.batch_size.max(1),
+            done: BTreeSet::new(),
+            queue: VecDeque::new(),
+            current: None,
+            listed_at: None,
+            truncated: false,
+        };
+        if !trigger.stream {
+            // A bounded read covers the files present when the run starts.
+            reader.refill()?;
+        }
+        Ok(reader)
+    }
+
     fn owns(&self, relative: &str) -> bool {
         fnv1a(relative.as_bytes()) % self.worker.1.max(1) as u64 == self.worker.0 as u64
     }
@@ -256,7 +333,9 @@ impl FileReader {
     /// Lists the folder and queues this worker's new ready files.
     fn refill(&mut self) -> Result<()> {
         self.listed_at = Some(Instant::now());
-        let mut files: Vec<Listed> = list(&self.config.path, self.config.ready)?
+        let mut files: Vec<Listed> = self
+            .catalog
+            .list()?
             .into_iter()
             .filter(|l| self.owns(&l.relative))
             .filter(|l| !self.done.contains(&l.relative))
@@ -267,11 +346,11 @@ impl FileReader {
             })
             .filter(|l| !self.queue.iter().any(|q| q.relative == l.relative))
             .collect();
-        if self.config.latest_first {
+        if self.trigger.latest_first {
             files.reverse();
         }
         self.truncated = false;
-        if let Some(n) = self.config.max_files_per_trigger {
+        if let Some(n) = self.trigger.max_files_per_trigger {
             self.truncated = files.len() > n;
             files.truncate(n);
         }
@@ -290,8 +369,7 @@ impl FileReader {
                 message: format!("{} vanished before it was read", next.path.display()),
             });
         }
-        let partition = partition_columns(&next.relative);
-        let mut records: VecDeque<Decoded> = self.decoder.read(&next.path, &partition)?.into();
+        let mut records: VecDeque<Decoded> = self.decoder.read(&next.path, &next.partition)?.into();
         for _ in 0..skip.min(records.len() as u64) {
             records.pop_front();
         }
@@ -329,7 +407,7 @@ impl FileReader {
         }
         Ok(if taken > 0 {
             SourcePoll::Ready
-        } else if self.config.stream {
+        } else if self.trigger.stream {
             SourcePoll::Pending
         } else {
             SourcePoll::Finished
@@ -339,11 +417,11 @@ impl FileReader {
     /// A stream lists every poll interval; a bounded read lists again only to take
     /// the files `max_files_per_trigger` held back.
     fn listing_due(&self) -> bool {
-        if !self.config.stream {
+        if !self.trigger.stream {
             return self.truncated;
         }
         self.listed_at
-            .is_none_or(|t| t.elapsed().as_millis() as u64 >= self.config.poll_interval_ms)
+            .is_none_or(|t| t.elapsed().as_millis() as u64 >= self.trigger.poll_interval_ms)
     }
 }
 
@@ -351,7 +429,7 @@ impl SourceReader for FileReader {
     type Item = std::result::Result<Row, DeadLetter>;
 
     fn poll_batch(&mut self, out: &mut Batch<Self::Item>) -> Result<SourcePoll> {
-        if let Some(files) = self.config.max_files_per_trigger {
+        if let Some(files) = self.trigger.max_files_per_trigger {
             return self.poll_whole_files(files, out);
         }
         while out.len() < self.batch_size {
@@ -383,7 +461,7 @@ impl SourceReader for FileReader {
         if !out.is_empty() {
             return Ok(SourcePoll::Ready);
         }
-        Ok(if self.config.stream {
+        Ok(if self.trigger.stream {
             SourcePoll::Pending
         } else {
             SourcePoll::Finished
@@ -397,6 +475,7 @@ impl SourceReader for FileReader {
                 .current
                 .as_ref()
                 .map(|c| (c.relative.clone(), c.emitted)),
+            catalog: self.catalog.position(),
         };
         serde_json::to_vec(&position).map(Some).map_err(|e| {
             EngineError::external(format!("`{}`: encoding the position", self.name), e)
@@ -413,16 +492,18 @@ impl SourceReader for FileReader {
         self.done = position.done;
         self.queue.clear();
         self.current = None;
+        if let Some(catalog) = position.catalog {
+            self.catalog.restore(catalog)?;
+        }
         if let Some((rel, emitted)) = position.current {
-            let listed = list(&self.config.path, self.config.ready)?
+            let listed = self
+                .catalog
+                .list()?
                 .into_iter()
                 .find(|l| l.relative == rel)
                 .ok_or_else(|| EngineError::Source {
                     source_name: self.name.clone(),
-                    message: format!(
-                        "{} was being read at the checkpoint and has vanished",
-                        self.config.path.join(&rel).display()
-                    ),
+                    message: format!("{rel} was being read at the checkpoint and has vanished"),
                 })?;
             self.queue.push_back(listed);
             self.open_next(emitted)?;
