@@ -1,15 +1,16 @@
 //! Crash recovery of the file job (`jobs::file_counts`: a watched folder of JSON-lines
-//! events -> 1 s windows -> exactly-once Parquet): files keep arriving while the job runs
-//! as a child process and is killed with SIGKILL at random moments; once every file has
-//! arrived a last run reads what is left and finishes. The published Parquet rows equal
-//! an uninterrupted run's, row for row: no file skipped, none read twice, no window
-//! written twice. `TIDEWATER_FILE_KILLS=N` sets the number of kills (default 12).
+//! events -> 1 s windows -> exactly-once Parquet part files, or a Delta table): files
+//! keep arriving while the job runs as a child process and is killed with SIGKILL at
+//! random moments; once every file has arrived a last run reads what is left and
+//! finishes. The published rows equal an uninterrupted run's, row for row: no file
+//! skipped, none read twice, no window written twice. `TIDEWATER_FILE_KILLS=N` sets the
+//! number of kills (default 12 for Parquet, 8 for Delta).
 
 use std::path::Path;
 use std::time::Duration;
 
 use rand::{Rng, SeedableRng};
-use tidewater::jobs::file_counts::FileCounts;
+use tidewater::jobs::file_counts::{FileCounts, Output};
 
 mod child;
 
@@ -46,7 +47,7 @@ fn land(dir: &Path, i: usize) {
     std::fs::rename(&hidden, dir.join(format!("events-{i:04}.jsonl"))).unwrap();
 }
 
-fn job(root: &Path, stream: bool) -> FileCounts {
+fn job(root: &Path, stream: bool, output: Output) -> FileCounts {
     FileCounts {
         input_dir: root.join("in"),
         output_dir: root.join("out"),
@@ -54,6 +55,7 @@ fn job(root: &Path, stream: bool) -> FileCounts {
         stream,
         parallelism: 2,
         checkpoint_interval_ms: 30,
+        output,
     }
 }
 
@@ -70,13 +72,23 @@ fn run_child(job: &FileCounts, kill_after: Option<Duration>) -> bool {
 
 #[test]
 fn exactly_once_parquet_output_after_kills_while_files_arrive_equals_an_uninterrupted_run() {
+    kills_while_files_arrive(Output::Parquet, 12);
+}
+
+#[cfg(feature = "delta")]
+#[test]
+fn exactly_once_delta_output_after_kills_while_files_arrive_equals_an_uninterrupted_run() {
+    kills_while_files_arrive(Output::Delta, 8);
+}
+
+fn kills_while_files_arrive(output: Output, default_kills: usize) {
     let kills: usize = std::env::var("TIDEWATER_FILE_KILLS")
         .ok()
         .and_then(|v| v.parse().ok())
-        .unwrap_or(12);
+        .unwrap_or(default_kills);
     let files = 4 * kills.max(3);
     let root = tempfile::tempdir().unwrap();
-    let crashed = job(root.path(), true);
+    let crashed = job(root.path(), true, output);
     std::fs::create_dir_all(&crashed.input_dir).unwrap();
     let mut rng = rand::rngs::StdRng::seed_from_u64(21);
     let mut landed = 0;
@@ -107,11 +119,11 @@ fn exactly_once_parquet_output_after_kills_while_files_arrive_equals_an_uninterr
         landed += 1;
     }
     // Every file is there: a bounded run on the same checkpoint reads the rest and ends.
-    let last = job(root.path(), false);
+    let last = job(root.path(), false, output);
     assert!(run_child(&last, None), "the final run failed");
 
     let clean_root = tempfile::tempdir().unwrap();
-    let clean = job(clean_root.path(), false);
+    let clean = job(clean_root.path(), false, output);
     std::fs::create_dir_all(&clean.input_dir).unwrap();
     for i in 0..landed {
         land(&clean.input_dir, i);

@@ -5,8 +5,8 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-/// A virtualenv holding `requirement` (a pinned pip requirement such as
-/// `pyarrow==18.1.0`), created on first use as `<target>/<name>` (or under the temp
+/// A virtualenv holding `requirement` (pinned pip requirements separated by spaces,
+/// such as `pyarrow==18.1.0` or `deltalake==1.1.4 pyarrow==18.1.0`), created on first use as `<target>/<name>` (or under the temp
 /// folder outside cargo), or at `override_env`'s path when that variable is set. Built
 /// beside and renamed in, so concurrent test binaries never see half of one. The error
 /// says what failed (Python missing, pip's output).
@@ -27,12 +27,9 @@ pub fn python_venv(name: &str, requirement: &str, override_env: &str) -> Result<
     let staging = venv.with_extension(format!("staging-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&staging);
     run(Command::new(python()).args(["-m", "venv"]).arg(&staging))?;
-    run(Command::new(staging.join("bin/pip")).args([
-        "install",
-        "--quiet",
-        "--disable-pip-version-check",
-        requirement,
-    ]))?;
+    run(Command::new(staging.join("bin/pip"))
+        .args(["install", "--quiet", "--disable-pip-version-check"])
+        .args(requirement.split_whitespace()))?;
     std::fs::write(staging.join("tidewater-requirement"), requirement)
         .map_err(|e| format!("writing {}: {e}", staging.display()))?;
     let _ = std::fs::remove_dir_all(&venv);

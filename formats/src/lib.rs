@@ -28,11 +28,13 @@ mod error;
 mod jsonl;
 mod parquet_format;
 mod row_builder;
+mod writer;
 
 pub use csv_format::infer_cell;
 pub use error::FormatError;
 pub use jsonl::json_object_fields;
 pub use row_builder::RowBuilder;
+pub use writer::RowFileWriter;
 
 use std::path::Path;
 

@@ -1,6 +1,7 @@
-//! Files in, windows, Parquet out, exactly-once: JSON-lines events `{"key", "value",
-//! "ts"}` from a folder (watched, or read once), 1-second tumbling count and sum per
-//! key, written as Parquet part files by the transactional file sink. Started again on
+//! Files in, windows, Parquet or Delta out, exactly-once: JSON-lines events `{"key",
+//! "value", "ts"}` from a folder (watched, or read once), 1-second tumbling count and
+//! sum per key, written as Parquet part files by the transactional file sink or
+//! appended to a Delta table (one commit per checkpoint). Started again on
 //! the same checkpoint folder it resumes: the files it finished are not read again, the
 //! one it was reading continues where the checkpoint left it. The file crash tests kill
 //! and restart it.
@@ -9,6 +10,8 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
+#[cfg(feature = "delta")]
+use tidewater_connectors::delta::{DeltaSink, DeltaSource, DeltaSourceConfig};
 use tidewater_connectors::file::{FileSink, FileSinkMode, FileSource, FileSourceConfig};
 use tidewater_engine::prelude::*;
 use tidewater_formats::FileFormat;
@@ -26,6 +29,18 @@ pub struct KeyCount {
     pub sum: f64,
 }
 
+/// Where the counts go.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Output {
+    /// Parquet part files in `output_dir`.
+    #[default]
+    Parquet,
+    /// A Delta table in `output_dir/table`.
+    #[cfg(feature = "delta")]
+    Delta,
+}
+
 /// Parameters of one run.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct FileCounts {
@@ -41,6 +56,9 @@ pub struct FileCounts {
     pub parallelism: usize,
     /// Processing time between checkpoints.
     pub checkpoint_interval_ms: u64,
+    /// Parquet part files or a Delta table.
+    #[serde(default)]
+    pub output: Output,
 }
 
 impl FileCounts {
@@ -58,7 +76,8 @@ impl FileCounts {
         source.stream = self.stream;
         source.poll_interval_ms = 20;
         let mut p = Pipeline::new(config);
-        p.source(FileSource::new(source))
+        let counts = p
+            .source(FileSource::new(source))
             .dead_letters(FileSink::json_lines(
                 self.output_dir.join("dead-letters"),
                 FileSinkMode::Transactional,
@@ -72,11 +91,18 @@ impl FileCounts {
             ])
             .map(|r: Row| {
                 Row::from_pairs(r.to_pairs().into_iter().filter(|(k, _)| k != "window_end"))
-            })
-            .sink(FileSink::parquet(
+            });
+        match self.output {
+            Output::Parquet => counts.sink(FileSink::parquet(
                 &self.output_dir,
                 FileSinkMode::Transactional,
-            ));
+            )),
+            #[cfg(feature = "delta")]
+            Output::Delta => counts.sink(DeltaSink::new(
+                self.output_dir.join("table"),
+                FileSinkMode::Transactional,
+            )),
+        };
         p
     }
 
@@ -89,6 +115,31 @@ impl FileCounts {
 
     /// The committed output, sorted.
     pub fn committed(&self) -> Result<Vec<KeyCount>> {
+        let mut rows = match self.output {
+            Output::Parquet => self.committed_parquet()?,
+            #[cfg(feature = "delta")]
+            Output::Delta => self.committed_delta()?,
+        };
+        rows.sort_by(|a, b| (&a.key, a.window_start).cmp(&(&b.key, b.window_start)));
+        Ok(rows)
+    }
+
+    #[cfg(feature = "delta")]
+    fn committed_delta(&self) -> Result<Vec<KeyCount>> {
+        let table = self.output_dir.join("table");
+        if !table.join("_delta_log").exists() {
+            return Ok(Vec::new());
+        }
+        let (out, bad) = (MemorySink::new(), MemorySink::new());
+        let mut p = Pipeline::new(Config::default().with_name("file_counts_read"));
+        p.source(DeltaSource::new(DeltaSourceConfig::new(table)))
+            .dead_letters(bad)
+            .sink(out.clone());
+        p.run()?;
+        out.values().iter().map(|r: &Row| r.to_serde()).collect()
+    }
+
+    fn committed_parquet(&self) -> Result<Vec<KeyCount>> {
         let mut rows = Vec::new();
         for entry in std::fs::read_dir(&self.output_dir)
             .map_err(|e| EngineError::io(format!("listing {}", self.output_dir.display()), e))?
@@ -105,7 +156,6 @@ impl FileCounts {
                 }
             }
         }
-        rows.sort_by(|a, b| (&a.key, a.window_start).cmp(&(&b.key, b.window_start)));
         Ok(rows)
     }
 }

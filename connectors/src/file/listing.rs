@@ -15,6 +15,8 @@ use serde::{Deserialize, Serialize};
 use tidewater_engine::error::{EngineError, Result};
 use tidewater_engine::row::Value;
 
+use super::partition::unescape;
+
 /// When a folder's files may be read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -176,7 +178,7 @@ pub fn partition_columns(relative: &str) -> Vec<(String, Value)> {
         .into_iter()
         .filter_map(|p| p.split_once('='))
         .filter(|(k, _)| !k.is_empty())
-        .map(|(k, v)| (k.to_string(), partition_value(v)))
+        .map(|(k, v)| (unescape(k), partition_value(&unescape(v))))
         .collect()
 }
 

@@ -1,0 +1,148 @@
+//! Delta tables written by Python's deltalake (delta-rs's Python binding, pinned) are
+//! read by the Delta source value for value, and the Delta sink's tables are read by
+//! it, with the sink's streaming transactions in the table's history. deltalake and
+//! pyarrow are installed into a virtualenv in the target folder on first use; if they
+//! cannot be, the tests fail saying why.
+#![cfg(feature = "delta")]
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Duration;
+
+use tidewater::connectors::delta::{DeltaSink, DeltaSource, DeltaSourceConfig};
+use tidewater::connectors::file::FileSinkMode;
+use tidewater::connectors::testing::python_venv;
+use tidewater::prelude::*;
+
+const DELTALAKE: &str = "deltalake==1.1.4 pyarrow==18.1.0";
+
+fn python() -> PathBuf {
+    python_venv("delta-venv", DELTALAKE, "TIDEWATER_DELTA_VENV")
+        .unwrap_or_else(|e| panic!("the Delta interop tests need {DELTALAKE}: {e}"))
+        .join("bin/python")
+}
+
+/// Runs a Python program; its stdout.
+fn py(program: &str, args: &[&Path]) -> String {
+    let out = Command::new(python())
+        .arg("-c")
+        .arg(program)
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+fn read(config: DeltaSourceConfig) -> Vec<String> {
+    let out = MemorySink::new();
+    let mut p = Pipeline::new(Config::default().with_parallelism(2));
+    p.source(DeltaSource::new(config))
+        .dead_letters(MemorySink::new())
+        .sink(out.clone());
+    p.run().unwrap();
+    let mut rows: Vec<String> = out
+        .values()
+        .iter()
+        .map(|r: &Row| serde_json::to_string(r).unwrap())
+        .collect();
+    rows.sort();
+    rows
+}
+
+#[test]
+fn a_table_written_by_python_deltalake_is_read_value_for_value() {
+    let dir = tempfile::tempdir().unwrap();
+    py(
+        r#"
+import sys, datetime as dt, decimal, pyarrow as pa
+from deltalake import write_deltalake
+utc = dt.timezone.utc
+def table(ids, days):
+    n = len(ids)
+    return pa.table({
+        "id": pa.array(ids, pa.int64()),
+        "n32": pa.array([i * 10 if i != 2 else None for i in ids], pa.int32()),
+        "ts": pa.array([dt.datetime(2024, 1, 1, 0, 0, i, 123456, tzinfo=utc) if i != 2 else None for i in ids], pa.timestamp("us", tz="UTC")),
+        "price": pa.array([decimal.Decimal("12.34") * i for i in ids], pa.decimal128(10, 2)),
+        "name": pa.array(["ünï" if i == 1 else None if i == 2 else "x%d" % i for i in ids], pa.string()),
+        "tags": pa.array([["a", "b"] if i == 1 else None for i in ids], pa.list_(pa.string())),
+        "day": pa.array(days, pa.string()),
+    })
+write_deltalake(sys.argv[1], table([1, 2], ["2024-01-01", "2024-01-01"]), partition_by=["day"])
+write_deltalake(sys.argv[1], table([3], ["2024-01-02"]), mode="append")
+"#,
+        &[dir.path()],
+    );
+    let expected = vec![
+        r#"{"id":1,"n32":10,"ts":"2024-01-01T00:00:01.123456Z","price":"12.34","name":"ünï","tags":"[\"a\",\"b\"]","day":"2024-01-01"}"#,
+        r#"{"id":2,"n32":null,"ts":null,"price":"24.68","name":null,"tags":null,"day":"2024-01-01"}"#,
+        r#"{"id":3,"n32":30,"ts":"2024-01-01T00:00:03.123456Z","price":"37.02","name":"x3","tags":null,"day":"2024-01-02"}"#,
+    ];
+    assert_eq!(read(DeltaSourceConfig::new(dir.path())), expected);
+    // only the second commit's rows
+    let mut from = DeltaSourceConfig::new(dir.path());
+    from.starting_version = Some(1);
+    assert_eq!(read(from), expected[2..].to_vec());
+}
+
+#[test]
+fn the_sinks_exactly_once_table_is_read_by_python_deltalake() {
+    let dir = tempfile::tempdir().unwrap();
+    let checkpoints = tempfile::tempdir().unwrap();
+    let rows: Vec<Row> = (0..100)
+        .map(|i| {
+            Row::from_pairs([
+                ("id", Value::Int(i)),
+                (
+                    "score",
+                    if i % 10 == 0 {
+                        Value::Null
+                    } else {
+                        Value::Float(i as f64 / 4.0)
+                    },
+                ),
+                ("name", Value::Str(format!("n{}", i % 3))),
+                ("even", Value::Bool(i % 2 == 0)),
+            ])
+        })
+        .collect();
+    let mut p = Pipeline::new(
+        Config::default()
+            .with_name("interop")
+            .with_parallelism(2)
+            .with_checkpointing(
+                checkpoints.path(),
+                Duration::from_millis(5),
+                DeliveryGuarantee::ExactlyOnce,
+            ),
+    );
+    p.source(VecSource::new(rows).with_batch_size(10))
+        .sink(DeltaSink::new(dir.path(), FileSinkMode::Transactional).partition_by(["name"]));
+    p.run().unwrap();
+    let read = py(
+        r#"
+import sys, json
+from deltalake import DeltaTable
+t = DeltaTable(sys.argv[1])
+rows = sorted(t.to_pyarrow_table().to_pylist(), key=lambda r: r["id"])
+for r in rows:
+    print(json.dumps([r["id"], r["score"], r["name"], r["even"]]))
+ops = {h["operation"] for h in t.history()}
+print(json.dumps(sorted(ops)))
+print(json.dumps(t.metadata().partition_columns))
+"#,
+        &[dir.path()],
+    );
+    let lines: Vec<&str> = read.lines().collect();
+    assert_eq!(lines.len(), 102, "{read}");
+    assert_eq!(lines[0], r#"[0, null, "n0", true]"#);
+    assert_eq!(lines[1], r#"[1, 0.25, "n1", false]"#);
+    assert_eq!(lines[99], r#"[99, 24.75, "n0", false]"#);
+    assert_eq!(lines[100], r#"["CREATE TABLE", "STREAMING UPDATE"]"#);
+    assert_eq!(lines[101], r#"["name"]"#);
+}
