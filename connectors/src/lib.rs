@@ -8,12 +8,14 @@
 //! * [`file`](mod@file): a source reading JSON lines, CSV or Parquet from a folder (once or
 //!   watching it; Hive partition columns; writers' completion rules; bad lines as dead
 //!   letters), and a JSON-lines/CSV/Parquet sink, exactly-once by two-phase commit of
-//!   part files.
+//!   part files, into Hive partition folders, rolled by size, rows or time.
+//! * `delta` (feature `delta`, on in the facade): Delta Lake tables through delta-rs, a
+//!   sink making one commit per checkpoint (exactly-once through Delta's application
+//!   transactions) and a source reading a snapshot then following new commits.
 //! * [`rate`], [`socket`], [`console`], [`memory`]: Spark's test connectors.
 //! * [`rows`]: rows of a declared schema from JSON objects and CSV cells.
 //!
-//! Delta Lake and declarative pipelines are not here yet; each connector documents
-//! itself when it lands. The engine's in-process
+//! Declarative pipelines are not here yet. The engine's in-process
 //! connectors (vectors, channels, memory, console) live in `tidewater_engine::connector`.
 //!
 //! ```

@@ -63,6 +63,17 @@ impl TableLocation {
 
     /// The table as it is now; `None` when no table exists here yet.
     pub fn open(&self) -> Result<Option<DeltaTable>> {
+        // Asked to open an empty folder, delta-rs logs an error before saying so.
+        let has_commits = std::fs::read_dir(self.path.join("_delta_log")).is_ok_and(|entries| {
+            entries.filter_map(|e| e.ok()).any(|e| {
+                e.path()
+                    .extension()
+                    .is_some_and(|x| x == "json" || x == "parquet")
+            })
+        });
+        if !has_commits {
+            return Ok(None);
+        }
         let table = self
             .block_on(DeltaTable::try_from_url(self.url.clone()))
             .map_err(|e| self.error("opening", e))?;
@@ -91,8 +102,9 @@ impl TableLocation {
             .try_into_kernel()
             .map_err(|e| self.error("deriving the table's schema", e.into()))?;
         self.block_on(async {
-            DeltaTable::try_from_url(self.url.clone())
-                .await?
+            // Built, not loaded: loading an empty folder logs an error.
+            deltalake::DeltaTableBuilder::from_url(self.url.clone())?
+                .build()?
                 .create()
                 .with_columns(kernel.fields().cloned())
                 .with_partition_columns(partition_by.to_vec())
