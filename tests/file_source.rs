@@ -1,7 +1,8 @@
 //! The file source: bounded reads of every format at parallelism 1 and 2, CSV dialects
 //! and schemas, dead letters with file and line, writers' completion rules (a Spindle
-//! file drop with `_done` flags and manifests), a watched folder, and a checkpointed
-//! restart that neither skips nor rereads a file.
+//! file drop with `_done` flags and manifests), a watched folder, a checkpointed
+//! restart that neither skips nor rereads a file, and a streamed Spindle file drop
+//! counted in windows against the simulator's late and duplicate figures.
 
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -323,4 +324,103 @@ fn exactly_once_parquet_part_files_read_back_through_the_file_source() {
         .collect();
     want.sort();
     assert_eq!(back, want);
+}
+
+#[test]
+fn a_streamed_spindle_file_drop_counts_every_row_once_with_the_manifests_late_and_duplicate_rows() {
+    use std::sync::{Arc, Mutex};
+    use tidewater::generators::filedrop::{FileDropConfig, FileDropSimulator};
+    use tidewater::generators::retail::{RetailDomain, Scale};
+    let dir = tempfile::tempdir().unwrap();
+    let tables = RetailDomain::new(Scale::Small, 5).generate();
+    let config = FileDropConfig {
+        domain: "retail".into(),
+        base_path: dir.path().to_string_lossy().into_owned(),
+        date_range_start: "2024-01-01".into(),
+        date_range_end: "2024-01-10".into(),
+        formats: vec![FileFormat::Parquet],
+        entities: vec!["orders".into()],
+        lateness_probability: 0.2,
+        duplicates_enabled: true,
+        duplicate_probability: 0.05,
+        ..Default::default()
+    };
+    let result = FileDropSimulator::new(&tables, config)
+        .unwrap()
+        .run()
+        .unwrap();
+    let stats = result.stats["orders"].clone();
+    assert!(stats.late_rows > 0 && stats.duplicate_rows > 0, "{stats:?}");
+
+    // Each drop is a trigger; the event time of a row is the day its drop landed (the
+    // `dt` folder), its own day comes from `order_time`.
+    let mut source = FileSourceConfig::new(dir.path().join("retail/orders"), FileFormat::Parquet);
+    source.stream = true;
+    source.ready = Ready::Manifest;
+    source.max_files_per_trigger = Some(1);
+    source.poll_interval_ms = 20;
+    let (windows, bad) = (MemorySink::new(), MemorySink::new());
+    let ids = Arc::new(Mutex::new(Vec::new()));
+    let seen = ids.clone();
+    let mut p = Pipeline::new(Config::default().with_parallelism(2));
+    p.source(FileSource::new(source))
+        .dead_letters(bad.clone())
+        .inspect(move |r: &Row| {
+            let id = r.get("order_id").and_then(Value::as_i64).unwrap();
+            let own_day = chrono_day(r.get("order_time").and_then(Value::as_i64).unwrap());
+            let landed = r.get("dt").and_then(Value::as_str).unwrap().to_string();
+            seen.lock().unwrap().push((id, own_day != landed));
+        })
+        .map(|r: Row| {
+            let ms = r.get("order_time").and_then(Value::as_i64).unwrap();
+            let day = chrono_day(ms);
+            r.with_fields(vec![("own_day", Value::Str(day))])
+        })
+        .with_event_time("dt", "0 s")
+        .group_by(["own_day"])
+        .window(TumblingWindow::of("1 day"))
+        .agg([agg::count("*").alias("n")])
+        .sink(windows.clone());
+    let processor = p.start().unwrap();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while processor.metrics().source_records < stats.rows {
+        assert!(Instant::now() < deadline, "{:?}", processor.metrics());
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    processor.stop(true);
+    let metrics = processor.join().unwrap();
+    assert_eq!((metrics.late_dropped, bad.len()), (0, 0));
+
+    let (mut counted, mut late) = (0, 0);
+    for w in windows.values() {
+        let n = w.get("n").and_then(Value::as_i64).unwrap() as u64;
+        let landed = chrono_day(w.get("window_start").and_then(Value::as_i64).unwrap());
+        counted += n;
+        if w.get("own_day").and_then(Value::as_str) != Some(landed.as_str()) {
+            late += n;
+        }
+    }
+    // The windows hold every row once, and as many late copies as were read; the
+    // manifest's figures count rows, so a late row written twice is one late row.
+    let ids = ids.lock().unwrap();
+    let late_copies = ids.iter().filter(|(_, late)| *late).count() as u64;
+    assert_eq!((counted, late), (stats.rows, late_copies));
+    let mut per_id = std::collections::BTreeMap::new();
+    for (id, late) in ids.iter() {
+        per_id.entry(*id).or_insert((0u64, *late)).0 += 1;
+    }
+    let twice = per_id.values().filter(|(n, _)| *n == 2).count() as u64;
+    let late_rows = per_id.values().filter(|(_, late)| *late).count() as u64;
+    assert_eq!(
+        (twice, late_rows, per_id.values().map(|v| v.0).max()),
+        (stats.duplicate_rows, stats.late_rows, Some(2))
+    );
+}
+
+/// The UTC day of an epoch-ms time, `YYYY-MM-DD`.
+fn chrono_day(ms: i64) -> String {
+    chrono::DateTime::from_timestamp_millis(ms)
+        .unwrap()
+        .date_naive()
+        .to_string()
 }
