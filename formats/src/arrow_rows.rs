@@ -25,7 +25,7 @@ use arrow_array::{
 use arrow_schema::{DataType as ArrowType, Field, Schema as ArrowSchema, TimeUnit};
 use tidewater_engine::row::{DataType, Row, Value};
 
-use super::columns::{column_types, text};
+use super::columns::{column_types, field, text};
 use super::RowBuilder;
 
 /// The Arrow type a row column of `ty` is written as.
@@ -57,8 +57,10 @@ pub fn row_type(ty: &ArrowType) -> DataType {
     }
 }
 
-fn column(rows: &[Row], name: &str, ty: DataType) -> ArrayRef {
-    let values = rows.iter().map(|r| r.get(name).unwrap_or(&Value::Null));
+fn column(rows: &[Row], first: &Row, i: usize, name: &str, ty: DataType) -> ArrayRef {
+    let values = rows
+        .iter()
+        .map(|r| field(r, first, i, name).unwrap_or(&Value::Null));
     match ty {
         DataType::Int => Arc::new(values.map(Value::as_i64).collect::<Int64Array>()),
         DataType::Float => Arc::new(values.map(Value::as_f64).collect::<Float64Array>()),
@@ -97,12 +99,13 @@ pub fn rows_to_batch(rows: &[Row]) -> Result<RecordBatch, arrow_schema::ArrowErr
         .map(|(name, ty)| Field::new(name, arrow_type(*ty), true))
         .collect();
     let schema = Arc::new(ArrowSchema::new(fields));
-    if types.is_empty() {
+    let Some(first) = rows.first().filter(|_| !types.is_empty()) else {
         return Ok(RecordBatch::new_empty(schema));
-    }
+    };
     let columns: Vec<ArrayRef> = types
         .iter()
-        .map(|(name, ty)| column(rows, name, *ty))
+        .enumerate()
+        .map(|(i, (name, ty))| column(rows, first, i, name, *ty))
         .collect();
     RecordBatch::try_new(schema, columns)
 }

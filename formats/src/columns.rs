@@ -11,9 +11,10 @@ pub(crate) fn column_types(rows: &[Row]) -> Vec<(String, DataType)> {
     first
         .schema()
         .names()
-        .map(|name| {
+        .enumerate()
+        .map(|(i, name)| {
             let mut ty = DataType::Null;
-            for value in rows.iter().filter_map(|r| r.get(name)) {
+            for value in rows.iter().filter_map(|r| field(r, first, i, name)) {
                 ty = match (ty, value) {
                     (t, Value::Null) => t,
                     (DataType::Null, v) => DataType::of(v),
@@ -32,6 +33,16 @@ pub(crate) fn column_types(rows: &[Row]) -> Vec<(String, DataType)> {
             (name.to_string(), ty)
         })
         .collect()
+}
+
+/// Field `i` (called `name`) of `first`'s schema in `row`: by position when `row`
+/// shares that schema (the common case: no name comparisons), else by name.
+pub(crate) fn field<'r>(row: &'r Row, first: &Row, i: usize, name: &str) -> Option<&'r Value> {
+    if std::sync::Arc::ptr_eq(row.schema(), first.schema()) {
+        row.values().get(i)
+    } else {
+        row.get(name)
+    }
 }
 
 /// A value rendered as text (CSV cells, string columns of mixed values).

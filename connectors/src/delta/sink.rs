@@ -243,7 +243,7 @@ impl DeltaTableWriter {
     fn batch(&mut self) -> Result<(SchemaRef, RecordBatch)> {
         let natural = rows_to_batch(&self.rows).map_err(|e| self.fail(e))?;
         let schema = self.committer.ensure_table(&natural.schema())?;
-        let (batch, extra) = conform(&self.rows, &schema).map_err(|e| self.fail(e))?;
+        let (batch, extra) = conform(natural, &schema).map_err(|e| self.fail(e))?;
         if extra.is_empty() {
             return Ok((schema, batch));
         }
@@ -255,7 +255,7 @@ impl DeltaTableWriter {
             )));
         }
         let schema = self.committer.widen(&batch)?;
-        let (batch, _) = conform(&self.rows, &schema).map_err(|e| self.fail(e))?;
+        let (batch, _) = conform(batch, &schema).map_err(|e| self.fail(e))?;
         Ok((schema, batch))
     }
 

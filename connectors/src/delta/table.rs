@@ -10,8 +10,6 @@ use deltalake::kernel::engine::arrow_conversion::TryIntoKernel;
 use deltalake::kernel::StructType;
 use deltalake::{DeltaTable, DeltaTableError};
 use tidewater_engine::error::{EngineError, Result};
-use tidewater_engine::row::Row;
-use tidewater_formats::arrow_rows::rows_to_batch;
 use url::Url;
 
 /// A table's folder, and a single-threaded runtime that runs its async calls to
@@ -123,14 +121,14 @@ pub(crate) fn arrow_schema(location: &TableLocation, table: &DeltaTable) -> Resu
         .arrow_schema())
 }
 
-/// The rows as a batch of the table's columns, in the table's order and types (a
-/// missing column is null; a value is cast to its column's type, so ISO text fills a
-/// timestamp column). Columns the table lacks are returned for schema evolution.
+/// Rows as a batch of the table's columns (`natural`: the rows' own batch), in the
+/// table's order and types (a missing column is null; a value is cast to its column's
+/// type, so ISO text fills a timestamp column). When the rows have columns the table
+/// lacks, the natural batch comes back with their names, for schema evolution.
 pub(crate) fn conform(
-    rows: &[Row],
+    natural: RecordBatch,
     table: &SchemaRef,
 ) -> std::result::Result<(RecordBatch, Vec<String>), String> {
-    let natural = rows_to_batch(rows).map_err(|e| e.to_string())?;
     let extra: Vec<String> = natural
         .schema()
         .fields()
