@@ -86,7 +86,7 @@ write_deltalake(sys.argv[1], table([3], ["2024-01-02"]), mode="append")
     assert_eq!(read(DeltaSourceConfig::new(dir.path())), expected);
     // only the second commit's rows
     let mut from = DeltaSourceConfig::new(dir.path());
-    from.starting_version = Some(1);
+    from.starting_version = Some(1.into());
     assert_eq!(read(from), expected[2..].to_vec());
 }
 
@@ -145,4 +145,58 @@ print(json.dumps(t.metadata().partition_columns))
     assert_eq!(lines[99], r#"[99, 24.75, "n0", false]"#);
     assert_eq!(lines[100], r#"["CREATE TABLE", "STREAMING UPDATE"]"#);
     assert_eq!(lines[101], r#"["name"]"#);
+}
+
+#[test]
+fn the_change_feed_of_a_python_table_reads_its_change_files() {
+    let dir = tempfile::tempdir().unwrap();
+    py(
+        r#"
+import sys, pyarrow as pa
+from deltalake import DeltaTable, write_deltalake
+t = pa.table({"id": pa.array([1, 2, 3], pa.int64()), "v": pa.array(["a", "b", "c"])})
+write_deltalake(sys.argv[1], t, configuration={"delta.enableChangeDataFeed": "true"})
+dt = DeltaTable(sys.argv[1])
+dt.delete("id = 2")
+dt.update(updates={"v": "'z'"}, predicate="id = 3")
+"#,
+        &[dir.path()],
+    );
+    let out = MemorySink::new();
+    let mut config = DeltaSourceConfig::new(dir.path());
+    config.read_change_feed = true;
+    config.starting_version = Some(0.into());
+    let mut p = Pipeline::new(Config::default());
+    p.source(DeltaSource::new(config))
+        .dead_letters(MemorySink::new())
+        .sink(out.clone());
+    p.run().unwrap();
+    let mut changes: Vec<(i64, String, i64, String)> = out
+        .values()
+        .iter()
+        .map(|r: &Row| {
+            (
+                r.get("_commit_version").and_then(Value::as_i64).unwrap(),
+                r.get("_change_type")
+                    .and_then(Value::as_str)
+                    .unwrap()
+                    .to_string(),
+                r.get("id").and_then(Value::as_i64).unwrap(),
+                r.get("v").and_then(Value::as_str).unwrap().to_string(),
+            )
+        })
+        .collect();
+    changes.sort();
+    let c = |v: i64, kind: &str, id: i64, value: &str| (v, kind.to_string(), id, value.to_string());
+    assert_eq!(
+        changes,
+        vec![
+            c(0, "insert", 1, "a"),
+            c(0, "insert", 2, "b"),
+            c(0, "insert", 3, "c"),
+            c(1, "delete", 2, "b"),
+            c(2, "update_postimage", 3, "z"),
+            c(2, "update_preimage", 3, "c"),
+        ]
+    );
 }

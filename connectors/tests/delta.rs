@@ -7,7 +7,9 @@
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use tidewater_connectors::delta::{DeltaSink, DeltaSource, DeltaSourceConfig, DeltaTableWriter};
+use tidewater_connectors::delta::{
+    DeltaSink, DeltaSource, DeltaSourceConfig, DeltaTableWriter, StartingVersion,
+};
 use tidewater_connectors::file::FileSinkMode;
 use tidewater_engine::connector::{Sink, SinkWriter, WorkerInfo};
 use tidewater_engine::prelude::*;
@@ -293,7 +295,7 @@ fn versions_select_what_a_bounded_read_sees() {
         (0..5).collect::<Vec<_>>()
     );
     config.version = None;
-    config.starting_version = Some(2);
+    config.starting_version = Some(2.into());
     assert_eq!(sensors(&read_all(config, 1)), vec![3, 4, 5]);
 }
 
@@ -358,7 +360,7 @@ fn a_commit_that_removes_data_stops_the_stream_unless_change_commits_are_skipped
     let version = commits(dir.path()).len() - 1;
 
     let mut config = DeltaSourceConfig::new(dir.path());
-    config.starting_version = Some(0);
+    config.starting_version = Some(0.into());
     let mut p = Pipeline::new(Config::default().with_name("changes"));
     p.source(DeltaSource::new(config.clone()))
         .dead_letters(MemorySink::new())
@@ -379,7 +381,7 @@ fn problems_of_the_settings_are_reported_when_building() {
     let mut config = DeltaSourceConfig::new("");
     config.poll_interval_ms = 0;
     config.version = Some(1);
-    config.starting_version = Some(1);
+    config.starting_version = Some(1.into());
     let mut p = Pipeline::new(Config::default().with_name("delta"));
     p.source(DeltaSource::new(config))
         .dead_letters(MemorySink::new())
@@ -414,5 +416,115 @@ fn at_least_once_commits_as_rows_arrive() {
     assert_eq!(
         log[1..].iter().map(|c| adds(c)).collect::<Vec<_>>(),
         vec![1, 1, 1, 1]
+    );
+}
+
+/// (change type, commit version, sensor) of every row, sorted.
+fn changes(rows: &[Row]) -> Vec<(String, i64, i64)> {
+    let mut v: Vec<(String, i64, i64)> = rows
+        .iter()
+        .map(|r| {
+            (
+                r.get("_change_type")
+                    .and_then(Value::as_str)
+                    .unwrap()
+                    .to_string(),
+                r.get("_commit_version").and_then(Value::as_i64).unwrap(),
+                r.get("sensor").and_then(Value::as_i64).unwrap(),
+            )
+        })
+        .collect();
+    v.sort_by(|a, b| (a.1, &a.0, a.2).cmp(&(b.1, &b.0, b.2)));
+    v
+}
+
+#[test]
+fn the_change_feed_gives_inserts_and_deletes_with_their_versions() {
+    let dir = tempfile::tempdir().unwrap();
+    append(dir.path(), 0..2); // versions 0 (create) and 1
+                              // versions 2 and 3 append, then a recovery to checkpoint 1 removes version 3's file
+    let sink = DeltaSink::new(dir.path(), FileSinkMode::Transactional);
+    let mut w = writer(&sink);
+    SinkWriter::<Reading>::write_batch(&mut w, batch(10..11)).unwrap();
+    let pre1 = SinkWriter::<Reading>::pre_commit(&mut w, 1)
+        .unwrap()
+        .unwrap();
+    SinkWriter::<Reading>::commit(&mut w, 1).unwrap();
+    SinkWriter::<Reading>::write_batch(&mut w, batch(11..13)).unwrap();
+    SinkWriter::<Reading>::pre_commit(&mut w, 2).unwrap();
+    SinkWriter::<Reading>::commit(&mut w, 2).unwrap();
+    let mut back = writer(&sink);
+    SinkWriter::<Reading>::recover(&mut back, Some(&pre1)).unwrap(); // version 4
+    let insert = |v: i64, s: i64| ("insert".to_string(), v, s);
+    let delete = |v: i64, s: i64| ("delete".to_string(), v, s);
+
+    let mut config = DeltaSourceConfig::new(dir.path());
+    config.read_change_feed = true;
+    config.starting_version = Some(0.into());
+    assert_eq!(
+        changes(&read_all(config.clone(), 2)),
+        vec![
+            insert(1, 0),
+            insert(1, 1),
+            insert(2, 10),
+            insert(3, 11),
+            insert(3, 12),
+            delete(4, 11),
+            delete(4, 12)
+        ]
+    );
+    // without a starting version: the snapshot (version 4) as inserts, then nothing
+    config.starting_version = None;
+    assert_eq!(
+        changes(&read_all(config.clone(), 1)),
+        vec![insert(4, 0), insert(4, 1), insert(4, 10)]
+    );
+    // "latest": only commits after the newest at start (none in a bounded read)
+    config.starting_version = Some(StartingVersion::Latest);
+    assert_eq!(changes(&read_all(config, 1)), vec![]);
+    let row = &read_all(
+        DeltaSourceConfig {
+            read_change_feed: true,
+            starting_version: Some(4.into()),
+            ..DeltaSourceConfig::new(dir.path())
+        },
+        1,
+    )[0];
+    let time = row
+        .get("_commit_timestamp")
+        .and_then(Value::as_str)
+        .unwrap();
+    assert!(tidewater_engine::time::parse_time(time).is_ok(), "{time}");
+}
+
+#[test]
+fn starting_versions_read_as_spark_writes_them() {
+    type Case = (&'static str, Option<StartingVersion>);
+    let cases: Vec<Case> = vec![
+        (
+            r#"{"path": "t", "starting_version": 3}"#,
+            Some(StartingVersion::Version(3)),
+        ),
+        (
+            r#"{"path": "t", "starting_version": "3"}"#,
+            Some(StartingVersion::Version(3)),
+        ),
+        (
+            r#"{"path": "t", "starting_version": "latest"}"#,
+            Some(StartingVersion::Latest),
+        ),
+        (r#"{"path": "t"}"#, None),
+    ];
+    for (json, expected) in cases {
+        let config: DeltaSourceConfig = serde_json::from_str(json).unwrap();
+        assert_eq!(config.starting_version, expected, "{json}");
+    }
+    let e =
+        serde_json::from_str::<DeltaSourceConfig>(r#"{"path": "t", "starting_version": "soon"}"#)
+            .unwrap_err();
+    assert!(
+        e.to_string()
+            .contains(r#"expected a version (0 or more) or "latest", found "soon""#),
+        "{e}"
     );
 }

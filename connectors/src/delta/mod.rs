@@ -9,4 +9,4 @@ mod source;
 mod table;
 
 pub use sink::{DeltaSink, DeltaTableWriter};
-pub use source::{DeltaSource, DeltaSourceConfig};
+pub use source::{DeltaSource, DeltaSourceConfig, StartingVersion};

@@ -27,10 +27,17 @@ pub struct DeltaSourceConfig {
     /// latest.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub version: Option<u64>,
-    /// Read no snapshot: only the files committed from this version on (Delta's
-    /// `startingVersion`).
+    /// Read no snapshot: only the files committed from this version on, or from the
+    /// next commit with `"latest"` (Delta's `startingVersion`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub starting_version: Option<u64>,
+    pub starting_version: Option<StartingVersion>,
+    /// Read the table's changes (Delta's `readChangeFeed`): every row gets
+    /// `_change_type` (`insert`, `delete`, `update_preimage`, `update_postimage`),
+    /// `_commit_version` and `_commit_timestamp`; a commit's change files are read
+    /// when it has them, else its added files are inserts and its removed files
+    /// deletes. Without a starting version the snapshot comes first, as inserts.
+    #[serde(default)]
+    pub read_change_feed: bool,
     /// Keep following the table's new commits; else read up to the version current
     /// at start and finish.
     #[serde(default)]
@@ -62,6 +69,7 @@ impl DeltaSourceConfig {
             poll_interval_ms: default_poll_ms(),
             max_files_per_trigger: None,
             skip_change_commits: false,
+            read_change_feed: false,
         }
     }
 
@@ -160,7 +168,11 @@ impl Source for DeltaSource {
         };
         let anchor = Anchor {
             snapshot: c.version,
-            changes_from: c.starting_version,
+            changes_from: match c.starting_version {
+                Some(StartingVersion::Version(v)) => Some(v),
+                _ => None,
+            },
+            latest: c.starting_version == Some(StartingVersion::Latest),
         };
         let log = DeltaLog {
             name: self.name.clone(),
@@ -169,6 +181,7 @@ impl Source for DeltaSource {
             latest_at_start: c.version,
             stream: c.stream,
             skip_change_commits: c.skip_change_commits,
+            change_feed: c.read_change_feed,
             read: None,
             columns: Vec::new(),
         };
@@ -177,11 +190,56 @@ impl Source for DeltaSource {
 }
 
 /// Where a reading of the table starts: only the commits from `changes_from` when
-/// set; else a snapshot (of version `snapshot`, or the latest), then the commits after.
+/// set (or, with `latest`, from the commit after the newest at the first listing);
+/// else a snapshot (of version `snapshot`, or the latest), then the commits after.
 #[derive(Debug, Clone, Copy, Serialize, Deserialize)]
 struct Anchor {
     snapshot: Option<u64>,
     changes_from: Option<u64>,
+    #[serde(default)]
+    latest: bool,
+}
+
+/// Where reading changes starts (Delta's `startingVersion`): a version, or the next
+/// commit (`"latest"`). Reads as a number, a number in a string, or `"latest"`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StartingVersion {
+    /// The commits from this version on.
+    Version(u64),
+    /// The commits after the newest one when the stream starts.
+    Latest,
+}
+
+impl From<u64> for StartingVersion {
+    fn from(v: u64) -> Self {
+        StartingVersion::Version(v)
+    }
+}
+
+impl Serialize for StartingVersion {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        match self {
+            StartingVersion::Version(v) => s.serialize_u64(*v),
+            StartingVersion::Latest => s.serialize_str("latest"),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for StartingVersion {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        let value = serde_json::Value::deserialize(d)?;
+        let version = match &value {
+            serde_json::Value::Number(n) => n.as_u64(),
+            serde_json::Value::String(s) if s == "latest" => return Ok(StartingVersion::Latest),
+            serde_json::Value::String(s) => s.parse().ok(),
+            _ => None,
+        };
+        version.map(StartingVersion::Version).ok_or_else(|| {
+            serde::de::Error::custom(format!(
+                "expected a version (0 or more) or \"latest\", found {value}"
+            ))
+        })
+    }
 }
 
 /// What the log has given so far.
@@ -202,6 +260,7 @@ struct DeltaLog {
     latest_at_start: Option<u64>,
     stream: bool,
     skip_change_commits: bool,
+    change_feed: bool,
     read: Option<Read>,
     /// The table's columns as of the commit being read: a file written before a
     /// column was added reads it as null.
@@ -216,7 +275,13 @@ impl DeltaLog {
         }
     }
 
-    fn listed(&self, path: &str, modified_ms: i64, mut partition: Vec<(String, Value)>) -> Listed {
+    fn listed(
+        &self,
+        path: &str,
+        modified_ms: i64,
+        mut partition: Vec<(String, Value)>,
+        change: Option<Change>,
+    ) -> Listed {
         // Columns the file may lack come last, as nulls (the decoder adds only those
         // a row lacks).
         let absent: Vec<(String, Value)> = self
@@ -226,6 +291,13 @@ impl DeltaLog {
             .map(|c| (c.clone(), Value::Null))
             .collect();
         partition.extend(absent);
+        // A change feed reads a file once per change (added, then removed): the
+        // version makes each reading its own.
+        let relative = match &change {
+            Some(c) => format!("{path}@{}", c.version),
+            None => path.to_string(),
+        };
+        partition.extend(change.map(Change::columns).unwrap_or_default());
         let file = match url::Url::parse(path)
             .ok()
             .and_then(|u| u.to_file_path().ok())
@@ -235,7 +307,7 @@ impl DeltaLog {
         };
         Listed {
             path: file,
-            relative: path.to_string(),
+            relative,
             modified_ms,
             partition,
         }
@@ -244,8 +316,18 @@ impl DeltaLog {
     /// The snapshot's files (oldest first, then by path) and the version after it;
     /// `None` when there is no table yet.
     fn snapshot(&mut self) -> Result<Option<(Vec<Listed>, u64)>> {
-        if let Some(from) = self.anchor.changes_from {
-            return Ok(Some((Vec::new(), from)));
+        if self.anchor.changes_from.is_some() || self.anchor.latest {
+            let latest = self.location.open()?;
+            if let Some(table) = &latest {
+                self.columns = columns_of(&self.location, table)?;
+            }
+            if self.anchor.latest {
+                // Fixed now, so that a restart starts where this run did.
+                self.anchor.latest = false;
+                self.anchor.changes_from =
+                    Some(latest.and_then(|t| t.version()).map_or(0, |v| v + 1));
+            }
+            return Ok(self.anchor.changes_from.map(|from| (Vec::new(), from)));
         }
         let table = match self.anchor.snapshot {
             Some(v) => self.location.open_version(v)?,
@@ -255,15 +337,18 @@ impl DeltaLog {
             },
         };
         let version = table.version().unwrap_or(0);
-        self.columns = table
-            .snapshot()
-            .map_err(|e| self.location.error("reading the schema", e))?
-            .snapshot()
-            .arrow_schema()
-            .fields()
-            .iter()
-            .map(|f| f.name().clone())
-            .collect();
+        self.columns = columns_of(&self.location, &table)?;
+        let change = if self.change_feed {
+            let store = table.log_store();
+            let actions = self.commit(store.as_ref(), version)?.unwrap_or_default();
+            Some(Change {
+                kind: Some("insert"),
+                version,
+                timestamp: commit_timestamp(&actions),
+            })
+        } else {
+            None
+        };
         let log = table
             .snapshot()
             .and_then(|s| s.snapshot().try_log_data())
@@ -277,10 +362,37 @@ impl DeltaLog {
                 )));
             }
             let partition = partition_of(file.partition_values_map());
-            files.push(self.listed(&file.path(), file.modification_time(), partition));
+            files.push(self.listed(
+                &file.path(),
+                file.modification_time(),
+                partition,
+                change.clone(),
+            ));
         }
         files.sort_by(|a, b| (a.modified_ms, &a.relative).cmp(&(b.modified_ms, &b.relative)));
         Ok(Some((files, version + 1)))
+    }
+
+    /// The actions of commit `version`; `None` when it does not exist (yet).
+    fn commit(
+        &self,
+        store: &dyn deltalake::logstore::LogStore,
+        version: u64,
+    ) -> Result<Option<Vec<Action>>> {
+        let Some(bytes) = self
+            .location
+            .block_on(store.read_commit_entry(version))
+            .map_err(|e| {
+                self.location
+                    .error(&format!("reading version {version}"), e)
+            })?
+        else {
+            return Ok(None);
+        };
+        get_actions(version, &bytes).map(Some).map_err(|e| {
+            self.location
+                .error(&format!("reading version {version}"), e)
+        })
     }
 
     /// Appends the files of every commit from `read.next` on.
@@ -291,59 +403,155 @@ impl DeltaLog {
             .log_store();
         while read.last.is_none_or(|last| read.next <= last) {
             let version = read.next;
-            let Some(bytes) = self
-                .location
-                .block_on(store.read_commit_entry(version))
-                .map_err(|e| {
-                    self.location
-                        .error(&format!("reading version {version}"), e)
-                })?
-            else {
+            let Some(actions) = self.commit(store.as_ref(), version)? else {
                 break;
             };
-            let actions = get_actions(version, &bytes).map_err(|e| {
-                self.location
-                    .error(&format!("reading version {version}"), e)
-            })?;
-            let changes = actions
-                .iter()
-                .any(|a| matches!(a, Action::Remove(r) if r.data_change));
-            if changes && !self.skip_change_commits {
-                return Err(self.fail(format!(
-                    "version {version} removes data (a delete, update or overwrite); the stream reads appends only: set skip_change_commits to skip such commits"
-                )));
-            }
-            if !changes {
-                for action in actions.iter() {
-                    if let Action::Metadata(m) = action {
-                        let schema = m.parse_schema().map_err(|e| {
-                            self.location
-                                .error(&format!("reading version {version}'s schema"), e.into())
-                        })?;
-                        self.columns = schema.fields().map(|f| f.name().clone()).collect();
-                    }
-                }
-                for action in actions {
-                    if let Action::Add(add) = action {
-                        if !add.data_change {
-                            continue;
-                        }
-                        if add.deletion_vector.is_some() {
-                            return Err(self.fail(format!(
-                                "{} has a deletion vector, which this source does not apply",
-                                add.path
-                            )));
-                        }
-                        let partition = partition_of(add.partition_values);
-                        read.files
-                            .push(self.listed(&add.path, add.modification_time, partition));
-                    }
+            for action in &actions {
+                if let Action::Metadata(m) = action {
+                    let schema = m.parse_schema().map_err(|e| {
+                        self.location
+                            .error(&format!("reading version {version}'s schema"), e.into())
+                    })?;
+                    self.columns = schema.fields().map(|f| f.name().clone()).collect();
                 }
             }
+            let files = if self.change_feed {
+                self.changes(version, actions)?
+            } else {
+                self.appends(version, actions)?
+            };
+            read.files.extend(files);
             read.next = version + 1;
         }
         Ok(())
     }
+
+    fn no_deletion_vector(&self, path: &str, dv: bool) -> Result<()> {
+        if dv {
+            return Err(self.fail(format!(
+                "{path} has a deletion vector, which this source does not apply"
+            )));
+        }
+        Ok(())
+    }
+
+    /// The files a commit appends; a commit that removes data is an error unless
+    /// change commits are skipped (then it gives nothing).
+    fn appends(&self, version: u64, actions: Vec<Action>) -> Result<Vec<Listed>> {
+        let changes = actions
+            .iter()
+            .any(|a| matches!(a, Action::Remove(r) if r.data_change));
+        if changes && !self.skip_change_commits {
+            return Err(self.fail(format!(
+                "version {version} removes data (a delete, update or overwrite); the stream reads appends only: set skip_change_commits to skip such commits"
+            )));
+        }
+        let mut files = Vec::new();
+        if changes {
+            return Ok(files);
+        }
+        for action in actions {
+            if let Action::Add(add) = action {
+                if !add.data_change {
+                    continue;
+                }
+                self.no_deletion_vector(&add.path, add.deletion_vector.is_some())?;
+                let partition = partition_of(add.partition_values);
+                files.push(self.listed(&add.path, add.modification_time, partition, None));
+            }
+        }
+        Ok(files)
+    }
+
+    /// A commit's changes: its change files when it has them, else its added files
+    /// as inserts and removed files as deletes.
+    fn changes(&self, version: u64, actions: Vec<Action>) -> Result<Vec<Listed>> {
+        let timestamp = commit_timestamp(&actions);
+        let change = |kind| {
+            Some(Change {
+                kind,
+                version,
+                timestamp,
+            })
+        };
+        let has_change_files = actions.iter().any(|a| matches!(a, Action::Cdc(_)));
+        let mut files = Vec::new();
+        for action in actions {
+            match action {
+                Action::Cdc(cdc) if has_change_files => {
+                    let partition = partition_of(cdc.partition_values);
+                    files.push(self.listed(&cdc.path, timestamp, partition, change(None)));
+                }
+                Action::Add(add) if !has_change_files && add.data_change => {
+                    self.no_deletion_vector(&add.path, add.deletion_vector.is_some())?;
+                    let partition = partition_of(add.partition_values);
+                    let insert = change(Some("insert"));
+                    files.push(self.listed(&add.path, add.modification_time, partition, insert));
+                }
+                Action::Remove(remove) if !has_change_files && remove.data_change => {
+                    self.no_deletion_vector(&remove.path, remove.deletion_vector.is_some())?;
+                    let partition = partition_of(remove.partition_values.unwrap_or_default());
+                    let delete = change(Some("delete"));
+                    files.push(self.listed(&remove.path, timestamp, partition, delete));
+                }
+                _ => {}
+            }
+        }
+        Ok(files)
+    }
+}
+
+/// A file read as a change: its change type (`None`: the file holds a
+/// `_change_type` column), commit version and commit time.
+#[derive(Debug, Clone)]
+struct Change {
+    kind: Option<&'static str>,
+    version: u64,
+    timestamp: i64,
+}
+
+impl Change {
+    /// The change columns every row of the file gets.
+    fn columns(self) -> Vec<(String, Value)> {
+        let mut columns = Vec::new();
+        if let Some(kind) = self.kind {
+            columns.push(("_change_type".to_string(), Value::from(kind)));
+        }
+        columns.push((
+            "_commit_version".to_string(),
+            Value::Int(i64::try_from(self.version).unwrap_or(i64::MAX)),
+        ));
+        let time = chrono::DateTime::from_timestamp_millis(self.timestamp)
+            .map_or(Value::Null, |t| {
+                Value::Str(t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true))
+            });
+        columns.push(("_commit_timestamp".to_string(), time));
+        columns
+    }
+}
+
+/// When a commit was made (its commit info's in-commit or wall-clock timestamp).
+fn commit_timestamp(actions: &[Action]) -> i64 {
+    actions
+        .iter()
+        .find_map(|a| match a {
+            Action::CommitInfo(ci) => ci.in_commit_timestamp.or(ci.timestamp),
+            _ => None,
+        })
+        .unwrap_or(0)
+}
+
+/// The table's column names.
+fn columns_of(location: &TableLocation, table: &deltalake::DeltaTable) -> Result<Vec<String>> {
+    Ok(table
+        .snapshot()
+        .map_err(|e| location.error("reading the schema", e))?
+        .snapshot()
+        .arrow_schema()
+        .fields()
+        .iter()
+        .map(|f| f.name().clone())
+        .collect())
 }
 
 fn partition_of(values: std::collections::HashMap<String, Option<String>>) -> Vec<(String, Value)> {
