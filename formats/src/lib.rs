@@ -27,6 +27,7 @@ mod csv_format;
 mod error;
 mod jsonl;
 mod parquet_format;
+pub use parquet_format::ParquetRows;
 mod row_builder;
 mod writer;
 

@@ -2,9 +2,10 @@
 //! watched for new files (Spark's file stream).
 //!
 //! Files are split across workers by a stable hash of their path. Each worker reads its
-//! files oldest first (then by name; newest first with `latest_first`), a whole file at
-//! a time, in batches; its position is the set of files it finished plus how far into
-//! the current one it got, so a restart neither skips nor rereads a file. Only files
+//! files oldest first (then by name; newest first with `latest_first`), one at a time,
+//! decoding as it emits batches (a file larger than memory streams through); its
+//! position is the set of files it finished plus how far into the current one it got,
+//! so a restart neither skips nor rereads a file. Only files
 //! the writer has finished are read ([`Ready`]). A line that does not read is a dead
 //! letter naming the file and line; a file that vanishes or cannot be read fails the
 //! run naming it.
@@ -23,7 +24,7 @@ use tidewater_engine::row::{Row, Schema};
 use tidewater_engine::time::NO_TIMESTAMP;
 use tidewater_formats::FileFormat;
 
-use super::decode::{CsvOptions, Decoded, Decoder};
+use super::decode::{CsvOptions, Decoded, Decoder, FileRecords};
 use super::listing::{list, Listed, Ready};
 use crate::stable_hash::fnv1a;
 
@@ -254,21 +255,35 @@ impl Catalog for Folder {
     }
 }
 
-/// A file being read: its records and how many were emitted.
+/// A file being read: its records (decoded a chunk at a time) and how many were
+/// emitted.
 struct Current {
     relative: String,
-    records: VecDeque<Decoded>,
+    records: FileRecords,
     emitted: u64,
 }
 
 impl Current {
+    /// Appends up to `n` records to `out`.
+    fn take(&mut self, n: usize, out: &mut Batch<Decoded>) -> Result<()> {
+        let mut records = Vec::with_capacity(n);
+        self.records.read(n, &mut records)?;
+        self.emitted += records.len() as u64;
+        out.extend(records.into_iter().map(|r| Record::new(NO_TIMESTAMP, r)));
+        Ok(())
+    }
+
+    /// Whether every record has been emitted.
+    fn finished(&self) -> bool {
+        self.records.ended()
+    }
+
     /// Appends every record left.
-    fn emit_rest(self, out: &mut Batch<std::result::Result<Row, DeadLetter>>) {
-        out.extend(
-            self.records
-                .into_iter()
-                .map(|r| Record::new(NO_TIMESTAMP, r)),
-        );
+    fn emit_rest(mut self, out: &mut Batch<Decoded>) -> Result<()> {
+        while !self.finished() {
+            self.take(8192, out)?;
+        }
+        Ok(())
     }
 }
 
@@ -369,10 +384,8 @@ impl FileReader {
                 message: format!("{} vanished before it was read", next.path.display()),
             });
         }
-        let mut records: VecDeque<Decoded> = self.decoder.read(&next.path, &next.partition)?.into();
-        for _ in 0..skip.min(records.len() as u64) {
-            records.pop_front();
-        }
+        let mut records = self.decoder.open(&next.path, &next.partition)?;
+        records.skip(skip)?;
         self.current = Some(Current {
             relative: next.relative,
             records,
@@ -401,7 +414,7 @@ impl FileReader {
             }
             if let Some(cur) = self.current.take() {
                 self.done.insert(cur.relative.clone());
-                cur.emit_rest(out);
+                cur.emit_rest(out)?;
                 taken += 1;
             }
         }
@@ -434,14 +447,8 @@ impl SourceReader for FileReader {
         }
         while out.len() < self.batch_size {
             if let Some(cur) = self.current.as_mut() {
-                let take = (self.batch_size - out.len()).min(cur.records.len());
-                out.extend(
-                    cur.records
-                        .drain(..take)
-                        .map(|r| Record::new(NO_TIMESTAMP, r)),
-                );
-                cur.emitted += take as u64;
-                if cur.records.is_empty() {
+                cur.take(self.batch_size - out.len(), out)?;
+                if cur.finished() {
                     let finished = self.current.take().map(|c| c.relative);
                     self.done.extend(finished);
                 }
