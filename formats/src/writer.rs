@@ -27,6 +27,14 @@ impl<W: Write> Write for Counting<W> {
         Ok(n)
     }
 
+    // serde_json writes a row as many small pieces: forwarding them whole keeps
+    // `BufWriter`'s copy-into-buffer fast path (the default loops over `write`).
+    fn write_all(&mut self, buf: &[u8]) -> std::io::Result<()> {
+        self.inner.write_all(buf)?;
+        self.bytes += buf.len() as u64;
+        Ok(())
+    }
+
     fn flush(&mut self) -> std::io::Result<()> {
         self.inner.flush()
     }
