@@ -34,6 +34,7 @@
 #![deny(missing_docs)]
 
 pub mod bench;
+pub mod declarative;
 pub mod jobs;
 pub mod logging;
 pub mod nexmark;

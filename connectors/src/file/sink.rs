@@ -170,15 +170,18 @@ fn checkpoint_label(checkpoint: u64) -> String {
     }
 }
 
-/// Every file under `dir` (not under hidden folders), as paths relative to `dir`
+/// Every file under `dir` (not under `.` or `_` folders), as paths relative to `dir`
 /// with `/` separators, sorted.
 fn files_under(dir: &Path) -> Result<Vec<String>> {
     fn walk(root: &Path, dir: &Path, out: &mut Vec<String>) -> Result<()> {
         for entry in std::fs::read_dir(dir).map_err(|e| io(dir, e))? {
             let path = entry.map_err(|e| io(dir, e))?.path();
-            let hidden = path
-                .file_name()
-                .is_some_and(|n| n.to_string_lossy().starts_with('.'));
+            // `.pending`, `.rolled-back`, and `_`-folders (dead letters, Delta's log)
+            // are not output, as Spark's readers skip them.
+            let hidden = path.file_name().is_some_and(|n| {
+                let n = n.to_string_lossy();
+                n.starts_with('.') || (path.is_dir() && n.starts_with('_'))
+            });
             if path.is_dir() {
                 if !hidden {
                     walk(root, &path, out)?;

@@ -1,0 +1,397 @@
+//! A pipeline file as a pipeline: the input's source, its watermark, the windowed
+//! aggregations, the output's sink and the streaming settings as the engine's config.
+
+use std::time::Duration;
+
+use serde_json::{Map, Value};
+use tidewater_connectors::file::{
+    CsvOptions, FileSink, FileSinkMode, FileSource, FileSourceConfig, Ready,
+};
+use tidewater_connectors::rate::{RateSource, RateSourceConfig};
+use tidewater_engine::dead_letter::DeadLetter;
+use tidewater_engine::prelude::*;
+use tidewater_engine::row::{DataType, GroupKey, Schema};
+use tidewater_engine::time::parse_duration;
+use tidewater_engine::window::WindowAssigner;
+use tidewater_formats::FileFormat;
+
+use super::aggregation::parse_aggregation;
+use super::model::{PipelineFile, Transform};
+use super::validate::option_key;
+
+/// How `tidewater run` may override the file.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RunOptions {
+    /// Read what is there and stop (`--once`: the `available_now` trigger).
+    pub once: bool,
+}
+
+/// A declared column type (Spark's names) as a row type.
+pub(crate) fn data_type(name: &str) -> Option<DataType> {
+    Some(match name.to_ascii_lowercase().as_str() {
+        "string" | "str" | "text" | "varchar" => DataType::Str,
+        "long" | "bigint" | "int" | "integer" | "short" | "smallint" | "byte" | "tinyint" => {
+            DataType::Int
+        }
+        "double" | "float" | "real" => DataType::Float,
+        "boolean" | "bool" => DataType::Bool,
+        // Timestamps stay as written (epoch ms or ISO text) for `with_event_time`.
+        "timestamp" => DataType::Str,
+        _ => return None,
+    })
+}
+
+/// The options of a section, keyed in snake_case.
+fn options(map: &Map<String, Value>) -> Map<String, Value> {
+    map.iter()
+        .map(|(k, v)| (option_key(k), v.clone()))
+        .collect()
+}
+
+fn text(v: &Value) -> String {
+    match v {
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
+fn flag(opts: &Map<String, Value>, key: &str) -> Option<bool> {
+    opts.get(key)
+        .map(|v| matches!(text(v).to_ascii_lowercase().as_str(), "true" | "1" | "yes"))
+}
+
+fn number(opts: &Map<String, Value>, key: &str, section: &str) -> Result<Option<u64>> {
+    opts.get(key)
+        .map(|v| {
+            text(v)
+                .parse::<u64>()
+                .map_err(|_| EngineError::invalid(section, key, "a whole number", text(v)))
+        })
+        .transpose()
+}
+
+impl PipelineFile {
+    /// Whether the input is read to its end and the run finishes.
+    pub fn bounded(&self, run: RunOptions) -> bool {
+        run.once
+            || self
+                .streaming
+                .trigger
+                .as_ref()
+                .is_some_and(|t| matches!(t.kind.as_str(), "once" | "available_now"))
+    }
+
+    fn trigger_ms(&self) -> u64 {
+        self.streaming
+            .trigger
+            .as_ref()
+            .and_then(|t| t.interval.as_deref())
+            .and_then(|i| parse_duration(i).ok())
+            .map_or(1_000, |d| d.as_millis().max(1) as u64)
+    }
+
+    /// The engine configuration of the `streaming` section.
+    pub fn config(&self) -> Result<Config> {
+        let s = &self.streaming;
+        let mut config = Config::default().with_name(&self.name);
+        if s.spark_compatible {
+            let single = s
+                .options
+                .get("spark.sql.streaming.statefulOperator.allowMultiple")
+                .is_some_and(|v| text(v) == "false");
+            config = config.spark_compatible(single);
+        }
+        if let Some(dir) = &s.checkpoint_location {
+            let delivery = match s.delivery.as_deref() {
+                Some("at_most_once") => DeliveryGuarantee::AtMostOnce,
+                Some("at_least_once") => DeliveryGuarantee::AtLeastOnce,
+                _ => DeliveryGuarantee::ExactlyOnce,
+            };
+            config =
+                config.with_checkpointing(dir, Duration::from_millis(self.trigger_ms()), delivery);
+        }
+        Ok(config)
+    }
+
+    /// The pipeline this file describes, ready to run.
+    pub fn pipeline(&self, run: RunOptions) -> Result<Pipeline> {
+        let mut p = Pipeline::new(self.config()?);
+        let rows = self.source(&mut p, run)?;
+        let rows = match &self.input.watermark {
+            Some(w) => rows.with_event_time(&w.column, w.delay.as_str()),
+            None => rows,
+        };
+        let mut rows = rows;
+        for (i, t) in self.transforms.iter().enumerate() {
+            rows = self.aggregate(rows, t, i)?;
+        }
+        self.sink(rows)?;
+        Ok(p)
+    }
+
+    fn source(&self, p: &mut Pipeline, run: RunOptions) -> Result<Stream<Row>> {
+        let input = &self.input;
+        let opts = options(&input.options);
+        let stream = !self.bounded(run);
+        let section = "input.options";
+        let path = input.path.clone().unwrap_or_default();
+        let letters = self.dead_letters();
+        Ok(match input.format.as_str() {
+            "json" | "jsonl" | "csv" | "parquet" => {
+                let format = match input.format.as_str() {
+                    "csv" => FileFormat::Csv,
+                    "parquet" => FileFormat::Parquet,
+                    _ => FileFormat::JsonLines,
+                };
+                let mut c = FileSourceConfig::new(path, format);
+                c.stream = stream;
+                c.poll_interval_ms = number(&opts, "poll_interval_ms", section)?
+                    .unwrap_or_else(|| self.trigger_ms());
+                c.max_files_per_trigger =
+                    number(&opts, "max_files_per_trigger", section)?.map(|n| n as usize);
+                c.latest_first = flag(&opts, "latest_first").unwrap_or(false);
+                c.csv = CsvOptions {
+                    header: flag(&opts, "header").unwrap_or(true),
+                    delimiter: opts
+                        .get("sep")
+                        .or_else(|| opts.get("delimiter"))
+                        .and_then(|v| text(v).chars().next())
+                        .unwrap_or(','),
+                    quote: opts
+                        .get("quote")
+                        .and_then(|v| text(v).chars().next())
+                        .unwrap_or('"'),
+                };
+                if let Some(ready) = opts.get("ready") {
+                    c.ready = serde_json::from_value::<Ready>(Value::String(text(ready))).map_err(
+                        |e| {
+                            EngineError::invalid(
+                                section,
+                                "ready",
+                                "visible, done_flag or manifest",
+                                e.to_string(),
+                            )
+                        },
+                    )?;
+                }
+                c.schema = input.schema.as_ref().map(|s| {
+                    Schema::new(s.iter().map(|(name, ty)| {
+                        (name.clone(), data_type(&text(ty)).unwrap_or(DataType::Str))
+                    }))
+                });
+                letters.route(p.source(FileSource::new(c)))
+            }
+            #[cfg(feature = "delta")]
+            "delta" | "delta_stream" => {
+                use tidewater_connectors::delta::{DeltaSource, DeltaSourceConfig};
+                let mut c = DeltaSourceConfig::new(path);
+                c.stream = stream;
+                c.poll_interval_ms = number(&opts, "poll_interval_ms", section)?
+                    .unwrap_or_else(|| self.trigger_ms());
+                c.max_files_per_trigger =
+                    number(&opts, "max_files_per_trigger", section)?.map(|n| n as usize);
+                c.read_change_feed = flag(&opts, "read_change_feed").unwrap_or(false);
+                c.skip_change_commits = flag(&opts, "skip_change_commits").unwrap_or(false);
+                c.version = number(&opts, "version_as_of", section)?;
+                if let Some(v) = opts.get("starting_version") {
+                    c.starting_version =
+                        Some(serde_json::from_value(Value::String(text(v))).map_err(|e| {
+                            EngineError::invalid(
+                                section,
+                                "starting_version",
+                                "a version or `latest`",
+                                e.to_string(),
+                            )
+                        })?);
+                }
+                letters.route(p.source(DeltaSource::new(c)))
+            }
+            "rate" => {
+                let mut c =
+                    RateSourceConfig::new(number(&opts, "rows_per_second", section)?.unwrap_or(1));
+                if let Some(ramp) = opts.get("ramp_up_time") {
+                    let ramp = parse_duration(&text(ramp))?;
+                    c.ramp_up_time_seconds = ramp.as_secs();
+                }
+                if let Some(n) = number(&opts, "num_partitions", section)? {
+                    c.num_partitions = n as usize;
+                }
+                p.source(RateSource::new(c))
+            }
+            other => {
+                return Err(EngineError::invalid(
+                    "input",
+                    "format",
+                    "json, csv, parquet, delta or rate",
+                    other,
+                ))
+            }
+        })
+    }
+
+    fn aggregate(&self, rows: Stream<Row>, t: &Transform, i: usize) -> Result<Stream<Row>> {
+        let node = format!("transforms[{i}]");
+        let aggs = t
+            .aggregations
+            .iter()
+            .map(|a| {
+                parse_aggregation(a).map_err(|e| EngineError::invalid(&node, "aggregations", e, a))
+            })
+            .collect::<Result<Vec<_>>>()?;
+        let mode = match self.streaming.output_mode.as_deref() {
+            Some("update") => OutputMode::Update,
+            Some("complete") => OutputMode::Complete,
+            _ => OutputMode::Append,
+        };
+        let keyed = rows.group_by(t.group_by.clone());
+        let w = &t.window;
+        let duration = |field: &str, v: &Option<String>| {
+            v.as_deref()
+                .ok_or_else(|| EngineError::invalid(&node, field, "a duration", "none"))
+                .and_then(parse_duration)
+        };
+        Ok(match w.kind.as_str() {
+            "tumbling" => windowed(
+                keyed,
+                TumblingWindow::of(duration("window.size", &w.size)?),
+                mode,
+                aggs,
+            ),
+            "sliding" => windowed(
+                keyed,
+                SlidingWindow::of(
+                    duration("window.size", &w.size)?,
+                    duration("window.slide", &w.slide)?,
+                ),
+                mode,
+                aggs,
+            ),
+            "session" => windowed(
+                keyed,
+                SessionWindow::with_gap(duration("window.gap", &w.gap)?),
+                mode,
+                aggs,
+            ),
+            other => {
+                return Err(EngineError::invalid(
+                    &node,
+                    "window.type",
+                    "tumbling, sliding or session",
+                    other,
+                ))
+            }
+        })
+    }
+
+    /// Records that could not be read go to JSON lines in `<output.path>/_dead_letters`
+    /// (readers skip `_` folders), written as the output is (transactionally when
+    /// checkpointed); with a console output they go to the console. Either way they
+    /// are counted in the run's metrics.
+    fn dead_letters(&self) -> DeadLetterSink {
+        match &self.output.path {
+            Some(path) => DeadLetterSink::Files(FileSink::json_lines(
+                path.join("_dead_letters"),
+                self.file_mode(),
+            )),
+            None => DeadLetterSink::Console(ConsoleSink::json()),
+        }
+    }
+
+    fn file_mode(&self) -> FileSinkMode {
+        if self.streaming.checkpoint_location.is_some() {
+            FileSinkMode::Transactional
+        } else {
+            FileSinkMode::Direct
+        }
+    }
+
+    fn sink(&self, rows: Stream<Row>) -> Result<()> {
+        let out = &self.output;
+        let opts = options(&out.options);
+        let path = out.path.clone().unwrap_or_default();
+        let mode = self.file_mode();
+        let partition_by: Vec<String> = match opts.get("partition_by") {
+            Some(Value::Array(cols)) => cols.iter().map(text).collect(),
+            Some(v) => text(v).split(',').map(|c| c.trim().to_string()).collect(),
+            None => Vec::new(),
+        };
+        let section = "output.options";
+        match out.format.as_str() {
+            "json" | "jsonl" | "csv" | "parquet" => {
+                let mut sink = match out.format.as_str() {
+                    "csv" => FileSink::csv(path, mode),
+                    "parquet" => FileSink::parquet(path, mode),
+                    _ => FileSink::json_lines(path, mode),
+                }
+                .partition_by(partition_by);
+                if let Some(n) = number(&opts, "max_records_per_file", section)? {
+                    sink = sink.max_records_per_file(n);
+                }
+                if let Some(n) = number(&opts, "max_file_bytes", section)? {
+                    sink = sink.max_file_bytes(n);
+                }
+                rows.sink(sink);
+            }
+            #[cfg(feature = "delta")]
+            "delta" => {
+                use tidewater_connectors::delta::DeltaSink;
+                let mut sink = DeltaSink::new(path, mode)
+                    .partition_by(partition_by)
+                    .merge_schema(flag(&opts, "merge_schema").unwrap_or(false));
+                if let Some(n) = number(&opts, "target_file_size", section)? {
+                    sink = sink.target_file_size(n);
+                }
+                rows.sink(sink);
+            }
+            "console" => {
+                let mut sink = tidewater_connectors::console::SparkConsoleSink::new();
+                if let Some(n) = number(&opts, "num_rows", section)? {
+                    sink = sink.num_rows(n as usize);
+                }
+                if let Some(t) = flag(&opts, "truncate") {
+                    sink = sink.truncate(t);
+                }
+                rows.sink(sink);
+            }
+            other => {
+                return Err(EngineError::invalid(
+                    "output",
+                    "format",
+                    "json, csv, parquet, delta or console",
+                    other,
+                ))
+            }
+        }
+        Ok(())
+    }
+}
+
+/// A windowed aggregation of `keyed` by `assigner`.
+fn windowed<KF, W>(
+    keyed: KeyedStream<Row, GroupKey, KF>,
+    assigner: W,
+    mode: OutputMode,
+    aggs: Vec<tidewater_engine::row::agg::AggExpr>,
+) -> Stream<Row>
+where
+    KF: Fn(&Row) -> GroupKey + Clone + Send + Sync + 'static,
+    W: WindowAssigner,
+{
+    keyed.window(assigner).output_mode(mode).agg(aggs)
+}
+
+/// Where dead letters go.
+enum DeadLetterSink {
+    Files(FileSink),
+    Console(ConsoleSink),
+}
+
+impl DeadLetterSink {
+    /// The readable rows of `records`; the others go to this sink.
+    fn route(self, records: Stream<std::result::Result<Row, DeadLetter>>) -> Stream<Row> {
+        match self {
+            DeadLetterSink::Files(sink) => records.dead_letters(sink),
+            DeadLetterSink::Console(sink) => records.dead_letters(sink),
+        }
+    }
+}

@@ -1,0 +1,137 @@
+//! The pipeline file: tauro's streaming node (`input`, `transforms`, `output`,
+//! `streaming`) as Rust types.
+
+use std::path::PathBuf;
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+/// One pipeline file.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PipelineFile {
+    /// The pipeline's name (metrics, errors, checkpoints).
+    pub name: String,
+    /// Where records come from.
+    pub input: Input,
+    /// What is done to them, in order.
+    #[serde(default)]
+    pub transforms: Vec<Transform>,
+    /// Where results go.
+    pub output: Output,
+    /// How the query runs.
+    #[serde(default)]
+    pub streaming: Streaming,
+}
+
+/// The `input` section.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Input {
+    /// `json`, `csv`, `parquet`, `delta`/`delta_stream`, `rate`.
+    pub format: String,
+    /// A folder or file (file formats, Delta).
+    #[serde(default)]
+    pub path: Option<PathBuf>,
+    /// Format options, in Spark's spelling (`maxFilesPerTrigger`) or snake_case.
+    #[serde(default)]
+    pub options: Map<String, Value>,
+    /// Declared column types (`{key: string, value: double, ts: long}`) for JSON
+    /// lines and CSV.
+    #[serde(default)]
+    pub schema: Option<Map<String, Value>>,
+    /// Event time and its watermark.
+    #[serde(default)]
+    pub watermark: Option<WatermarkSpec>,
+}
+
+/// `withWatermark(column, delay)`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WatermarkSpec {
+    /// The event-time column (epoch ms or ISO-8601 text).
+    pub column: String,
+    /// How far behind the newest event time the watermark trails (`"10 seconds"`).
+    pub delay: String,
+}
+
+/// One step of `transforms`: a windowed aggregation.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Transform {
+    /// The window.
+    pub window: WindowSpec,
+    /// Grouping columns besides the window.
+    #[serde(default)]
+    pub group_by: Vec<String>,
+    /// `"count(*) AS n"`, `"sum(value) AS total"`, `"avg(value)"`, `"min(ts)"`,
+    /// `"max(ts)"`.
+    pub aggregations: Vec<String>,
+}
+
+/// A window of a windowed aggregation.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WindowSpec {
+    /// `tumbling`, `sliding` or `session`.
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// The event-time column (the watermark's).
+    #[serde(default)]
+    pub column: Option<String>,
+    /// Window length (tumbling, sliding).
+    #[serde(default)]
+    pub size: Option<String>,
+    /// Slide (sliding).
+    #[serde(default)]
+    pub slide: Option<String>,
+    /// Inactivity gap (session).
+    #[serde(default)]
+    pub gap: Option<String>,
+}
+
+/// The `output` section.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Output {
+    /// `json`, `csv`, `parquet`, `delta`, `console`.
+    pub format: String,
+    /// A folder (file formats, Delta).
+    #[serde(default)]
+    pub path: Option<PathBuf>,
+    /// Format options.
+    #[serde(default)]
+    pub options: Map<String, Value>,
+}
+
+/// The `streaming` section.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Streaming {
+    /// When micro-batches run.
+    #[serde(default)]
+    pub trigger: Option<TriggerSpec>,
+    /// `append` (default), `update` or `complete`.
+    #[serde(default)]
+    pub output_mode: Option<String>,
+    /// Where checkpoints are kept.
+    #[serde(default)]
+    pub checkpoint_location: Option<PathBuf>,
+    /// The query's name.
+    #[serde(default)]
+    pub query_name: Option<String>,
+    /// Spark's micro-batch semantics: one micro-batch per trigger, Spark's rows.
+    #[serde(default)]
+    pub spark_compatible: bool,
+    /// `at_most_once`, `at_least_once` or `exactly_once` (default with a
+    /// checkpoint location: exactly-once).
+    #[serde(default)]
+    pub delivery: Option<String>,
+    /// Spark's streaming options (`spark.sql.streaming.statefulOperator.allowMultiple`).
+    #[serde(default)]
+    pub options: Map<String, Value>,
+}
+
+/// `trigger: {type, interval}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TriggerSpec {
+    /// `processing_time`, `once`, `available_now` or `continuous`.
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// The interval of `processing_time` (and `continuous`'s checkpoint interval).
+    #[serde(default)]
+    pub interval: Option<String>,
+}

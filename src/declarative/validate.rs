@@ -1,0 +1,564 @@
+//! Reading a pipeline file and reporting every problem in it at once, each with its
+//! path (`input.options.maxFilesPerTrigger`), what was expected and what was found.
+
+use std::fmt;
+
+use serde_json::{Map, Value};
+use tidewater_engine::time::parse_duration;
+
+use super::aggregation::parse_aggregation;
+use super::model::PipelineFile;
+
+/// One problem of a pipeline file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problem {
+    /// Where: `input.options.subscribe`, `transforms[0].window.size`.
+    pub path: String,
+    /// What was expected there.
+    pub expected: String,
+    /// What was found.
+    pub found: String,
+}
+
+impl fmt::Display for Problem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "`{}`: expected {}, found {}",
+            self.path, self.expected, self.found
+        )
+    }
+}
+
+/// Every problem of a pipeline file.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub struct PipelineFileErrors {
+    /// The file (or `<text>`).
+    pub file: String,
+    /// The problems, in the order of the file.
+    pub problems: Vec<Problem>,
+}
+
+impl fmt::Display for PipelineFileErrors {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {} problem(s)", self.file, self.problems.len())?;
+        for (i, p) in self.problems.iter().enumerate() {
+            write!(f, "\n  {}. {p}", i + 1)?;
+        }
+        Ok(())
+    }
+}
+
+#[derive(Default)]
+pub(crate) struct Problems(Vec<Problem>);
+
+impl Problems {
+    pub fn push(&mut self, path: &str, expected: impl Into<String>, found: impl Into<String>) {
+        self.0.push(Problem {
+            path: path.to_string(),
+            expected: expected.into(),
+            found: found.into(),
+        });
+    }
+}
+
+/// A key in Spark's camelCase or snake_case, as snake_case (`maxFilesPerTrigger` ->
+/// `max_files_per_trigger`); dotted keys (`kafka.bootstrap.servers`) stay as they are.
+pub fn option_key(key: &str) -> String {
+    if key.contains('.') {
+        return key.to_string();
+    }
+    let mut out = String::with_capacity(key.len() + 4);
+    for (i, c) in key.chars().enumerate() {
+        if c.is_ascii_uppercase() {
+            if i > 0 {
+                out.push('_');
+            }
+            out.push(c.to_ascii_lowercase());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// A snake_case key spelled as the user spells theirs: camelCase when `like` is.
+fn spelled_like(snake: &str, like: &str) -> String {
+    if !like.chars().any(|c| c.is_ascii_uppercase()) {
+        return snake.to_string();
+    }
+    let mut out = String::with_capacity(snake.len());
+    let mut upper = false;
+    for c in snake.chars() {
+        if c == '_' {
+            upper = true;
+        } else if upper {
+            out.push(c.to_ascii_uppercase());
+            upper = false;
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// The known name nearest to `key`, when it is near enough to be a typo.
+fn nearest<'a>(key: &str, known: &[&'a str]) -> Option<&'a str> {
+    known
+        .iter()
+        .map(|k| (strsim::jaro_winkler(&option_key(key), k), *k))
+        .filter(|(score, _)| *score > 0.8)
+        .max_by(|a, b| a.0.total_cmp(&b.0))
+        .map(|(_, k)| k)
+}
+
+/// Reports keys of `map` (at `path`) not among `known`, suggesting the nearest.
+fn check_keys(map: &Map<String, Value>, path: &str, known: &[&str], what: &str, p: &mut Problems) {
+    for key in map.keys() {
+        if known.contains(&option_key(key).as_str()) {
+            continue;
+        }
+        let at = if path.is_empty() {
+            key.clone()
+        } else {
+            format!("{path}.{key}")
+        };
+        let expected = match nearest(key, known) {
+            Some(k) => format!("{what} (did you mean `{}`?)", spelled_like(k, key)),
+            None => format!("{what}: one of {}", known.join(", ")),
+        };
+        p.push(&at, expected, format!("unknown key `{key}`"));
+    }
+}
+
+const TOP: &[&str] = &["name", "input", "transforms", "output", "streaming"];
+const INPUT: &[&str] = &["format", "path", "options", "schema", "watermark"];
+const WATERMARK: &[&str] = &["column", "delay"];
+const TRANSFORM: &[&str] = &["window", "group_by", "aggregations"];
+const WINDOW: &[&str] = &["type", "column", "size", "slide", "gap"];
+const OUTPUT: &[&str] = &["format", "path", "options"];
+const STREAMING: &[&str] = &[
+    "trigger",
+    "output_mode",
+    "checkpoint_location",
+    "query_name",
+    "spark_compatible",
+    "delivery",
+    "options",
+];
+const TRIGGER: &[&str] = &["type", "interval"];
+const FILE_INPUT_OPTIONS: &[&str] = &[
+    "max_files_per_trigger",
+    "latest_first",
+    "header",
+    "sep",
+    "delimiter",
+    "quote",
+    "ready",
+    "poll_interval_ms",
+];
+const DELTA_INPUT_OPTIONS: &[&str] = &[
+    "starting_version",
+    "version_as_of",
+    "max_files_per_trigger",
+    "read_change_feed",
+    "skip_change_commits",
+    "poll_interval_ms",
+];
+const RATE_OPTIONS: &[&str] = &["rows_per_second", "ramp_up_time", "num_partitions"];
+const FILE_OUTPUT_OPTIONS: &[&str] = &["partition_by", "max_records_per_file", "max_file_bytes"];
+const DELTA_OUTPUT_OPTIONS: &[&str] = &["partition_by", "merge_schema", "target_file_size"];
+const CONSOLE_OPTIONS: &[&str] = &["num_rows", "truncate"];
+const STREAMING_OPTIONS: &[&str] = &["spark.sql.streaming.statefulOperator.allowMultiple"];
+
+/// Input formats and their options.
+pub(crate) fn input_options(format: &str) -> Option<&'static [&'static str]> {
+    match format {
+        "json" | "jsonl" | "csv" | "parquet" => Some(FILE_INPUT_OPTIONS),
+        "delta" | "delta_stream" => Some(DELTA_INPUT_OPTIONS),
+        "rate" => Some(RATE_OPTIONS),
+        _ => None,
+    }
+}
+
+fn output_options(format: &str) -> Option<&'static [&'static str]> {
+    match format {
+        "json" | "jsonl" | "csv" | "parquet" => Some(FILE_OUTPUT_OPTIONS),
+        "delta" => Some(DELTA_OUTPUT_OPTIONS),
+        "console" => Some(CONSOLE_OPTIONS),
+        _ => None,
+    }
+}
+
+/// Replaces `${NAME}` with the environment variable's value; a variable that is not
+/// set is a problem naming it.
+fn substitute(text: &str, p: &mut Problems) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(start) = rest.find("${") {
+        out.push_str(&rest[..start]);
+        let after = &rest[start + 2..];
+        let Some(end) = after.find('}') else {
+            out.push_str(&rest[start..]);
+            return out;
+        };
+        let name = &after[..end];
+        match std::env::var(name) {
+            Ok(v) => out.push_str(&v),
+            Err(_) => p.push(
+                &format!("${{{name}}}"),
+                "a set environment variable",
+                "none",
+            ),
+        }
+        rest = &after[end + 1..];
+    }
+    out.push_str(rest);
+    out
+}
+
+fn as_map<'a>(v: &'a Value, path: &str, p: &mut Problems) -> Option<&'a Map<String, Value>> {
+    match v {
+        Value::Object(m) => Some(m),
+        Value::Null => None,
+        other => {
+            p.push(path, "a mapping", kind_of(other));
+            None
+        }
+    }
+}
+
+fn kind_of(v: &Value) -> String {
+    match v {
+        Value::Null => "nothing".into(),
+        Value::Bool(b) => format!("`{b}`"),
+        Value::Number(n) => format!("`{n}`"),
+        Value::String(s) => format!("`{s}`"),
+        Value::Array(_) => "a list".into(),
+        Value::Object(_) => "a mapping".into(),
+    }
+}
+
+/// Checks every key of the document against the model.
+fn check_structure(doc: &Value, p: &mut Problems) {
+    let Some(top) = as_map(doc, "(file)", p) else {
+        return;
+    };
+    check_keys(top, "", TOP, "a section", p);
+    if let Some(input) = top.get("input").and_then(|v| as_map(v, "input", p)) {
+        check_keys(input, "input", INPUT, "an input key", p);
+        if let Some(w) = input
+            .get("watermark")
+            .and_then(|v| as_map(v, "input.watermark", p))
+        {
+            check_keys(w, "input.watermark", WATERMARK, "a watermark key", p);
+        }
+        let format = input.get("format").and_then(Value::as_str).unwrap_or("");
+        if let (Some(opts), Some(known)) = (
+            input
+                .get("options")
+                .and_then(|v| as_map(v, "input.options", p)),
+            input_options(format),
+        ) {
+            check_keys(
+                opts,
+                "input.options",
+                known,
+                &format!("a `{format}` option"),
+                p,
+            );
+        }
+    }
+    if let Some(transforms) = top.get("transforms") {
+        match transforms {
+            Value::Array(steps) => {
+                for (i, step) in steps.iter().enumerate() {
+                    let path = format!("transforms[{i}]");
+                    if let Some(m) = as_map(step, &path, p) {
+                        check_keys(m, &path, TRANSFORM, "a transform key", p);
+                        let wpath = format!("{path}.window");
+                        if let Some(w) = m.get("window").and_then(|v| as_map(v, &wpath, p)) {
+                            check_keys(w, &wpath, WINDOW, "a window key", p);
+                        }
+                    }
+                }
+            }
+            Value::Null => {}
+            other => p.push("transforms", "a list of transforms", kind_of(other)),
+        }
+    }
+    if let Some(output) = top.get("output").and_then(|v| as_map(v, "output", p)) {
+        check_keys(output, "output", OUTPUT, "an output key", p);
+        let format = output.get("format").and_then(Value::as_str).unwrap_or("");
+        if let (Some(opts), Some(known)) = (
+            output
+                .get("options")
+                .and_then(|v| as_map(v, "output.options", p)),
+            output_options(format),
+        ) {
+            check_keys(
+                opts,
+                "output.options",
+                known,
+                &format!("a `{format}` option"),
+                p,
+            );
+        }
+    }
+    if let Some(streaming) = top.get("streaming").and_then(|v| as_map(v, "streaming", p)) {
+        check_keys(streaming, "streaming", STREAMING, "a streaming key", p);
+        if let Some(t) = streaming
+            .get("trigger")
+            .and_then(|v| as_map(v, "streaming.trigger", p))
+        {
+            check_keys(t, "streaming.trigger", TRIGGER, "a trigger key", p);
+        }
+        if let Some(o) = streaming
+            .get("options")
+            .and_then(|v| as_map(v, "streaming.options", p))
+        {
+            check_keys(
+                o,
+                "streaming.options",
+                STREAMING_OPTIONS,
+                "a streaming option",
+                p,
+            );
+        }
+    }
+}
+
+const YEAR_MS: u128 = 366 * 86_400_000;
+
+/// A duration field: readable, positive and no longer than a year.
+fn check_interval(text: &str, path: &str, p: &mut Problems) {
+    match parse_duration(text) {
+        Ok(d) if d.is_zero() => p.push(path, "a positive interval", format!("`{text}`")),
+        Ok(d) if d.as_millis() > YEAR_MS => {
+            p.push(path, "an interval of at most a year", format!("`{text}`"))
+        }
+        Ok(_) => {}
+        Err(_) => p.push(
+            path,
+            "an interval such as `10 seconds` or `5 minutes`",
+            format!("`{text}`"),
+        ),
+    }
+}
+
+fn one_of(value: &str, allowed: &[&str], path: &str, p: &mut Problems) {
+    if !allowed.contains(&value) {
+        let hint = nearest(value, allowed)
+            .map(|k| format!(" (did you mean `{k}`?)"))
+            .unwrap_or_default();
+        p.push(
+            path,
+            format!("one of {}{hint}", allowed.join(", ")),
+            format!("`{value}`"),
+        );
+    }
+}
+
+/// The rules of a well-formed file beyond its shape.
+fn check_meaning(file: &PipelineFile, p: &mut Problems) {
+    if file.name.trim().is_empty() {
+        p.push("name", "a name", "an empty name");
+    }
+    let input = &file.input;
+    if input_options(&input.format).is_none() {
+        one_of(
+            &input.format,
+            &[
+                "json",
+                "jsonl",
+                "csv",
+                "parquet",
+                "delta",
+                "delta_stream",
+                "rate",
+            ],
+            "input.format",
+            p,
+        );
+    }
+    let file_based = matches!(
+        input.format.as_str(),
+        "json" | "jsonl" | "csv" | "parquet" | "delta" | "delta_stream"
+    );
+    if file_based && input.path.is_none() {
+        p.push(
+            "input.path",
+            format!("a path for the `{}` format", input.format),
+            "none",
+        );
+    }
+    if let Some(schema) = &input.schema {
+        for (column, ty) in schema {
+            let ty = ty.as_str().unwrap_or("");
+            if super::build::data_type(ty).is_none() {
+                p.push(
+                    &format!("input.schema.{column}"),
+                    "a type: string, long, int, double, float, boolean, timestamp",
+                    format!("`{ty}`"),
+                );
+            }
+        }
+    }
+    if let Some(w) = &input.watermark {
+        check_interval(&w.delay, "input.watermark.delay", p);
+    }
+    for (i, t) in file.transforms.iter().enumerate() {
+        let at = |field: &str| format!("transforms[{i}].{field}");
+        let w = &t.window;
+        one_of(
+            &w.kind,
+            &["tumbling", "sliding", "session"],
+            &at("window.type"),
+            p,
+        );
+        let need = |field: &str, value: &Option<String>, p: &mut Problems| match value {
+            Some(v) => check_interval(v, &at(&format!("window.{field}")), p),
+            None => p.push(
+                &at(&format!("window.{field}")),
+                format!("a {field} for a {} window", w.kind),
+                "none",
+            ),
+        };
+        match w.kind.as_str() {
+            "tumbling" => need("size", &w.size, p),
+            "sliding" => {
+                need("size", &w.size, p);
+                need("slide", &w.slide, p);
+            }
+            "session" => need("gap", &w.gap, p),
+            _ => {}
+        }
+        if input.watermark.is_none() {
+            p.push(
+                "input.watermark",
+                "a watermark (event time) for a windowed aggregation",
+                "none",
+            );
+        }
+        if t.aggregations.is_empty() {
+            p.push(&at("aggregations"), "at least one aggregation", "none");
+        }
+        for (j, a) in t.aggregations.iter().enumerate() {
+            if let Err(e) = parse_aggregation(a) {
+                p.push(&at(&format!("aggregations[{j}]")), e, format!("`{a}`"));
+            }
+        }
+    }
+    if output_options(&file.output.format).is_none() {
+        one_of(
+            &file.output.format,
+            &["json", "jsonl", "csv", "parquet", "delta", "console"],
+            "output.format",
+            p,
+        );
+    }
+    if file.output.format != "console" && file.output.path.is_none() {
+        p.push(
+            "output.path",
+            format!("a path for the `{}` format", file.output.format),
+            "none",
+        );
+    }
+    let s = &file.streaming;
+    if let Some(t) = &s.trigger {
+        one_of(
+            &t.kind,
+            &["processing_time", "once", "available_now", "continuous"],
+            "streaming.trigger.type",
+            p,
+        );
+        match (&t.interval, t.kind.as_str()) {
+            (Some(i), _) => check_interval(i, "streaming.trigger.interval", p),
+            (None, "processing_time" | "continuous") => p.push(
+                "streaming.trigger.interval",
+                format!("an interval for a `{}` trigger", t.kind),
+                "none",
+            ),
+            _ => {}
+        }
+    }
+    if let Some(mode) = &s.output_mode {
+        one_of(
+            mode,
+            &["append", "update", "complete"],
+            "streaming.output_mode",
+            p,
+        );
+    }
+    if let Some(d) = &s.delivery {
+        one_of(
+            d,
+            &["at_most_once", "at_least_once", "exactly_once"],
+            "streaming.delivery",
+            p,
+        );
+    }
+}
+
+/// Reads a pipeline file's text (YAML, or JSON when `json`), with `${ENV}`
+/// substitution; every problem at once.
+pub fn parse(text: &str, file: &str, json: bool) -> Result<PipelineFile, PipelineFileErrors> {
+    let mut p = Problems::default();
+    let text = substitute(text, &mut p);
+    let doc: Result<Value, String> = if json {
+        serde_json::from_str(&text).map_err(|e| e.to_string())
+    } else {
+        serde_norway::from_str(&text).map_err(|e| e.to_string())
+    };
+    let fail = |p: Problems| PipelineFileErrors {
+        file: file.to_string(),
+        problems: p.0,
+    };
+    let doc = match doc {
+        Ok(d) => d,
+        Err(e) => {
+            p.push("(file)", if json { "JSON" } else { "YAML" }, e);
+            return Err(fail(p));
+        }
+    };
+    check_structure(&doc, &mut p);
+    match serde_path_to_error::deserialize::<_, PipelineFile>(&doc) {
+        Ok(parsed) => {
+            check_meaning(&parsed, &mut p);
+            if p.0.is_empty() {
+                Ok(parsed)
+            } else {
+                Err(fail(p))
+            }
+        }
+        Err(e) => {
+            // The shape was wrong somewhere the key check does not see (a missing
+            // section, a list where a text belongs): report it with the rest.
+            let path = e.path().to_string();
+            let inner = e.into_inner().to_string();
+            if !p.0.iter().any(|q| path.starts_with(&q.path)) {
+                p.push(
+                    if path == "." { "(file)" } else { &path },
+                    "the pipeline file's shape",
+                    inner,
+                );
+            }
+            Err(fail(p))
+        }
+    }
+}
+
+/// Reads the pipeline file at `path` (`.json` as JSON, anything else as YAML).
+pub fn load(path: &std::path::Path) -> Result<PipelineFile, PipelineFileErrors> {
+    let name = path.display().to_string();
+    let text = std::fs::read_to_string(path).map_err(|e| PipelineFileErrors {
+        file: name.clone(),
+        problems: vec![Problem {
+            path: "(file)".into(),
+            expected: "a readable pipeline file".into(),
+            found: e.to_string(),
+        }],
+    })?;
+    let json = path.extension().is_some_and(|e| e == "json");
+    parse(&text, &name, json)
+}

@@ -1,0 +1,240 @@
+//! Pipeline files run by the `tidewater` binary: every append-mode Spark golden case as
+//! the issue's entry-point file (one JSON-lines file per micro-batch, windows, JSON
+//! lines out) matches Spark's rows; a JSON file works where YAML does; `validate`
+//! reports every problem of a file at once and exits non-zero.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use tidewater::spark::{SparkCase, SparkWindowMode, FLUSH_KEY};
+
+fn cases() -> Vec<PathBuf> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/fixtures/spark/cases");
+    let mut dirs: Vec<PathBuf> = std::fs::read_dir(&root)
+        .unwrap_or_else(|e| panic!("{}: {e}", root.display()))
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.join("case.json").exists())
+        .collect();
+    dirs.sort();
+    dirs
+}
+
+/// The entry-point file for a case, as YAML.
+fn pipeline_yaml(case: &SparkCase, batches: &Path, out: &Path, checkpoint: &Path) -> String {
+    let q = &case.query;
+    let ms = |v: Option<i64>| format!("\"{} ms\"", v.unwrap_or(0));
+    let window = match q.mode {
+        SparkWindowMode::Tumbling => {
+            format!("{{type: tumbling, column: ts, size: {}}}", ms(q.size_ms))
+        }
+        SparkWindowMode::Sliding => format!(
+            "{{type: sliding, column: ts, size: {}, slide: {}}}",
+            ms(q.size_ms),
+            ms(q.slide_ms)
+        ),
+        SparkWindowMode::Session => format!("{{type: session, column: ts, gap: {}}}", ms(q.gap_ms)),
+    };
+    let aggregations: Vec<String> = q
+        .aggregates
+        .iter()
+        .map(|a| match a.as_str() {
+            "count" => "\"count(*) AS count\"".to_string(),
+            f => format!("\"{f}(value) AS {f}\""),
+        })
+        .collect();
+    let options = if q.single_watermark {
+        "\n  options: {spark.sql.streaming.statefulOperator.allowMultiple: \"false\"}"
+    } else {
+        ""
+    };
+    format!(
+        r#"name: spark_case
+input:
+  format: json
+  path: {batches}
+  options: {{maxFilesPerTrigger: 1}}
+  schema: {{key: string, value: double, ts: long}}
+  watermark: {{column: ts, delay: "{delay} ms"}}
+transforms:
+  - window: {window}
+    group_by: [{group_by}]
+    aggregations: [{aggregations}]
+output:
+  format: json
+  path: {out}
+streaming:
+  trigger: {{type: available_now}}
+  output_mode: append
+  checkpoint_location: {checkpoint}
+  spark_compatible: true{options}
+"#,
+        batches = batches.display(),
+        out = out.display(),
+        checkpoint = checkpoint.display(),
+        delay = q.watermark_delay_ms,
+        group_by = q.group_by.join(", "),
+        aggregations = aggregations.join(", "),
+    )
+}
+
+/// Writes the case's micro-batches (the flush sentinel included) one file each.
+fn write_batches(case: &SparkCase, dir: &Path) {
+    std::fs::create_dir_all(dir).unwrap();
+    for (i, batch) in case.micro_batches().iter().enumerate() {
+        let text: String = batch
+            .iter()
+            .map(|e| serde_json::to_string(e).unwrap() + "\n")
+            .collect();
+        let path = dir.join(format!("{i:05}.jsonl"));
+        std::fs::write(&path, text).unwrap();
+        // files are read oldest first: one second apart, in batch order
+        let t = std::time::SystemTime::UNIX_EPOCH
+            + std::time::Duration::from_secs(1_700_000_000 + i as u64);
+        std::fs::File::options()
+            .write(true)
+            .open(&path)
+            .unwrap()
+            .set_modified(t)
+            .unwrap();
+    }
+}
+
+fn tidewater(args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_tidewater"))
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+/// The output rows as JSON values, sorted, without the flush sentinel's.
+fn rows(out: &Path) -> Vec<serde_json::Value> {
+    let mut rows: Vec<serde_json::Value> =
+        tidewater::connectors::file::FileSink::published_lines(out)
+            .unwrap()
+            .iter()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .filter(|r: &serde_json::Value| r["key"] != FLUSH_KEY)
+            .collect();
+    rows.sort_by_key(|r| r.to_string());
+    rows
+}
+
+fn expected(case: &Path) -> Vec<serde_json::Value> {
+    let mut rows: Vec<serde_json::Value> = std::fs::read_to_string(case.join("expected.jsonl"))
+        .unwrap()
+        .lines()
+        .map(|l| {
+            let mut v: serde_json::Value = serde_json::from_str(l).unwrap();
+            v.as_object_mut().unwrap().remove("emit_batch");
+            v
+        })
+        .collect();
+    rows.sort_by_key(|r| r.to_string());
+    rows
+}
+
+#[test]
+fn every_append_mode_spark_case_runs_from_a_pipeline_file_and_matches_spark() {
+    let cases = cases();
+    assert!(cases.len() >= 6, "{cases:?}");
+    for dir in cases {
+        let case = SparkCase::load(&dir).unwrap();
+        if case.query.output_mode != "append" {
+            continue;
+        }
+        let work = tempfile::tempdir().unwrap();
+        let (batches, out, checkpoint) = (
+            work.path().join("batches"),
+            work.path().join("out"),
+            work.path().join("cp"),
+        );
+        write_batches(&case, &batches);
+        let file = work.path().join("pipeline.yaml");
+        std::fs::write(&file, pipeline_yaml(&case, &batches, &out, &checkpoint)).unwrap();
+        let run = tidewater(&["run", file.to_str().unwrap()]);
+        assert!(
+            run.status.success(),
+            "{}: {}",
+            dir.display(),
+            String::from_utf8_lossy(&run.stderr)
+        );
+        assert_eq!(rows(&out), expected(&dir), "{}", dir.display());
+    }
+}
+
+#[test]
+fn a_json_pipeline_file_runs_as_its_yaml_does() {
+    let dir = cases()
+        .into_iter()
+        .find(|d| d.ends_with("tumbling_late"))
+        .unwrap();
+    let case = SparkCase::load(&dir).unwrap();
+    let work = tempfile::tempdir().unwrap();
+    let (batches, out, checkpoint) = (
+        work.path().join("batches"),
+        work.path().join("out"),
+        work.path().join("cp"),
+    );
+    write_batches(&case, &batches);
+    let yaml: serde_json::Value =
+        serde_norway::from_str(&pipeline_yaml(&case, &batches, &out, &checkpoint)).unwrap();
+    let file = work.path().join("pipeline.json");
+    std::fs::write(&file, serde_json::to_string_pretty(&yaml).unwrap()).unwrap();
+    let run = tidewater(&["run", file.to_str().unwrap()]);
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    assert_eq!(rows(&out), expected(&dir));
+}
+
+#[test]
+fn validate_reports_an_unknown_key_and_a_bad_interval_together() {
+    let work = tempfile::tempdir().unwrap();
+    let file = work.path().join("bad.yaml");
+    std::fs::write(
+        &file,
+        r#"name: bad
+input:
+  format: json
+  path: /data/in
+  options: {maxFilesPerTriger: 1}
+  watermark: {column: ts, delay: "10 seconds"}
+transforms:
+  - window: {type: tumbling, column: ts, size: "10 seconds"}
+    group_by: [key]
+    aggregations: ["count(*) AS n"]
+output:
+  format: json
+  path: /data/out
+streaming:
+  trigger: {type: processing_time, interval: "-5 seconds"}
+"#,
+    )
+    .unwrap();
+    let out = tidewater(&["validate", file.to_str().unwrap()]);
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let expected = format!(
+        "error: {}: 2 problem(s)\n  1. `input.options.maxFilesPerTriger`: expected a `json` option (did you mean `maxFilesPerTrigger`?), found unknown key `maxFilesPerTriger`\n  2. `streaming.trigger.interval`: expected an interval such as `10 seconds` or `5 minutes`, found `-5 seconds`\n",
+        file.display()
+    );
+    assert_eq!(stderr, expected);
+    // a good file validates
+    let good = work.path().join("good.yaml");
+    std::fs::write(
+        &good,
+        std::fs::read_to_string(&file)
+            .unwrap()
+            .replace("maxFilesPerTriger", "maxFilesPerTrigger")
+            .replace("-5 seconds", "5 seconds"),
+    )
+    .unwrap();
+    let out = tidewater(&["validate", good.to_str().unwrap()]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
