@@ -99,11 +99,7 @@ mod tests {
         ];
         for (text, expected) in cases {
             let got = parse_aggregation(text).map(|a| a.alias);
-            assert_eq!(
-                got.as_deref().map_err(String::as_str),
-                expected,
-                "{text}"
-            );
+            assert_eq!(got.as_deref().map_err(String::as_str), expected, "{text}");
         }
     }
 }

@@ -174,11 +174,7 @@ impl PipelineFile {
                         },
                     )?;
                 }
-                c.schema = input.schema.as_ref().map(|s| {
-                    Schema::new(s.iter().map(|(name, ty)| {
-                        (name.clone(), data_type(&text(ty)).unwrap_or(DataType::Str))
-                    }))
-                });
+                c.schema = self.declared_schema();
                 letters.route(p.source(FileSource::new(c)))
             }
             #[cfg(feature = "delta")]
@@ -206,6 +202,8 @@ impl PipelineFile {
                 }
                 letters.route(p.source(DeltaSource::new(c)))
             }
+            #[cfg(feature = "kafka")]
+            "kafka" => letters.route(p.source(self.kafka_source(&opts, stream)?)),
             "rate" => {
                 let mut c =
                     RateSourceConfig::new(number(&opts, "rows_per_second", section)?.unwrap_or(1));
@@ -283,11 +281,113 @@ impl PipelineFile {
         })
     }
 
+    #[cfg(feature = "kafka")]
+    fn kafka_source(
+        &self,
+        opts: &Map<String, Value>,
+        stream: bool,
+    ) -> Result<tidewater_connectors::kafka::KafkaSource<tidewater_connectors::rows::JsonRows>>
+    {
+        use tidewater_connectors::kafka::{EndingOffsets, KafkaSource, KafkaSourceConfig};
+        let section = "input.options";
+        let servers = opts
+            .get("kafka.bootstrap.servers")
+            .map(text)
+            .unwrap_or_default();
+        let mut c = KafkaSourceConfig::new(servers);
+        let list = |v: &Value| -> Vec<String> {
+            text(v)
+                .split(',')
+                .map(|t| t.trim().to_string())
+                .filter(|t| !t.is_empty())
+                .collect()
+        };
+        if let Some(v) = opts.get("subscribe") {
+            c = c.subscribe(list(v));
+        }
+        if let Some(v) = opts.get("subscribe_pattern") {
+            c = c.subscribe_pattern(text(v));
+        }
+        if let Some(v) = opts.get("assign") {
+            let assign: std::collections::BTreeMap<String, Vec<i32>> =
+                serde_json::from_str(&text(v)).map_err(|e| {
+                    EngineError::invalid(
+                        section,
+                        "assign",
+                        "JSON such as {\"topic\": [0, 1]}",
+                        e.to_string(),
+                    )
+                })?;
+            c.assign = Some(assign);
+        }
+        if let Some(v) = opts.get("starting_offsets") {
+            c = c.starting_offsets(text(v).parse().map_err(|e: String| {
+                EngineError::invalid(
+                    section,
+                    "starting_offsets",
+                    "earliest, latest or JSON offsets",
+                    e,
+                )
+            })?);
+        }
+        let ending = match opts.get("ending_offsets") {
+            Some(v) => text(v).parse().map_err(|e: String| {
+                EngineError::invalid(section, "ending_offsets", "latest", e)
+            })?,
+            None if !stream => EndingOffsets::Latest,
+            None => EndingOffsets::Unbounded,
+        };
+        c = c.ending_offsets(if stream {
+            ending
+        } else {
+            EndingOffsets::Latest
+        });
+        if let Some(n) = number(opts, "max_offsets_per_trigger", section)? {
+            c = c.max_offsets_per_trigger(n);
+        }
+        for (k, v) in opts {
+            match k.strip_prefix("kafka.") {
+                Some("group.id") => c = c.group_id(text(v)),
+                Some("bootstrap.servers") | None => {}
+                Some(property) => c = c.property(property, text(v)),
+            }
+        }
+        let schema = self.declared_schema().unwrap_or_default();
+        Ok(KafkaSource::rows(c, schema).named("kafka"))
+    }
+
+    fn declared_schema(&self) -> Option<Schema> {
+        self.input.schema.as_ref().map(|s| {
+            Schema::new(
+                s.iter().map(|(name, ty)| {
+                    (name.clone(), data_type(&text(ty)).unwrap_or(DataType::Str))
+                }),
+            )
+        })
+    }
+
     /// Records that could not be read go to JSON lines in `<output.path>/_dead_letters`
     /// (readers skip `_` folders), written as the output is (transactionally when
-    /// checkpointed); with a console output they go to the console. Either way they
-    /// are counted in the run's metrics.
+    /// checkpointed); with a Kafka output to the topic `<topic>.dead-letters`; with a
+    /// console output to the console. Either way they are counted in the run's
+    /// metrics.
     fn dead_letters(&self) -> DeadLetterSink {
+        #[cfg(feature = "kafka")]
+        if self.output.format == "kafka" {
+            use tidewater_connectors::kafka::{KafkaSink, KafkaSinkConfig};
+            let opts = options(&self.output.options);
+            let servers = opts
+                .get("kafka.bootstrap.servers")
+                .map(text)
+                .unwrap_or_default();
+            let topic = format!(
+                "{}.dead-letters",
+                opts.get("topic").map(text).unwrap_or_default()
+            );
+            return DeadLetterSink::Kafka(KafkaSink::new(
+                KafkaSinkConfig::new(servers, topic).create_topic(1),
+            ));
+        }
         match &self.output.path {
             Some(path) => DeadLetterSink::Files(FileSink::json_lines(
                 path.join("_dead_letters"),
@@ -343,6 +443,27 @@ impl PipelineFile {
                 }
                 rows.sink(sink);
             }
+            #[cfg(feature = "kafka")]
+            "kafka" => {
+                use tidewater_connectors::kafka::{KafkaSink, KafkaSinkConfig};
+                let servers = opts
+                    .get("kafka.bootstrap.servers")
+                    .map(text)
+                    .unwrap_or_default();
+                let topic = opts.get("topic").map(text).unwrap_or_default();
+                let mut config = KafkaSinkConfig::new(servers, topic);
+                if let Some(k) = opts.get("key_field") {
+                    config = config.key_field(text(k));
+                }
+                for (k, v) in &opts {
+                    if let Some(property) = k.strip_prefix("kafka.") {
+                        if property != "bootstrap.servers" {
+                            config = config.property(property, text(v));
+                        }
+                    }
+                }
+                rows.sink(KafkaSink::new(config));
+            }
             "console" => {
                 let mut sink = tidewater_connectors::console::SparkConsoleSink::new();
                 if let Some(n) = number(&opts, "num_rows", section)? {
@@ -384,6 +505,8 @@ where
 enum DeadLetterSink {
     Files(FileSink),
     Console(ConsoleSink),
+    #[cfg(feature = "kafka")]
+    Kafka(tidewater_connectors::kafka::KafkaSink),
 }
 
 impl DeadLetterSink {
@@ -392,6 +515,8 @@ impl DeadLetterSink {
         match self {
             DeadLetterSink::Files(sink) => records.dead_letters(sink),
             DeadLetterSink::Console(sink) => records.dead_letters(sink),
+            #[cfg(feature = "kafka")]
+            DeadLetterSink::Kafka(sink) => records.dead_letters(sink),
         }
     }
 }

@@ -118,6 +118,10 @@ fn check_keys(map: &Map<String, Value>, path: &str, known: &[&str], what: &str, 
         if known.contains(&option_key(key).as_str()) {
             continue;
         }
+        // librdkafka's own properties pass through (`kafka.group.id`).
+        if known.contains(&"kafka.bootstrap.servers") && key.starts_with("kafka.") {
+            continue;
+        }
         let at = if path.is_empty() {
             key.clone()
         } else {
@@ -166,6 +170,16 @@ const DELTA_INPUT_OPTIONS: &[&str] = &[
     "poll_interval_ms",
 ];
 const RATE_OPTIONS: &[&str] = &["rows_per_second", "ramp_up_time", "num_partitions"];
+const KAFKA_INPUT_OPTIONS: &[&str] = &[
+    "kafka.bootstrap.servers",
+    "subscribe",
+    "subscribe_pattern",
+    "assign",
+    "starting_offsets",
+    "ending_offsets",
+    "max_offsets_per_trigger",
+];
+const KAFKA_OUTPUT_OPTIONS: &[&str] = &["kafka.bootstrap.servers", "topic", "key_field"];
 const FILE_OUTPUT_OPTIONS: &[&str] = &["partition_by", "max_records_per_file", "max_file_bytes"];
 const DELTA_OUTPUT_OPTIONS: &[&str] = &["partition_by", "merge_schema", "target_file_size"];
 const CONSOLE_OPTIONS: &[&str] = &["num_rows", "truncate"];
@@ -177,6 +191,7 @@ pub(crate) fn input_options(format: &str) -> Option<&'static [&'static str]> {
         "json" | "jsonl" | "csv" | "parquet" => Some(FILE_INPUT_OPTIONS),
         "delta" | "delta_stream" => Some(DELTA_INPUT_OPTIONS),
         "rate" => Some(RATE_OPTIONS),
+        "kafka" => Some(KAFKA_INPUT_OPTIONS),
         _ => None,
     }
 }
@@ -186,6 +201,7 @@ fn output_options(format: &str) -> Option<&'static [&'static str]> {
         "json" | "jsonl" | "csv" | "parquet" => Some(FILE_OUTPUT_OPTIONS),
         "delta" => Some(DELTA_OUTPUT_OPTIONS),
         "console" => Some(CONSOLE_OPTIONS),
+        "kafka" => Some(KAFKA_OUTPUT_OPTIONS),
         _ => None,
     }
 }
@@ -381,6 +397,60 @@ fn check_meaning(file: &PipelineFile, p: &mut Problems) {
             p,
         );
     }
+    if input.format == "kafka" {
+        let opts: Map<String, Value> = input
+            .options
+            .iter()
+            .map(|(k, v)| (option_key(k), v.clone()))
+            .collect();
+        if !opts.contains_key("kafka.bootstrap.servers") {
+            p.push(
+                "input.options.kafka.bootstrap.servers",
+                "the brokers (`host:port`)",
+                "none",
+            );
+        }
+        let topics = ["subscribe", "subscribe_pattern", "assign"];
+        let given: Vec<&str> = topics
+            .iter()
+            .copied()
+            .filter(|k| opts.contains_key(*k))
+            .collect();
+        if given.len() != 1 {
+            p.push(
+                "input.options",
+                "exactly one of subscribe, subscribePattern, assign",
+                if given.is_empty() {
+                    "none".to_string()
+                } else {
+                    given.join(", ")
+                },
+            );
+        }
+        if input.schema.is_none() {
+            p.push(
+                "input.schema",
+                "the columns of the JSON values for the `kafka` format",
+                "none",
+            );
+        }
+    }
+    if file.output.format == "kafka" {
+        let opts: Map<String, Value> = file
+            .output
+            .options
+            .iter()
+            .map(|(k, v)| (option_key(k), v.clone()))
+            .collect();
+        for (key, what) in [
+            ("kafka.bootstrap.servers", "the brokers (`host:port`)"),
+            ("topic", "the topic written to"),
+        ] {
+            if !opts.contains_key(key) {
+                p.push(&format!("output.options.{key}"), what, "none");
+            }
+        }
+    }
     let file_based = matches!(
         input.format.as_str(),
         "json" | "jsonl" | "csv" | "parquet" | "delta" | "delta_stream"
@@ -452,12 +522,14 @@ fn check_meaning(file: &PipelineFile, p: &mut Problems) {
     if output_options(&file.output.format).is_none() {
         one_of(
             &file.output.format,
-            &["json", "jsonl", "csv", "parquet", "delta", "console"],
+            &[
+                "json", "jsonl", "csv", "parquet", "delta", "console", "kafka",
+            ],
             "output.format",
             p,
         );
     }
-    if file.output.format != "console" && file.output.path.is_none() {
+    if !matches!(file.output.format.as_str(), "console" | "kafka") && file.output.path.is_none() {
         p.push(
             "output.path",
             format!("a path for the `{}` format", file.output.format),

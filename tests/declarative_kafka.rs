@@ -1,0 +1,101 @@
+//! A pipeline file reading Kafka and writing Kafka, exactly-once, run by the
+//! `tidewater` binary against the test broker: the windowed counts equal an
+//! independent computation and a malformed value reaches `<topic>.dead-letters`.
+#![cfg(feature = "kafka")]
+
+use std::collections::BTreeMap;
+use std::process::Command;
+
+use tidewater::connectors::kafka::test_broker::TestBroker;
+
+fn broker() -> &'static TestBroker {
+    TestBroker::shared()
+        .unwrap_or_else(|e| panic!("the Kafka pipeline-file test needs its broker: {e}"))
+}
+
+#[test]
+fn a_kafka_to_kafka_pipeline_file_counts_exactly_once() {
+    let b = broker();
+    let (input, output) = ("pipeline-in", "pipeline-out");
+    b.create_topic(input, 2).unwrap();
+    b.create_topic(output, 2).unwrap();
+    let mut expected: BTreeMap<(String, i64), u64> = BTreeMap::new();
+    let mut values = Vec::new();
+    for i in 0..600_i64 {
+        let key = format!("k{}", i % 3);
+        let ts = 1_700_000_000_000 + i * 37;
+        *expected.entry((key.clone(), ts - ts % 5_000)).or_default() += 1;
+        values.push(format!(r#"{{"key":"{key}","value":{i},"ts":{ts}}}"#));
+    }
+    values.push("{not json".to_string());
+    b.produce(
+        input,
+        &values
+            .iter()
+            .map(|v| (None, v.as_str()))
+            .collect::<Vec<_>>(),
+    )
+    .unwrap();
+
+    let work = tempfile::tempdir().unwrap();
+    let file = work.path().join("kafka.yaml");
+    std::fs::write(
+        &file,
+        format!(
+            r#"name: kafka_counts
+input:
+  format: kafka
+  options:
+    kafka.bootstrap.servers: "{servers}"
+    subscribe: "{input}"
+    startingOffsets: earliest
+  schema: {{key: string, value: long, ts: long}}
+  watermark: {{column: ts, delay: "1 second"}}
+transforms:
+  - window: {{type: tumbling, column: ts, size: "5 seconds"}}
+    group_by: [key]
+    aggregations: ["count(*) AS n"]
+output:
+  format: kafka
+  options:
+    kafka.bootstrap.servers: "{servers}"
+    topic: "{output}"
+streaming:
+  trigger: {{type: available_now}}
+  checkpoint_location: {checkpoint}
+  delivery: exactly_once
+"#,
+            servers = b.bootstrap(),
+            checkpoint = work.path().join("cp").display(),
+        ),
+    )
+    .unwrap();
+    let run = Command::new(env!("CARGO_BIN_EXE_tidewater"))
+        .args(["run", file.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+
+    let mut counted: BTreeMap<(String, i64), u64> = BTreeMap::new();
+    for record in b.read_committed(output).unwrap() {
+        let row: serde_json::Value = serde_json::from_slice(&record.value.unwrap()).unwrap();
+        let key = (
+            row["key"].as_str().unwrap().to_string(),
+            row["window_start"].as_i64().unwrap(),
+        );
+        assert!(
+            counted.insert(key, row["n"].as_u64().unwrap()).is_none(),
+            "a window twice"
+        );
+    }
+    assert_eq!(counted, expected);
+    let letters = b.read_committed(&format!("{output}.dead-letters")).unwrap();
+    assert_eq!(letters.len(), 1);
+    let letter: serde_json::Value =
+        serde_json::from_slice(letters[0].value.as_ref().unwrap()).unwrap();
+    assert_eq!(letter["payload"], "{not json", "{letter}");
+}
