@@ -238,3 +238,72 @@ streaming:
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+#[test]
+fn filter_select_with_column_and_drop_transform_rows_and_bad_rows_become_dead_letters() {
+    let work = tempfile::tempdir().unwrap();
+    let input = work.path().join("in");
+    std::fs::create_dir(&input).unwrap();
+    std::fs::write(
+        input.join("orders.jsonl"),
+        concat!(
+            "{\"id\":1,\"status\":\"open\",\"price\":2.5,\"qty\":4,\"note\":\"a\"}\n",
+            "{\"id\":2,\"status\":\"closed\",\"price\":1.0,\"qty\":1,\"note\":\"b\"}\n",
+            "{\"id\":3,\"status\":\"open\",\"price\":null,\"qty\":2,\"note\":\"c\"}\n",
+            "{\"id\":4,\"status\":\"open\",\"price\":\"cheap\",\"qty\":2,\"note\":\"d\"}\n",
+        ),
+    )
+    .unwrap();
+    let out = work.path().join("out");
+    let file = work.path().join("orders.yaml");
+    std::fs::write(
+        &file,
+        format!(
+            r#"name: orders
+input:
+  format: json
+  path: {input}
+transforms:
+  - filter: "status = 'open' AND qty > 1"
+  - with_column: {{total: "price * qty", label: "upper(status) || '-' || CAST(id AS STRING)"}}
+  - drop: [note]
+  - select: ["id", "label", "coalesce(total, 0) AS total", "total > 5 AS big"]
+output:
+  format: json
+  path: {out}
+streaming:
+  trigger: {{type: available_now}}
+"#,
+            input = input.display(),
+            out = out.display()
+        ),
+    )
+    .unwrap();
+    let run = tidewater(&["run", file.to_str().unwrap()]);
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let mut lines = tidewater::connectors::file::FileSink::published_lines(&out).unwrap();
+    lines.sort();
+    assert_eq!(
+        lines,
+        vec![
+            r#"{"id":1,"label":"OPEN-1","total":10.0,"big":true}"#,
+            r#"{"id":3,"label":"OPEN-3","total":0,"big":null}"#,
+        ]
+    );
+    let letters =
+        tidewater::connectors::file::FileSink::published_lines(&out.join("_dead_letters")).unwrap();
+    assert_eq!(letters.len(), 1, "{letters:?}");
+    let letter: serde_json::Value = serde_json::from_str(&letters[0]).unwrap();
+    // nested values are kept as JSON text in a JSON-lines row
+    let origin: serde_json::Value =
+        serde_json::from_str(letter["origin"].as_str().unwrap()).unwrap();
+    assert_eq!(origin["description"], "transforms[1].with_column");
+    assert_eq!(
+        letter["error"],
+        "numbers for `*`, found Str(\"cheap\") and Int(2)"
+    );
+}

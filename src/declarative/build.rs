@@ -16,6 +16,7 @@ use tidewater_engine::window::WindowAssigner;
 use tidewater_formats::FileFormat;
 
 use super::aggregation::parse_aggregation;
+use super::expr::Expression;
 use super::model::{PipelineFile, Transform};
 use super::validate::option_key;
 
@@ -123,7 +124,7 @@ impl PipelineFile {
         };
         let mut rows = rows;
         for (i, t) in self.transforms.iter().enumerate() {
-            rows = self.aggregate(rows, t, i)?;
+            rows = self.transform(rows, t, i)?;
         }
         self.sink(rows)?;
         Ok(p)
@@ -227,8 +228,66 @@ impl PipelineFile {
         })
     }
 
-    fn aggregate(&self, rows: Stream<Row>, t: &Transform, i: usize) -> Result<Stream<Row>> {
+    /// One transform. A row an expression cannot be evaluated on (a column missing,
+    /// text where a number belongs) is a dead letter naming the transform.
+    fn transform(&self, rows: Stream<Row>, t: &Transform, i: usize) -> Result<Stream<Row>> {
         let node = format!("transforms[{i}]");
+        let invalid =
+            |field: &str, text: &str, e: String| EngineError::invalid(&node, field, e, text);
+        if let Some(text) = &t.filter {
+            let e = Expression::parse(text).map_err(|m| invalid("filter", text, m))?;
+            let place = format!("{node}.filter");
+            let checked = rows.flat_map(move |r: Row| match e.accepts(&r) {
+                Ok(true) => Some(Ok(r)),
+                Ok(false) => None,
+                Err(m) => Some(Err(letter(&place, m, &r))),
+            });
+            return Ok(self.dead_letters().route(checked));
+        }
+        if let Some(items) = &t.select {
+            let items = items
+                .iter()
+                .map(|i| select_item(i).map_err(|m| invalid("select", i, m)))
+                .collect::<Result<Vec<_>>>()?;
+            let place = format!("{node}.select");
+            let checked =
+                rows.map(move |r: Row| select(&items, &r).map_err(|m| letter(&place, m, &r)));
+            return Ok(self.dead_letters().route(checked));
+        }
+        if let Some(columns) = &t.with_column {
+            let columns = columns
+                .iter()
+                .map(|(name, v)| {
+                    let text = text(v);
+                    Expression::parse(&text)
+                        .map(|e| (name.clone(), e))
+                        .map_err(|m| invalid("with_column", &text, m))
+                })
+                .collect::<Result<Vec<_>>>()?;
+            let place = format!("{node}.with_column");
+            let checked = rows.map(move |r: Row| {
+                with_columns(&columns, r.clone()).map_err(|m| letter(&place, m, &r))
+            });
+            return Ok(self.dead_letters().route(checked));
+        }
+        if let Some(dropped) = &t.drop {
+            let dropped = dropped.clone();
+            return Ok(rows.map(move |r: Row| {
+                Row::from_pairs(
+                    r.to_pairs()
+                        .into_iter()
+                        .filter(|(k, _)| !dropped.contains(k)),
+                )
+            }));
+        }
+        self.aggregate(rows, t, &node)
+    }
+
+    fn aggregate(&self, rows: Stream<Row>, t: &Transform, node: &str) -> Result<Stream<Row>> {
+        let node = node.to_string();
+        let Some(w) = &t.window else {
+            return Err(EngineError::invalid(&node, "window", "a transform", "none"));
+        };
         let aggs = t
             .aggregations
             .iter()
@@ -242,7 +301,6 @@ impl PipelineFile {
             _ => OutputMode::Append,
         };
         let keyed = rows.group_by(t.group_by.clone());
-        let w = &t.window;
         let duration = |field: &str, v: &Option<String>| {
             v.as_deref()
                 .ok_or_else(|| EngineError::invalid(&node, field, "a duration", "none"))
@@ -485,6 +543,71 @@ impl PipelineFile {
         }
         Ok(())
     }
+}
+
+/// A `select` item: `*`, or an expression with an optional `AS` alias (a bare column
+/// keeps its name; another expression is named by its text, as Spark names it).
+pub(crate) fn select_item(text: &str) -> std::result::Result<(String, Option<Expression>), String> {
+    use sqlparser::ast::SelectItem;
+    let item = sqlparser::parser::Parser::new(&sqlparser::dialect::GenericDialect)
+        .try_with_sql(text)
+        .and_then(|mut p| {
+            let item = p.parse_select_item()?;
+            p.expect_token(&sqlparser::tokenizer::Token::EOF)?;
+            Ok(item)
+        })
+        .map_err(|e| format!("a SQL expression with an optional AS alias ({e})"))?;
+    match item {
+        SelectItem::Wildcard(_) => Ok(("*".into(), None)),
+        SelectItem::UnnamedExpr(e) => {
+            let e = Expression::parse(&e.to_string())?;
+            let name = e
+                .column()
+                .map_or_else(|| e.text().to_string(), String::from);
+            Ok((name, Some(e)))
+        }
+        SelectItem::ExprWithAlias { expr, alias } => {
+            Ok((alias.value, Some(Expression::parse(&expr.to_string())?)))
+        }
+        _ => Err("a column, an expression or `*`".into()),
+    }
+}
+
+/// The row of the selected items.
+fn select(items: &[(String, Option<Expression>)], row: &Row) -> std::result::Result<Row, String> {
+    let mut pairs = Vec::with_capacity(items.len());
+    for (name, e) in items {
+        match e {
+            None => pairs.extend(row.to_pairs()),
+            Some(e) => pairs.push((name.clone(), e.eval(row)?)),
+        }
+    }
+    Ok(Row::from_pairs(pairs))
+}
+
+/// The row with each column set to its expression, in order.
+fn with_columns(
+    columns: &[(String, Expression)],
+    mut row: Row,
+) -> std::result::Result<Row, String> {
+    for (name, e) in columns {
+        let value = e.eval(&row)?;
+        let mut pairs = row.to_pairs();
+        match pairs.iter_mut().find(|(k, _)| k == name) {
+            Some(slot) => slot.1 = value,
+            None => pairs.push((name.clone(), value)),
+        }
+        row = Row::from_pairs(pairs);
+    }
+    Ok(row)
+}
+
+/// A row a transform could not handle, as a dead letter naming the transform.
+fn letter(place: &str, error: String, row: &Row) -> DeadLetter {
+    let origin = tidewater_engine::dead_letter::Origin::Other {
+        description: place.to_string(),
+    };
+    DeadLetter::new(origin, error, serde_json::to_vec(row).unwrap_or_default())
 }
 
 /// A windowed aggregation of `keyed` by `assigner`.

@@ -43,11 +43,13 @@
 
 mod aggregation;
 mod build;
+mod expr;
 mod model;
 mod validate;
 
 pub use aggregation::parse_aggregation;
 pub use build::RunOptions;
+pub use expr::Expression;
 pub use model::{
     Input, Output, PipelineFile, Streaming, Transform, TriggerSpec, WatermarkSpec, WindowSpec,
 };

@@ -52,16 +52,32 @@ pub struct WatermarkSpec {
     pub delay: String,
 }
 
-/// One step of `transforms`: a windowed aggregation.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// One step of `transforms`: exactly one of `filter`, `select`, `with_column`, `drop`,
+/// or a windowed aggregation (`window` with `group_by` and `aggregations`).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Transform {
-    /// The window.
-    pub window: WindowSpec,
+    /// Keeps the rows for which this SQL boolean expression is true.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub filter: Option<String>,
+    /// The output columns as SQL expressions (`"price * qty AS total"`, `"*"`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub select: Option<Vec<String>>,
+    /// Columns added or replaced, each a SQL expression (`{total: "price * qty"}`),
+    /// in order: a later one sees the earlier ones.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub with_column: Option<Map<String, Value>>,
+    /// Columns removed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub drop: Option<Vec<String>>,
+    /// The window of a windowed aggregation.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub window: Option<WindowSpec>,
     /// Grouping columns besides the window.
     #[serde(default)]
     pub group_by: Vec<String>,
     /// `"count(*) AS n"`, `"sum(value) AS total"`, `"avg(value)"`, `"min(ts)"`,
     /// `"max(ts)"`.
+    #[serde(default)]
     pub aggregations: Vec<String>,
 }
 

@@ -7,7 +7,8 @@ use serde_json::{Map, Value};
 use tidewater_engine::time::parse_duration;
 
 use super::aggregation::parse_aggregation;
-use super::model::PipelineFile;
+use super::expr::Expression;
+use super::model::{PipelineFile, Transform};
 
 /// One problem of a pipeline file.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -138,7 +139,15 @@ fn check_keys(map: &Map<String, Value>, path: &str, known: &[&str], what: &str, 
 const TOP: &[&str] = &["name", "input", "transforms", "output", "streaming"];
 const INPUT: &[&str] = &["format", "path", "options", "schema", "watermark"];
 const WATERMARK: &[&str] = &["column", "delay"];
-const TRANSFORM: &[&str] = &["window", "group_by", "aggregations"];
+const TRANSFORM: &[&str] = &[
+    "filter",
+    "select",
+    "with_column",
+    "drop",
+    "window",
+    "group_by",
+    "aggregations",
+];
 const WINDOW: &[&str] = &["type", "column", "size", "slide", "gap"];
 const OUTPUT: &[&str] = &["format", "path", "options"];
 const STREAMING: &[&str] = &[
@@ -375,6 +384,101 @@ fn one_of(value: &str, allowed: &[&str], path: &str, p: &mut Problems) {
     }
 }
 
+/// One transform: exactly one kind, its expressions parse, its window is whole.
+fn check_transform(t: &Transform, i: usize, watermark: bool, p: &mut Problems) {
+    let at = |field: &str| format!("transforms[{i}].{field}");
+    let kinds: Vec<&str> = [
+        ("filter", t.filter.is_some()),
+        ("select", t.select.is_some()),
+        ("with_column", t.with_column.is_some()),
+        ("drop", t.drop.is_some()),
+        ("window", t.window.is_some()),
+    ]
+    .iter()
+    .filter(|(_, set)| *set)
+    .map(|(k, _)| *k)
+    .collect();
+    if kinds.len() != 1 {
+        p.push(
+            &format!("transforms[{i}]"),
+            "exactly one of filter, select, with_column, drop, window",
+            if kinds.is_empty() {
+                "none".to_string()
+            } else {
+                kinds.join(", ")
+            },
+        );
+    }
+    let expression = |text: &str, path: &str, p: &mut Problems| {
+        if let Err(e) = Expression::parse(text) {
+            p.push(path, e, format!("`{text}`"));
+        }
+    };
+    if let Some(f) = &t.filter {
+        expression(f, &at("filter"), p);
+    }
+    for (j, item) in t.select.iter().flatten().enumerate() {
+        if let Err(e) = super::build::select_item(item) {
+            p.push(&at(&format!("select[{j}]")), e, format!("`{item}`"));
+        }
+    }
+    for (name, value) in t.with_column.iter().flatten() {
+        let path = at(&format!("with_column.{name}"));
+        match value.as_str() {
+            Some(text) => expression(text, &path, p),
+            None => p.push(&path, "a SQL expression as text", kind_of(value)),
+        }
+    }
+    let Some(w) = &t.window else {
+        if !t.group_by.is_empty() || !t.aggregations.is_empty() {
+            p.push(
+                &at("window"),
+                "a window for `group_by` and `aggregations`",
+                "none",
+            );
+        }
+        return;
+    };
+    one_of(
+        &w.kind,
+        &["tumbling", "sliding", "session"],
+        &at("window.type"),
+        p,
+    );
+    let need = |field: &str, value: &Option<String>, p: &mut Problems| match value {
+        Some(v) => check_interval(v, &at(&format!("window.{field}")), p),
+        None => p.push(
+            &at(&format!("window.{field}")),
+            format!("a {field} for a {} window", w.kind),
+            "none",
+        ),
+    };
+    match w.kind.as_str() {
+        "tumbling" => need("size", &w.size, p),
+        "sliding" => {
+            need("size", &w.size, p);
+            need("slide", &w.slide, p);
+        }
+        "session" => need("gap", &w.gap, p),
+        _ => {}
+    }
+    if !watermark {
+        p.push(
+            "input.watermark",
+            "a watermark (event time) for a windowed aggregation",
+            "none",
+        );
+    }
+    if t.aggregations.is_empty() {
+        p.push(&at("aggregations"), "at least one aggregation", "none");
+    }
+    for (j, a) in t.aggregations.iter().enumerate() {
+        if let Err(e) = parse_aggregation(a) {
+            p.push(&at(&format!("aggregations[{j}]")), e, format!("`{a}`"));
+        }
+    }
+}
+
 /// The rules of a well-formed file beyond its shape.
 fn check_meaning(file: &PipelineFile, p: &mut Problems) {
     if file.name.trim().is_empty() {
@@ -478,46 +582,7 @@ fn check_meaning(file: &PipelineFile, p: &mut Problems) {
         check_interval(&w.delay, "input.watermark.delay", p);
     }
     for (i, t) in file.transforms.iter().enumerate() {
-        let at = |field: &str| format!("transforms[{i}].{field}");
-        let w = &t.window;
-        one_of(
-            &w.kind,
-            &["tumbling", "sliding", "session"],
-            &at("window.type"),
-            p,
-        );
-        let need = |field: &str, value: &Option<String>, p: &mut Problems| match value {
-            Some(v) => check_interval(v, &at(&format!("window.{field}")), p),
-            None => p.push(
-                &at(&format!("window.{field}")),
-                format!("a {field} for a {} window", w.kind),
-                "none",
-            ),
-        };
-        match w.kind.as_str() {
-            "tumbling" => need("size", &w.size, p),
-            "sliding" => {
-                need("size", &w.size, p);
-                need("slide", &w.slide, p);
-            }
-            "session" => need("gap", &w.gap, p),
-            _ => {}
-        }
-        if input.watermark.is_none() {
-            p.push(
-                "input.watermark",
-                "a watermark (event time) for a windowed aggregation",
-                "none",
-            );
-        }
-        if t.aggregations.is_empty() {
-            p.push(&at("aggregations"), "at least one aggregation", "none");
-        }
-        for (j, a) in t.aggregations.iter().enumerate() {
-            if let Err(e) = parse_aggregation(a) {
-                p.push(&at(&format!("aggregations[{j}]")), e, format!("`{a}`"));
-            }
-        }
+        check_transform(t, i, input.watermark.is_some(), p);
     }
     if output_options(&file.output.format).is_none() {
         one_of(
