@@ -105,10 +105,23 @@ fn spelled_like(snake: &str, like: &str) -> String {
 
 /// The known name nearest to `key`, when it is near enough to be a typo.
 fn nearest<'a>(key: &str, known: &[&'a str]) -> Option<&'a str> {
+    let key = option_key(key);
+    let near = |k: &str| {
+        // A few edits, or a shared start of similar length (`checkpoint_dir`); a long
+        // shared prefix alone (`spark.sql.`) is not a typo.
+        let edits = strsim::normalized_damerau_levenshtein(&key, k);
+        let (short, long) = (key.len().min(k.len()), key.len().max(k.len()));
+        let similar_length = short as f64 >= 0.6 * long as f64;
+        let score = edits.max(if similar_length {
+            strsim::jaro_winkler(&key, k) - 0.1
+        } else {
+            0.0
+        });
+        (score >= 0.6).then_some(score)
+    };
     known
         .iter()
-        .map(|k| (strsim::jaro_winkler(&option_key(key), k), *k))
-        .filter(|(score, _)| *score > 0.8)
+        .filter_map(|k| near(k).map(|score| (score, *k)))
         .max_by(|a, b| a.0.total_cmp(&b.0))
         .map(|(_, k)| k)
 }
@@ -230,11 +243,15 @@ fn substitute(text: &str, p: &mut Problems) -> String {
         let name = &after[..end];
         match std::env::var(name) {
             Ok(v) => out.push_str(&v),
-            Err(_) => p.push(
-                &format!("${{{name}}}"),
-                "a set environment variable",
-                "none",
-            ),
+            Err(_) => {
+                p.push(
+                    &format!("${{{name}}}"),
+                    "a set environment variable",
+                    "none",
+                );
+                // Left as written, so that the value's own checks do not pile on.
+                out.push_str(&format!("${{{name}}}"));
+            }
         }
         rest = &after[end + 1..];
     }
@@ -496,6 +513,7 @@ fn check_meaning(file: &PipelineFile, p: &mut Problems) {
                 "delta",
                 "delta_stream",
                 "rate",
+                "kafka",
             ],
             "input.format",
             p,
@@ -698,4 +716,98 @@ pub fn load(path: &std::path::Path) -> Result<PipelineFile, PipelineFileErrors> 
     })?;
     let json = path.extension().is_some_and(|e| e == "json");
     parse(&text, &name, json)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const GOOD: &str = r#"name: orders
+input:
+  format: json
+  path: /data/in
+  options: {maxFilesPerTrigger: 1}
+  schema: {key: string, value: double, ts: long}
+  watermark: {column: ts, delay: "10 seconds"}
+transforms:
+  - filter: "value > 0"
+  - window: {type: tumbling, column: ts, size: "10 seconds"}
+    group_by: [key]
+    aggregations: ["count(*) AS n", "sum(value) AS total"]
+output:
+  format: json
+  path: /data/out
+streaming:
+  trigger: {type: processing_time, interval: "5 seconds"}
+  output_mode: append
+  checkpoint_location: /data/cp
+"#;
+
+    /// (what is changed, replaced by, every problem expected)
+    type Case = (&'static str, &'static str, Vec<&'static str>);
+
+    #[test]
+    fn every_problem_of_a_file_is_named_with_its_path() {
+        assert!(parse(GOOD, "good.yaml", false).is_ok());
+        let cases: Vec<Case> = vec![
+            ("name: orders", "name: \"\"", vec!["`name`: expected a name, found an empty name"]),
+            ("name: orders\n", "name: orders\nversion: 2\n", vec!["`version`: expected a section: one of name, input, transforms, output, streaming, found unknown key `version`"]),
+            ("  format: json\n  path: /data/in", "  fromat: json\n  path: /data/in", vec!["`input.fromat`: expected an input key (did you mean `format`?), found unknown key `fromat`", "`input`: expected the pipeline file's shape, found missing field `format`"]),
+            ("format: json\n  path: /data/in", "format: xml\n  path: /data/in", vec!["`input.format`: expected one of json, jsonl, csv, parquet, delta, delta_stream, rate, kafka, found `xml`"]),
+            ("  path: /data/in\n", "", vec!["`input.path`: expected a path for the `json` format, found none"]),
+            ("{maxFilesPerTrigger: 1}", "{maxFilesPerTriger: 1}", vec!["`input.options.maxFilesPerTriger`: expected a `json` option (did you mean `maxFilesPerTrigger`?), found unknown key `maxFilesPerTriger`"]),
+            ("{maxFilesPerTrigger: 1}", "{multiLine: true}", vec!["`input.options.multiLine`: expected a `json` option: one of max_files_per_trigger, latest_first, header, sep, delimiter, quote, ready, poll_interval_ms, found unknown key `multiLine`"]),
+            ("value: double", "value: decimal", vec!["`input.schema.value`: expected a type: string, long, int, double, float, boolean, timestamp, found `decimal`"]),
+            ("delay: \"10 seconds\"", "delay: \"ten seconds\"", vec!["`input.watermark.delay`: expected an interval such as `10 seconds` or `5 minutes`, found `ten seconds`"]),
+            ("{column: ts, delay", "{colum: ts, delay", vec!["`input.watermark.colum`: expected a watermark key (did you mean `column`?), found unknown key `colum`", "`input.watermark`: expected the pipeline file's shape, found missing field `column`"]),
+            ("delay: \"10 seconds\"}", "delay: \"400 days\"}", vec!["`input.watermark.delay`: expected an interval of at most a year, found `400 days`"]),
+            ("  - filter: \"value > 0\"\n", "  - filter: \"value >\"\n", vec!["`transforms[0].filter`: expected a SQL expression (sql parser error: Expected: an expression, found: EOF), found `value >`"]),
+            ("  - filter: \"value > 0\"\n", "  - filter: \"median(value) > 0\"\n", vec!["`transforms[0].filter`: expected a supported function: lower, upper, length, abs, coalesce, concat, round (`median` is not), found `median(value) > 0`"]),
+            ("  - filter: \"value > 0\"\n", "  - filter: \"value > 0\"\n    drop: [key]\n", vec!["`transforms[0]`: expected exactly one of filter, select, with_column, drop, window, found filter, drop"]),
+            ("  - filter: \"value > 0\"\n", "  - fliter: \"value > 0\"\n", vec!["`transforms[0].fliter`: expected a transform key (did you mean `filter`?), found unknown key `fliter`", "`transforms[0]`: expected exactly one of filter, select, with_column, drop, window, found none"]),
+            ("type: tumbling", "type: hopping", vec!["`transforms[1].window.type`: expected one of tumbling, sliding, session, found `hopping`"]),
+            ("type: tumbling, column: ts, size: \"10 seconds\"", "type: sliding, column: ts, size: \"10 seconds\"", vec!["`transforms[1].window.slide`: expected a slide for a sliding window, found none"]),
+            ("type: tumbling, column: ts, size: \"10 seconds\"", "type: session, column: ts", vec!["`transforms[1].window.gap`: expected a gap for a session window, found none"]),
+            ("size: \"10 seconds\"}", "size: \"0 seconds\"}", vec!["`transforms[1].window.size`: expected a positive interval, found `0 seconds`"]),
+            ("\"sum(value) AS total\"", "\"median(value) AS m\"", vec!["`transforms[1].aggregations[1]`: expected an aggregation: count, sum, avg, min or max of a column (`median` is not one), found `median(value) AS m`"]),
+            ("aggregations: [\"count(*) AS n\", \"sum(value) AS total\"]", "aggregations: []", vec!["`transforms[1].aggregations`: expected at least one aggregation, found none"]),
+            ("  watermark: {column: ts, delay: \"10 seconds\"}\n", "", vec!["`input.watermark`: expected a watermark (event time) for a windowed aggregation, found none"]),
+            ("  format: json\n  path: /data/out", "  format: avro\n  path: /data/out", vec!["`output.format`: expected one of json, jsonl, csv, parquet, delta, console, kafka, found `avro`"]),
+            ("  path: /data/out\n", "", vec!["`output.path`: expected a path for the `json` format, found none"]),
+            ("  path: /data/out\n", "  path: /data/out\n  options: {maxRecordsPerFil: 10}\n", vec!["`output.options.maxRecordsPerFil`: expected a `json` option (did you mean `maxRecordsPerFile`?), found unknown key `maxRecordsPerFil`"]),
+            ("type: processing_time, interval: \"5 seconds\"", "type: processing_time", vec!["`streaming.trigger.interval`: expected an interval for a `processing_time` trigger, found none"]),
+            ("type: processing_time, interval: \"5 seconds\"", "type: sometimes", vec!["`streaming.trigger.type`: expected one of processing_time, once, available_now, continuous, found `sometimes`"]),
+            ("interval: \"5 seconds\"", "interval: \"-5 seconds\"", vec!["`streaming.trigger.interval`: expected an interval such as `10 seconds` or `5 minutes`, found `-5 seconds`"]),
+            ("output_mode: append", "output_mode: apend", vec!["`streaming.output_mode`: expected one of append, update, complete (did you mean `append`?), found `apend`"]),
+            ("output_mode: append", "output_mode: append\n  delivery: twice", vec!["`streaming.delivery`: expected one of at_most_once, at_least_once, exactly_once, found `twice`"]),
+            ("output_mode: append", "output_mode: append\n  checkpoint_dir: /x", vec!["`streaming.checkpoint_dir`: expected a streaming key (did you mean `checkpoint_location`?), found unknown key `checkpoint_dir`"]),
+            ("output_mode: append", "output_mode: append\n  options: {spark.sql.shuffle.partitions: 4}", vec!["`streaming.options.spark.sql.shuffle.partitions`: expected a streaming option: one of spark.sql.streaming.statefulOperator.allowMultiple, found unknown key `spark.sql.shuffle.partitions`"]),
+            ("path: /data/in", "path: ${TIDEWATER_SURELY_UNSET_VAR}", vec!["`${TIDEWATER_SURELY_UNSET_VAR}`: expected a set environment variable, found none"]),
+            ("  format: json\n  path: /data/in\n  options: {maxFilesPerTrigger: 1}", "  format: kafka\n  options: {subscribe: a, assign: \"{}\"}", vec!["`input.options.kafka.bootstrap.servers`: expected the brokers (`host:port`), found none", "`input.options`: expected exactly one of subscribe, subscribePattern, assign, found subscribe, assign"]),
+        ];
+        for (i, (from, to, expected)) in cases.into_iter().enumerate() {
+            assert!(GOOD.contains(from), "case {i}: `{from}` is not in the file");
+            let text = GOOD.replacen(from, to, 1);
+            let problems: Vec<String> = match parse(&text, "f.yaml", false) {
+                Ok(_) => Vec::new(),
+                Err(e) => e.problems.iter().map(|p| p.to_string()).collect(),
+            };
+            assert_eq!(problems, expected, "case {i}: {from} -> {to}");
+        }
+    }
+
+    #[test]
+    fn problems_of_several_sections_come_together_in_file_order() {
+        let text = GOOD
+            .replace("{maxFilesPerTrigger: 1}", "{maxFilesPerTriger: 1}")
+            .replace("size: \"10 seconds\"}", "size: \"0 seconds\"}")
+            .replace("output_mode: append", "output_mode: apend");
+        let e = parse(&text, "f.yaml", false).unwrap_err();
+        assert_eq!(e.problems.len(), 3, "{e}");
+        assert!(
+            e.to_string()
+                .starts_with("f.yaml: 3 problem(s)\n  1. `input.options.maxFilesPerTriger`"),
+            "{e}"
+        );
+    }
 }
