@@ -307,3 +307,88 @@ streaming:
         "numbers for `*`, found Str(\"cheap\") and Int(2)"
     );
 }
+
+#[test]
+fn ctrl_c_stops_a_stream_gracefully_with_its_output_committed() {
+    let work = tempfile::tempdir().unwrap();
+    let (input, out, checkpoint) = (
+        work.path().join("in"),
+        work.path().join("out"),
+        work.path().join("cp"),
+    );
+    std::fs::create_dir(&input).unwrap();
+    let land = |name: &str, ids: std::ops::Range<i64>| {
+        let text: String = ids.map(|i| format!("{{\"id\":{i}}}\n")).collect();
+        let hidden = input.join(format!(".{name}.tmp"));
+        std::fs::write(&hidden, text).unwrap();
+        std::fs::rename(hidden, input.join(name)).unwrap();
+    };
+    let file = work.path().join("stream.yaml");
+    std::fs::write(
+        &file,
+        format!(
+            r#"name: stream
+input:
+  format: json
+  path: {input}
+output:
+  format: json
+  path: {out}
+streaming:
+  trigger: {{type: processing_time, interval: "100 ms"}}
+  checkpoint_location: {checkpoint}
+"#,
+            input = input.display(),
+            out = out.display(),
+            checkpoint = checkpoint.display()
+        ),
+    )
+    .unwrap();
+    let published = || {
+        tidewater::connectors::file::FileSink::published_lines(&out)
+            .map(|l| l.len())
+            .unwrap_or(0)
+    };
+    let wait_for = |n: usize| {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+        while published() < n {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "{} of {n} rows",
+                published()
+            );
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+    };
+    land("a.jsonl", 0..100);
+    let mut child = Command::new(env!("CARGO_BIN_EXE_tidewater"))
+        .args(["run", file.to_str().unwrap()])
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    wait_for(100);
+    land("b.jsonl", 100..200);
+    wait_for(200);
+    let interrupted = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(interrupted.success());
+    let status = child.wait().unwrap();
+    let mut stderr = String::new();
+    std::io::Read::read_to_string(child.stderr.as_mut().unwrap(), &mut stderr).unwrap();
+    assert!(status.success(), "{status:?}: {stderr}");
+    assert!(
+        stderr.contains("stopping: draining and storing the last checkpoint"),
+        "{stderr}"
+    );
+    assert_eq!(published(), 200);
+    // The stored checkpoint holds the files read: a rerun reads nothing again.
+    let rerun = tidewater(&["run", "--once", file.to_str().unwrap()]);
+    assert!(
+        rerun.status.success(),
+        "{}",
+        String::from_utf8_lossy(&rerun.stderr)
+    );
+    assert_eq!(published(), 200);
+}

@@ -144,9 +144,15 @@ fn spark_replay(dir: &std::path::Path) -> Result<(), Box<dyn std::error::Error>>
 /// Loads every file first (all problems of all files), then runs them in order.
 fn run(files: &[std::path::PathBuf], once: bool) -> Result<(), Box<dyn std::error::Error>> {
     let loaded = load_all(files)?;
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let flag = stop.clone();
+    // Ctrl-C (and SIGTERM) stop gracefully: sources end, data drains, the last
+    // checkpoint is stored and its output committed; the exit code is 0.
+    ctrlc::set_handler(move || flag.store(true, std::sync::atomic::Ordering::SeqCst))?;
     for (path, file) in files.iter().zip(loaded) {
         let options = tidewater::declarative::RunOptions { once };
-        let metrics = file.pipeline(options)?.run()?;
+        let processor = file.pipeline(options)?.start()?;
+        let metrics = watch(&processor, &stop)?;
         eprintln!(
             "{}: `{}` read {} records ({} late, {} dead letters) in {:.3} s",
             path.display(),
@@ -158,6 +164,39 @@ fn run(files: &[std::path::PathBuf], once: bool) -> Result<(), Box<dyn std::erro
         );
     }
     Ok(())
+}
+
+/// Shows progress while the run goes (events/s, watermark, late rows, checkpoints) and
+/// stops it gracefully when asked; its metrics, or its error.
+fn watch(
+    processor: &tidewater::engine::processor::StreamProcessor,
+    stop: &std::sync::atomic::AtomicBool,
+) -> Result<Metrics, Box<dyn std::error::Error>> {
+    let bar = indicatif::ProgressBar::new_spinner();
+    let mut stopping = false;
+    let mut last = (std::time::Instant::now(), 0u64);
+    while !processor.await_termination(Some(std::time::Duration::from_millis(200))) {
+        if stop.load(std::sync::atomic::Ordering::SeqCst) && !stopping {
+            stopping = true;
+            bar.suspend(|| eprintln!("stopping: draining and storing the last checkpoint"));
+            processor.stop(true);
+        }
+        let m = processor.metrics();
+        let rate = (m.source_records - last.1) as f64 / last.0.elapsed().as_secs_f64().max(1e-3);
+        last = (std::time::Instant::now(), m.source_records);
+        bar.set_message(format!(
+            "{} records, {:.0}/s, watermark {}, {} late, {} dead letters, {} checkpoints",
+            m.source_records,
+            rate,
+            m.watermark.map_or("-".to_string(), |w| w.to_string()),
+            m.late_dropped,
+            m.dead_letters,
+            m.checkpoints.map_or(0, |c| c.completed),
+        ));
+        bar.tick();
+    }
+    bar.finish_and_clear();
+    Ok(processor.join()?)
 }
 
 fn load_all(
