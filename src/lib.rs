@@ -35,6 +35,7 @@
 
 pub mod bench;
 pub mod declarative;
+pub mod generate;
 pub mod jobs;
 pub mod logging;
 pub mod nexmark;

@@ -76,3 +76,58 @@ fn the_demo_prints_one_json_line_per_key_and_window() {
     assert_eq!(total, 300_000);
     assert!(stderr.starts_with("demo: 300000 events"), "{stderr}");
 }
+
+#[test]
+fn generate_writes_the_same_rows_for_the_same_seed_to_stdout_and_files() {
+    let (code, first, _) = tidewater(&["generate", "nexmark", "--events", "50", "--seed", "7"]);
+    assert_eq!(code, 0);
+    assert_eq!(first.lines().count(), 50);
+    let (_, again, _) = tidewater(&["generate", "nexmark", "--events", "50", "--seed", "7"]);
+    assert_eq!(first, again);
+    let (_, other, _) = tidewater(&["generate", "nexmark", "--events", "50", "--seed", "8"]);
+    assert_ne!(first, other);
+    let first_event: serde_json::Value =
+        serde_json::from_str(first.lines().next().unwrap()).unwrap();
+    assert_eq!(first_event["person"]["id"], 1000, "{first_event}");
+
+    let dir = tempfile::tempdir().unwrap();
+    for (file, format) in [
+        ("r.parquet", None),
+        ("r.csv", None),
+        ("r.out", Some("jsonl")),
+    ] {
+        let path = dir.path().join(file);
+        let mut args = vec![
+            "generate",
+            "iot",
+            "--events",
+            "120",
+            "--output",
+            path.to_str().unwrap(),
+        ];
+        if let Some(f) = format {
+            args.extend(["--format", f]);
+        }
+        let (code, _, err) = tidewater(&args);
+        assert_eq!(code, 0, "{err}");
+        let read_as = format.map_or_else(
+            || path.extension().unwrap().to_str().unwrap().parse().unwrap(),
+            |f| f.parse().unwrap(),
+        );
+        let rows = tidewater::formats::read_rows(&path, read_as).unwrap();
+        assert_eq!(rows.len(), 120, "{file}");
+        assert!(rows[0].get("device_id").is_some(), "{file}: {:?}", rows[0]);
+    }
+    let (code, _, err) = tidewater(&["generate", "nope"]);
+    assert_eq!(code, 1);
+    assert!(
+        err.starts_with("error: unknown generator `nope`: nexmark, nexmark_bids,"),
+        "{err}"
+    );
+    let (code, _, err) = tidewater(&["generate", "iot", "--param", "fleet_size"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("expected key=value, found `fleet_size`"),
+        "{err}"
+    );
+}

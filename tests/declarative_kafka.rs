@@ -99,3 +99,23 @@ streaming:
         serde_json::from_slice(letters[0].value.as_ref().unwrap()).unwrap();
     assert_eq!(letter["payload"], "{not json", "{letter}");
 }
+
+#[test]
+fn generate_writes_to_a_kafka_topic() {
+    let b = broker();
+    let url = format!("kafka://{}/generated", b.bootstrap());
+    let out = Command::new(env!("CARGO_BIN_EXE_tidewater"))
+        .args(["generate", "w1", "--events", "200", "--output", &url])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let records = b.read_committed("generated").unwrap();
+    assert_eq!(records.len(), 200);
+    let first: serde_json::Value =
+        serde_json::from_slice(records[0].value.as_ref().unwrap()).unwrap();
+    assert!(first.get("ts").is_some(), "{first}");
+}

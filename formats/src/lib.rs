@@ -73,7 +73,7 @@ impl std::str::FromStr for FileFormat {
         match s {
             "parquet" => Ok(FileFormat::Parquet),
             "csv" => Ok(FileFormat::Csv),
-            "jsonl" | "json_lines" | "ndjson" => Ok(FileFormat::JsonLines),
+            "jsonl" | "json" | "json_lines" | "ndjson" => Ok(FileFormat::JsonLines),
             other => Err(FormatError::UnknownFormat(other.to_string())),
         }
     }

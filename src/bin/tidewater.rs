@@ -5,6 +5,7 @@
 //! tidewater [demo] [--events N] [--keys K] [--parallelism P]   windowed counts over a generator
 //! tidewater run FILE... [--once]                                run pipeline files (YAML or JSON)
 //! tidewater validate FILE...                                    report every problem of pipeline files
+//! tidewater generate NAME [--events N --seed S --param k=v --output PATH|kafka://HOST:PORT/TOPIC]
 //! tidewater spark-replay CASE_DIR                               replay a Spark golden case
 //! ```
 //!
@@ -61,6 +62,34 @@ enum Command {
         /// Pipeline files.
         #[arg(required = true)]
         files: Vec<std::path::PathBuf>,
+    },
+    /// Writes a generator's rows: JSON lines to stdout, or a file, or a Kafka topic.
+    #[command(after_help = "Examples:
+  tidewater generate nexmark --events 1000 --seed 7 --param event_rate=500
+  tidewater generate clickstream.sessions --events 20 --output sessions.parquet
+  tidewater generate iot --events 5000 --output kafka://localhost:9092/readings
+
+Names: nexmark, nexmark_bids, clickstream[.TABLE], financial[.TABLE], iot[.TABLE],
+oplogs[.TABLE], workflow[.TABLE], retail.TABLE, stream.TABLE, emitter, filedrop, scd2,
+w1, w2, w3 (see tidewater::generate).")]
+    Generate {
+        /// The generator or table.
+        name: String,
+        /// At most this many rows.
+        #[arg(long, default_value_t = 10)]
+        events: u64,
+        /// The seed (same seed, same rows).
+        #[arg(long, default_value_t = 42)]
+        seed: u64,
+        /// A parameter by its documented name (`--param event_rate=500`), repeatable.
+        #[arg(long = "param", value_parser = key_value)]
+        params: Vec<(String, String)>,
+        /// jsonl, csv or parquet (default: from the output's extension, else jsonl).
+        #[arg(long)]
+        format: Option<tidewater::formats::FileFormat>,
+        /// A file, or kafka://HOST:PORT/TOPIC (default: stdout).
+        #[arg(long)]
+        output: Option<String>,
     },
     /// Replays a Spark golden case folder and prints its rows as JSON lines.
     SparkReplay {
@@ -137,6 +166,69 @@ fn spark_replay(dir: &std::path::Path) -> Result<(), Box<dyn std::error::Error>>
     let case = SparkCase::load(dir)?;
     for row in case.replay()? {
         println!("{}", row.to_json(&case.query.aggregates));
+    }
+    Ok(())
+}
+
+fn key_value(text: &str) -> Result<(String, String), String> {
+    text.split_once('=')
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .ok_or_else(|| format!("expected key=value, found `{text}`"))
+}
+
+fn generate(
+    what: &tidewater::generate::Generate,
+    format: Option<tidewater::formats::FileFormat>,
+    output: Option<&str>,
+) -> Result<(), Box<dyn std::error::Error>> {
+    use tidewater::formats::FileFormat;
+    let values = tidewater::generate::generate(what)?;
+    match output {
+        None => {
+            if format.is_some_and(|f| f != FileFormat::JsonLines) {
+                return Err("stdout takes JSON lines; give --output for csv or parquet".into());
+            }
+            let stdout = std::io::stdout();
+            let mut out = std::io::BufWriter::new(stdout.lock());
+            for value in &values {
+                serde_json::to_writer(&mut out, value)?;
+                std::io::Write::write_all(&mut out, b"\n")?;
+            }
+            std::io::Write::flush(&mut out)?;
+        }
+        Some(url) if url.starts_with("kafka://") => {
+            #[cfg(feature = "kafka")]
+            {
+                use tidewater::connectors::kafka::{KafkaSink, KafkaSinkConfig};
+                let (servers, topic) = url["kafka://".len()..]
+                    .split_once('/')
+                    .filter(|(s, t)| !s.is_empty() && !t.is_empty())
+                    .ok_or_else(|| format!("expected kafka://HOST:PORT/TOPIC, found `{url}`"))?;
+                let mut p = Pipeline::new(Config::default().with_name("generate"));
+                p.source(VecSource::new(values)).sink(KafkaSink::new(
+                    KafkaSinkConfig::new(servers, topic).create_topic(1),
+                ));
+                p.run()?;
+            }
+            #[cfg(not(feature = "kafka"))]
+            return Err(format!("`{url}`: this build has no Kafka (feature `kafka`)").into());
+        }
+        Some(path) => {
+            let format = match format {
+                Some(f) => f,
+                None => std::path::Path::new(path)
+                    .extension()
+                    .and_then(|e| e.to_str())
+                    .and_then(|e| e.parse().ok())
+                    .unwrap_or(FileFormat::JsonLines),
+            };
+            // Nested values become JSON text in CSV and Parquet cells.
+            let rows = values
+                .iter()
+                .map(Row::from_serde)
+                .collect::<Result<Vec<Row>, _>>()?;
+            tidewater::formats::write_rows(path, format, &rows)?;
+        }
     }
     Ok(())
 }
@@ -234,6 +326,23 @@ fn main() -> ExitCode {
         Some(Command::SparkReplay { case_dir }) => spark_replay(case_dir),
         Some(Command::Run { files, once }) => run(files, *once),
         Some(Command::Validate { files }) => validate(files),
+        Some(Command::Generate {
+            name,
+            events,
+            seed,
+            params,
+            format,
+            output,
+        }) => generate(
+            &tidewater::generate::Generate {
+                name: name.clone(),
+                events: *events,
+                seed: *seed,
+                params: params.clone(),
+            },
+            *format,
+            output.as_deref(),
+        ),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
