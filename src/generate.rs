@@ -298,7 +298,7 @@ pub fn generate(what: &Generate) -> Result<Vec<Value>> {
         "iot" => iot("readings", args),
         name if name.starts_with("retail.") => retail(&name["retail.".len()..], args),
         name if name.starts_with("stream.") => streamer(&name["stream.".len()..], args),
-        "emitter" => emitter(&args),
+        "emitter" => emitter(args),
         "filedrop" | "scd2" => landing(&args.name, args),
         "oplogs" => oplogs("logs", args),
         name if name.starts_with("oplogs.") => oplogs(&name["oplogs.".len()..], args),
