@@ -33,7 +33,12 @@ fn checkpoint_of(version: i64) -> u64 {
 }
 
 struct State {
+    /// This run's application id: every commit of its own checkpoints carries it.
     app_id: String,
+    /// The run this one resumes (its app id), and the ledger of the restored
+    /// checkpoint's files: they are committed under that run's id, so its `txn` tells
+    /// whether they already were.
+    resumed: Option<(String, Ledger)>,
     ledger: Ledger,
     table: Option<DeltaTable>,
     recovered: bool,
@@ -60,6 +65,7 @@ impl Committer {
             workers,
             state: Mutex::new(State {
                 app_id,
+                resumed: None,
                 ledger: Ledger::new(workers),
                 table: None,
                 recovered: false,
@@ -81,7 +87,7 @@ impl Committer {
         })
     }
 
-    /// The run's application id (written into every commit's `txn`).
+    /// This run's application id (written into the `txn` of its commits).
     pub fn app_id(&self) -> Result<String> {
         Ok(self.lock()?.app_id.clone())
     }
@@ -153,7 +159,31 @@ impl Committer {
             return Ok(());
         }
         let actions = adds.into_iter().map(Action::Add).collect();
-        self.commit(&mut state, checkpoint, actions)
+        let app_id = state.app_id.clone();
+        self.commit(&mut state, app_id, checkpoint, actions)
+    }
+
+    /// `worker`'s files of the restored checkpoint; committed under the resumed run's
+    /// id once every worker has reported, unless the table already holds them.
+    pub fn report_restored(
+        &self,
+        worker: usize,
+        restored: u64,
+        files: Vec<(u64, Add)>,
+    ) -> Result<()> {
+        let mut state = self.lock()?;
+        let Some((app_id, mut ledger)) = state.resumed.take() else {
+            return Ok(());
+        };
+        let ready = ledger.report(worker, restored, files);
+        state.resumed = Some((app_id.clone(), ledger));
+        match ready {
+            Some((checkpoint, adds)) if !adds.is_empty() => {
+                let actions = adds.into_iter().map(Action::Add).collect();
+                self.commit(&mut state, app_id, checkpoint, actions)
+            }
+            _ => Ok(()),
+        }
     }
 
     /// Commits `adds` at once as a plain append (at-least-once delivery).
@@ -183,20 +213,22 @@ impl Committer {
         Ok(())
     }
 
-    /// The run resumes from checkpoint `restored` of the run `app_id`: take its id,
-    /// learn what the table already holds, and undo commits of checkpoints after
+    /// The run resumes from checkpoint `restored` of the run `app_id`: learn what the
+    /// table already holds of that run, and undo its commits of checkpoints after
     /// `restored` (recovery fell back past a newer checkpoint, whose rows the replay
-    /// writes again).
+    /// writes again). This run's own commits carry its own id: a resumed run's
+    /// checkpoints (its final one above all) must not pass for the old run's.
     pub fn recover(&self, app_id: &str, restored: u64) -> Result<()> {
         let mut state = self.lock()?;
         if state.recovered {
             return Ok(());
         }
         state.recovered = true;
-        state.app_id = app_id.to_string();
+        let mut ledger = Ledger::new(self.workers);
         let table = self.location.open()?;
         let Some(table) = table else {
             state.table = None;
+            state.resumed = Some((app_id.to_string(), ledger));
             return Ok(());
         };
         let committed = self
@@ -210,17 +242,16 @@ impl Committer {
             .map_err(|e| self.location.error("reading the run's last transaction", e))?
             .map(checkpoint_of);
         state.table = Some(table);
-        state
-            .ledger
-            .set_committed(committed.map(|c| c.min(restored)));
+        ledger.set_committed(committed.map(|c| c.min(restored)));
+        state.resumed = Some((app_id.to_string(), ledger));
         if committed.is_some_and(|c| c > restored) {
-            self.roll_back_after(&mut state, restored)?;
+            self.roll_back_after(&mut state, app_id, restored)?;
         }
         Ok(())
     }
 
     /// Removes the files this run committed for checkpoints after `restored`.
-    fn roll_back_after(&self, state: &mut State, restored: u64) -> Result<()> {
+    fn roll_back_after(&self, state: &mut State, app_id: &str, restored: u64) -> Result<()> {
         let table = self.reload(state.table.take())?;
         let latest = table.version().unwrap_or(0);
         let mut removed = Vec::new();
@@ -240,7 +271,7 @@ impl Committer {
                     .error(&format!("reading version {version}"), e)
             })?;
             let ours = actions.iter().find_map(|a| match a {
-                Action::Txn(t) if t.app_id == state.app_id => Some(checkpoint_of(t.version)),
+                Action::Txn(t) if t.app_id == app_id => Some(checkpoint_of(t.version)),
                 _ => None,
             });
             match ours {
@@ -279,7 +310,7 @@ impl Committer {
             restored,
             "removing this run's files of checkpoints newer than the restored one: the replay writes their rows again"
         );
-        self.commit(state, restored, actions)
+        self.commit(state, app_id.to_string(), restored, actions)
     }
 
     fn reload(&self, table: Option<DeltaTable>) -> Result<DeltaTable> {
@@ -300,14 +331,20 @@ impl Committer {
     }
 
     /// One Delta commit of `actions`, marked as this run's checkpoint `checkpoint`.
-    fn commit(&self, state: &mut State, checkpoint: u64, actions: Vec<Action>) -> Result<()> {
+    fn commit(
+        &self,
+        state: &mut State,
+        app_id: String,
+        checkpoint: u64,
+        actions: Vec<Action>,
+    ) -> Result<()> {
         let table = self.reload(state.table.take())?;
         let version = txn_version(checkpoint);
         let properties = CommitProperties::default()
-            .with_application_transaction(Transaction::new(&state.app_id, version));
+            .with_application_transaction(Transaction::new(&app_id, version));
         let operation = DeltaOperation::StreamingUpdate {
             output_mode: OutputMode::Append,
-            query_id: state.app_id.clone(),
+            query_id: app_id,
             epoch_id: version,
         };
         let snapshot = table

@@ -349,7 +349,7 @@ impl<T: Serialize + 'static> SinkWriter<T> for DeltaTableWriter {
             .map_err(|e| self.fail(format!("unreadable pre-commit: {e}")))?;
         self.committer.recover(&pre.app_id, pre.checkpoint)?;
         self.committer
-            .report(self.worker, pre.checkpoint, pre.files)
+            .report_restored(self.worker, pre.checkpoint, pre.files)
     }
 
     fn finish(&mut self) -> Result<()> {

@@ -272,10 +272,9 @@ impl Coordinator {
             let id = self.triggered.load(Ordering::SeqCst).max(self.first_id - 1) + 1;
             // Later barriers cannot come: every sink has ended.
             self.triggered.store(id, Ordering::SeqCst);
+            // Sources' end positions, sinks' last transactions, and the state operators
+            // kept at end of input (open windows in the Spark-compatible mode).
             let mut states = p.states.remove(&FINAL).unwrap_or_default();
-            // Stateful operators flushed everything at end of input: only sources'
-            // end positions and sinks' last transactions matter.
-            states.retain(|k, _| k.kind != "operator");
             // Marks the run as finished, so that a restart can say its input was read.
             states.insert(finished_marker(), Vec::new());
             p.final_written = Some(id);

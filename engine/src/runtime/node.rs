@@ -10,7 +10,7 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::Arc;
 
 use super::build::BuildContext;
-use super::coordinator::Coordinator;
+use super::coordinator::{Coordinator, FINAL};
 use super::{Downstream, Input};
 use crate::checkpoint::StateKey;
 use crate::error::{EngineError, Result};
@@ -153,6 +153,16 @@ impl<O: Operator> OperatorNode<O> {
         self.down.push(out)
     }
 
+    fn snapshot_final(&mut self) -> Result<()> {
+        if let Some((coordinator, key)) = &self.checkpoint {
+            let op = &self.op;
+            if let Some(bytes) = self.id.guard(|| op.snapshot_state())? {
+                coordinator.report(FINAL, key.clone(), bytes);
+            }
+        }
+        Ok(())
+    }
+
     fn snapshot(&mut self, id: u64) -> Result<()> {
         if let Some((coordinator, key)) = &self.checkpoint {
             let op = &self.op;
@@ -190,6 +200,12 @@ impl<O: Operator> Input<O::In> for OperatorNode<O> {
             other => op.on_control(other, buffer),
         })?;
         self.flush()?;
+        if control == Control::EndOfInput {
+            // The state left at the end (open windows of the Spark-compatible mode,
+            // keyed state) goes into the final checkpoint, so that a later run on the
+            // same checkpoint continues from it.
+            self.snapshot_final()?;
+        }
         if self.counting != Counting::Input {
             if control == Control::EndOfInput {
                 self.counters.set_ended();
