@@ -55,9 +55,50 @@ pub fn is_ignored(name: &str) -> bool {
         || TEMP_SUFFIXES.iter().any(|s| name.ends_with(s))
 }
 
+/// Whether a path holds glob characters (`*`, `?`, `[`).
+fn is_glob(path: &Path) -> bool {
+    path.to_string_lossy().contains(['*', '?', '['])
+}
+
+/// The files a glob (`/data/*/events-*.jsonl`, `/data/**/*.csv`) matches that are
+/// ready under `rule`; relative paths start below the glob's first folder with a glob
+/// character, so Hive folders after it still become columns.
+fn list_glob(pattern: &Path, rule: Ready) -> Result<Vec<Listed>> {
+    let text = pattern.to_string_lossy();
+    let matcher = glob::Pattern::new(&text).map_err(|e| {
+        EngineError::invalid(
+            "file_source",
+            "path",
+            "a folder, a file or a glob",
+            format!("`{text}`: {e}"),
+        )
+    })?;
+    let base: PathBuf = pattern
+        .components()
+        .take_while(|c| !is_glob(Path::new(c.as_os_str())))
+        .collect();
+    let mut all = Vec::new();
+    if base.is_dir() {
+        walk(&base, &base, rule, &mut all)?;
+    }
+    let options = glob::MatchOptions {
+        require_literal_separator: true,
+        ..glob::MatchOptions::new()
+    };
+    Ok(all
+        .into_iter()
+        .filter(|l| matcher.matches_path_with(&l.path, options))
+        .collect())
+}
+
 /// Every file under `root` that is ready under `rule`, oldest first (then by name), or
-/// `root` itself when it is a file.
+/// `root` itself when it is a file, or the files a glob matches.
 pub fn list(root: &Path, rule: Ready) -> Result<Vec<Listed>> {
+    if is_glob(root) && !root.exists() {
+        let mut out = list_glob(root, rule)?;
+        out.sort_by(|a, b| (a.modified_ms, &a.relative).cmp(&(b.modified_ms, &b.relative)));
+        return Ok(out);
+    }
     let meta = std::fs::metadata(root)
         .map_err(|e| EngineError::io(format!("reading {}", root.display()), e))?;
     let mut out = Vec::new();
@@ -213,6 +254,48 @@ mod tests {
         ] {
             assert_eq!(is_ignored(name), ignored, "{name}");
         }
+    }
+
+    #[test]
+    fn a_glob_selects_files_and_keeps_hive_columns() {
+        let dir = tempfile::tempdir().unwrap();
+        for name in [
+            "dt=1/a.jsonl",
+            "dt=1/b.csv",
+            "dt=2/c.jsonl",
+            "dt=2/deep/d.jsonl",
+            "e.jsonl",
+        ] {
+            let path = dir.path().join(name);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(path, "{}\n").unwrap();
+        }
+        type Case = (&'static str, Vec<&'static str>);
+        let cases: Vec<Case> = vec![
+            ("*/*.jsonl", vec!["dt=1/a.jsonl", "dt=2/c.jsonl"]),
+            ("dt=*/*.csv", vec!["dt=1/b.csv"]),
+            (
+                "**/*.jsonl",
+                vec![
+                    "dt=1/a.jsonl",
+                    "dt=2/c.jsonl",
+                    "dt=2/deep/d.jsonl",
+                    "e.jsonl",
+                ],
+            ),
+            ("dt=2/*", vec!["c.jsonl"]),
+        ];
+        for (glob, expected) in cases {
+            let mut got: Vec<String> = list(&dir.path().join(glob), Ready::Visible)
+                .unwrap()
+                .into_iter()
+                .map(|l| l.relative)
+                .collect();
+            got.sort();
+            assert_eq!(got, expected, "{glob}");
+        }
+        let hive = list(&dir.path().join("*/a.jsonl"), Ready::Visible).unwrap();
+        assert_eq!(hive[0].partition, vec![("dt".to_string(), Value::Int(1))]);
     }
 
     #[test]

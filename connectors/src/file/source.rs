@@ -32,7 +32,10 @@ use crate::stable_hash::fnv1a;
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct FileSourceConfig {
-    /// A folder (read recursively; Hive `key=value` folders become columns) or a file.
+    /// A folder (read recursively; Hive `key=value` folders become columns), a file,
+    /// or a glob (`/data/*/events-*.jsonl`, `/data/**/*.csv`; `*` stays within a folder,
+    /// `**` crosses folders; Hive folders below the first glob character become
+    /// columns).
     pub path: PathBuf,
     /// The format of every file.
     pub format: FileFormat,
