@@ -392,3 +392,125 @@ streaming:
     );
     assert_eq!(published(), 200);
 }
+
+/// A case folder of `more-cases` (output modes, two-column grouping) as its pipeline
+/// file's rows and Spark's, both without `emit_batch` and the flush sentinel's rows.
+fn more_case(name: &str) -> (Vec<serde_json::Value>, Vec<serde_json::Value>) {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../shared/fixtures/spark/more-cases")
+        .join(name);
+    let case: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("case.json")).unwrap()).unwrap();
+    let lines: Vec<String> = std::fs::read_to_string(dir.join("events.jsonl"))
+        .unwrap()
+        .lines()
+        .map(String::from)
+        .collect();
+    let work = tempfile::tempdir().unwrap();
+    let (batches, out, checkpoint) = (
+        work.path().join("batches"),
+        work.path().join("out"),
+        work.path().join("cp"),
+    );
+    std::fs::create_dir_all(&batches).unwrap();
+    let mut chunks: Vec<String> = lines
+        .chunks(case["rows_per_batch"].as_u64().unwrap() as usize)
+        .map(|c| c.join("\n") + "\n")
+        .collect();
+    if case["flush"].as_bool().unwrap_or(false) {
+        let max_ts = lines
+            .iter()
+            .map(|l| {
+                serde_json::from_str::<serde_json::Value>(l).unwrap()["ts"]
+                    .as_i64()
+                    .unwrap()
+            })
+            .max()
+            .unwrap();
+        chunks.push(format!(
+            "{{\"key\": \"{FLUSH_KEY}\", \"value\": 0.0, \"ts\": {}}}\n",
+            max_ts + 86_400_000
+        ));
+    }
+    for (i, text) in chunks.iter().enumerate() {
+        let path = batches.join(format!("{i:05}.jsonl"));
+        std::fs::write(&path, text).unwrap();
+        let t = std::time::SystemTime::UNIX_EPOCH
+            + std::time::Duration::from_secs(1_700_000_000 + i as u64);
+        std::fs::File::options()
+            .write(true)
+            .open(&path)
+            .unwrap()
+            .set_modified(t)
+            .unwrap();
+    }
+    let group_by: Vec<&str> = case["group_by"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|g| g.as_str().unwrap())
+        .collect();
+    let ms = |k: &str| format!("\"{} ms\"", case[k].as_i64().unwrap_or(0));
+    let window = match case["mode"].as_str().unwrap() {
+        "tumbling" => format!("{{type: tumbling, column: ts, size: {}}}", ms("size_ms")),
+        "sliding" => format!(
+            "{{type: sliding, column: ts, size: {}, slide: {}}}",
+            ms("size_ms"),
+            ms("slide_ms")
+        ),
+        _ => format!("{{type: session, column: ts, gap: {}}}", ms("gap_ms")),
+    };
+    let tag = if group_by.contains(&"tag") {
+        ", tag: string"
+    } else {
+        ""
+    };
+    let yaml = format!(
+        r#"name: more_case
+input:
+  format: json
+  path: {batches}
+  options: {{maxFilesPerTrigger: 1}}
+  schema: {{key: string{tag}, value: double, ts: long}}
+  watermark: {{column: ts, delay: "{delay} ms"}}
+transforms:
+  - window: {window}
+    group_by: [{group_by}]
+    aggregations: ["count(*) AS count", "sum(value) AS sum", "avg(value) AS avg", "min(value) AS min", "max(value) AS max"]
+output:
+  format: json
+  path: {out}
+streaming:
+  trigger: {{type: available_now}}
+  output_mode: {mode}
+  checkpoint_location: {checkpoint}
+  spark_compatible: true
+"#,
+        batches = batches.display(),
+        out = out.display(),
+        checkpoint = checkpoint.display(),
+        delay = case["watermark_delay_ms"],
+        group_by = group_by.join(", "),
+        mode = case["output_mode"].as_str().unwrap_or("append"),
+    );
+    let file = work.path().join("pipeline.yaml");
+    std::fs::write(&file, yaml).unwrap();
+    let run = tidewater(&["run", file.to_str().unwrap()]);
+    assert!(
+        run.status.success(),
+        "{name}: {}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    (rows(&out), expected(&dir))
+}
+
+/// Two-column grouping and update mode from `more-cases`. (Complete mode emits one
+/// table too many there, and dedup needs an operator of its own: both are open work.)
+#[test]
+fn spark_more_cases_run_from_pipeline_files() {
+    for name in ["two_keys_tumbling", "update_tumbling", "update_sliding"] {
+        let (ours, spark) = more_case(name);
+        assert_eq!(ours.len(), spark.len(), "{name}");
+        assert_eq!(ours, spark, "{name}");
+    }
+}

@@ -214,8 +214,9 @@ where
         let aggregate = RowAggregate::new(exprs.into_iter().collect());
         let aliases: Vec<String> = aggregate.exprs().iter().map(|e| e.alias.clone()).collect();
         let schema: std::sync::OnceLock<Arc<Schema>> = std::sync::OnceLock::new();
-        // Update-mode rows say whether they are final (a column of their own).
-        let flag = self.mode == crate::window::OutputMode::Update;
+        // Update-mode rows say whether they are final (a column of their own); the
+        // Spark-compatible mode keeps Spark's columns.
+        let flag = self.mode == crate::window::OutputMode::Update && !self.spark();
         self.aggregate(aggregate)
             .map(move |r: WindowResult<GroupKey, Vec<Value>>| {
                 let schema = schema

@@ -44,6 +44,9 @@ pub(crate) struct PlanState {
     two_phase: Vec<String>,
     /// What each source and sink can do across a restart, for the delivery check.
     endpoints: Vec<(String, Endpoint)>,
+    /// The pipeline runs with Spark's micro-batch semantics (rows are shaped as
+    /// Spark's).
+    pub(crate) spark: bool,
     /// What makes a node's state readable by another run: window parameters, key and
     /// value types, source and sink types (part of the checkpoint identity).
     details: std::collections::BTreeMap<String, String>,
@@ -82,6 +85,11 @@ impl<T: 'static, S: Sink<T>> PlannedSink<T, S> {
 }
 
 impl Plan {
+    /// Whether the pipeline runs with Spark's micro-batch semantics.
+    pub(crate) fn spark(&self) -> bool {
+        self.0.borrow().spark
+    }
+
     /// Declares `sink` as node `label`: its delivery endpoint, the problems of its
     /// settings, and (when `identity`) its type in the pipeline's checkpoint identity.
     pub fn sink<T, S: Sink<T>>(
@@ -188,10 +196,9 @@ pub struct Pipeline {
 impl Pipeline {
     /// An empty pipeline.
     pub fn new(config: Config) -> Self {
-        Pipeline {
-            config,
-            plan: Plan::default(),
-        }
+        let plan = Plan::default();
+        plan.0.borrow_mut().spark = config.is_spark();
+        Pipeline { config, plan }
     }
 
     /// The pipeline's configuration.

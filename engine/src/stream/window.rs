@@ -42,6 +42,13 @@ pub struct WindowedStream<T, K, KF, W> {
     late_sink: Option<LateSink<T>>,
 }
 
+impl<T, K, KF, W> WindowedStream<T, K, KF, W> {
+    /// Whether the pipeline runs with Spark's micro-batch semantics.
+    pub(crate) fn spark(&self) -> bool {
+        self.keyed.plan.spark()
+    }
+}
+
 impl<T, K, KF, W> WindowedStream<T, K, KF, W>
 where
     T: Send + 'static,

@@ -59,6 +59,8 @@ pub(crate) struct FixedWindowOperator<T, K, KF, A: Aggregate<T>> {
     state: FixedWindowState<K, A::Acc>,
     pool: PanePool<K, A::Acc>,
     late: LateOutput<T>,
+    /// Complete mode: records arrived since the result table was last emitted.
+    unreported: bool,
 }
 
 impl<T, K, KF, A> FixedWindowOperator<T, K, KF, A>
@@ -82,6 +84,7 @@ where
             state: FixedWindowState::default(),
             pool: PanePool::default(),
             late,
+            unreported: false,
         }
     }
 
@@ -309,7 +312,10 @@ where
                 }
                 self.purge(wm);
             }
-            OutputMode::Complete => self.emit_all(output),
+            OutputMode::Complete => {
+                self.emit_all(output);
+                self.unreported = false;
+            }
         }
     }
 }
@@ -329,6 +335,7 @@ where
         input: Batch<T>,
         output: &mut Batch<Self::Out>,
     ) -> crate::error::Result<()> {
+        self.unreported |= !input.is_empty();
         let FixedWindowOperator {
             spec,
             settings,
@@ -337,6 +344,7 @@ where
             state,
             pool,
             late,
+            ..
         } = self;
         let FixedWindowState {
             panes,
@@ -420,7 +428,13 @@ where
             match self.settings.mode {
                 OutputMode::Append => {}
                 OutputMode::Update => self.emit_dirty(wm, wm, output),
-                OutputMode::Complete => self.emit_all(output),
+                // The last trigger emitted the table unless records came after it:
+                // Spark runs no extra batch for a complete-mode aggregation.
+                OutputMode::Complete if self.unreported => {
+                    self.emit_all(output);
+                    self.unreported = false;
+                }
+                OutputMode::Complete => {}
             }
         } else {
             self.trigger(MAX_WATERMARK, output);

@@ -75,6 +75,8 @@ pub(crate) struct SessionWindowOperator<T, K, KF, A: Aggregate<T>> {
     /// been counted, then received a new session).
     empty_keys: usize,
     late: LateOutput<T>,
+    /// Complete mode: records arrived since the result table was last emitted.
+    unreported: bool,
 }
 
 impl<T, K, KF, A> SessionWindowOperator<T, K, KF, A>
@@ -98,6 +100,7 @@ where
             state: SessionWindowState::default(),
             empty_keys: 0,
             late,
+            unreported: false,
         }
     }
 
@@ -207,7 +210,10 @@ where
                 self.emit_dirty(output);
                 self.fire_due(self.state.watermark, output);
             }
-            OutputMode::Complete => self.emit_all(output),
+            OutputMode::Complete => {
+                self.emit_all(output);
+                self.unreported = false;
+            }
         }
     }
 }
@@ -227,6 +233,7 @@ where
         input: Batch<T>,
         output: &mut Batch<Self::Out>,
     ) -> crate::error::Result<()> {
+        self.unreported |= !input.is_empty();
         let SessionWindowOperator {
             spec,
             settings,
@@ -330,7 +337,13 @@ where
             match self.settings.mode {
                 OutputMode::Append => {}
                 OutputMode::Update => self.emit_dirty(output),
-                OutputMode::Complete => self.emit_all(output),
+                // The last trigger emitted the table unless records came after it:
+                // Spark runs no extra batch for a complete-mode aggregation.
+                OutputMode::Complete if self.unreported => {
+                    self.emit_all(output);
+                    self.unreported = false;
+                }
+                OutputMode::Complete => {}
             }
         } else {
             self.trigger(MAX_WATERMARK, output);
