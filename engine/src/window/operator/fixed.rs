@@ -312,10 +312,13 @@ where
                 }
                 self.purge(wm);
             }
-            OutputMode::Complete => {
+            // Spark runs no batch without data for a complete-mode aggregation: a
+            // watermark that only moves (the end of input's) emits nothing.
+            OutputMode::Complete if !self.settings.spark || self.unreported => {
                 self.emit_all(output);
                 self.unreported = false;
             }
+            OutputMode::Complete => {}
         }
     }
 }
