@@ -79,15 +79,26 @@ streaming:
 
 /// Writes the case's micro-batches (the flush sentinel included) one file each.
 fn write_batches(case: &SparkCase, dir: &Path) {
+    let texts: Vec<String> = case
+        .micro_batches()
+        .iter()
+        .map(|batch| {
+            batch
+                .iter()
+                .map(|e| serde_json::to_string(e).unwrap() + "\n")
+                .collect()
+        })
+        .collect();
+    write_batch_files(dir, &texts);
+}
+
+/// One JSON-lines file per micro-batch, `00000.jsonl`, ...; files are read oldest
+/// first, so their modification times are one second apart, in batch order.
+fn write_batch_files(dir: &Path, texts: &[String]) {
     std::fs::create_dir_all(dir).unwrap();
-    for (i, batch) in case.micro_batches().iter().enumerate() {
-        let text: String = batch
-            .iter()
-            .map(|e| serde_json::to_string(e).unwrap() + "\n")
-            .collect();
+    for (i, text) in texts.iter().enumerate() {
         let path = dir.join(format!("{i:05}.jsonl"));
         std::fs::write(&path, text).unwrap();
-        // files are read oldest first: one second apart, in batch order
         let t = std::time::SystemTime::UNIX_EPOCH
             + std::time::Duration::from_secs(1_700_000_000 + i as u64);
         std::fs::File::options()
@@ -412,7 +423,6 @@ fn more_case(name: &str) -> (Vec<serde_json::Value>, Vec<serde_json::Value>) {
         work.path().join("out"),
         work.path().join("cp"),
     );
-    std::fs::create_dir_all(&batches).unwrap();
     let mut chunks: Vec<String> = lines
         .chunks(case["rows_per_batch"].as_u64().unwrap() as usize)
         .map(|c| c.join("\n") + "\n")
@@ -432,18 +442,7 @@ fn more_case(name: &str) -> (Vec<serde_json::Value>, Vec<serde_json::Value>) {
             max_ts + 86_400_000
         ));
     }
-    for (i, text) in chunks.iter().enumerate() {
-        let path = batches.join(format!("{i:05}.jsonl"));
-        std::fs::write(&path, text).unwrap();
-        let t = std::time::SystemTime::UNIX_EPOCH
-            + std::time::Duration::from_secs(1_700_000_000 + i as u64);
-        std::fs::File::options()
-            .write(true)
-            .open(&path)
-            .unwrap()
-            .set_modified(t)
-            .unwrap();
-    }
+    write_batch_files(&batches, &chunks);
     let group_by: Vec<&str> = case["group_by"]
         .as_array()
         .unwrap()

@@ -5,37 +5,29 @@
 //! cannot be, the tests fail saying why.
 #![cfg(feature = "delta")]
 
-use std::path::{Path, PathBuf};
+mod python;
+
+use std::path::Path;
 use std::process::Command;
 use std::time::Duration;
 
 use tidewater::connectors::delta::{DeltaSink, DeltaSource, DeltaSourceConfig};
 use tidewater::connectors::file::FileSinkMode;
-use tidewater::connectors::testing::python_venv;
 use tidewater::prelude::*;
+
+use python::Python;
 
 const DELTALAKE: &str = "deltalake==1.1.4 pyarrow==18.1.0";
 
-fn python() -> PathBuf {
-    python_venv("delta-venv", DELTALAKE, "TIDEWATER_DELTA_VENV")
-        .unwrap_or_else(|e| panic!("the Delta interop tests need {DELTALAKE}: {e}"))
-        .join("bin/python")
-}
+const PYTHON: Python = Python {
+    name: "delta-venv",
+    requirements: DELTALAKE,
+    override_env: "TIDEWATER_DELTA_VENV",
+};
 
 /// Runs a Python program; its stdout.
 fn py(program: &str, args: &[&Path]) -> String {
-    let out = Command::new(python())
-        .arg("-c")
-        .arg(program)
-        .args(args)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
+    PYTHON.run(program, args)
 }
 
 fn read(config: DeltaSourceConfig) -> Vec<String> {

@@ -3,37 +3,28 @@
 //! virtualenv in the target folder on first use; if it cannot be, the tests fail saying
 //! why.
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
+mod python;
+
+use std::path::Path;
 use std::time::Duration;
 
 use tidewater::connectors::file::{FileSink, FileSinkMode, FileSource, FileSourceConfig};
-use tidewater::connectors::testing::python_venv;
 use tidewater::formats::FileFormat;
 use tidewater::prelude::*;
 
+use python::Python;
+
 const PYARROW: &str = "pyarrow==18.1.0";
 
-fn python() -> PathBuf {
-    python_venv("pyarrow-venv", PYARROW, "TIDEWATER_PYARROW_VENV")
-        .unwrap_or_else(|e| panic!("the Parquet interop tests need {PYARROW}: {e}"))
-        .join("bin/python")
-}
+const PYTHON: Python = Python {
+    name: "pyarrow-venv",
+    requirements: PYARROW,
+    override_env: "TIDEWATER_PYARROW_VENV",
+};
 
 /// Runs a Python program; its stdout.
 fn py(program: &str, args: &[&Path]) -> String {
-    let out = Command::new(python())
-        .arg("-c")
-        .arg(program)
-        .args(args)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
+    PYTHON.run(program, args)
 }
 
 #[test]
