@@ -131,3 +131,17 @@ fn generate_writes_the_same_rows_for_the_same_seed_to_stdout_and_files() {
         "{err}"
     );
 }
+
+#[test]
+fn completions_cover_every_command() {
+    for shell in ["bash", "zsh", "fish"] {
+        let (code, script, err) = tidewater(&["completions", shell]);
+        assert_eq!(code, 0, "{err}");
+        for command in ["run", "validate", "generate", "demo", "spark-replay"] {
+            assert!(script.contains(command), "{shell}: {command}");
+        }
+    }
+    let (code, _, err) = tidewater(&["completions", "tcsh"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("invalid value 'tcsh'"), "{err}");
+}

@@ -6,6 +6,7 @@
 //! tidewater run FILE... [--once]                                run pipeline files (YAML or JSON)
 //! tidewater validate FILE...                                    report every problem of pipeline files
 //! tidewater generate NAME [--events N --seed S --param k=v --output PATH|kafka://HOST:PORT/TOPIC]
+//! tidewater completions SHELL                                   a shell completion script
 //! tidewater spark-replay CASE_DIR                               replay a Spark golden case
 //! ```
 //!
@@ -90,6 +91,14 @@ w1, w2, w3 (see tidewater::generate).")]
         /// A file, or kafka://HOST:PORT/TOPIC (default: stdout).
         #[arg(long)]
         output: Option<String>,
+    },
+    /// Prints a shell completion script.
+    #[command(after_help = "Examples:
+  tidewater completions bash > ~/.local/share/bash-completion/completions/tidewater
+  tidewater completions zsh > ~/.zfunc/_tidewater")]
+    Completions {
+        /// bash, zsh, fish, elvish or powershell.
+        shell: clap_complete::Shell,
     },
     /// Replays a Spark golden case folder and prints its rows as JSON lines.
     SparkReplay {
@@ -326,6 +335,13 @@ fn main() -> ExitCode {
         Some(Command::SparkReplay { case_dir }) => spark_replay(case_dir),
         Some(Command::Run { files, once }) => run(files, *once),
         Some(Command::Validate { files }) => validate(files),
+        Some(Command::Completions { shell }) => {
+            use clap::CommandFactory;
+            // Into memory first: clap_complete panics when its writer fails.
+            let mut script = Vec::new();
+            clap_complete::generate(*shell, &mut Cli::command(), "tidewater", &mut script);
+            std::io::Write::write_all(&mut std::io::stdout(), &script).map_err(Into::into)
+        }
         Some(Command::Generate {
             name,
             events,
