@@ -586,12 +586,11 @@ fn check_meaning(file: &PipelineFile, p: &mut Problems) {
     }
     if let Some(schema) = &input.schema {
         for (column, ty) in schema {
-            let ty = ty.as_str().unwrap_or("");
-            if super::build::data_type(ty).is_none() {
+            if ty.as_str().and_then(super::build::data_type).is_none() {
                 p.push(
                     &format!("input.schema.{column}"),
                     "a type: string, long, int, double, float, boolean, timestamp",
-                    format!("`{ty}`"),
+                    kind_of(ty),
                 );
             }
         }
@@ -784,6 +783,24 @@ streaming:
             ("output_mode: append", "output_mode: append\n  options: {spark.sql.shuffle.partitions: 4}", vec!["`streaming.options.spark.sql.shuffle.partitions`: expected a streaming option: one of spark.sql.streaming.statefulOperator.allowMultiple, found unknown key `spark.sql.shuffle.partitions`"]),
             ("path: /data/in", "path: ${TIDEWATER_SURELY_UNSET_VAR}", vec!["`${TIDEWATER_SURELY_UNSET_VAR}`: expected a set environment variable, found none"]),
             ("  format: json\n  path: /data/in\n  options: {maxFilesPerTrigger: 1}", "  format: kafka\n  options: {subscribe: a, assign: \"{}\"}", vec!["`input.options.kafka.bootstrap.servers`: expected the brokers (`host:port`), found none", "`input.options`: expected exactly one of subscribe, subscribePattern, assign, found subscribe, assign"]),
+            ("name: orders", "name: [a, b]", vec!["`name`: expected the pipeline file's shape, found invalid type: sequence, expected a string"]),
+            ("  - filter: \"value > 0\"\n", "  - select: [\"value +\"]\n", vec!["`transforms[0].select[0]`: expected a SQL expression with an optional AS alias (sql parser error: Expected: an expression, found: EOF), found `value +`"]),
+            ("  - filter: \"value > 0\"\n", "  - with_column: {x: 5}\n", vec!["`transforms[0].with_column.x`: expected a SQL expression as text, found `5`"]),
+            ("  - filter: \"value > 0\"\n", "  - filter: \"value > 0\"\n    group_by: [key]\n", vec!["`transforms[0].window`: expected a window for `group_by` and `aggregations`, found none"]),
+            ("type: tumbling, column: ts, size: \"10 seconds\"", "type: sliding, column: ts, slide: \"5 seconds\"", vec!["`transforms[1].window.size`: expected a size for a sliding window, found none"]),
+            ("  format: json\n  path: /data/out", "  format: delta", vec!["`output.path`: expected a path for the `delta` format, found none"]),
+            ("  format: json\n  path: /data/out", "  format: kafka", vec!["`output.options.kafka.bootstrap.servers`: expected the brokers (`host:port`), found none", "`output.options.topic`: expected the topic written to, found none"]),
+            ("  format: json\n  path: /data/in\n  options: {maxFilesPerTrigger: 1}\n  schema: {key: string, value: double, ts: long}", "  format: kafka\n  options: {kafka.bootstrap.servers: \"b:9092\", subscribe: t}", vec!["`input.schema`: expected the columns of the JSON values for the `kafka` format, found none"]),
+            ("value: double", "value: 5", vec!["`input.schema.value`: expected a type: string, long, int, double, float, boolean, timestamp, found `5`"]),
+            ("interval: \"5 seconds\"", "interval: \"2 years\"", vec!["`streaming.trigger.interval`: expected an interval such as `10 seconds` or `5 minutes`, found `2 years`"]),
+            ("  trigger: {type: processing_time, interval: \"5 seconds\"}", "  trigger: [processing_time]", vec!["`streaming.trigger`: expected a mapping, found a list", "`streaming.trigger.interval`: expected an interval for a `processing_time` trigger, found none"]),
+            ("output_mode: append", "output_mode: append\n  delivery: exactly-once", vec!["`streaming.delivery`: expected one of at_most_once, at_least_once, exactly_once (did you mean `exactly_once`?), found `exactly-once`"]),
+            ("output_mode: append", "output_mode: Update", vec!["`streaming.output_mode`: expected one of append, update, complete (did you mean `update`?), found `Update`"]),
+            ("type: tumbling", "type: Tumbling", vec!["`transforms[1].window.type`: expected one of tumbling, sliding, session (did you mean `tumbling`?), found `Tumbling`"]),
+            ("\"count(*) AS n\"", "\"count(*) AS\"", vec!["`transforms[1].aggregations[0]`: expected an aggregation such as `count(*) AS n` or `sum(value) AS total`, found `count(*) AS`"]),
+            ("delay: \"10 seconds\"", "delay: \"10\"", vec!["`input.watermark.delay`: expected an interval such as `10 seconds` or `5 minutes`, found `10`"]),
+            ("size: \"10 seconds\"}", "size: \"10 seconds\", slide_ms: 5}", vec!["`transforms[1].window.slide_ms`: expected a window key (did you mean `slide`?), found unknown key `slide_ms`"]),
+            ("input:\n", "input:\n  parse_json: true\n", vec!["`input.parse_json`: expected an input key: one of format, path, options, schema, watermark, found unknown key `parse_json`"]),
         ];
         for (i, (from, to, expected)) in cases.into_iter().enumerate() {
             assert!(GOOD.contains(from), "case {i}: `{from}` is not in the file");
