@@ -520,3 +520,144 @@ fn spark_more_cases_run_from_pipeline_files() {
         assert_eq!(ours, spark, "{name}");
     }
 }
+
+#[test]
+fn the_query_manager_refuses_a_shared_checkpoint_and_reports_progress() {
+    use tidewater::declarative::{ManagerError, QueryManager};
+    use tidewater::prelude::*;
+    let work = tempfile::tempdir().unwrap();
+    let input = work.path().join("in");
+    std::fs::create_dir(&input).unwrap();
+    std::fs::write(
+        input.join("a.jsonl"),
+        (0..50)
+            .map(|i| format!("{{\"id\":{i}}}\n"))
+            .collect::<String>(),
+    )
+    .unwrap();
+    let checkpoint = work.path().join("cp");
+    let query = |dir: &Path| {
+        let mut source = tidewater::connectors::file::FileSourceConfig::new(
+            &input,
+            tidewater::formats::FileFormat::JsonLines,
+        );
+        source.stream = true;
+        source.poll_interval_ms = 20;
+        let mut p = Pipeline::new(Config::default().with_checkpointing(
+            dir,
+            std::time::Duration::from_millis(20),
+            DeliveryGuarantee::AtLeastOnce,
+        ));
+        p.source(tidewater::connectors::file::FileSource::new(source))
+            .dead_letters(MemorySink::new())
+            .sink(MemorySink::new());
+        p
+    };
+    let queries = QueryManager::new();
+    queries.start("first", query(&checkpoint)).unwrap();
+    assert_eq!(
+        queries.start("second", query(&checkpoint)).unwrap_err(),
+        ManagerError::CheckpointTaken {
+            query: "second".into(),
+            other: "first".into(),
+            location: checkpoint.clone(),
+        }
+    );
+    assert_eq!(
+        queries
+            .start("first", query(&work.path().join("cp2")))
+            .unwrap_err(),
+        ManagerError::NameTaken("first".into())
+    );
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while queries.last_progress("first").unwrap().input_rows < 50 {
+        assert!(std::time::Instant::now() < deadline);
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    let progress = queries.last_progress("first").unwrap();
+    assert_eq!(
+        (progress.name.as_str(), progress.input_rows, progress.status),
+        ("first", 50, Status::Running)
+    );
+    queries.stop("first", true).unwrap();
+    assert_eq!(
+        queries.await_termination("first").unwrap().source_records,
+        50
+    );
+    assert_eq!(queries.status("first").unwrap(), Status::Stopped);
+    // the location is free again
+    queries.start("second", query(&checkpoint)).unwrap();
+    queries.stop("second", true).unwrap();
+    queries.await_termination("second").unwrap();
+    assert_eq!(queries.names(), vec!["first", "second"]);
+    assert_eq!(
+        queries.status("third").unwrap_err(),
+        ManagerError::Unknown("third".into())
+    );
+}
+
+#[test]
+fn the_pipeline_manager_runs_at_most_so_many_at_once_and_keeps_each_outcome() {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::Arc;
+    use tidewater::declarative::{PipelineManager, PipelineStatus};
+    use tidewater::prelude::*;
+    let (active, most) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
+    let pipeline = |name: &str, fail: bool| {
+        let (active, most) = (active.clone(), most.clone());
+        let mut p = Pipeline::new(Config::default().with_name(name));
+        p.source(IterSource::new(move |_: &WorkerInfo| {
+            let now = active.fetch_add(1, Ordering::SeqCst) + 1;
+            most.fetch_max(now, Ordering::SeqCst);
+            let active = active.clone();
+            (0..5u64).inspect(move |&i| {
+                std::thread::sleep(std::time::Duration::from_millis(20));
+                if i == 4 {
+                    active.fetch_sub(1, Ordering::SeqCst);
+                }
+            })
+        }))
+        .map(move |i| {
+            if fail && i == 3 {
+                panic!("bad record {i}")
+            } else {
+                i
+            }
+        })
+        .sink(MemorySink::new());
+        (name.to_string(), p)
+    };
+    let manager = PipelineManager::new(2);
+    let outcome = manager.run(vec![
+        pipeline("a", false),
+        pipeline("b", true),
+        pipeline("c", false),
+        pipeline("d", false),
+    ]);
+    assert_eq!(most.load(Ordering::SeqCst), 2);
+    let summary: Vec<(String, String)> = outcome
+        .iter()
+        .map(|(n, s)| {
+            let s = match s {
+                PipelineStatus::Succeeded(m) => format!("ok {}", m.source_records),
+                PipelineStatus::Failed(e) => format!("failed: {}", e.root()),
+                other => format!("{other:?}"),
+            };
+            (n.clone(), s)
+        })
+        .collect();
+    assert_eq!(summary[0], ("a".to_string(), "ok 5".to_string()));
+    assert!(summary[1].1.starts_with("failed: "), "{summary:?}");
+    assert!(summary[1].1.contains("bad record 3"), "{summary:?}");
+    assert_eq!(
+        &summary[2..],
+        &[
+            ("c".to_string(), "ok 5".to_string()),
+            ("d".to_string(), "ok 5".to_string())
+        ]
+    );
+    assert!(matches!(
+        manager.status("b"),
+        Some(PipelineStatus::Failed(_))
+    ));
+}

@@ -44,12 +44,14 @@
 mod aggregation;
 mod build;
 mod expr;
+mod manager;
 mod model;
 mod validate;
 
 pub use aggregation::parse_aggregation;
 pub use build::RunOptions;
 pub use expr::Expression;
+pub use manager::{ManagerError, PipelineManager, PipelineStatus, QueryManager, QueryProgress};
 pub use model::{
     Input, Output, PipelineFile, Streaming, Transform, TriggerSpec, WatermarkSpec, WindowSpec,
 };
