@@ -35,6 +35,7 @@ pub mod kafka;
 pub mod memory;
 pub mod rate;
 pub mod rows;
+mod run_id;
 pub mod socket;
 mod stable_hash;
 pub mod testing;

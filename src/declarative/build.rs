@@ -43,7 +43,7 @@ pub(crate) fn data_type(name: &str) -> Option<DataType> {
 }
 
 /// The options of a section, keyed in snake_case.
-fn options(map: &Map<String, Value>) -> Map<String, Value> {
+pub(crate) fn options(map: &Map<String, Value>) -> Map<String, Value> {
     map.iter()
         .map(|(k, v)| (option_key(k), v.clone()))
         .collect()

@@ -520,11 +520,7 @@ fn check_meaning(file: &PipelineFile, p: &mut Problems) {
         );
     }
     if input.format == "kafka" {
-        let opts: Map<String, Value> = input
-            .options
-            .iter()
-            .map(|(k, v)| (option_key(k), v.clone()))
-            .collect();
+        let opts = super::build::options(&input.options);
         if !opts.contains_key("kafka.bootstrap.servers") {
             p.push(
                 "input.options.kafka.bootstrap.servers",
@@ -558,12 +554,7 @@ fn check_meaning(file: &PipelineFile, p: &mut Problems) {
         }
     }
     if file.output.format == "kafka" {
-        let opts: Map<String, Value> = file
-            .output
-            .options
-            .iter()
-            .map(|(k, v)| (option_key(k), v.clone()))
-            .collect();
+        let opts = super::build::options(&file.output.options);
         for (key, what) in [
             ("kafka.bootstrap.servers", "the brokers (`host:port`)"),
             ("topic", "the topic written to"),

@@ -17,6 +17,7 @@ use tidewater_formats::arrow_rows::rows_to_batch;
 use super::committer::{Committer, Committers};
 use super::table::{conform, TableLocation};
 use crate::file::FileSinkMode;
+use crate::run_id::run_id;
 
 /// Appends records (structs or maps, as rows) to a Delta Lake table, creating it from
 /// the first rows' columns when the folder holds none.
@@ -190,21 +191,6 @@ impl<T: Serialize + 'static> Sink<T> for DeltaSink {
             files: None,
         })
     }
-}
-
-/// A run id unique to this process and time, for the application id of a run that
-/// does not resume one.
-fn run_id() -> String {
-    use std::sync::atomic::{AtomicU64, Ordering};
-    static RUNS: AtomicU64 = AtomicU64::new(0);
-    let ms = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis());
-    format!(
-        "{ms}-{}-{}",
-        std::process::id(),
-        RUNS.fetch_add(1, Ordering::Relaxed)
-    )
 }
 
 /// What a pre-commit stores in the checkpoint.

@@ -94,18 +94,17 @@ fn list_glob(pattern: &Path, rule: Ready) -> Result<Vec<Listed>> {
 /// Every file under `root` that is ready under `rule`, oldest first (then by name), or
 /// `root` itself when it is a file, or the files a glob matches.
 pub fn list(root: &Path, rule: Ready) -> Result<Vec<Listed>> {
-    if is_glob(root) && !root.exists() {
-        let mut out = list_glob(root, rule)?;
-        out.sort_by(|a, b| (a.modified_ms, &a.relative).cmp(&(b.modified_ms, &b.relative)));
-        return Ok(out);
-    }
-    let meta = std::fs::metadata(root)
-        .map_err(|e| EngineError::io(format!("reading {}", root.display()), e))?;
     let mut out = Vec::new();
-    if meta.is_file() {
-        out.push(listed(root, root, &meta)?);
+    if is_glob(root) && !root.exists() {
+        out = list_glob(root, rule)?;
     } else {
-        walk(root, root, rule, &mut out)?;
+        let meta = std::fs::metadata(root)
+            .map_err(|e| EngineError::io(format!("reading {}", root.display()), e))?;
+        if meta.is_file() {
+            out.push(listed(root, root, &meta)?);
+        } else {
+            walk(root, root, rule, &mut out)?;
+        }
     }
     out.sort_by(|a, b| (a.modified_ms, &a.relative).cmp(&(b.modified_ms, &b.relative)));
     Ok(out)

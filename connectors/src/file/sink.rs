@@ -33,6 +33,7 @@ use tidewater_formats::FileFormat;
 
 use super::partition::split;
 use super::rolling::{close, OpenPart, RollingPolicy, RollingWriter};
+use crate::run_id::run_id;
 
 /// How records become visible.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -114,18 +115,6 @@ fn sync_dir(dir: &Path) -> Result<()> {
     File::open(dir)
         .and_then(|d| d.sync_all())
         .map_err(|e| io(dir, e))
-}
-
-/// A name for this run's files that no earlier run of the sink used: the wall-clock
-/// time in ms and a counter (a restart may reuse the process id; names by pid would
-/// overwrite the earlier run's output).
-fn run_id() -> String {
-    use std::sync::atomic::{AtomicU64, Ordering};
-    static RUNS: AtomicU64 = AtomicU64::new(0);
-    let ms = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis());
-    format!("{ms:013}-{}", RUNS.fetch_add(1, Ordering::Relaxed))
 }
 
 /// What a pre-commit stores in the checkpoint: the checkpoint and the files of its
