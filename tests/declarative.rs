@@ -459,6 +459,23 @@ fn more_case(name: &str) -> (Vec<serde_json::Value>, Vec<serde_json::Value>) {
         ),
         _ => format!("{{type: session, column: ts, gap: {}}}", ms("gap_ms")),
     };
+    // Spark's dedup before the window: dropDuplicates or dropDuplicatesWithinWatermark.
+    let dedup = match case["dedup"].as_str() {
+        Some(kind) => {
+            let columns: Vec<&str> = case["dedup_columns"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|c| c.as_str().unwrap())
+                .collect();
+            format!(
+                "\n  - dedup: {{columns: [{}], within_watermark: {}}}",
+                columns.join(", "),
+                kind == "within_watermark"
+            )
+        }
+        None => String::new(),
+    };
     let tag = if group_by.contains(&"tag") {
         ", tag: string"
     } else {
@@ -472,7 +489,7 @@ input:
   options: {{maxFilesPerTrigger: 1}}
   schema: {{key: string{tag}, value: double, ts: long}}
   watermark: {{column: ts, delay: "{delay} ms"}}
-transforms:
+transforms:{dedup}
   - window: {window}
     group_by: [{group_by}]
     aggregations: ["count(*) AS count", "sum(value) AS sum", "avg(value) AS avg", "min(value) AS min", "max(value) AS max"]
@@ -503,12 +520,13 @@ streaming:
     (rows(&out), expected(&dir))
 }
 
-/// Two-column grouping, update and complete modes from `more-cases` (open work: the
-/// dedup cases need a dedup transform, and complete-mode sessions differ from Spark's
-/// in how late rows merge).
+/// Two-column grouping, update and complete modes, and both dedups from `more-cases`
+/// (open work: complete-mode sessions differ from Spark's in how late rows merge).
 #[test]
 fn spark_more_cases_run_from_pipeline_files() {
     let cases = [
+        "dedup_drop_duplicates",
+        "dedup_within_watermark",
         "two_keys_tumbling",
         "update_tumbling",
         "update_sliding",

@@ -9,6 +9,7 @@ use tidewater_connectors::file::{
 };
 use tidewater_connectors::rate::{RateSource, RateSourceConfig};
 use tidewater_engine::dead_letter::DeadLetter;
+use tidewater_engine::operator::Deduplication;
 use tidewater_engine::prelude::*;
 use tidewater_engine::row::{DataType, GroupKey, Schema};
 use tidewater_engine::time::parse_duration;
@@ -17,7 +18,7 @@ use tidewater_formats::FileFormat;
 
 use super::aggregation::parse_aggregation;
 use super::expr::Expression;
-use super::model::{PipelineFile, Transform};
+use super::model::{DedupSpec, PipelineFile, Transform};
 use super::validate::option_key;
 
 /// How `tidewater run` may override the file.
@@ -280,7 +281,29 @@ impl PipelineFile {
                 )
             }));
         }
+        if let Some(d) = &t.dedup {
+            return Ok(self.dedup(rows, d));
+        }
         self.aggregate(rows, t, &node)
+    }
+
+    /// Spark's `dropDuplicates` / `dropDuplicatesWithinWatermark` on `d.columns`:
+    /// keys expire with the watermark when the event time is part of them (or after
+    /// the watermark delay with `within_watermark`), and never otherwise.
+    fn dedup(&self, rows: Stream<Row>, d: &DedupSpec) -> Stream<Row> {
+        let watermark = self.input.watermark.as_ref();
+        let retention = match watermark {
+            Some(w) if d.within_watermark => Deduplication::within_watermark(w.delay.as_str()),
+            Some(w) if d.columns.is_empty() || d.columns.contains(&w.column) => {
+                Deduplication::until_watermark()
+            }
+            _ => Deduplication::forever(),
+        };
+        if d.columns.is_empty() {
+            rows.key_by(|r: &Row| r.to_pairs()).deduplicate(retention)
+        } else {
+            rows.group_by(d.columns.clone()).deduplicate(retention)
+        }
     }
 
     fn aggregate(&self, rows: Stream<Row>, t: &Transform, node: &str) -> Result<Stream<Row>> {

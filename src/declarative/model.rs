@@ -53,7 +53,7 @@ pub struct WatermarkSpec {
 }
 
 /// One step of `transforms`: exactly one of `filter`, `select`, `with_column`, `drop`,
-/// or a windowed aggregation (`window` with `group_by` and `aggregations`).
+/// `dedup`, or a windowed aggregation (`window` with `group_by` and `aggregations`).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Transform {
     /// Keeps the rows for which this SQL boolean expression is true.
@@ -69,6 +69,9 @@ pub struct Transform {
     /// Columns removed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub drop: Option<Vec<String>>,
+    /// Drops rows whose columns repeat an earlier row's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dedup: Option<DedupSpec>,
     /// The window of a windowed aggregation.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub window: Option<WindowSpec>,
@@ -79,6 +82,24 @@ pub struct Transform {
     /// `"max(ts)"`.
     #[serde(default)]
     pub aggregations: Vec<String>,
+}
+
+/// `dedup: {columns, within_watermark}`: Spark's `dropDuplicates(columns)`, or with
+/// `within_watermark` its `dropDuplicatesWithinWatermark(columns)`.
+///
+/// Rows at or behind the watermark are dropped as late (their own event time, not a
+/// window's). A row's columns are remembered until the watermark passes its event time
+/// when the event-time column is among them (or `columns` is empty: the whole row), for
+/// the watermark delay longer with `within_watermark`, and for the whole run otherwise.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DedupSpec {
+    /// The columns that make two rows duplicates (empty: every column).
+    #[serde(default)]
+    pub columns: Vec<String>,
+    /// Spark's `dropDuplicatesWithinWatermark`: columns are remembered for the
+    /// watermark delay after the first row's event time (needs `input.watermark`).
+    #[serde(default)]
+    pub within_watermark: bool,
 }
 
 /// A window of a windowed aggregation.

@@ -157,11 +157,13 @@ const TRANSFORM: &[&str] = &[
     "select",
     "with_column",
     "drop",
+    "dedup",
     "window",
     "group_by",
     "aggregations",
 ];
 const WINDOW: &[&str] = &["type", "column", "size", "slide", "gap"];
+const DEDUP: &[&str] = &["columns", "within_watermark"];
 const OUTPUT: &[&str] = &["format", "path", "options"];
 const STREAMING: &[&str] = &[
     "trigger",
@@ -322,6 +324,10 @@ fn check_structure(doc: &Value, p: &mut Problems) {
                         if let Some(w) = m.get("window").and_then(|v| as_map(v, &wpath, p)) {
                             check_keys(w, &wpath, WINDOW, "a window key", p);
                         }
+                        let dpath = format!("{path}.dedup");
+                        if let Some(d) = m.get("dedup").and_then(|v| as_map(v, &dpath, p)) {
+                            check_keys(d, &dpath, DEDUP, "a dedup key", p);
+                        }
                     }
                 }
             }
@@ -409,6 +415,7 @@ fn check_transform(t: &Transform, i: usize, watermark: bool, p: &mut Problems) {
         ("select", t.select.is_some()),
         ("with_column", t.with_column.is_some()),
         ("drop", t.drop.is_some()),
+        ("dedup", t.dedup.is_some()),
         ("window", t.window.is_some()),
     ]
     .iter()
@@ -418,7 +425,7 @@ fn check_transform(t: &Transform, i: usize, watermark: bool, p: &mut Problems) {
     if kinds.len() != 1 {
         p.push(
             &format!("transforms[{i}]"),
-            "exactly one of filter, select, with_column, drop, window",
+            "exactly one of filter, select, with_column, drop, dedup, window",
             if kinds.is_empty() {
                 "none".to_string()
             } else {
@@ -445,6 +452,13 @@ fn check_transform(t: &Transform, i: usize, watermark: bool, p: &mut Problems) {
             Some(text) => expression(text, &path, p),
             None => p.push(&path, "a SQL expression as text", kind_of(value)),
         }
+    }
+    if t.dedup.as_ref().is_some_and(|d| d.within_watermark) && !watermark {
+        p.push(
+            "input.watermark",
+            "a watermark (event time) for `dedup` with `within_watermark`",
+            "none",
+        );
     }
     let Some(w) = &t.window else {
         if !t.group_by.is_empty() || !t.aggregations.is_empty() {
@@ -753,8 +767,8 @@ streaming:
             ("delay: \"10 seconds\"}", "delay: \"400 days\"}", vec!["`input.watermark.delay`: expected an interval of at most a year, found `400 days`"]),
             ("  - filter: \"value > 0\"\n", "  - filter: \"value >\"\n", vec!["`transforms[0].filter`: expected a SQL expression (sql parser error: Expected: an expression, found: EOF), found `value >`"]),
             ("  - filter: \"value > 0\"\n", "  - filter: \"median(value) > 0\"\n", vec!["`transforms[0].filter`: expected a supported function: lower, upper, length, abs, coalesce, concat, round (`median` is not), found `median(value) > 0`"]),
-            ("  - filter: \"value > 0\"\n", "  - filter: \"value > 0\"\n    drop: [key]\n", vec!["`transforms[0]`: expected exactly one of filter, select, with_column, drop, window, found filter, drop"]),
-            ("  - filter: \"value > 0\"\n", "  - fliter: \"value > 0\"\n", vec!["`transforms[0].fliter`: expected a transform key (did you mean `filter`?), found unknown key `fliter`", "`transforms[0]`: expected exactly one of filter, select, with_column, drop, window, found none"]),
+            ("  - filter: \"value > 0\"\n", "  - filter: \"value > 0\"\n    drop: [key]\n", vec!["`transforms[0]`: expected exactly one of filter, select, with_column, drop, dedup, window, found filter, drop"]),
+            ("  - filter: \"value > 0\"\n", "  - fliter: \"value > 0\"\n", vec!["`transforms[0].fliter`: expected a transform key (did you mean `filter`?), found unknown key `fliter`", "`transforms[0]`: expected exactly one of filter, select, with_column, drop, dedup, window, found none"]),
             ("type: tumbling", "type: hopping", vec!["`transforms[1].window.type`: expected one of tumbling, sliding, session, found `hopping`"]),
             ("type: tumbling, column: ts, size: \"10 seconds\"", "type: sliding, column: ts, size: \"10 seconds\"", vec!["`transforms[1].window.slide`: expected a slide for a sliding window, found none"]),
             ("type: tumbling, column: ts, size: \"10 seconds\"", "type: session, column: ts", vec!["`transforms[1].window.gap`: expected a gap for a session window, found none"]),

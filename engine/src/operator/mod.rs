@@ -7,12 +7,15 @@
 //! downstream, so operators never know who consumes them. Nothing here depends on the
 //! runtime.
 
+mod dedup;
 mod filter;
 mod flat_map;
 mod inspect;
 mod keyed_process;
 mod map;
 
+pub(crate) use dedup::DeduplicateOperator;
+pub use dedup::Deduplication;
 pub use filter::Filter;
 pub use flat_map::FlatMap;
 pub use inspect::Inspect;

@@ -115,6 +115,60 @@ where
         }
     }
 
+    /// Drops every record whose key was already seen, remembering keys as
+    /// `retention` says; records at or behind the watermark are dropped as late
+    /// (counted in the metrics' late records). Spark's `dropDuplicates` and
+    /// `dropDuplicatesWithinWatermark`: see [`Deduplication`](crate::operator::Deduplication).
+    pub fn deduplicate(self, retention: crate::operator::Deduplication) -> Stream<T> {
+        let (id, name) = self.plan.node("deduplicate");
+        let delay = retention.expiry_delay(&name).unwrap_or_else(|e| {
+            self.plan.error(e);
+            None
+        });
+        if retention.needs_watermark() && !self.event_time {
+            self.plan.error(EngineError::invalid(
+                &*name,
+                "watermark",
+                "a watermark upstream (keys expire with it); Deduplication::forever() has none",
+                "a stream without event time",
+            ));
+        }
+        self.plan.describe(
+            &name,
+            format!("key {}, {retention:?}", std::any::type_name::<K>()),
+        );
+        let KeyedStream {
+            plan,
+            attach: upstream,
+            event_time,
+            key_fn,
+            exchange,
+            ..
+        } = self;
+        let attach: Attach<T> = Arc::new(move |ctx, down| {
+            let counters = ctx
+                .metrics
+                .register(id, &name, crate::metrics::NodeKind::Operator);
+            let op =
+                crate::operator::DeduplicateOperator::new(key_fn.clone(), delay, counters.clone());
+            let node =
+                crate::runtime::node::OperatorNode::build(op, name.clone(), ctx, down, counters)?;
+            KeyedStream::<T, K, KF>::attach_keyed(
+                &upstream,
+                &key_fn,
+                exchange,
+                &name,
+                ctx,
+                Box::new(node),
+            )
+        });
+        Stream {
+            plan,
+            attach,
+            event_time,
+        }
+    }
+
     /// Groups each key's records into event-time windows.
     pub fn window<W: WindowAssigner>(self, assigner: W) -> WindowedStream<T, K, KF, W> {
         WindowedStream::new(self, assigner)
