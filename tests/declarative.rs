@@ -520,8 +520,8 @@ streaming:
     (rows(&out), expected(&dir))
 }
 
-/// Two-column grouping, update and complete modes, and both dedups from `more-cases`
-/// (open work: complete-mode sessions differ from Spark's in how late rows merge).
+/// Every case of `more-cases`: two-column grouping, update and complete modes (sessions
+/// included) and both dedups.
 #[test]
 fn spark_more_cases_run_from_pipeline_files() {
     let cases = [
@@ -531,6 +531,7 @@ fn spark_more_cases_run_from_pipeline_files() {
         "update_tumbling",
         "update_sliding",
         "complete_tumbling",
+        "complete_session",
     ];
     for name in cases {
         let (ours, spark) = more_case(name);

@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use tidewater::connectors::file::{FileSink, FileSinkMode};
 use tidewater::engine::config::DeliveryGuarantee;
+use tidewater::engine::operator::Deduplication;
 use tidewater::generators::core::{describe, BurstWindow, Pacing, StreamOptions};
 use tidewater::generators::nexmark::NexmarkConfig;
 use tidewater::prelude::*;
@@ -201,6 +202,19 @@ fn every_invalid_pipeline_and_config_gets_its_exact_message() {
                 .window(SlidingWindow::of("1 second", "5 seconds"))
                 .aggregate(Count).sink(MemorySink::new())
         }), "pipeline `t` has 4 problems:\n  1. `config`: invalid `batch_size`: expected at least 1, found 0\n  2. `window(sliding)#2`: invalid `slide`: expected at most the window size (1000 ms), found 5000 ms\n  3. `iter_source#0` cannot take part in exactly-once: it keeps no position (`Restart::FromBeginning`): a restart would read everything again\n  4. `memory_sink#3` cannot take part in exactly-once: its writes are visible at once (`Commit::Immediate`): a replay would repeat them; use a transactional or idempotent sink"),
+        ("Spark mode refuses update mode for sessions", error_with(Config::default().with_parallelism(1).spark_compatible(false), |p| {
+            events(p).with_watermark(Watermark::monotonic(ts)).key_by(key)
+                .window(SessionWindow::with_gap("1 second")).output_mode(OutputMode::Update)
+                .aggregate(Count).sink(MemorySink::new())
+        }), "pipeline `t`: `window(session)#2`: invalid `output_mode`: expected append or complete (Spark does not support update mode for session windows), found update"),
+        // Deduplication
+        ("dedup expiring with a watermark that is not there", error(|p| {
+            events(p).key_by(key).deduplicate(Deduplication::until_watermark()).sink(MemorySink::new())
+        }), "pipeline `t`: `deduplicate#1`: invalid `watermark`: expected a watermark upstream (keys expire with it); Deduplication::forever() has none, found a stream without event time"),
+        ("dedup with a bad delay", error(|p| {
+            events(p).with_watermark(Watermark::monotonic(ts)).key_by(key)
+                .deduplicate(Deduplication::within_watermark("soon")).sink(MemorySink::new())
+        }), "pipeline `t`: `deduplicate#2`: invalid `delay`: expected a duration such as `10 seconds` (expected a whole number before each unit), found `soon`"),
         // Generators
         ("pacing bucket of zero", pacing(|p| p.bucket_size = 0), "`bucket_size`: expected at least 1, found 0"),
         ("infinite jitter", pacing(|p| p.jitter_ms = f64::INFINITY), "`jitter_ms`: expected a number >= 0, found inf"),

@@ -1,17 +1,23 @@
-//! Golden tests: every case Spark 4 produced in `../shared/fixtures/spark/cases` is
-//! replayed in the Spark-compatible mode and must match Spark's output byte for byte,
-//! with the same watermark in every micro-batch; the same again read from a folder of
-//! files by the file source, one file per micro-batch.
+//! Golden tests: every case Spark 4 produced in `../shared/fixtures/spark/cases`
+//! (append mode) and `more-cases` (update and complete modes, dedup before the window,
+//! two group columns) is replayed in the Spark-compatible mode and must match Spark's
+//! output byte for byte, with the same watermark in every micro-batch; the same again
+//! read from a folder of files by the file source, one file per micro-batch.
 
 use std::path::PathBuf;
 
 use tidewater::spark::{SparkCase, SparkReplay};
 
 fn cases() -> Vec<PathBuf> {
-    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/fixtures/spark/cases");
-    let mut dirs: Vec<PathBuf> = std::fs::read_dir(&root)
-        .unwrap_or_else(|e| panic!("cannot read {}: {e}", root.display()))
-        .map(|entry| entry.unwrap().path())
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/fixtures/spark");
+    let mut dirs: Vec<PathBuf> = ["cases", "more-cases"]
+        .iter()
+        .flat_map(|set| {
+            let set = root.join(set);
+            std::fs::read_dir(&set)
+                .unwrap_or_else(|e| panic!("cannot read {}: {e}", set.display()))
+                .map(|entry| entry.unwrap().path())
+        })
         .filter(|p| p.join("case.json").is_file())
         .collect();
     dirs.sort();
@@ -22,8 +28,8 @@ fn cases() -> Vec<PathBuf> {
 fn every_spark_case_is_reproduced_row_for_row() {
     let dirs = cases();
     assert!(
-        dirs.len() >= 6,
-        "expected the six Spark cases, found {}",
+        dirs.len() >= 13,
+        "expected the 13 Spark cases, found {}",
         dirs.len()
     );
     for dir in dirs {

@@ -46,6 +46,7 @@ mod build;
 mod expr;
 mod manager;
 mod model;
+mod strict_value;
 mod validate;
 
 pub use aggregation::parse_aggregation;

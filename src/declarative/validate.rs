@@ -9,6 +9,7 @@ use tidewater_engine::time::parse_duration;
 use super::aggregation::parse_aggregation;
 use super::expr::Expression;
 use super::model::{PipelineFile, Transform};
+use super::strict_value::StrictValue;
 
 /// One problem of a pipeline file.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -648,6 +649,7 @@ fn check_meaning(file: &PipelineFile, p: &mut Problems) {
             "streaming.output_mode",
             p,
         );
+        check_output_mode(file, mode, p);
     }
     if let Some(d) = &s.delivery {
         one_of(
@@ -659,16 +661,38 @@ fn check_meaning(file: &PipelineFile, p: &mut Problems) {
     }
 }
 
+/// The output modes the query allows, as Spark decides them: complete mode needs an
+/// aggregation (the result table), and Spark refuses update mode for session windows.
+fn check_output_mode(file: &PipelineFile, mode: &str, p: &mut Problems) {
+    let windows = || file.transforms.iter().filter_map(|t| t.window.as_ref());
+    if mode == "complete" && windows().next().is_none() {
+        p.push(
+            "streaming.output_mode",
+            "append or update for a query without a windowed aggregation (complete mode emits the aggregation's whole result table)",
+            "`complete`",
+        );
+    }
+    if mode == "update" && file.streaming.spark_compatible && windows().any(|w| w.kind == "session")
+    {
+        p.push(
+            "streaming.output_mode",
+            "append or complete for a session window with `spark_compatible` (Spark refuses update mode for session windows)",
+            "`update`",
+        );
+    }
+}
+
 /// Reads a pipeline file's text (YAML, or JSON when `json`), with `${ENV}`
 /// substitution; every problem at once.
 pub fn parse(text: &str, file: &str, json: bool) -> Result<PipelineFile, PipelineFileErrors> {
     let mut p = Problems::default();
     let text = substitute(text, &mut p);
     let doc: Result<Value, String> = if json {
-        serde_json::from_str(&text).map_err(|e| e.to_string())
+        serde_json::from_str::<StrictValue>(&text).map_err(|e| e.to_string())
     } else {
-        serde_norway::from_str(&text).map_err(|e| e.to_string())
-    };
+        serde_norway::from_str::<StrictValue>(&text).map_err(|e| e.to_string())
+    }
+    .map(|v| v.0);
     let fail = |p: Problems| PipelineFileErrors {
         file: file.to_string(),
         problems: p.0,
@@ -806,6 +830,12 @@ streaming:
             ("delay: \"10 seconds\"", "delay: \"10\"", vec!["`input.watermark.delay`: expected an interval such as `10 seconds` or `5 minutes`, found `10`"]),
             ("size: \"10 seconds\"}", "size: \"10 seconds\", slide_ms: 5}", vec!["`transforms[1].window.slide_ms`: expected a window key (did you mean `slide`?), found unknown key `slide_ms`"]),
             ("input:\n", "input:\n  parse_json: true\n", vec!["`input.parse_json`: expected an input key: one of format, path, options, schema, watermark, found unknown key `parse_json`"]),
+            ("  - filter: \"value > 0\"\n", "  - dedup: {columns: [key, ts], within_watermark: yes, keep: first}\n", vec!["`transforms[0].dedup.keep`: expected a dedup key: one of columns, within_watermark, found unknown key `keep`", "`transforms[0].dedup.within_watermark`: expected the pipeline file's shape, found invalid type: string \"yes\", expected a boolean"]),
+            ("  - filter: \"value > 0\"\n", "  - dedup: {colums: [key]}\n", vec!["`transforms[0].dedup.colums`: expected a dedup key (did you mean `columns`?), found unknown key `colums`"]),
+            ("  watermark: {column: ts, delay: \"10 seconds\"}\ntransforms:\n  - filter: \"value > 0\"\n  - window: {type: tumbling, column: ts, size: \"10 seconds\"}\n    group_by: [key]\n    aggregations: [\"count(*) AS n\", \"sum(value) AS total\"]\n", "transforms:\n  - dedup: {columns: [key], within_watermark: true}\n", vec!["`input.watermark`: expected a watermark (event time) for `dedup` with `within_watermark`, found none"]),
+            ("  - filter: \"value > 0\"\n", "  - dedup: {columns: [key]}\n    filter: \"value > 0\"\n", vec!["`transforms[0]`: expected exactly one of filter, select, with_column, drop, dedup, window, found filter, dedup"]),
+            ("name: orders\n", "name: orders\nname: other\n", vec!["`(file)`: expected YAML, found key `name` twice at the top level (a key may appear once in a mapping)"]),
+            ("  format: json\n  path: /data/in\n", "  format: json\n  path: /data/in\n  format: csv\n", vec!["`(file)`: expected YAML, found input: key `format` twice in `input` (a key may appear once in a mapping) at line 3 column 3"]),
         ];
         for (i, (from, to, expected)) in cases.into_iter().enumerate() {
             assert!(GOOD.contains(from), "case {i}: `{from}` is not in the file");
@@ -815,6 +845,32 @@ streaming:
                 Err(e) => e.problems.iter().map(|p| p.to_string()).collect(),
             };
             assert_eq!(problems, expected, "case {i}: {from} -> {to}");
+        }
+    }
+
+    #[test]
+    fn output_modes_are_those_the_query_allows() {
+        let session = GOOD.replace(
+            "type: tumbling, column: ts, size: \"10 seconds\"",
+            "type: session, column: ts, gap: \"5 seconds\"",
+        );
+        let no_window = GOOD.replace("  - window: {type: tumbling, column: ts, size: \"10 seconds\"}\n    group_by: [key]\n    aggregations: [\"count(*) AS n\", \"sum(value) AS total\"]\n", "");
+        let spark_update = "output_mode: update\n  spark_compatible: true";
+        // (file, output mode line, the problem or none)
+        let table = [
+            (GOOD.to_string(), spark_update, None),
+            (session.clone(), "output_mode: update", None),
+            (session.clone(), "output_mode: complete\n  spark_compatible: true", None),
+            (session, spark_update, Some("`streaming.output_mode`: expected append or complete for a session window with `spark_compatible` (Spark refuses update mode for session windows), found `update`")),
+            (no_window.clone(), "output_mode: update", None),
+            (no_window, "output_mode: complete", Some("`streaming.output_mode`: expected append or update for a query without a windowed aggregation (complete mode emits the aggregation's whole result table), found `complete`")),
+        ];
+        for (i, (file, mode, problem)) in table.into_iter().enumerate() {
+            let text = file.replace("output_mode: append", mode);
+            let found = parse(&text, "f.yaml", false)
+                .err()
+                .map(|e| e.problems.iter().map(|p| p.to_string()).collect::<Vec<_>>());
+            assert_eq!(found, problem.map(|p| vec![p.to_string()]), "row {i}");
         }
     }
 

@@ -101,9 +101,16 @@ pub struct SparkQuery {
     pub output_mode: String,
     /// Aggregates in output order: `count`, `sum`, `avg`, `min`, `max`.
     pub aggregates: Vec<String>,
-    /// Grouping columns (only `["key"]`).
+    /// Grouping columns: `["key"]` or `["key", "tag"]`.
     #[serde(default = "default_group_by")]
     pub group_by: Vec<String>,
+    /// A streaming dedup before the window: `drop_duplicates` (Spark's
+    /// `dropDuplicates`) or `within_watermark` (`dropDuplicatesWithinWatermark`).
+    #[serde(default)]
+    pub dedup: Option<String>,
+    /// The dedup's columns (of `key`, `tag`, `value`, `ts`).
+    #[serde(default)]
+    pub dedup_columns: Vec<String>,
 }
 
 fn default_output_mode() -> String {
@@ -119,6 +126,9 @@ fn default_group_by() -> Vec<String> {
 pub struct SparkEvent {
     /// Grouping key.
     pub key: String,
+    /// Second grouping column of two-column cases (null for the flush sentinel).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tag: Option<String>,
     /// Aggregated value.
     pub value: f64,
     /// Event time, epoch ms.
@@ -130,6 +140,9 @@ pub struct SparkEvent {
 pub struct SparkRow {
     /// Grouping key.
     pub key: String,
+    /// Second grouping column (two-column cases only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tag: Option<String>,
     /// Window start, epoch ms.
     pub window_start: i64,
     /// Window end, epoch ms.
@@ -152,11 +165,14 @@ impl SparkRow {
     /// The row as one JSON line with `aggregates` in the given order, formatted as the
     /// fixtures are (`", "` and `": "` separators), so outputs compare byte for byte.
     pub fn to_json(&self, aggregates: &[String]) -> String {
-        let mut fields: Vec<(&str, serde_json::Value)> = vec![
-            ("key", self.key.clone().into()),
+        let mut fields: Vec<(&str, serde_json::Value)> = vec![("key", self.key.clone().into())];
+        if let Some(tag) = &self.tag {
+            fields.push(("tag", tag.clone().into()));
+        }
+        fields.extend([
             ("window_start", self.window_start.into()),
             ("window_end", self.window_end.into()),
-        ];
+        ]);
         for name in aggregates {
             let value: serde_json::Value = match name.as_str() {
                 "count" => self.count.into(),
@@ -292,8 +308,30 @@ impl SparkCase {
 
     fn validate(&self) -> Result<(), SparkCaseError> {
         let q = &self.query;
-        if q.group_by != ["key"] {
-            return Err(self.unsupported("group_by", "[\"key\"]", format!("{:?}", q.group_by)));
+        if q.group_by != ["key"] && q.group_by != ["key", "tag"] {
+            let expected = "[\"key\"] or [\"key\", \"tag\"]";
+            return Err(self.unsupported("group_by", expected, format!("{:?}", q.group_by)));
+        }
+        if let Some(d) = &q.dedup {
+            if d != "drop_duplicates" && d != "within_watermark" {
+                let expected = "drop_duplicates or within_watermark";
+                return Err(self.unsupported("dedup", expected, d.clone()));
+            }
+            let known = ["key", "tag", "value", "ts"];
+            if q.dedup_columns.is_empty() {
+                return Err(self.unsupported(
+                    "dedup_columns",
+                    "at least one column",
+                    "none".into(),
+                ));
+            }
+            if let Some(c) = q
+                .dedup_columns
+                .iter()
+                .find(|c| !known.contains(&c.as_str()))
+            {
+                return Err(self.unsupported("dedup_columns", "key, tag, value or ts", c.clone()));
+            }
         }
         if let Some(a) = q
             .aggregates

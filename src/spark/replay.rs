@@ -3,6 +3,7 @@
 
 use std::path::Path;
 
+use tidewater_engine::operator::Deduplication;
 use tidewater_engine::prelude::*;
 
 use super::*;
@@ -19,6 +20,7 @@ impl SparkCase {
             let max_ts = self.events.iter().map(|e| e.ts).max().unwrap_or(0);
             batches.push(vec![SparkEvent {
                 key: FLUSH_KEY.into(),
+                tag: None,
                 value: 0.0,
                 ts: max_ts + 86_400_000,
             }]);
@@ -123,16 +125,30 @@ impl SparkCase {
             .spark_compatible(self.query.single_watermark)
     }
 
-    /// The case's windowed aggregation over `events`, into the returned sink.
+    /// The case's dedup (if any) and windowed aggregation over `events`, into the
+    /// returned sink. Windows are keyed by (key, tag); tag is null in one-column cases.
     fn windows(&self, events: Stream<SparkEvent>) -> Result<ResultSink, SparkCaseError> {
         let q = &self.query;
         let out: ResultSink = MemorySink::new();
-        let keyed = events
-            .with_watermark(Watermark::bounded(
-                std::time::Duration::from_millis(q.watermark_delay_ms.max(0) as u64),
-                |e: &SparkEvent| e.ts,
-            ))
-            .key_by(|e: &SparkEvent| e.key.clone());
+        let delay = std::time::Duration::from_millis(q.watermark_delay_ms.max(0) as u64);
+        let events = events.with_watermark(Watermark::bounded(delay, |e: &SparkEvent| e.ts));
+        let events = match q.dedup.as_deref() {
+            Some(kind) => {
+                let retention = match kind {
+                    "within_watermark" => Deduplication::within_watermark(delay),
+                    _ if q.dedup_columns.iter().any(|c| c == "ts") => {
+                        Deduplication::until_watermark()
+                    }
+                    _ => Deduplication::forever(),
+                };
+                let columns = q.dedup_columns.clone();
+                events
+                    .key_by(move |e: &SparkEvent| dedup_key(e, &columns))
+                    .deduplicate(retention)
+            }
+            None => events,
+        };
+        let keyed = events.key_by(|e: &SparkEvent| (e.key.clone(), e.tag.clone()));
         let aggregates: Aggregates = (
             Count,
             Sum::of(value),
@@ -161,7 +177,20 @@ impl SparkCase {
     }
 }
 
-type ResultSink = MemorySink<WindowResult<String, AggregateOut>>;
+type ResultSink = MemorySink<WindowResult<(String, Option<String>), AggregateOut>>;
+
+/// An event's dedup columns as text (`value` by its exact bits' decimal form).
+fn dedup_key(e: &SparkEvent, columns: &[String]) -> Vec<String> {
+    columns
+        .iter()
+        .map(|c| match c.as_str() {
+            "key" => e.key.clone(),
+            "tag" => e.tag.clone().unwrap_or_default(),
+            "value" => e.value.to_string(),
+            _ => e.ts.to_string(),
+        })
+        .collect()
+}
 
 /// Rows and watermarks gathered batch by batch.
 #[derive(Default)]
@@ -176,11 +205,13 @@ impl Recorder {
         self.rows.extend(
             out.take()
                 .into_iter()
-                .filter(|r| r.key != FLUSH_KEY)
+                .filter(|r| r.key.0 != FLUSH_KEY)
                 .map(|r| {
                     let (count, sum, avg, min, max) = r.value;
+                    let (key, tag) = r.key;
                     SparkRow {
-                        key: r.key,
+                        key,
+                        tag,
                         window_start: r.window_start,
                         window_end: r.window_end,
                         count,
@@ -203,7 +234,12 @@ impl Recorder {
 
     fn finish(mut self) -> SparkReplay {
         self.rows.sort_by(|a, b| {
-            (a.emit_batch, &a.key, a.window_start).cmp(&(b.emit_batch, &b.key, b.window_start))
+            (a.emit_batch, &a.key, &a.tag, a.window_start).cmp(&(
+                b.emit_batch,
+                &b.key,
+                &b.tag,
+                b.window_start,
+            ))
         });
         SparkReplay {
             rows: self.rows,

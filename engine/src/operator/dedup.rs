@@ -307,4 +307,39 @@ mod tests {
             assert_eq!(out[0].value, (1, 16));
         }
     }
+
+    proptest::proptest! {
+        /// Deduplicating on (key, event time) with `until_watermark`, in batches with a
+        /// watermark after each: a record passes iff it is ahead of the watermark in
+        /// force at its arrival and no record with its key passed before (a key's state
+        /// expires only when the watermark passes its time, which makes its copies late).
+        #[test]
+        fn until_watermark_on_key_and_time_matches_the_first_arrival_model(
+            batches in proptest::collection::vec(
+                (proptest::collection::vec((0u8..4, 0i64..40), 0..12), 0i64..50),
+                1..12,
+            ),
+        ) {
+            let counters = Arc::new(OperatorCounters::default());
+            let mut op = DeduplicateOperator::new(|e: &(u8, i64)| *e, Some(0), counters.clone());
+            let (mut model, mut passed_model) = (Vec::new(), std::collections::HashSet::new());
+            let (mut ours, mut wm, mut late) = (Vec::new(), MIN_WATERMARK, 0u64);
+            for (records, next_wm) in &batches {
+                for &(k, ts) in records {
+                    if ts <= wm {
+                        late += 1;
+                    } else if passed_model.insert((k, ts)) {
+                        model.push((k, ts));
+                    }
+                }
+                let input = records.iter().map(|&(k, ts)| Record::new(ts, (k, ts))).collect();
+                op.process_batch(input, &mut ours).unwrap();
+                op.on_watermark(*next_wm, &mut ours).unwrap();
+                wm = wm.max(*next_wm);
+            }
+            let ours: Vec<(u8, i64)> = ours.into_iter().map(|r| r.value).collect();
+            proptest::prop_assert_eq!(ours, model);
+            proptest::prop_assert_eq!(counters.late(), late);
+        }
+    }
 }

@@ -263,6 +263,15 @@ where
             }
         };
         let mode = self.mode;
+        if plan.spark() && mode == OutputMode::Update && matches!(kind, WindowKind::Session(_)) {
+            // Spark refuses it at start() (STREAMING_OUTPUT_MODE.UNSUPPORTED_OPERATION).
+            plan.error(EngineError::invalid(
+                name.to_string(),
+                "output_mode",
+                "append or complete (Spark does not support update mode for session windows)",
+                "update",
+            ));
+        }
         plan.describe(
             &name,
             format!(

@@ -260,8 +260,11 @@ where
         for r in input {
             let ts = r.ts;
             // A record without event time cannot be placed; Spark judges a row by its own
-            // session before any merge.
-            if ts == NO_TIMESTAMP || (settings.spark && is_late(ts.saturating_add(spec.gap))) {
+            // session before any merge, in every output mode (its session late filter
+            // sits in the state-restore step), complete included.
+            let spark_late =
+                settings.spark && ts.saturating_add(spec.gap).saturating_add(lateness) <= wm;
+            if ts == NO_TIMESTAMP || spark_late {
                 late.reject(r);
                 continue;
             }
