@@ -19,6 +19,7 @@ use tidewater_formats::FileFormat;
 use super::aggregation::parse_aggregation;
 use super::expr::Expression;
 use super::model::{DedupSpec, PipelineFile, Transform};
+use super::registry::TransformRegistry;
 use super::validate::option_key;
 
 /// How `tidewater run` may override the file.
@@ -115,8 +116,13 @@ impl PipelineFile {
         Ok(config)
     }
 
-    /// The pipeline this file describes, ready to run.
+    /// The pipeline this file describes, ready to run (no named transforms).
     pub fn pipeline(&self, run: RunOptions) -> Result<Pipeline> {
+        self.pipeline_with(run, &TransformRegistry::default())
+    }
+
+    /// The pipeline this file describes, its `call` steps taken from `registry`.
+    pub fn pipeline_with(&self, run: RunOptions, registry: &TransformRegistry) -> Result<Pipeline> {
         let mut p = Pipeline::new(self.config()?);
         let rows = self.source(&mut p, run)?;
         let rows = match &self.input.watermark {
@@ -125,7 +131,7 @@ impl PipelineFile {
         };
         let mut rows = rows;
         for (i, t) in self.transforms.iter().enumerate() {
-            rows = self.transform(rows, t, i)?;
+            rows = self.transform(rows, t, i, registry)?;
         }
         self.sink(rows)?;
         Ok(p)
@@ -231,8 +237,17 @@ impl PipelineFile {
 
     /// One transform. A row an expression cannot be evaluated on (a column missing,
     /// text where a number belongs) is a dead letter naming the transform.
-    fn transform(&self, rows: Stream<Row>, t: &Transform, i: usize) -> Result<Stream<Row>> {
+    fn transform(
+        &self,
+        rows: Stream<Row>,
+        t: &Transform,
+        i: usize,
+        registry: &TransformRegistry,
+    ) -> Result<Stream<Row>> {
         let node = format!("transforms[{i}]");
+        if let Some(name) = &t.call {
+            return registry.apply(name, &node, rows);
+        }
         let invalid =
             |field: &str, text: &str, e: String| EngineError::invalid(&node, field, e, text);
         if let Some(text) = &t.filter {

@@ -46,11 +46,13 @@ mod build;
 mod expr;
 mod manager;
 mod model;
+mod registry;
 mod strict_value;
 mod validate;
 
 pub use aggregation::parse_aggregation;
 pub use build::RunOptions;
+pub use registry::TransformRegistry;
 pub use expr::Expression;
 pub use manager::{ManagerError, PipelineManager, PipelineStatus, QueryManager, QueryProgress};
 pub use model::{

@@ -53,7 +53,9 @@ pub struct WatermarkSpec {
 }
 
 /// One step of `transforms`: exactly one of `filter`, `select`, `with_column`, `drop`,
-/// `dedup`, or a windowed aggregation (`window` with `group_by` and `aggregations`).
+/// `dedup`, `call` (a transform registered by name from Rust; a bare name as the step,
+/// `- parse_and_enrich`, means the same), or a windowed aggregation (`window` with
+/// `group_by` and `aggregations`).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Transform {
     /// Keeps the rows for which this SQL boolean expression is true.
@@ -72,6 +74,10 @@ pub struct Transform {
     /// Drops rows whose columns repeat an earlier row's.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub dedup: Option<DedupSpec>,
+    /// A transform registered from Rust under this name
+    /// ([`TransformRegistry`](super::TransformRegistry)).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub call: Option<String>,
     /// The window of a windowed aggregation.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub window: Option<WindowSpec>,

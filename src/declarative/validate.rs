@@ -159,6 +159,7 @@ const TRANSFORM: &[&str] = &[
     "with_column",
     "drop",
     "dedup",
+    "call",
     "window",
     "group_by",
     "aggregations",
@@ -417,6 +418,7 @@ fn check_transform(t: &Transform, i: usize, watermark: bool, p: &mut Problems) {
         ("with_column", t.with_column.is_some()),
         ("drop", t.drop.is_some()),
         ("dedup", t.dedup.is_some()),
+        ("call", t.call.is_some()),
         ("window", t.window.is_some()),
     ]
     .iter()
@@ -426,7 +428,7 @@ fn check_transform(t: &Transform, i: usize, watermark: bool, p: &mut Problems) {
     if kinds.len() != 1 {
         p.push(
             &format!("transforms[{i}]"),
-            "exactly one of filter, select, with_column, drop, dedup, window",
+            "exactly one of filter, select, with_column, drop, dedup, call, window",
             if kinds.is_empty() {
                 "none".to_string()
             } else {
@@ -682,6 +684,20 @@ fn check_output_mode(file: &PipelineFile, mode: &str, p: &mut Problems) {
     }
 }
 
+/// A transform step given as a bare name (`- parse_and_enrich`) as `{call: name}`.
+fn named_steps(mut doc: Value) -> Value {
+    if let Some(Value::Array(steps)) = doc.get_mut("transforms") {
+        for step in steps.iter_mut() {
+            if let Value::String(name) = step {
+                let mut call = Map::new();
+                call.insert("call".into(), Value::String(std::mem::take(name)));
+                *step = Value::Object(call);
+            }
+        }
+    }
+    doc
+}
+
 /// Reads a pipeline file's text (YAML, or JSON when `json`), with `${ENV}`
 /// substitution; every problem at once.
 pub fn parse(text: &str, file: &str, json: bool) -> Result<PipelineFile, PipelineFileErrors> {
@@ -704,6 +720,7 @@ pub fn parse(text: &str, file: &str, json: bool) -> Result<PipelineFile, Pipelin
             return Err(fail(p));
         }
     };
+    let doc = named_steps(doc);
     check_structure(&doc, &mut p);
     match serde_path_to_error::deserialize::<_, PipelineFile>(&doc) {
         Ok(parsed) => {
@@ -791,8 +808,8 @@ streaming:
             ("delay: \"10 seconds\"}", "delay: \"400 days\"}", vec!["`input.watermark.delay`: expected an interval of at most a year, found `400 days`"]),
             ("  - filter: \"value > 0\"\n", "  - filter: \"value >\"\n", vec!["`transforms[0].filter`: expected a SQL expression (sql parser error: Expected: an expression, found: EOF), found `value >`"]),
             ("  - filter: \"value > 0\"\n", "  - filter: \"median(value) > 0\"\n", vec!["`transforms[0].filter`: expected a supported function: lower, upper, length, abs, coalesce, concat, round (`median` is not), found `median(value) > 0`"]),
-            ("  - filter: \"value > 0\"\n", "  - filter: \"value > 0\"\n    drop: [key]\n", vec!["`transforms[0]`: expected exactly one of filter, select, with_column, drop, dedup, window, found filter, drop"]),
-            ("  - filter: \"value > 0\"\n", "  - fliter: \"value > 0\"\n", vec!["`transforms[0].fliter`: expected a transform key (did you mean `filter`?), found unknown key `fliter`", "`transforms[0]`: expected exactly one of filter, select, with_column, drop, dedup, window, found none"]),
+            ("  - filter: \"value > 0\"\n", "  - filter: \"value > 0\"\n    drop: [key]\n", vec!["`transforms[0]`: expected exactly one of filter, select, with_column, drop, dedup, call, window, found filter, drop"]),
+            ("  - filter: \"value > 0\"\n", "  - fliter: \"value > 0\"\n", vec!["`transforms[0].fliter`: expected a transform key (did you mean `filter`?), found unknown key `fliter`", "`transforms[0]`: expected exactly one of filter, select, with_column, drop, dedup, call, window, found none"]),
             ("type: tumbling", "type: hopping", vec!["`transforms[1].window.type`: expected one of tumbling, sliding, session, found `hopping`"]),
             ("type: tumbling, column: ts, size: \"10 seconds\"", "type: sliding, column: ts, size: \"10 seconds\"", vec!["`transforms[1].window.slide`: expected a slide for a sliding window, found none"]),
             ("type: tumbling, column: ts, size: \"10 seconds\"", "type: session, column: ts", vec!["`transforms[1].window.gap`: expected a gap for a session window, found none"]),
@@ -833,7 +850,7 @@ streaming:
             ("  - filter: \"value > 0\"\n", "  - dedup: {columns: [key, ts], within_watermark: yes, keep: first}\n", vec!["`transforms[0].dedup.keep`: expected a dedup key: one of columns, within_watermark, found unknown key `keep`", "`transforms[0].dedup.within_watermark`: expected the pipeline file's shape, found invalid type: string \"yes\", expected a boolean"]),
             ("  - filter: \"value > 0\"\n", "  - dedup: {colums: [key]}\n", vec!["`transforms[0].dedup.colums`: expected a dedup key (did you mean `columns`?), found unknown key `colums`"]),
             ("  watermark: {column: ts, delay: \"10 seconds\"}\ntransforms:\n  - filter: \"value > 0\"\n  - window: {type: tumbling, column: ts, size: \"10 seconds\"}\n    group_by: [key]\n    aggregations: [\"count(*) AS n\", \"sum(value) AS total\"]\n", "transforms:\n  - dedup: {columns: [key], within_watermark: true}\n", vec!["`input.watermark`: expected a watermark (event time) for `dedup` with `within_watermark`, found none"]),
-            ("  - filter: \"value > 0\"\n", "  - dedup: {columns: [key]}\n    filter: \"value > 0\"\n", vec!["`transforms[0]`: expected exactly one of filter, select, with_column, drop, dedup, window, found filter, dedup"]),
+            ("  - filter: \"value > 0\"\n", "  - dedup: {columns: [key]}\n    filter: \"value > 0\"\n", vec!["`transforms[0]`: expected exactly one of filter, select, with_column, drop, dedup, call, window, found filter, dedup"]),
             ("name: orders\n", "name: orders\nname: other\n", vec!["`(file)`: expected YAML, found key `name` twice at the top level (a key may appear once in a mapping)"]),
             ("  format: json\n  path: /data/in\n", "  format: json\n  path: /data/in\n  format: csv\n", vec!["`(file)`: expected YAML, found input: key `format` twice in `input` (a key may appear once in a mapping) at line 3 column 3"]),
         ];
