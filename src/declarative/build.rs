@@ -11,7 +11,7 @@ use tidewater_connectors::rate::{RateSource, RateSourceConfig};
 use tidewater_engine::dead_letter::DeadLetter;
 use tidewater_engine::operator::Deduplication;
 use tidewater_engine::prelude::*;
-use tidewater_engine::row::{DataType, GroupKey, Schema};
+use tidewater_engine::row::{GroupKey, Schema};
 use tidewater_engine::time::parse_duration;
 use tidewater_engine::window::WindowAssigner;
 use tidewater_formats::FileFormat;
@@ -27,21 +27,6 @@ use super::validate::option_key;
 pub struct RunOptions {
     /// Read what is there and stop (`--once`: the `available_now` trigger).
     pub once: bool,
-}
-
-/// A declared column type (Spark's names) as a row type.
-pub(crate) fn data_type(name: &str) -> Option<DataType> {
-    Some(match name.to_ascii_lowercase().as_str() {
-        "string" | "str" | "text" | "varchar" => DataType::Str,
-        "long" | "bigint" | "int" | "integer" | "short" | "smallint" | "byte" | "tinyint" => {
-            DataType::Int
-        }
-        "double" | "float" | "real" => DataType::Float,
-        "boolean" | "bool" => DataType::Bool,
-        // Timestamps stay as written (epoch ms or ISO text) for `with_event_time`.
-        "timestamp" => DataType::Str,
-        _ => return None,
-    })
 }
 
 /// The options of a section, keyed in snake_case.
@@ -211,7 +196,20 @@ impl PipelineFile {
                 letters.route(p.source(DeltaSource::new(c)))
             }
             #[cfg(feature = "kafka")]
-            "kafka" => letters.route(p.source(self.kafka_source(&opts, stream)?)),
+            "kafka" => {
+                use tidewater_connectors::kafka::{KafkaColumns, KafkaSource};
+                let config = self.kafka_config(&opts, stream)?;
+                if self.input.parses_json() {
+                    let schema = self.declared_schema().unwrap_or_default();
+                    letters.route(p.source(KafkaSource::rows(config, schema).named("kafka")))
+                } else {
+                    let columns = KafkaColumns {
+                        include_headers: flag(&opts, "include_headers").unwrap_or(false),
+                    };
+                    let source = KafkaSource::with_decoder(config, columns).named("kafka");
+                    letters.route(p.source(source))
+                }
+            }
             "rate" => {
                 let mut c =
                     RateSourceConfig::new(number(&opts, "rows_per_second", section)?.unwrap_or(1));
@@ -378,13 +376,12 @@ impl PipelineFile {
     }
 
     #[cfg(feature = "kafka")]
-    fn kafka_source(
+    fn kafka_config(
         &self,
         opts: &Map<String, Value>,
         stream: bool,
-    ) -> Result<tidewater_connectors::kafka::KafkaSource<tidewater_connectors::rows::JsonRows>>
-    {
-        use tidewater_connectors::kafka::{EndingOffsets, KafkaSource, KafkaSourceConfig};
+    ) -> Result<tidewater_connectors::kafka::KafkaSourceConfig> {
+        use tidewater_connectors::kafka::{EndingOffsets, KafkaSourceConfig};
         let section = "input.options";
         let servers = opts
             .get("kafka.bootstrap.servers")
@@ -441,6 +438,9 @@ impl PipelineFile {
         if let Some(n) = number(opts, "max_offsets_per_trigger", section)? {
             c = c.max_offsets_per_trigger(n);
         }
+        if let Some(fail) = flag(opts, "fail_on_data_loss") {
+            c = c.fail_on_data_loss(fail);
+        }
         for (k, v) in opts {
             match k.strip_prefix("kafka.") {
                 Some("group.id") => c = c.group_id(text(v)),
@@ -448,18 +448,11 @@ impl PipelineFile {
                 Some(property) => c = c.property(property, text(v)),
             }
         }
-        let schema = self.declared_schema().unwrap_or_default();
-        Ok(KafkaSource::rows(c, schema).named("kafka"))
+        Ok(c)
     }
 
     fn declared_schema(&self) -> Option<Schema> {
-        self.input.schema.as_ref().map(|s| {
-            Schema::new(
-                s.iter().map(|(name, ty)| {
-                    (name.clone(), data_type(&text(ty)).unwrap_or(DataType::Str))
-                }),
-            )
-        })
+        self.input.declared_schema().map(super::schema::schema)
     }
 
     /// Records that could not be read go to JSON lines in `<output.path>/_dead_letters`
@@ -484,7 +477,7 @@ impl PipelineFile {
                 KafkaSinkConfig::new(servers, topic).create_topic(1),
             ));
         }
-        match &self.output.path {
+        match &self.output.folder() {
             Some(path) => DeadLetterSink::Files(FileSink::json_lines(
                 path.join("_dead_letters"),
                 self.file_mode(),
@@ -504,7 +497,7 @@ impl PipelineFile {
     fn sink(&self, rows: Stream<Row>) -> Result<()> {
         let out = &self.output;
         let opts = options(&out.options);
-        let path = out.path.clone().unwrap_or_default();
+        let path = out.folder().unwrap_or_default();
         let mode = self.file_mode();
         let partition_by: Vec<String> = match opts.get("partition_by") {
             Some(Value::Array(cols)) => cols.iter().map(text).collect(),

@@ -199,7 +199,7 @@ fn args(f: &sqlparser::ast::Function) -> Result<Vec<&Expr>, String> {
 
 fn cast_type(name: &str) -> Option<DataType> {
     let base = name.split('(').next().unwrap_or(name).trim();
-    super::build::data_type(base)
+    super::schema::data_type(base)
 }
 
 fn literal(v: &SqlValue) -> Result<Value, EvalError> {

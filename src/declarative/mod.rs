@@ -47,15 +47,16 @@ mod expr;
 mod manager;
 mod model;
 mod registry;
+mod schema;
 mod strict_value;
 mod validate;
 
 pub use aggregation::parse_aggregation;
 pub use build::RunOptions;
-pub use registry::TransformRegistry;
 pub use expr::Expression;
 pub use manager::{ManagerError, PipelineManager, PipelineStatus, QueryManager, QueryProgress};
 pub use model::{
     Input, Output, PipelineFile, Streaming, Transform, TriggerSpec, WatermarkSpec, WindowSpec,
 };
+pub use registry::TransformRegistry;
 pub use validate::{load, option_key, parse, PipelineFileErrors, Problem};

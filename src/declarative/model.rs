@@ -34,13 +34,37 @@ pub struct Input {
     /// Format options, in Spark's spelling (`maxFilesPerTrigger`) or snake_case.
     #[serde(default)]
     pub options: Map<String, Value>,
-    /// Declared column types (`{key: string, value: double, ts: long}`) for JSON
-    /// lines and CSV.
+    /// Declared column types for JSON lines, CSV and Kafka JSON values: a mapping
+    /// (`{key: string, value: double, ts: long}`), Spark DDL text (`"key STRING, ts
+    /// BIGINT"`) or a `StructType`'s JSON.
     #[serde(default)]
-    pub schema: Option<Map<String, Value>>,
+    pub schema: Option<Value>,
+    /// Kafka: parse each value as a JSON object into columns (tauro's `parse_json`);
+    /// otherwise rows carry Spark's Kafka columns (`key`, `value`, `topic`, ...).
+    /// Defaults to true when a schema is declared.
+    #[serde(default)]
+    pub parse_json: Option<bool>,
+    /// The columns of the JSON values (tauro's `json_schema`), in any form `schema`
+    /// takes; `schema` is the same thing.
+    #[serde(default)]
+    pub json_schema: Option<Value>,
     /// Event time and its watermark.
     #[serde(default)]
     pub watermark: Option<WatermarkSpec>,
+}
+
+impl Input {
+    /// The declared columns: `json_schema`, else `schema`.
+    pub fn declared_schema(&self) -> Option<&Value> {
+        self.json_schema.as_ref().or(self.schema.as_ref())
+    }
+
+    /// Whether Kafka values are parsed as JSON (`parse_json`, by default when a
+    /// schema is declared).
+    pub fn parses_json(&self) -> bool {
+        self.parse_json
+            .unwrap_or_else(|| self.declared_schema().is_some())
+    }
 }
 
 /// `withWatermark(column, delay)`.
@@ -136,9 +160,24 @@ pub struct Output {
     /// A folder (file formats, Delta).
     #[serde(default)]
     pub path: Option<PathBuf>,
+    /// A Delta table by name instead of `path` (tauro's `table_name`): the folder
+    /// `spark-warehouse/<table_name>`, where Spark's default warehouse keeps it.
+    #[serde(default)]
+    pub table_name: Option<String>,
     /// Format options.
     #[serde(default)]
     pub options: Map<String, Value>,
+}
+
+impl Output {
+    /// The folder written: `path`, else the named table's folder.
+    pub fn folder(&self) -> Option<PathBuf> {
+        self.path.clone().or_else(|| {
+            self.table_name
+                .as_ref()
+                .map(|t| PathBuf::from("spark-warehouse").join(t))
+        })
+    }
 }
 
 /// The `streaming` section.

@@ -151,7 +151,15 @@ fn check_keys(map: &Map<String, Value>, path: &str, known: &[&str], what: &str, 
 }
 
 const TOP: &[&str] = &["name", "input", "transforms", "output", "streaming"];
-const INPUT: &[&str] = &["format", "path", "options", "schema", "watermark"];
+const INPUT: &[&str] = &[
+    "format",
+    "path",
+    "options",
+    "schema",
+    "parse_json",
+    "json_schema",
+    "watermark",
+];
 const WATERMARK: &[&str] = &["column", "delay"];
 const TRANSFORM: &[&str] = &[
     "filter",
@@ -166,7 +174,7 @@ const TRANSFORM: &[&str] = &[
 ];
 const WINDOW: &[&str] = &["type", "column", "size", "slide", "gap"];
 const DEDUP: &[&str] = &["columns", "within_watermark"];
-const OUTPUT: &[&str] = &["format", "path", "options"];
+const OUTPUT: &[&str] = &["format", "path", "table_name", "options"];
 const STREAMING: &[&str] = &[
     "trigger",
     "output_mode",
@@ -204,6 +212,8 @@ const KAFKA_INPUT_OPTIONS: &[&str] = &[
     "starting_offsets",
     "ending_offsets",
     "max_offsets_per_trigger",
+    "fail_on_data_loss",
+    "include_headers",
 ];
 const KAFKA_OUTPUT_OPTIONS: &[&str] = &["kafka.bootstrap.servers", "topic", "key_field"];
 const FILE_OUTPUT_OPTIONS: &[&str] = &["partition_by", "max_records_per_file", "max_file_bytes"];
@@ -562,13 +572,6 @@ fn check_meaning(file: &PipelineFile, p: &mut Problems) {
                 },
             );
         }
-        if input.schema.is_none() {
-            p.push(
-                "input.schema",
-                "the columns of the JSON values for the `kafka` format",
-                "none",
-            );
-        }
     }
     if file.output.format == "kafka" {
         let opts = super::build::options(&file.output.options);
@@ -592,16 +595,22 @@ fn check_meaning(file: &PipelineFile, p: &mut Problems) {
             "none",
         );
     }
-    if let Some(schema) = &input.schema {
-        for (column, ty) in schema {
-            if ty.as_str().and_then(super::build::data_type).is_none() {
-                p.push(
-                    &format!("input.schema.{column}"),
-                    "a type: string, long, int, double, float, boolean, timestamp",
-                    kind_of(ty),
-                );
+    for (field, declared) in [
+        ("schema", &input.schema),
+        ("json_schema", &input.json_schema),
+    ] {
+        if let Some(Err(problems)) = declared.as_ref().map(super::schema::columns) {
+            for (path, expected, found) in problems {
+                p.push(&format!("input.{field}{path}"), expected, found);
             }
         }
+    }
+    if input.parse_json == Some(true) && input.declared_schema().is_none() {
+        p.push(
+            "input.json_schema",
+            "the columns of the JSON values for `parse_json`",
+            "none",
+        );
     }
     if let Some(w) = &input.watermark {
         check_interval(&w.delay, "input.watermark.delay", p);
@@ -619,7 +628,11 @@ fn check_meaning(file: &PipelineFile, p: &mut Problems) {
             p,
         );
     }
-    if !matches!(file.output.format.as_str(), "console" | "kafka") && file.output.path.is_none() {
+    let named_table = file.output.format == "delta" && file.output.table_name.is_some();
+    if !matches!(file.output.format.as_str(), "console" | "kafka")
+        && file.output.path.is_none()
+        && !named_table
+    {
         p.push(
             "output.path",
             format!("a path for the `{}` format", file.output.format),
@@ -835,8 +848,10 @@ streaming:
             ("  - filter: \"value > 0\"\n", "  - filter: \"value > 0\"\n    group_by: [key]\n", vec!["`transforms[0].window`: expected a window for `group_by` and `aggregations`, found none"]),
             ("type: tumbling, column: ts, size: \"10 seconds\"", "type: sliding, column: ts, slide: \"5 seconds\"", vec!["`transforms[1].window.size`: expected a size for a sliding window, found none"]),
             ("  format: json\n  path: /data/out", "  format: delta", vec!["`output.path`: expected a path for the `delta` format, found none"]),
+            ("  format: json\n  path: /data/out", "  format: json\n  table_name: events", vec!["`output.path`: expected a path for the `json` format, found none"]),
             ("  format: json\n  path: /data/out", "  format: kafka", vec!["`output.options.kafka.bootstrap.servers`: expected the brokers (`host:port`), found none", "`output.options.topic`: expected the topic written to, found none"]),
-            ("  format: json\n  path: /data/in\n  options: {maxFilesPerTrigger: 1}\n  schema: {key: string, value: double, ts: long}", "  format: kafka\n  options: {kafka.bootstrap.servers: \"b:9092\", subscribe: t}", vec!["`input.schema`: expected the columns of the JSON values for the `kafka` format, found none"]),
+            ("  format: json\n  path: /data/in\n  options: {maxFilesPerTrigger: 1}\n  schema: {key: string, value: double, ts: long}", "  format: kafka\n  options: {kafka.bootstrap.servers: \"b:9092\", subscribe: t}\n  parse_json: true", vec!["`input.json_schema`: expected the columns of the JSON values for `parse_json`, found none"]),
+            ("  schema: {key: string, value: double, ts: long}", "  json_schema: \"key STRING, value, ts BIGINT\"", vec!["`input.json_schema[1]`: expected `name TYPE` (Spark's DDL, such as `user STRING, ts BIGINT`), found `value`"]),
             ("value: double", "value: 5", vec!["`input.schema.value`: expected a type: string, long, int, double, float, boolean, timestamp, found `5`"]),
             ("interval: \"5 seconds\"", "interval: \"2 years\"", vec!["`streaming.trigger.interval`: expected an interval such as `10 seconds` or `5 minutes`, found `2 years`"]),
             ("  trigger: {type: processing_time, interval: \"5 seconds\"}", "  trigger: [processing_time]", vec!["`streaming.trigger`: expected a mapping, found a list", "`streaming.trigger.interval`: expected an interval for a `processing_time` trigger, found none"]),
@@ -846,7 +861,7 @@ streaming:
             ("\"count(*) AS n\"", "\"count(*) AS\"", vec!["`transforms[1].aggregations[0]`: expected an aggregation such as `count(*) AS n` or `sum(value) AS total`, found `count(*) AS`"]),
             ("delay: \"10 seconds\"", "delay: \"10\"", vec!["`input.watermark.delay`: expected an interval such as `10 seconds` or `5 minutes`, found `10`"]),
             ("size: \"10 seconds\"}", "size: \"10 seconds\", slide_ms: 5}", vec!["`transforms[1].window.slide_ms`: expected a window key (did you mean `slide`?), found unknown key `slide_ms`"]),
-            ("input:\n", "input:\n  parse_json: true\n", vec!["`input.parse_json`: expected an input key: one of format, path, options, schema, watermark, found unknown key `parse_json`"]),
+            ("input:\n", "input:\n  parse_jsn: true\n", vec!["`input.parse_jsn`: expected an input key (did you mean `parse_json`?), found unknown key `parse_jsn`"]),
             ("  - filter: \"value > 0\"\n", "  - dedup: {columns: [key, ts], within_watermark: yes, keep: first}\n", vec!["`transforms[0].dedup.keep`: expected a dedup key: one of columns, within_watermark, found unknown key `keep`", "`transforms[0].dedup.within_watermark`: expected the pipeline file's shape, found invalid type: string \"yes\", expected a boolean"]),
             ("  - filter: \"value > 0\"\n", "  - dedup: {colums: [key]}\n", vec!["`transforms[0].dedup.colums`: expected a dedup key (did you mean `columns`?), found unknown key `colums`"]),
             ("  watermark: {column: ts, delay: \"10 seconds\"}\ntransforms:\n  - filter: \"value > 0\"\n  - window: {type: tumbling, column: ts, size: \"10 seconds\"}\n    group_by: [key]\n    aggregations: [\"count(*) AS n\", \"sum(value) AS total\"]\n", "transforms:\n  - dedup: {columns: [key], within_watermark: true}\n", vec!["`input.watermark`: expected a watermark (event time) for `dedup` with `within_watermark`, found none"]),

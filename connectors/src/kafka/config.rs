@@ -85,6 +85,11 @@ pub struct KafkaSourceConfig {
     /// 30 000 ms, 0 turns it off. Bounded runs and `assign` read a fixed set.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub partition_discovery_interval_ms: Option<u64>,
+    /// Spark's `failOnDataLoss`: when records a run needs (from its checkpoint or its
+    /// starting offsets) were deleted from Kafka, fail the run (default) or, with
+    /// `Some(false)`, continue from the first offset still there.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fail_on_data_loss: Option<bool>,
 }
 
 impl KafkaSourceConfig {
@@ -94,6 +99,13 @@ impl KafkaSourceConfig {
             bootstrap_servers: bootstrap_servers.into(),
             ..Default::default()
         }
+    }
+
+    /// Whether deleted records a run needs fail it (Spark's `failOnDataLoss`,
+    /// default true).
+    pub fn fail_on_data_loss(mut self, fail: bool) -> Self {
+        self.fail_on_data_loss = Some(fail);
+        self
     }
 
     /// Reads every partition of `topics`.

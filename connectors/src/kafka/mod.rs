@@ -37,6 +37,6 @@ pub use rdkafka;
 pub use client::QuietEof;
 pub use config::{KafkaSinkConfig, KafkaSourceConfig, Topics};
 pub use offsets::{EndingOffsets, PartitionStart, StartingOffsets};
-pub use record::{Decode, Json, JsonRows, KafkaRecord, RecordView, Records};
+pub use record::{Decode, Json, JsonRows, KafkaColumns, KafkaRecord, RecordView, Records};
 pub use sink::{KafkaSink, KafkaWriter};
 pub use source::{KafkaReader, KafkaSource};

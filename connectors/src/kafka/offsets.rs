@@ -90,6 +90,35 @@ pub fn resolve(start: PartitionStart, low: i64, high: i64) -> i64 {
     }
 }
 
+/// Where a partition continues from `next` (a restored position, or a starting offset
+/// asked for) when its first offset still in Kafka is `low`. Records below `low` were
+/// deleted (retention, `deleteRecords`): with `fail_on_data_loss` (Spark's
+/// `failOnDataLoss`, true by default) that fails the run naming what was lost;
+/// otherwise reading continues at `low` and the loss is logged.
+pub fn continue_from(
+    topic: &str,
+    partition: i32,
+    next: i64,
+    low: i64,
+    fail_on_data_loss: bool,
+) -> Result<i64, String> {
+    if next >= low {
+        return Ok(next);
+    }
+    let lost = format!(
+        "offsets {next}..{} of topic `{topic}` partition {partition} are no longer in Kafka (the first one left is {low})",
+        low - 1
+    );
+    if fail_on_data_loss {
+        Err(format!(
+            "{lost}: some data may have been lost; set failOnDataLoss to false to continue from offset {low}"
+        ))
+    } else {
+        tracing::warn!(%topic, partition, next, low, "{lost}: continuing from offset {low} (failOnDataLoss is false)");
+        Ok(low)
+    }
+}
+
 impl FromStr for StartingOffsets {
     type Err = String;
 
@@ -273,5 +302,25 @@ mod tests {
         assert_eq!("latest".parse(), Ok(EndingOffsets::Latest));
         assert_eq!("unbounded".parse(), Ok(EndingOffsets::Unbounded));
         assert!("soon".parse::<EndingOffsets>().is_err());
+    }
+
+    #[test]
+    fn lost_records_fail_the_run_or_are_skipped_as_asked() {
+        // (next, low, fail_on_data_loss, result)
+        let table: [(i64, i64, bool, Result<i64, &str>); 5] = [
+            (5, 3, true, Ok(5)),
+            (3, 3, true, Ok(3)),
+            (2, 3, false, Ok(3)),
+            (0, 7, false, Ok(7)),
+            (1, 3, true, Err("offsets 1..2 of topic `t` partition 4 are no longer in Kafka (the first one left is 3): some data may have been lost; set failOnDataLoss to false to continue from offset 3")),
+        ];
+        for (next, low, fail, want) in table {
+            let got = continue_from("t", 4, next, low, fail);
+            assert_eq!(
+                got.as_ref().map_err(String::as_str),
+                want.as_ref().map_err(|e| *e),
+                "{next} {low} {fail}"
+            );
+        }
     }
 }

@@ -134,3 +134,56 @@ impl Decode for JsonRows {
         self.parse(r.value.ok_or("the record has no value")?)
     }
 }
+
+/// The record as a row of Spark's Kafka source columns: `key`, `value` (UTF-8 text),
+/// `topic`, `partition`, `offset`, `timestamp` (epoch ms) and, with headers included
+/// (Spark's `includeHeaders`), `headers` as a JSON list of `{"key", "value"}` objects
+/// (header values as text, bytes that are not UTF-8 replaced).
+/// A key or value that is not UTF-8 text makes the record a dead letter.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct KafkaColumns {
+    /// Adds the `headers` column.
+    pub include_headers: bool,
+}
+
+impl Decode for KafkaColumns {
+    type Value = Row;
+
+    fn decode(&self, r: &RecordView<'_>) -> Result<Row, String> {
+        use tidewater_engine::row::Value;
+        let text = |what: &str, bytes: Option<&[u8]>| -> Result<Value, String> {
+            match bytes {
+                None => Ok(Value::Null),
+                Some(b) => std::str::from_utf8(b)
+                    .map(|s| Value::Str(s.to_string()))
+                    .map_err(|e| format!("the record's {what} is not UTF-8 text ({e})")),
+            }
+        };
+        let mut pairs = vec![
+            ("key".to_string(), text("key", r.key)?),
+            ("value".to_string(), text("value", r.value)?),
+            ("topic".to_string(), Value::Str(r.topic.to_string())),
+            ("partition".to_string(), Value::Int(i64::from(r.partition))),
+            ("offset".to_string(), Value::Int(r.offset)),
+            (
+                "timestamp".to_string(),
+                r.timestamp.map_or(Value::Null, Value::Int),
+            ),
+        ];
+        if self.include_headers {
+            let headers: Vec<serde_json::Value> = r
+                .headers()
+                .into_iter()
+                .map(|(key, value)| {
+                    let value = value.map(|v| String::from_utf8_lossy(&v).into_owned());
+                    serde_json::json!({"key": key, "value": value})
+                })
+                .collect();
+            pairs.push((
+                "headers".to_string(),
+                Value::Str(serde_json::Value::Array(headers).to_string()),
+            ));
+        }
+        Ok(Row::from_pairs(pairs))
+    }
+}

@@ -22,7 +22,7 @@ use tidewater_engine::time::{
 use super::assignment::owner;
 use super::client::{client_config, kafka_error, EofConsumer, QuietEof, REQUEST_TIMEOUT};
 use super::config::KafkaSourceConfig;
-use super::offsets::{resolve, EndingOffsets};
+use super::offsets::{continue_from, resolve, EndingOffsets, PartitionStart};
 use super::partitions::list_partitions;
 use super::record::{Decode, Json, JsonRows, RecordView, Records};
 use super::watermarks::{PartitionWatermarks, Signal};
@@ -202,6 +202,8 @@ struct PartitionState {
     partition: i32,
     /// The next offset to read: the position.
     next: i64,
+    /// The first offset in Kafka when the partition was opened.
+    low: i64,
     /// Where a bounded run stops (exclusive).
     end: Option<i64>,
     done: bool,
@@ -244,6 +246,8 @@ struct ReaderState<D: Decode> {
     batch_limit: usize,
     assigned: bool,
     commit_back: bool,
+    /// Spark's `failOnDataLoss`.
+    fail_on_data_loss: bool,
 }
 
 impl<D: Decode> KafkaReader<D> {
@@ -299,7 +303,19 @@ impl<D: Decode> KafkaReader<D> {
                         e,
                     )
                 })?;
-            let next = resolve(start, low, high);
+            let next = match start {
+                PartitionStart::At(n) if n < low => continue_from(
+                    &topic,
+                    partition,
+                    n,
+                    low,
+                    config.fail_on_data_loss != Some(false),
+                )
+                .map_err(|m| {
+                    EngineError::invalid(&name, "starting_offsets", "offsets still in Kafka", m)
+                })?,
+                _ => resolve(start, low, high),
+            };
             let end = (config.ending_offsets == EndingOffsets::Latest).then_some(high);
             let topic: Arc<str> = Arc::from(topic.as_str());
             index
@@ -310,6 +326,7 @@ impl<D: Decode> KafkaReader<D> {
                 topic,
                 partition,
                 next,
+                low,
                 end,
                 done: end.is_some_and(|e| next >= e),
             });
@@ -341,6 +358,7 @@ impl<D: Decode> KafkaReader<D> {
                     .max(1),
                 assigned: false,
                 commit_back: config.group_id.is_some(),
+                fail_on_data_loss: config.fail_on_data_loss != Some(false),
                 reported_empty: false,
                 discovery: config.discovery_interval_ms().map(|every| Discovery {
                     config: config.clone(),
@@ -400,6 +418,7 @@ impl<D: Decode> ReaderState<D> {
                 topic,
                 partition,
                 next: low,
+                low,
                 end: None,
                 done: false,
             });
@@ -645,7 +664,13 @@ impl<D: Decode> SourceReader for KafkaReader<D> {
                 .and_then(|m| m.get(&partition))
             {
                 let p = &mut state.partitions[i];
-                p.next = next;
+                p.next = continue_from(&topic, partition, next, p.low, state.fail_on_data_loss)
+                    .map_err(|m| {
+                        EngineError::external(
+                            format!("`{}`: resuming from the checkpoint", state.name),
+                            std::io::Error::other(m),
+                        )
+                    })?;
                 p.done = p.end.is_some_and(|e| next >= e);
             }
         }
