@@ -242,71 +242,98 @@ fn generate(
     Ok(())
 }
 
-/// Loads every file first (all problems of all files), then runs them in order.
+/// Loads every file first (all problems of all files), then runs them in order; a
+/// file's nodes run together, at most its `max_concurrent_pipelines` at once.
 fn run(files: &[std::path::PathBuf], once: bool) -> Result<(), Box<dyn std::error::Error>> {
+    use tidewater::declarative::{PipelineManager, PipelineStatus, RunOptions};
     let loaded = load_all(files)?;
-    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let stop = std::sync::atomic::AtomicBool::new(false);
+    let stop = std::sync::Arc::new(stop);
     let flag = stop.clone();
     // Ctrl-C (and SIGTERM) stop gracefully: sources end, data drains, the last
     // checkpoint is stored and its output committed; the exit code is 0.
     ctrlc::set_handler(move || flag.store(true, std::sync::atomic::Ordering::SeqCst))?;
-    for (path, file) in files.iter().zip(loaded) {
-        let options = tidewater::declarative::RunOptions { once };
-        let processor = file.pipeline(options)?.start()?;
-        let metrics = watch(&processor, &stop)?;
-        eprintln!(
-            "{}: `{}` read {} records ({} late, {} dead letters) in {:.3} s",
-            path.display(),
-            file.name,
-            metrics.source_records,
-            metrics.late_dropped,
-            metrics.dead_letters,
-            metrics.elapsed.as_secs_f64()
-        );
+    let mut failed = Vec::new();
+    for (path, group) in files.iter().zip(loaded) {
+        let pipelines = group
+            .nodes
+            .iter()
+            .map(|n| Ok((n.name.clone(), n.pipeline(RunOptions { once })?)))
+            .collect::<Result<Vec<_>, EngineError>>()?;
+        let manager = PipelineManager::new(group.max_concurrent_pipelines);
+        let done = std::sync::atomic::AtomicBool::new(false);
+        let outcomes = std::thread::scope(|s| {
+            s.spawn(|| watch(&manager, &stop, &done));
+            let outcomes = manager.run(pipelines);
+            done.store(true, std::sync::atomic::Ordering::SeqCst);
+            outcomes
+        });
+        for (name, outcome) in outcomes {
+            match outcome {
+                PipelineStatus::Succeeded(m) => eprintln!(
+                    "{}: `{name}` read {} records ({} late, {} dead letters) in {:.3} s",
+                    path.display(),
+                    m.source_records,
+                    m.late_dropped,
+                    m.dead_letters,
+                    m.elapsed.as_secs_f64()
+                ),
+                PipelineStatus::Failed(e) => failed.push(format!("{}: `{name}`: {e}", path.display())),
+                other => eprintln!("{}: `{name}` {other:?}", path.display()),
+            }
+        }
     }
-    Ok(())
+    if failed.is_empty() {
+        Ok(())
+    } else {
+        Err(failed.join("\n").into())
+    }
 }
 
-/// Shows progress while the run goes (events/s, watermark, late rows, checkpoints) and
-/// stops it gracefully when asked; its metrics, or its error.
+/// Shows progress while the runs go (events/s, watermark, late rows, checkpoints,
+/// summed over the running pipelines) and stops them gracefully when asked, until
+/// `done`.
 fn watch(
-    processor: &tidewater::engine::processor::StreamProcessor,
+    manager: &tidewater::declarative::PipelineManager,
     stop: &std::sync::atomic::AtomicBool,
-) -> Result<Metrics, Box<dyn std::error::Error>> {
+    done: &std::sync::atomic::AtomicBool,
+) {
+    use std::sync::atomic::Ordering::SeqCst;
     let bar = indicatif::ProgressBar::new_spinner();
     let mut stopping = false;
     let mut last = (std::time::Instant::now(), 0u64);
-    while !processor.await_termination(Some(std::time::Duration::from_millis(200))) {
-        if stop.load(std::sync::atomic::Ordering::SeqCst) && !stopping {
+    while !done.load(SeqCst) {
+        std::thread::sleep(std::time::Duration::from_millis(100));
+        if stop.load(SeqCst) && !stopping {
             stopping = true;
             bar.suspend(|| eprintln!("stopping: draining and storing the last checkpoint"));
-            processor.stop(true);
+            manager.stop_all(true);
         }
-        let m = processor.metrics();
-        let rate = (m.source_records - last.1) as f64 / last.0.elapsed().as_secs_f64().max(1e-3);
-        last = (std::time::Instant::now(), m.source_records);
+        let all = manager.metrics();
+        let records: u64 = all.values().map(|m| m.source_records).sum();
+        let rate = records.saturating_sub(last.1) as f64 / last.0.elapsed().as_secs_f64().max(1e-3);
+        last = (std::time::Instant::now(), records);
+        let watermark = all.values().filter_map(|m| m.watermark).min();
         bar.set_message(format!(
-            "{} records, {:.0}/s, watermark {}, {} late, {} dead letters, {} checkpoints",
-            m.source_records,
-            rate,
-            m.watermark.map_or("-".to_string(), |w| w.to_string()),
-            m.late_dropped,
-            m.dead_letters,
-            m.checkpoints.map_or(0, |c| c.completed),
+            "{} running, {records} records, {rate:.0}/s, watermark {}, {} late, {} dead letters, {} checkpoints",
+            all.len(),
+            watermark.map_or("-".to_string(), |w| w.to_string()),
+            all.values().map(|m| m.late_dropped).sum::<u64>(),
+            all.values().map(|m| m.dead_letters).sum::<u64>(),
+            all.values().map(|m| m.checkpoints.as_ref().map_or(0, |c| c.completed)).sum::<u64>(),
         ));
         bar.tick();
     }
     bar.finish_and_clear();
-    Ok(processor.join()?)
 }
 
 fn load_all(
     files: &[std::path::PathBuf],
-) -> Result<Vec<tidewater::declarative::PipelineFile>, Box<dyn std::error::Error>> {
+) -> Result<Vec<tidewater::declarative::PipelineGroup>, Box<dyn std::error::Error>> {
     let mut loaded = Vec::new();
     let mut failed = Vec::new();
     for path in files {
-        match tidewater::declarative::load(path) {
+        match tidewater::declarative::load_pipelines(path) {
             Ok(f) => loaded.push(f),
             Err(e) => failed.push(e.to_string()),
         }

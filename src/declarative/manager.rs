@@ -257,11 +257,17 @@ pub enum PipelineStatus {
     Succeeded(Metrics),
     /// Failed, with its error.
     Failed(EngineError),
+    /// Never started: the manager was stopped while it waited.
+    Cancelled,
 }
 
 struct Board {
     status: BTreeMap<String, PipelineStatus>,
     running: usize,
+    /// The processors running now.
+    processors: BTreeMap<String, Arc<StreamProcessor>>,
+    /// `stop_all` was called: queued pipelines are not started.
+    stopping: bool,
 }
 
 /// Runs pipelines with at most `max_concurrent_pipelines` at once, the others queued in
@@ -294,16 +300,42 @@ impl PipelineManager {
                 Mutex::new(Board {
                     status: BTreeMap::new(),
                     running: 0,
+                    processors: BTreeMap::new(),
+                    stopping: false,
                 }),
                 Condvar::new(),
             )),
         }
     }
 
+    fn board(&self) -> std::sync::MutexGuard<'_, Board> {
+        self.board.0.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
     /// The status of pipeline `name` (of this or an earlier `run`).
     pub fn status(&self, name: &str) -> Option<PipelineStatus> {
-        let board = self.board.0.lock().unwrap_or_else(|p| p.into_inner());
-        board.status.get(name).cloned()
+        self.board().status.get(name).cloned()
+    }
+
+    /// The metrics of the pipelines running now, by name.
+    pub fn metrics(&self) -> BTreeMap<String, Metrics> {
+        self.board()
+            .processors
+            .iter()
+            .map(|(name, p)| (name.clone(), p.metrics()))
+            .collect()
+    }
+
+    /// Stops the running pipelines (`graceful`: sources end, data drains, the last
+    /// checkpoint is stored) and cancels the queued ones; `run` then returns.
+    pub fn stop_all(&self, graceful: bool) {
+        let mut board = self.board();
+        board.stopping = true;
+        for p in board.processors.values() {
+            p.stop(graceful);
+        }
+        drop(board);
+        self.board.1.notify_all();
     }
 
     /// Runs every pipeline, at most `max_concurrent_pipelines` at once in the order
@@ -324,8 +356,12 @@ impl PipelineManager {
         let mut threads = Vec::new();
         while let Some((name, pipeline)) = queue.pop_front() {
             let mut board = lock.lock().unwrap_or_else(|p| p.into_inner());
-            while board.running >= self.max_concurrent {
+            while board.running >= self.max_concurrent && !board.stopping {
                 board = changed.wait(board).unwrap_or_else(|p| p.into_inner());
+            }
+            if board.stopping {
+                board.status.insert(name, PipelineStatus::Cancelled);
+                continue;
             }
             board.running += 1;
             board.status.insert(name.clone(), PipelineStatus::Running);
@@ -333,7 +369,14 @@ impl PipelineManager {
             let shared = self.board.clone();
             // A pipeline is built here (it is not `Send`); its run is watched from a
             // thread of its own.
-            let started = pipeline.start();
+            let started = pipeline.start().map(Arc::new);
+            if let Ok(p) = &started {
+                let mut board = lock.lock().unwrap_or_else(|p| p.into_inner());
+                if board.stopping {
+                    p.stop(true);
+                }
+                board.processors.insert(name.clone(), p.clone());
+            }
             threads.push(std::thread::spawn(move || {
                 let outcome = match started.and_then(|p| {
                     p.await_termination(None);
@@ -345,6 +388,7 @@ impl PipelineManager {
                 let (lock, changed) = &*shared;
                 let mut board = lock.lock().unwrap_or_else(|p| p.into_inner());
                 board.running -= 1;
+                board.processors.remove(&name);
                 board.status.insert(name, outcome);
                 changed.notify_all();
             }));

@@ -44,6 +44,7 @@
 mod aggregation;
 mod build;
 mod expr;
+mod group;
 mod manager;
 mod model;
 mod registry;
@@ -54,6 +55,7 @@ mod validate;
 pub use aggregation::parse_aggregation;
 pub use build::RunOptions;
 pub use expr::Expression;
+pub use group::{load_pipelines, parse_pipelines, PipelineGroup};
 pub use manager::{ManagerError, PipelineManager, PipelineStatus, QueryManager, QueryProgress};
 pub use model::{
     Input, Output, PipelineFile, Streaming, Transform, TriggerSpec, WatermarkSpec, WindowSpec,

@@ -55,6 +55,30 @@ impl fmt::Display for PipelineFileErrors {
 pub(crate) struct Problems(Vec<Problem>);
 
 impl Problems {
+    /// Whether there is none.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// These problems, as the errors of `file`.
+    pub fn into_errors(self, file: &str) -> PipelineFileErrors {
+        PipelineFileErrors {
+            file: file.to_string(),
+            problems: self.0,
+        }
+    }
+
+    /// Adds `other`'s problems, their paths below `prefix` (`nodes[1]`).
+    pub fn nest(&mut self, prefix: &str, other: Problems) {
+        for mut q in other.0 {
+            q.path = match q.path.as_str() {
+                "(file)" | "" => prefix.to_string(),
+                rest => format!("{prefix}.{rest}"),
+            };
+            self.0.push(q);
+        }
+    }
+
     pub fn push(&mut self, path: &str, expected: impl Into<String>, found: impl Into<String>) {
         self.0.push(Problem {
             path: path.to_string(),
@@ -128,7 +152,7 @@ fn nearest<'a>(key: &str, known: &[&'a str]) -> Option<&'a str> {
 }
 
 /// Reports keys of `map` (at `path`) not among `known`, suggesting the nearest.
-fn check_keys(map: &Map<String, Value>, path: &str, known: &[&str], what: &str, p: &mut Problems) {
+pub(crate) fn check_keys(map: &Map<String, Value>, path: &str, known: &[&str], what: &str, p: &mut Problems) {
     for key in map.keys() {
         if known.contains(&option_key(key).as_str()) {
             continue;
@@ -273,7 +297,7 @@ fn substitute(text: &str, p: &mut Problems) -> String {
     out
 }
 
-fn as_map<'a>(v: &'a Value, path: &str, p: &mut Problems) -> Option<&'a Map<String, Value>> {
+pub(crate) fn as_map<'a>(v: &'a Value, path: &str, p: &mut Problems) -> Option<&'a Map<String, Value>> {
     match v {
         Value::Object(m) => Some(m),
         Value::Null => None,
@@ -284,7 +308,7 @@ fn as_map<'a>(v: &'a Value, path: &str, p: &mut Problems) -> Option<&'a Map<Stri
     }
 }
 
-fn kind_of(v: &Value) -> String {
+pub(crate) fn kind_of(v: &Value) -> String {
     match v {
         Value::Null => "nothing".into(),
         Value::Bool(b) => format!("`{b}`"),
@@ -406,7 +430,7 @@ fn check_interval(text: &str, path: &str, p: &mut Problems) {
     }
 }
 
-fn one_of(value: &str, allowed: &[&str], path: &str, p: &mut Problems) {
+pub(crate) fn one_of(value: &str, allowed: &[&str], path: &str, p: &mut Problems) {
     if !allowed.contains(&value) {
         let hint = nearest(value, allowed)
             .map(|k| format!(" (did you mean `{k}`?)"))
@@ -715,34 +739,39 @@ fn named_steps(mut doc: Value) -> Value {
 /// substitution; every problem at once.
 pub fn parse(text: &str, file: &str, json: bool) -> Result<PipelineFile, PipelineFileErrors> {
     let mut p = Problems::default();
-    let text = substitute(text, &mut p);
-    let doc: Result<Value, String> = if json {
+    let parsed = read_document(text, json, &mut p).and_then(|doc| node(doc, &mut p));
+    match parsed {
+        Some(parsed) if p.0.is_empty() => Ok(parsed),
+        _ => Err(p.into_errors(file)),
+    }
+}
+
+/// The document of a pipeline file's text, `${ENV}` substituted, repeated keys refused.
+pub(crate) fn read_document(text: &str, json: bool, p: &mut Problems) -> Option<Value> {
+    let text = substitute(text, p);
+    let doc = if json {
         serde_json::from_str::<StrictValue>(&text).map_err(|e| e.to_string())
     } else {
         serde_norway::from_str::<StrictValue>(&text).map_err(|e| e.to_string())
-    }
-    .map(|v| v.0);
-    let fail = |p: Problems| PipelineFileErrors {
-        file: file.to_string(),
-        problems: p.0,
     };
-    let doc = match doc {
-        Ok(d) => d,
+    match doc {
+        Ok(d) => Some(d.0),
         Err(e) => {
             p.push("(file)", if json { "JSON" } else { "YAML" }, e);
-            return Err(fail(p));
+            None
         }
-    };
+    }
+}
+
+/// One node (`name`, `input`, `transforms`, `output`, `streaming`) of a document;
+/// its problems go to `p`.
+pub(crate) fn node(doc: Value, p: &mut Problems) -> Option<PipelineFile> {
     let doc = named_steps(doc);
-    check_structure(&doc, &mut p);
+    check_structure(&doc, p);
     match serde_path_to_error::deserialize::<_, PipelineFile>(&doc) {
         Ok(parsed) => {
-            check_meaning(&parsed, &mut p);
-            if p.0.is_empty() {
-                Ok(parsed)
-            } else {
-                Err(fail(p))
-            }
+            check_meaning(&parsed, p);
+            Some(parsed)
         }
         Err(e) => {
             // The shape was wrong somewhere the key check does not see (a missing
@@ -756,13 +785,21 @@ pub fn parse(text: &str, file: &str, json: bool) -> Result<PipelineFile, Pipelin
                     inner,
                 );
             }
-            Err(fail(p))
+            None
         }
     }
 }
 
 /// Reads the pipeline file at `path` (`.json` as JSON, anything else as YAML).
 pub fn load(path: &std::path::Path) -> Result<PipelineFile, PipelineFileErrors> {
+    let (text, name, json) = read_file(path)?;
+    parse(&text, &name, json)
+}
+
+/// A pipeline file's text, its name for messages, and whether it is JSON (`.json`).
+pub(crate) fn read_file(
+    path: &std::path::Path,
+) -> Result<(String, String, bool), PipelineFileErrors> {
     let name = path.display().to_string();
     let text = std::fs::read_to_string(path).map_err(|e| PipelineFileErrors {
         file: name.clone(),
@@ -773,7 +810,7 @@ pub fn load(path: &std::path::Path) -> Result<PipelineFile, PipelineFileErrors> 
         }],
     })?;
     let json = path.extension().is_some_and(|e| e == "json");
-    parse(&text, &name, json)
+    Ok((text, name, json))
 }
 
 #[cfg(test)]
