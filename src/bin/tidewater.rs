@@ -278,7 +278,9 @@ fn run(files: &[std::path::PathBuf], once: bool) -> Result<(), Box<dyn std::erro
                     m.dead_letters,
                     m.elapsed.as_secs_f64()
                 ),
-                PipelineStatus::Failed(e) => failed.push(format!("{}: `{name}`: {e}", path.display())),
+                PipelineStatus::Failed(e) => {
+                    failed.push(format!("{}: `{name}`: {e}", path.display()))
+                }
                 other => eprintln!("{}: `{name}` {other:?}", path.display()),
             }
         }
@@ -292,7 +294,9 @@ fn run(files: &[std::path::PathBuf], once: bool) -> Result<(), Box<dyn std::erro
 
 /// Shows progress while the runs go (events/s, watermark, late rows, checkpoints,
 /// summed over the running pipelines) and stops them gracefully when asked, until
-/// `done`.
+/// `done`. Each pipeline's start is announced (`started: NAME`, its sources open);
+/// without a terminal, progress is a plain line whenever the record count changed,
+/// at most once a second.
 fn watch(
     manager: &tidewater::declarative::PipelineManager,
     stop: &std::sync::atomic::AtomicBool,
@@ -301,7 +305,8 @@ fn watch(
     use std::sync::atomic::Ordering::SeqCst;
     let bar = indicatif::ProgressBar::new_spinner();
     let mut stopping = false;
-    let mut last = (std::time::Instant::now(), 0u64);
+    let mut started = std::collections::BTreeSet::new();
+    let mut printed = (std::time::Instant::now(), 0u64);
     while !done.load(SeqCst) {
         std::thread::sleep(std::time::Duration::from_millis(100));
         if stop.load(SeqCst) && !stopping {
@@ -310,19 +315,32 @@ fn watch(
             manager.stop_all(true);
         }
         let all = manager.metrics();
+        for name in all.keys() {
+            if started.insert(name.clone()) {
+                bar.suspend(|| eprintln!("started: {name}"));
+            }
+        }
         let records: u64 = all.values().map(|m| m.source_records).sum();
-        let rate = records.saturating_sub(last.1) as f64 / last.0.elapsed().as_secs_f64().max(1e-3);
-        last = (std::time::Instant::now(), records);
+        let rate: f64 = all.values().map(|m| m.events_per_sec).sum();
         let watermark = all.values().filter_map(|m| m.watermark).min();
-        bar.set_message(format!(
+        let line = format!(
             "{} running, {records} records, {rate:.0}/s, watermark {}, {} late, {} dead letters, {} checkpoints",
             all.len(),
             watermark.map_or("-".to_string(), |w| w.to_string()),
             all.values().map(|m| m.late_dropped).sum::<u64>(),
             all.values().map(|m| m.dead_letters).sum::<u64>(),
             all.values().map(|m| m.checkpoints.as_ref().map_or(0, |c| c.completed)).sum::<u64>(),
-        ));
-        bar.tick();
+        );
+        if bar.is_hidden() {
+            let due = printed.0.elapsed() >= std::time::Duration::from_secs(1);
+            if !all.is_empty() && records != printed.1 && due {
+                eprintln!("progress: {line}");
+                printed = (std::time::Instant::now(), records);
+            }
+        } else {
+            bar.set_message(line);
+            bar.tick();
+        }
     }
     bar.finish_and_clear();
 }

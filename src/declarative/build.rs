@@ -69,6 +69,23 @@ impl PipelineFile {
                 .is_some_and(|t| matches!(t.kind.as_str(), "once" | "available_now"))
     }
 
+    /// How often sources look for new data: every trigger interval (a micro-batch
+    /// each), or every 100 ms at most with the `continuous` trigger, whose interval is
+    /// the checkpoint interval only (Spark's continuous processing).
+    fn poll_ms(&self) -> u64 {
+        let continuous = self
+            .streaming
+            .trigger
+            .as_ref()
+            .is_some_and(|t| t.kind == "continuous");
+        if continuous {
+            self.trigger_ms().min(100)
+        } else {
+            self.trigger_ms()
+        }
+    }
+
+    /// The trigger interval (default 1 s): micro-batches, checkpoints.
     fn trigger_ms(&self) -> u64 {
         self.streaming
             .trigger
@@ -93,7 +110,11 @@ impl PipelineFile {
             let delivery = match s.delivery.as_deref() {
                 Some("at_most_once") => DeliveryGuarantee::AtMostOnce,
                 Some("at_least_once") => DeliveryGuarantee::AtLeastOnce,
-                _ => DeliveryGuarantee::ExactlyOnce,
+                Some(_) => DeliveryGuarantee::ExactlyOnce,
+                // A console shows what it gets at once (Spark's console sink is not
+                // transactional either): a restart may show rows again.
+                None if self.output.format == "console" => DeliveryGuarantee::AtLeastOnce,
+                None => DeliveryGuarantee::ExactlyOnce,
             };
             config =
                 config.with_checkpointing(dir, Duration::from_millis(self.trigger_ms()), delivery);
@@ -138,8 +159,8 @@ impl PipelineFile {
                 };
                 let mut c = FileSourceConfig::new(path, format);
                 c.stream = stream;
-                c.poll_interval_ms = number(&opts, "poll_interval_ms", section)?
-                    .unwrap_or_else(|| self.trigger_ms());
+                c.poll_interval_ms =
+                    number(&opts, "poll_interval_ms", section)?.unwrap_or_else(|| self.poll_ms());
                 c.max_files_per_trigger =
                     number(&opts, "max_files_per_trigger", section)?.map(|n| n as usize);
                 c.latest_first = flag(&opts, "latest_first").unwrap_or(false);
@@ -175,8 +196,8 @@ impl PipelineFile {
                 use tidewater_connectors::delta::{DeltaSource, DeltaSourceConfig};
                 let mut c = DeltaSourceConfig::new(path);
                 c.stream = stream;
-                c.poll_interval_ms = number(&opts, "poll_interval_ms", section)?
-                    .unwrap_or_else(|| self.trigger_ms());
+                c.poll_interval_ms =
+                    number(&opts, "poll_interval_ms", section)?.unwrap_or_else(|| self.poll_ms());
                 c.max_files_per_trigger =
                     number(&opts, "max_files_per_trigger", section)?.map(|n| n as usize);
                 c.read_change_feed = flag(&opts, "read_change_feed").unwrap_or(false);
@@ -219,6 +240,15 @@ impl PipelineFile {
                 }
                 if let Some(n) = number(&opts, "num_partitions", section)? {
                     c.num_partitions = n as usize;
+                }
+                // A processing-time trigger's micro-batches: each interval's rows at once.
+                let processing_time = self
+                    .streaming
+                    .trigger
+                    .as_ref()
+                    .is_some_and(|t| t.kind == "processing_time");
+                if processing_time {
+                    c.trigger_interval_ms = Some(self.trigger_ms());
                 }
                 p.source(RateSource::new(c))
             }
@@ -413,6 +443,8 @@ impl PipelineFile {
                 })?;
             c.assign = Some(assign);
         }
+        // Spark's default for a streaming query: only what arrives from now on.
+        c = c.starting_offsets(tidewater_connectors::kafka::StartingOffsets::Latest);
         if let Some(v) = opts.get("starting_offsets") {
             c = c.starting_offsets(text(v).parse().map_err(|e: String| {
                 EngineError::invalid(
@@ -526,7 +558,8 @@ impl PipelineFile {
                 use tidewater_connectors::delta::DeltaSink;
                 let mut sink = DeltaSink::new(path, mode)
                     .partition_by(partition_by)
-                    .merge_schema(flag(&opts, "merge_schema").unwrap_or(false));
+                    // tauro's Delta writer merges schemas unless told not to.
+                    .merge_schema(flag(&opts, "merge_schema").unwrap_or(true));
                 if let Some(n) = number(&opts, "target_file_size", section)? {
                     sink = sink.target_file_size(n);
                 }

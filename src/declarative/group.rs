@@ -103,7 +103,11 @@ fn group(doc: &Value, p: &mut Problems) -> Option<PipelineGroup> {
         Some(v) => match v.as_u64().filter(|n| *n > 0) {
             Some(n) => Some(n as usize),
             None => {
-                p.push("max_concurrent_pipelines", "a whole number >= 1", kind_of(v));
+                p.push(
+                    "max_concurrent_pipelines",
+                    "a whole number >= 1",
+                    kind_of(v),
+                );
                 None
             }
         },

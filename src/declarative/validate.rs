@@ -152,7 +152,13 @@ fn nearest<'a>(key: &str, known: &[&'a str]) -> Option<&'a str> {
 }
 
 /// Reports keys of `map` (at `path`) not among `known`, suggesting the nearest.
-pub(crate) fn check_keys(map: &Map<String, Value>, path: &str, known: &[&str], what: &str, p: &mut Problems) {
+pub(crate) fn check_keys(
+    map: &Map<String, Value>,
+    path: &str,
+    known: &[&str],
+    what: &str,
+    p: &mut Problems,
+) {
     for key in map.keys() {
         if known.contains(&option_key(key).as_str()) {
             continue;
@@ -297,7 +303,11 @@ fn substitute(text: &str, p: &mut Problems) -> String {
     out
 }
 
-pub(crate) fn as_map<'a>(v: &'a Value, path: &str, p: &mut Problems) -> Option<&'a Map<String, Value>> {
+pub(crate) fn as_map<'a>(
+    v: &'a Value,
+    path: &str,
+    p: &mut Problems,
+) -> Option<&'a Map<String, Value>> {
     match v {
         Value::Object(m) => Some(m),
         Value::Null => None,
@@ -690,6 +700,7 @@ fn check_meaning(file: &PipelineFile, p: &mut Problems) {
         );
         check_output_mode(file, mode, p);
     }
+    check_continuous(file, p);
     if let Some(d) = &s.delivery {
         one_of(
             d,
@@ -717,6 +728,32 @@ fn check_output_mode(file: &PipelineFile, mode: &str, p: &mut Problems) {
             "streaming.output_mode",
             "append or complete for a session window with `spark_compatible` (Spark refuses update mode for session windows)",
             "`update`",
+        );
+    }
+}
+
+/// Spark's continuous processing runs map-like queries only: with `spark_compatible`
+/// a `continuous` trigger refuses windows and dedup (Tidewater itself processes
+/// records continuously either way).
+fn check_continuous(file: &PipelineFile, p: &mut Problems) {
+    let continuous = file
+        .streaming
+        .trigger
+        .as_ref()
+        .is_some_and(|t| t.kind == "continuous");
+    if !(continuous && file.streaming.spark_compatible) {
+        return;
+    }
+    for (i, t) in file.transforms.iter().enumerate() {
+        let kind = match (&t.window, &t.dedup) {
+            (Some(_), _) => "a windowed aggregation",
+            (_, Some(_)) => "a dedup",
+            _ => continue,
+        };
+        p.push(
+            &format!("transforms[{i}]"),
+            "map-like transforms (filter, select, with_column, drop, call) with a `continuous` trigger and `spark_compatible`, as Spark's continuous processing",
+            kind,
         );
     }
 }
@@ -898,6 +935,7 @@ streaming:
             ("\"count(*) AS n\"", "\"count(*) AS\"", vec!["`transforms[1].aggregations[0]`: expected an aggregation such as `count(*) AS n` or `sum(value) AS total`, found `count(*) AS`"]),
             ("delay: \"10 seconds\"", "delay: \"10\"", vec!["`input.watermark.delay`: expected an interval such as `10 seconds` or `5 minutes`, found `10`"]),
             ("size: \"10 seconds\"}", "size: \"10 seconds\", slide_ms: 5}", vec!["`transforms[1].window.slide_ms`: expected a window key (did you mean `slide`?), found unknown key `slide_ms`"]),
+            ("  trigger: {type: processing_time, interval: \"5 seconds\"}", "  trigger: {type: continuous, interval: \"1 second\"}\n  spark_compatible: true", vec!["`transforms[1]`: expected map-like transforms (filter, select, with_column, drop, call) with a `continuous` trigger and `spark_compatible`, as Spark's continuous processing, found a windowed aggregation"]),
             ("input:\n", "input:\n  parse_jsn: true\n", vec!["`input.parse_jsn`: expected an input key (did you mean `parse_json`?), found unknown key `parse_jsn`"]),
             ("  - filter: \"value > 0\"\n", "  - dedup: {columns: [key, ts], within_watermark: yes, keep: first}\n", vec!["`transforms[0].dedup.keep`: expected a dedup key: one of columns, within_watermark, found unknown key `keep`", "`transforms[0].dedup.within_watermark`: expected the pipeline file's shape, found invalid type: string \"yes\", expected a boolean"]),
             ("  - filter: \"value > 0\"\n", "  - dedup: {colums: [key]}\n", vec!["`transforms[0].dedup.colums`: expected a dedup key (did you mean `columns`?), found unknown key `colums`"]),

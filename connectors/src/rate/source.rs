@@ -34,6 +34,11 @@ pub struct RateSourceConfig {
     /// Stop after this many rows (default: never, as Spark's).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_rows: Option<u64>,
+    /// Spark's processing-time trigger: rows are released together once per interval
+    /// (ms), those timestamped before the interval's end, one micro-batch each
+    /// (default: each row as soon as its timestamp has passed).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub trigger_interval_ms: Option<u64>,
 }
 
 fn one() -> usize {
@@ -49,6 +54,7 @@ impl RateSourceConfig {
             num_partitions: 1,
             start_time_ms: None,
             max_rows: None,
+            trigger_interval_ms: None,
         }
     }
 
@@ -249,6 +255,15 @@ impl SourceReader for RateReader {
 
     fn poll_batch(&mut self, out: &mut Batch<Row>) -> Result<SourcePoll> {
         let now = self.clock.now_ms();
+        // With a trigger, the rows before the last trigger time passed.
+        let until = match self.config.trigger_interval_ms {
+            Some(every) if every > 0 => {
+                let every = every as i64;
+                let start = self.position.start_ms;
+                start + (now - start).div_euclid(every) * every - 1
+            }
+            _ => now,
+        };
         let step = self.config.num_partitions as u64;
         let limit = self.config.max_rows.unwrap_or(u64::MAX);
         let mut finished = true;
@@ -259,7 +274,7 @@ impl SourceReader for RateReader {
                     break;
                 }
                 let ts = self.timestamp(v);
-                if ts > now {
+                if ts > until {
                     break;
                 }
                 let row = Row::new(
@@ -370,6 +385,35 @@ mod tests {
             poll(&mut workers),
             vec![(2, 1_000), (3, 1_250), (4, 1_500), (5, 1_750)]
         );
+    }
+
+    #[test]
+    fn a_trigger_releases_each_intervals_rows_together() {
+        use tidewater_engine::time::ManualClock;
+        let clock = ManualClock::new(0);
+        let mut config = RateSourceConfig::new(4);
+        config.start_time_ms = Some(0);
+        config.trigger_interval_ms = Some(1_000);
+        let mut r = reader(config, Arc::new(clock.clone()), 0, 1);
+        let mut poll_at = |ms: i64| {
+            clock.set_ms(ms);
+            let mut out = Vec::new();
+            r.poll_batch(&mut out).unwrap();
+            out.iter().map(|r| r.ts).collect::<Vec<_>>()
+        };
+        // (clock, timestamps released)
+        let table: [(i64, Vec<i64>); 4] = [
+            (999, vec![]),
+            (1_000, vec![0, 250, 500, 750]),
+            (1_999, vec![]),
+            (
+                3_100,
+                vec![1_000, 1_250, 1_500, 1_750, 2_000, 2_250, 2_500, 2_750],
+            ),
+        ];
+        for (ms, want) in table {
+            assert_eq!(poll_at(ms), want, "at {ms} ms");
+        }
     }
 
     #[test]
