@@ -78,6 +78,8 @@ impl PartialEq for Cause {
     }
 }
 
+pub use crate::error_context::ErrorContext;
+
 /// Errors raised while building or running a pipeline.
 #[derive(Debug, Error, Clone, PartialEq)]
 #[non_exhaustive]

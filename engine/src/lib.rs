@@ -40,6 +40,7 @@ pub mod config;
 pub mod connector;
 pub mod dead_letter;
 pub mod error;
+mod error_context;
 pub mod fault;
 pub mod metrics;
 pub mod operator;

@@ -51,6 +51,25 @@ impl fmt::Display for PipelineFileErrors {
     }
 }
 
+impl PipelineFileErrors {
+    /// Each problem's context as fields (operation `validate`, component the file,
+    /// field its path), as the engine's errors give theirs.
+    pub fn contexts(&self) -> Vec<tidewater_engine::error::ErrorContext> {
+        self.problems
+            .iter()
+            .map(|p| tidewater_engine::error::ErrorContext {
+                operation: "validate".into(),
+                pipeline: None,
+                component: Some(self.file.clone()),
+                field: Some(p.path.clone()),
+                expected: Some(p.expected.clone()),
+                found: Some(p.found.clone()),
+                cause: p.to_string(),
+            })
+            .collect()
+    }
+}
+
 #[derive(Default)]
 pub(crate) struct Problems(Vec<Problem>);
 
@@ -989,6 +1008,21 @@ streaming:
             .replace("output_mode: append", "output_mode: apend");
         let e = parse(&text, "f.yaml", false).unwrap_err();
         assert_eq!(e.problems.len(), 3, "{e}");
+        let c = &e.contexts()[1];
+        assert_eq!(
+            (
+                c.operation.as_str(),
+                c.component.as_deref(),
+                c.field.as_deref()
+            ),
+            (
+                "validate",
+                Some("f.yaml"),
+                Some("transforms[1].window.size")
+            )
+        );
+        assert_eq!(c.expected.as_deref(), Some("a positive interval"));
+        assert_eq!(c.found.as_deref(), Some("`0 seconds`"));
         assert!(
             e.to_string()
                 .starts_with("f.yaml: 3 problem(s)\n  1. `input.options.maxFilesPerTriger`"),
