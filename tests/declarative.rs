@@ -111,7 +111,8 @@ fn write_batch_files(dir: &Path, texts: &[String]) {
 }
 
 fn tidewater(args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_tidewater"))
+    assert_cmd::Command::cargo_bin("tidewater")
+        .unwrap()
         .args(args)
         .output()
         .unwrap()
@@ -144,6 +145,29 @@ fn expected(case: &Path) -> Vec<serde_json::Value> {
     rows
 }
 
+/// Runs an append case of `cases/` from the entry-point file; its rows and Spark's.
+fn append_case(dir: &Path) -> (Vec<serde_json::Value>, Vec<serde_json::Value>) {
+    let case = SparkCase::load(dir).unwrap();
+    let work = tempfile::tempdir().unwrap();
+    let (batches, out, checkpoint) = (
+        work.path().join("batches"),
+        work.path().join("out"),
+        work.path().join("cp"),
+    );
+    write_batches(&case, &batches);
+    let file = work.path().join("pipeline.yaml");
+    std::fs::write(&file, pipeline_yaml(&case, &batches, &out, &checkpoint)).unwrap();
+    let run = tidewater(&["run", file.to_str().unwrap()]);
+    assert!(
+        run.status.success(),
+        "{}: {}",
+        dir.display(),
+        String::from_utf8_lossy(&run.stderr)
+    );
+    (rows(&out), expected(dir))
+}
+
+/// Every case folder there is, those added later included.
 #[test]
 fn every_append_mode_spark_case_runs_from_a_pipeline_file_and_matches_spark() {
     let cases = cases();
@@ -153,24 +177,47 @@ fn every_append_mode_spark_case_runs_from_a_pipeline_file_and_matches_spark() {
         if case.query.output_mode != "append" {
             continue;
         }
-        let work = tempfile::tempdir().unwrap();
-        let (batches, out, checkpoint) = (
-            work.path().join("batches"),
-            work.path().join("out"),
-            work.path().join("cp"),
-        );
-        write_batches(&case, &batches);
-        let file = work.path().join("pipeline.yaml");
-        std::fs::write(&file, pipeline_yaml(&case, &batches, &out, &checkpoint)).unwrap();
-        let run = tidewater(&["run", file.to_str().unwrap()]);
-        assert!(
-            run.status.success(),
-            "{}: {}",
-            dir.display(),
-            String::from_utf8_lossy(&run.stderr)
-        );
-        assert_eq!(rows(&out), expected(&dir), "{}", dir.display());
+        let (ours, spark) = append_case(&dir);
+        assert_eq!(ours, spark, "{}", dir.display());
     }
+}
+
+/// One test per Spark case known today (the loops above and below take in any case
+/// added to the folders later).
+macro_rules! spark_case_tests {
+    ($($test:ident: $set:literal / $case:literal),* $(,)?) => {
+        $(
+            #[test]
+            fn $test() {
+                let (ours, spark) = match $set {
+                    "cases" => append_case(
+                        &Path::new(env!("CARGO_MANIFEST_DIR"))
+                            .join("../shared/fixtures/spark/cases")
+                            .join($case),
+                    ),
+                    _ => more_case($case),
+                };
+                assert_eq!(ours.len(), spark.len(), "{}", $case);
+                assert_eq!(ours, spark, "{}", $case);
+            }
+        )*
+    };
+}
+
+spark_case_tests! {
+    spark_case_session_gaps: "cases" / "session_gaps",
+    spark_case_sliding_late: "cases" / "sliding_late",
+    spark_case_tumbling_in_order: "cases" / "tumbling_in_order",
+    spark_case_tumbling_late: "cases" / "tumbling_late",
+    spark_case_tumbling_late_no_flush: "cases" / "tumbling_late_no_flush",
+    spark_case_tumbling_single_watermark: "cases" / "tumbling_single_watermark",
+    spark_case_complete_session: "more-cases" / "complete_session",
+    spark_case_complete_tumbling: "more-cases" / "complete_tumbling",
+    spark_case_dedup_drop_duplicates: "more-cases" / "dedup_drop_duplicates",
+    spark_case_dedup_within_watermark: "more-cases" / "dedup_within_watermark",
+    spark_case_two_keys_tumbling: "more-cases" / "two_keys_tumbling",
+    spark_case_update_sliding: "more-cases" / "update_sliding",
+    spark_case_update_tumbling: "more-cases" / "update_tumbling",
 }
 
 #[test]
@@ -224,9 +271,13 @@ streaming:
 "#,
     )
     .unwrap();
-    let out = tidewater(&["validate", file.to_str().unwrap()]);
-    assert!(!out.status.success());
-    let stderr = String::from_utf8_lossy(&out.stderr);
+    let out = assert_cmd::Command::cargo_bin("tidewater")
+        .unwrap()
+        .args(["validate", file.to_str().unwrap()])
+        .assert()
+        .failure()
+        .code(1);
+    let stderr = String::from_utf8_lossy(&out.get_output().stderr);
     let expected = format!(
         "error: {}: 2 problem(s)\n  1. `input.options.maxFilesPerTriger`: expected a `json` option (did you mean `maxFilesPerTrigger`?), found unknown key `maxFilesPerTriger`\n  2. `streaming.trigger.interval`: expected an interval such as `10 seconds` or `5 minutes`, found `-5 seconds`\n",
         file.display()
@@ -520,21 +571,20 @@ streaming:
     (rows(&out), expected(&dir))
 }
 
-/// Every case of `more-cases`: two-column grouping, update and complete modes (sessions
-/// included) and both dedups.
+/// Every case of `more-cases` there is (two-column grouping, update and complete modes,
+/// sessions included, both dedups), those added later included.
 #[test]
 fn spark_more_cases_run_from_pipeline_files() {
-    let cases = [
-        "dedup_drop_duplicates",
-        "dedup_within_watermark",
-        "two_keys_tumbling",
-        "update_tumbling",
-        "update_sliding",
-        "complete_tumbling",
-        "complete_session",
-    ];
-    for name in cases {
-        let (ours, spark) = more_case(name);
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/fixtures/spark/more-cases");
+    let mut names: Vec<String> = std::fs::read_dir(&root)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| root.join(n).join("case.json").exists())
+        .collect();
+    names.sort();
+    assert!(names.len() >= 7, "{names:?}");
+    for name in names {
+        let (ours, spark) = more_case(&name);
         assert_eq!(ours.len(), spark.len(), "{name}");
         assert_eq!(ours, spark, "{name}");
     }
