@@ -2,13 +2,17 @@
 //!
 //! ```text
 //! cargo run --release --example nexmark -- --query q5 [--events N] [--parallelism P] [--seed S]
+//!     [--variant flink|beam] [--output FILE]
 //! ```
 //!
-//! Queries: q0-q8, q11. Prints the first results as JSON lines, then a
+//! Queries: q0-q8, q11, as the Flink Nexmark suite defines them (`--variant beam` for
+//! Beam's where they differ; see `tidewater::nexmark`). Prints the first results as JSON
+//! lines (with `--output`, writes every result row to FILE as JSON lines instead), then a
 //! JSON summary line with the result count and events/s.
 
+use std::io::Write;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use anyhow::{bail, Context};
@@ -18,11 +22,26 @@ use tidewater::generators::nexmark::{NexmarkConfig, NexmarkGenerator};
 use tidewater::nexmark::*;
 use tidewater::prelude::*;
 
-/// Counts results and prints the first few.
-fn sink<T: Serialize + Send + 'static>(stream: Stream<T>, count: Arc<AtomicU64>) {
+/// Where every result row goes with `--output`: one JSON line each.
+type Output = Arc<Mutex<std::io::BufWriter<std::fs::File>>>;
+
+/// Counts results and prints the first few, or writes them all to `output`.
+fn sink<T: Serialize + Send + 'static>(
+    stream: Stream<T>,
+    count: Arc<AtomicU64>,
+    output: Option<Output>,
+) {
     stream.for_each(move |r| {
-        if count.fetch_add(1, Ordering::Relaxed) < 5 {
-            println!("{}", serde_json::to_string(&r).unwrap_or_default());
+        let n = count.fetch_add(1, Ordering::Relaxed);
+        let line = serde_json::to_string(&r).unwrap_or_default();
+        match &output {
+            Some(file) => {
+                let mut file = file.lock().unwrap_or_else(|p| p.into_inner());
+                // A failed write is reported when the file is flushed at the end.
+                let _ = writeln!(file, "{line}");
+            }
+            None if n < 5 => println!("{line}"),
+            None => {}
         }
     });
 }
@@ -32,6 +51,7 @@ fn main() -> anyhow::Result<()> {
     let mut args = std::env::args().skip(1);
     let (mut query, mut events, mut parallelism, mut seed) =
         ("q0".to_string(), 10_000_000u64, 1usize, 42u64);
+    let (mut variant, mut output_path) = (NexmarkVariant::Flink, None::<std::path::PathBuf>);
     while let Some(flag) = args.next() {
         let value = args
             .next()
@@ -41,30 +61,43 @@ fn main() -> anyhow::Result<()> {
             "--events" => events = value.parse()?,
             "--parallelism" => parallelism = value.parse()?,
             "--seed" => seed = value.parse()?,
+            "--variant" => variant = value.parse().map_err(anyhow::Error::msg)?,
+            "--output" => output_path = Some(value.into()),
             other => bail!("unknown flag `{other}`"),
         }
     }
     let count = Arc::new(AtomicU64::new(0));
+    let output: Option<Output> = match &output_path {
+        Some(path) => Some(Arc::new(Mutex::new(std::io::BufWriter::new(
+            std::fs::File::create(path).with_context(|| format!("creating {}", path.display()))?,
+        )))),
+        None => None,
+    };
+    let out = || output.clone();
     let mut p = Pipeline::new(Config::default().with_parallelism(parallelism));
     let source = GeneratorSource::new(NexmarkGenerator::new(NexmarkConfig::default(), seed))
         .with_max_events(events);
     let stream = with_event_time(p.source(source));
     match query.as_str() {
-        "q0" => sink(q0(stream), count.clone()),
-        "q1" => sink(q1(bids(stream)), count.clone()),
-        "q2" => sink(q2(bids(stream)), count.clone()),
-        "q3" => sink(q3(stream), count.clone()),
-        "q4" => sink(q4(stream), count.clone()),
-        "q5" => sink(q5(bids(stream)), count.clone()),
-        "q6" => sink(q6(stream), count.clone()),
-        "q7" => sink(q7(bids(stream)), count.clone()),
-        "q8" => sink(q8(stream), count.clone()),
-        "q11" => sink(q11(bids(stream)), count.clone()),
+        "q0" => sink(q0(stream), count.clone(), out()),
+        "q1" => sink(q1(bids(stream), variant), count.clone(), out()),
+        "q2" => sink(q2(bids(stream)), count.clone(), out()),
+        "q3" => sink(q3(stream), count.clone(), out()),
+        "q4" => sink(q4(stream, variant), count.clone(), out()),
+        "q5" => sink(q5(bids(stream), variant), count.clone(), out()),
+        "q6" => sink(q6(stream, variant), count.clone(), out()),
+        "q7" => sink(q7(bids(stream), variant), count.clone(), out()),
+        "q8" => sink(q8(stream), count.clone(), out()),
+        "q11" => sink(q11(bids(stream), variant), count.clone(), out()),
         other => bail!("unknown query `{other}`: q0-q8, q11"),
     }
     let started = Instant::now();
     let metrics = p.run()?;
     let seconds = started.elapsed().as_secs_f64();
+    if let Some(file) = output {
+        let mut file = file.lock().unwrap_or_else(|p| p.into_inner());
+        file.flush().context("writing the results")?;
+    }
     let summary = serde_json::json!({
         "query": query,
         "events": events,
@@ -73,6 +106,7 @@ fn main() -> anyhow::Result<()> {
         "events_per_sec": events as f64 / seconds,
         "p99_ms": metrics.latency.p99_ms,
         "parallelism": parallelism,
+        "variant": variant,
     });
     println!("{summary}");
     Ok(())

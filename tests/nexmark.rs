@@ -1,16 +1,18 @@
-//! Nexmark queries Q0-Q8 and Q11 on a small fixed seed, checked against
-//! results computed by brute force from the same generated events, at parallelism 1
-//! and 2.
+//! Nexmark queries Q0-Q8 and Q11 against brute-force models of their definitions
+//! (the Flink suite's and Beam's where they differ), on several seeds, at parallelism
+//! 1 and 2 (and the same rows again at 4).
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use serde::Serialize;
 use tidewater::generators::core::{Generator, GeneratorSource};
-use tidewater::generators::nexmark::{Bid, Event, NexmarkConfig, NexmarkGenerator};
+use tidewater::generators::nexmark::{Auction, Bid, Event, NexmarkConfig, NexmarkGenerator};
 use tidewater::nexmark::*;
 use tidewater::prelude::*;
 
 const EVENTS: u64 = 20_000;
-const SEED: u64 = 3;
+const SEEDS: [u64; 3] = [3, 11, 42];
+const VARIANTS: [NexmarkVariant; 2] = [NexmarkVariant::Flink, NexmarkVariant::Beam];
 
 fn config() -> NexmarkConfig {
     // 20 s of event time
@@ -20,23 +22,24 @@ fn config() -> NexmarkConfig {
     }
 }
 
-fn generated() -> Vec<Event> {
-    let g = NexmarkGenerator::new(config(), SEED);
+fn generated(seed: u64) -> Vec<Event> {
+    let g = NexmarkGenerator::new(config(), seed);
     (0..EVENTS).map(|i| g.event(i)).collect()
 }
 
-fn generated_bids() -> Vec<Bid> {
-    generated()
-        .into_iter()
+fn bids_of(events: &[Event]) -> Vec<Bid> {
+    events
+        .iter()
         .filter_map(|e| match e {
-            Event::Bid(b) => Some(b),
+            Event::Bid(b) => Some(b.clone()),
             _ => None,
         })
         .collect()
 }
 
-/// Runs `query` over the generated events at `parallelism` and returns its output.
+/// Runs `query` over seed `seed`'s events at `parallelism`; its output in arrival order.
 fn run<T: Clone + Send + 'static>(
+    seed: u64,
     parallelism: usize,
     query: impl FnOnce(Stream<Event>) -> Stream<T>,
 ) -> Vec<T> {
@@ -47,300 +50,481 @@ fn run<T: Clone + Send + 'static>(
             .with_batch_size(500),
     );
     let source =
-        GeneratorSource::new(NexmarkGenerator::new(config(), SEED)).with_max_events(EVENTS);
+        GeneratorSource::new(NexmarkGenerator::new(config(), seed)).with_max_events(EVENTS);
     query(with_event_time(p.source(source))).sink(out.clone());
     let metrics = p.run().unwrap();
     assert_eq!(metrics.late_dropped, 0);
     out.values()
 }
 
-fn sorted<T: Ord>(mut v: Vec<T>) -> Vec<T> {
+/// Rows as sorted JSON lines: a multiset that compares across types with floats.
+fn lines<T: Serialize>(rows: &[T]) -> Vec<String> {
+    let mut v: Vec<String> = rows
+        .iter()
+        .map(|r| serde_json::to_string(r).unwrap())
+        .collect();
     v.sort();
     v
 }
 
-fn bid_key(b: &Bid) -> (i64, u64, u64, u64) {
-    (b.date_time, b.auction, b.bidder, b.price)
+/// For every seed and variant: the query at parallelism 1 and 2 gives the model's rows.
+fn check<T, Q, M>(name: &str, query: Q, model: M)
+where
+    T: Clone + Send + Serialize + 'static,
+    Q: Fn(Stream<Event>, NexmarkVariant) -> Stream<T>,
+    M: Fn(&[Event], NexmarkVariant) -> Vec<T>,
+{
+    for seed in SEEDS {
+        let events = generated(seed);
+        for variant in VARIANTS {
+            let expected = lines(&model(&events, variant));
+            assert!(
+                !expected.is_empty(),
+                "{name} seed {seed} {variant:?}: no rows"
+            );
+            let p1 = lines(&run(seed, 1, |e| query(e, variant)));
+            let p2 = lines(&run(seed, 2, |e| query(e, variant)));
+            assert_eq!(
+                p1, expected,
+                "{name} seed {seed} {variant:?} at parallelism 1"
+            );
+            assert_eq!(
+                p2, p1,
+                "{name} seed {seed} {variant:?}: parallelism 2 differs from 1"
+            );
+        }
+    }
+}
+
+/// Per key, its rows in output order (one key's rows come from one worker, in order).
+fn per_key(rows: &[(u64, f64)]) -> BTreeMap<u64, Vec<f64>> {
+    let mut by: BTreeMap<u64, Vec<f64>> = BTreeMap::new();
+    for (k, v) in rows {
+        by.entry(*k).or_default().push(*v);
+    }
+    by
 }
 
 #[test]
 fn q0_passes_every_event_through_in_order() {
-    assert_eq!(run(1, q0), generated());
-    assert_eq!(run(2, q0).len() as u64, EVENTS);
+    for seed in SEEDS {
+        assert_eq!(run(seed, 1, q0), generated(seed));
+        assert_eq!(lines(&run(seed, 2, q0)), lines(&generated(seed)));
+    }
 }
 
 #[test]
-fn q1_converts_every_bid_price_to_euros() {
-    let expected: Vec<_> = generated_bids()
-        .iter()
-        .map(|b| (b.date_time, b.auction, b.bidder, b.price * 908 / 1_000))
-        .collect();
-    for parallelism in [1, 2] {
-        let got: Vec<_> = run(parallelism, |e| q1(bids(e)))
-            .iter()
-            .map(bid_key)
-            .collect();
-        assert_eq!(sorted(got), sorted(expected.clone()));
-    }
+fn q1_converts_every_bid_price_to_euros_as_each_variant_defines() {
+    check(
+        "q1",
+        |e, v| q1(bids(e), v),
+        |events, v| {
+            bids_of(events)
+                .into_iter()
+                .map(|b| EuroBid {
+                    auction: b.auction,
+                    bidder: b.bidder,
+                    price: match v {
+                        // 0.908 * price as a DECIMAL(23, 3): exact thousandths.
+                        NexmarkVariant::Flink => {
+                            format!("{}.{:03}", b.price * 908 / 1000, b.price * 908 % 1000)
+                                .parse()
+                                .unwrap()
+                        }
+                        NexmarkVariant::Beam => (b.price * 89 / 100) as f64,
+                    },
+                    date_time: b.date_time,
+                    extra: b.extra,
+                })
+                .collect()
+        },
+    );
+    assert_eq!(euros(1_234, NexmarkVariant::Flink).to_string(), "1120.472");
+    assert_eq!(euros(1_234, NexmarkVariant::Beam), 1_098.0);
 }
 
 #[test]
 fn q2_selects_the_bids_on_every_123rd_auction() {
-    let expected: Vec<(u64, u64)> = generated_bids()
-        .iter()
-        .filter(|b| b.auction % 123 == 0)
-        .map(|b| (b.auction, b.price))
-        .collect();
-    assert!(!expected.is_empty(), "the seed must select some bids");
-    for parallelism in [1, 2] {
-        assert_eq!(
-            sorted(run(parallelism, |e| q2(bids(e)))),
-            sorted(expected.clone())
-        );
-    }
+    check(
+        "q2",
+        |e, _| q2(bids(e)),
+        |events, _| {
+            bids_of(events)
+                .into_iter()
+                .filter(|b| b.auction % 123 == 0)
+                .map(|b| (b.auction, b.price))
+                .collect()
+        },
+    );
+}
+
+#[test]
+fn q3_joins_local_sellers_with_their_category_10_auctions() {
+    check(
+        "q3",
+        |e, _| q3(e),
+        |events, _| {
+            let mut persons = BTreeMap::new();
+            for e in events {
+                if let Event::Person(p) = e {
+                    if ["OR", "ID", "CA"].contains(&p.state.as_ref()) {
+                        persons.insert(
+                            p.id,
+                            (p.name.clone(), p.city.to_string(), p.state.to_string()),
+                        );
+                    }
+                }
+            }
+            events
+                .iter()
+                .filter_map(|e| match e {
+                    Event::Auction(a) if a.category == 10 => {
+                        persons.get(&a.seller).map(|(name, city, state)| LocalItem {
+                            name: name.clone(),
+                            city: city.clone(),
+                            state: state.clone(),
+                            auction: a.id,
+                        })
+                    }
+                    _ => None,
+                })
+                .collect()
+        },
+    );
 }
 
 #[test]
 fn q5_finds_the_auctions_with_most_bids_per_sliding_window() {
-    // (window start, auction) -> bids, over windows of 10 s every 2 s
-    let mut counts: BTreeMap<(i64, u64), u64> = BTreeMap::new();
-    for b in generated_bids() {
-        let mut start = b.date_time - b.date_time.rem_euclid(2_000);
-        while start > b.date_time - 10_000 {
-            *counts.entry((start, b.auction)).or_default() += 1;
-            start -= 2_000;
-        }
-    }
+    check(
+        "q5",
+        |e, v| q5(bids(e), v),
+        |events, v| {
+            let slide = match v {
+                NexmarkVariant::Flink => 2_000,
+                NexmarkVariant::Beam => 5_000,
+            };
+            // (window start, auction) -> bids
+            let mut counts: BTreeMap<(i64, u64), u64> = BTreeMap::new();
+            for b in bids_of(events) {
+                let mut start = b.date_time - b.date_time.rem_euclid(slide);
+                while start > b.date_time - 10_000 {
+                    *counts.entry((start, b.auction)).or_default() += 1;
+                    start -= slide;
+                }
+            }
+            let mut max: BTreeMap<i64, u64> = BTreeMap::new();
+            for (&(start, _), &c) in &counts {
+                let m = max.entry(start).or_default();
+                *m = (*m).max(c);
+            }
+            counts
+                .iter()
+                .filter(|((start, _), c)| max[start] == **c)
+                .map(|(&(start, auction), &bids)| HotItem {
+                    window_start: start,
+                    window_end: start + 10_000,
+                    auction,
+                    bids,
+                })
+                .collect()
+        },
+    );
+}
+
+/// Q7's rows by brute force: per 10 s window, every bid at its highest price, and in
+/// the Flink suite also the bids exactly at its end at that price.
+fn q7_model(events: &[Event], v: NexmarkVariant) -> Vec<Bid> {
+    let bids = bids_of(events);
     let mut max: BTreeMap<i64, u64> = BTreeMap::new();
-    for (&(start, _), &c) in &counts {
-        let m = max.entry(start).or_default();
-        *m = (*m).max(c);
+    for b in &bids {
+        let end = b.date_time - b.date_time.rem_euclid(10_000) + 10_000;
+        let m = max.entry(end).or_default();
+        *m = (*m).max(b.price);
     }
-    let expected: Vec<HotItem> = counts
-        .iter()
-        .filter(|((start, _), c)| max[start] == **c)
-        .map(|(&(start, auction), &bids)| HotItem {
-            window_start: start,
-            window_end: start + 10_000,
-            auction,
-            bids,
-        })
-        .collect();
-    for parallelism in [1, 2] {
-        assert_eq!(sorted(run(parallelism, |e| q5(bids(e)))), expected);
+    let mut rows = Vec::new();
+    for (&end, &price) in &max {
+        let flink = v == NexmarkVariant::Flink;
+        rows.extend(
+            bids.iter()
+                .filter(|b| {
+                    let own = b.date_time >= end - 10_000 && b.date_time < end;
+                    (own || (flink && b.date_time == end)) && b.price == price
+                })
+                .cloned(),
+        );
     }
+    rows
 }
 
 #[test]
-fn q7_finds_the_highest_bid_per_window() {
-    let mut best: BTreeMap<i64, Bid> = BTreeMap::new();
-    for b in generated_bids() {
-        let start = b.date_time - b.date_time.rem_euclid(10_000);
-        let better = match best.get(&start) {
-            None => true,
-            Some(cur) => {
-                (
-                    b.price,
-                    std::cmp::Reverse(b.auction),
-                    std::cmp::Reverse(b.bidder),
-                ) > (
-                    cur.price,
-                    std::cmp::Reverse(cur.auction),
-                    std::cmp::Reverse(cur.bidder),
-                )
-            }
-        };
-        if better {
-            best.insert(start, b);
-        }
-    }
-    let expected: Vec<(i64, (i64, u64, u64, u64))> =
-        best.iter().map(|(s, b)| (*s, bid_key(b))).collect();
-    for parallelism in [1, 2] {
-        let got: Vec<_> = run(parallelism, |e| q7(bids(e)))
-            .iter()
-            .map(|r| (r.window_start, bid_key(&r.value)))
-            .collect();
-        assert_eq!(sorted(got), expected);
-    }
+fn q7_returns_every_bid_at_each_windows_highest_price() {
+    check("q7", |e, v| q7(bids(e), v), q7_model);
 }
 
 #[test]
 fn q8_finds_persons_who_sold_in_the_window_they_joined() {
-    let mut persons: BTreeMap<(i64, u64), String> = BTreeMap::new();
-    let mut sellers: BTreeSet<(i64, u64)> = BTreeSet::new();
-    for e in generated() {
-        match e {
-            Event::Person(p) => {
-                persons.insert((p.date_time - p.date_time.rem_euclid(10_000), p.id), p.name);
+    check(
+        "q8",
+        |e, _| q8(e),
+        |events, _| {
+            let mut persons: BTreeMap<(i64, u64), String> = BTreeMap::new();
+            let mut sellers: BTreeSet<(i64, u64)> = BTreeSet::new();
+            for e in events {
+                match e {
+                    Event::Person(p) => {
+                        persons.insert(
+                            (p.date_time - p.date_time.rem_euclid(10_000), p.id),
+                            p.name.clone(),
+                        );
+                    }
+                    Event::Auction(a) => {
+                        sellers.insert((a.date_time - a.date_time.rem_euclid(10_000), a.seller));
+                    }
+                    Event::Bid(_) => {}
+                }
             }
-            Event::Auction(a) => {
-                sellers.insert((a.date_time - a.date_time.rem_euclid(10_000), a.seller));
-            }
-            Event::Bid(_) => {}
-        }
-    }
-    let expected: Vec<NewSeller> = persons
-        .into_iter()
-        .filter(|(k, _)| sellers.contains(k))
-        .map(|((start, person), name)| NewSeller {
-            person,
-            name,
-            window_start: start,
-        })
-        .collect();
-    assert!(!expected.is_empty(), "the seed must have new sellers");
-    for parallelism in [1, 2] {
-        assert_eq!(sorted(run(parallelism, q8)), expected);
-    }
+            persons
+                .into_iter()
+                .filter(|(k, _)| sellers.contains(k))
+                .map(|((start, person), name)| NewSeller {
+                    person,
+                    name,
+                    window_start: start,
+                })
+                .collect()
+        },
+    );
 }
 
-#[test]
-fn q11_counts_bids_per_bidder_session() {
+/// (bidder, session start, session end, bids): bids `gap` or more apart split a session
+/// in Beam; in the Flink suite only more than `gap` apart (touching windows merge).
+fn sessions(bids: &[Bid], v: NexmarkVariant) -> Vec<(u64, i64, i64, u64)> {
     let mut by_bidder: BTreeMap<u64, Vec<i64>> = BTreeMap::new();
-    for b in generated_bids() {
+    for b in bids {
         by_bidder.entry(b.bidder).or_default().push(b.date_time);
     }
-    // (bidder, session start, session end, bids)
-    let mut expected = Vec::new();
+    let splits = |gap: i64| match v {
+        NexmarkVariant::Flink => gap > 10_000,
+        NexmarkVariant::Beam => gap >= 10_000,
+    };
+    let mut out = Vec::new();
     for (bidder, mut times) in by_bidder {
         times.sort();
         let (mut start, mut last, mut n) = (times[0], times[0], 0u64);
         for t in times {
-            if t - last >= 10_000 {
-                expected.push((bidder, start, last + 10_000, n));
+            if splits(t - last) {
+                out.push((bidder, start, last + 10_000, n));
                 start = t;
                 n = 0;
             }
             last = t;
             n += 1;
         }
-        expected.push((bidder, start, last + 10_000, n));
-    }
-    expected.sort();
-    for parallelism in [1, 2] {
-        let got: Vec<_> = run(parallelism, |e| q11(bids(e)))
-            .into_iter()
-            .map(|r| (r.key, r.window_start, r.window_end, r.value))
-            .collect();
-        assert_eq!(sorted(got), expected);
-    }
-}
-
-/// Winning bids by brute force: per auction, the highest bid at or above the reserve
-/// placed in [date_time, expires).
-fn brute_force_winning_bids() -> Vec<WinningBid> {
-    let events = generated();
-    let bids = generated_bids();
-    let mut out = Vec::new();
-    for e in &events {
-        if let Event::Auction(a) = e {
-            let best = bids
-                .iter()
-                .filter(|b| {
-                    b.auction == a.id
-                        && b.date_time >= a.date_time
-                        && b.date_time < a.expires
-                        && b.price >= a.reserve
-                })
-                .map(|b| b.price)
-                .max();
-            if let Some(price) = best {
-                out.push(WinningBid {
-                    auction: a.id,
-                    seller: a.seller,
-                    category: a.category,
-                    price,
-                    expires: a.expires,
-                });
-            }
-        }
+        out.push((bidder, start, last + 10_000, n));
     }
     out
 }
 
 #[test]
-fn q3_joins_local_sellers_with_their_category_10_auctions() {
-    let events = generated();
-    let mut persons = BTreeMap::new();
-    for e in &events {
-        if let Event::Person(p) = e {
-            if ["OR", "ID", "CA"].contains(&p.state.as_ref()) {
-                persons.insert(
-                    p.id,
-                    (p.name.clone(), p.city.to_string(), p.state.to_string()),
-                );
-            }
+fn q11_counts_bids_per_bidder_session() {
+    check(
+        "q11",
+        |e, v| q11(bids(e), v).map(|r| (r.key, r.window_start, r.window_end, r.value)),
+        |events, v| sessions(&bids_of(events), v),
+    );
+}
+
+/// Winning bids by brute force: per auction, its highest bid of those the variant
+/// counts (Flink suite: `[dateTime, expires]`; Beam: `[dateTime, expires)` at or above
+/// the reserve).
+fn winners(events: &[Event], v: NexmarkVariant) -> Vec<WinningBid> {
+    let bids = bids_of(events);
+    let counts = |a: &Auction, b: &Bid| match v {
+        NexmarkVariant::Flink => b.date_time >= a.date_time && b.date_time <= a.expires,
+        NexmarkVariant::Beam => {
+            b.date_time >= a.date_time && b.date_time < a.expires && b.price >= a.reserve
         }
-    }
-    let expected: Vec<LocalItem> = events
+    };
+    events
         .iter()
         .filter_map(|e| match e {
-            Event::Auction(a) if a.category == 10 => {
-                persons.get(&a.seller).map(|(name, city, state)| LocalItem {
-                    name: name.clone(),
-                    city: city.clone(),
-                    state: state.clone(),
+            Event::Auction(a) => {
+                let price = bids
+                    .iter()
+                    .filter(|b| b.auction == a.id && counts(a, b))
+                    .map(|b| b.price)
+                    .max()?;
+                let closed_at = match v {
+                    NexmarkVariant::Flink => a.expires + 1,
+                    NexmarkVariant::Beam => a.expires,
+                };
+                Some(WinningBid {
                     auction: a.id,
+                    seller: a.seller,
+                    category: a.category,
+                    price,
+                    expires: a.expires,
+                    closed_at,
                 })
             }
             _ => None,
         })
-        .collect();
-    assert!(!expected.is_empty(), "the seed must produce local items");
-    for parallelism in [1, 2] {
-        assert_eq!(sorted(run(parallelism, q3)), sorted(expected.clone()));
-    }
+        .collect()
 }
 
 #[test]
-fn winning_bids_close_every_auction_with_its_highest_valid_bid() {
-    let expected = sorted(brute_force_winning_bids());
-    assert!(expected.len() > 50, "{}", expected.len());
-    for parallelism in [1, 2] {
-        assert_eq!(sorted(run(parallelism, winning_bids)), expected);
-    }
+fn winning_bids_close_every_auction_with_its_highest_counted_bid() {
+    check("winning bids", winning_bids, |events, v| {
+        let w = winners(events, v);
+        assert!(w.len() > 50, "{}", w.len());
+        w
+    });
 }
 
-/// The last value emitted per key (outputs of one key come from one worker, in order).
-fn last_per_key(rows: Vec<(u64, f64)>) -> BTreeMap<u64, f64> {
-    rows.into_iter().collect()
-}
-
-#[test]
-fn q4_averages_winning_prices_per_category() {
-    let mut sums: BTreeMap<u64, (u64, u64)> = BTreeMap::new();
-    for w in brute_force_winning_bids() {
-        let s = sums.entry(w.category).or_default();
-        s.0 += w.price;
-        s.1 += 1;
-    }
-    let expected: BTreeMap<u64, f64> = sums
-        .into_iter()
-        .map(|(c, (sum, n))| (c, sum as f64 / n as f64))
-        .collect();
-    for parallelism in [1, 2] {
-        assert_eq!(last_per_key(run(parallelism, q4)), expected);
-    }
-}
-
-#[test]
-fn q6_averages_each_sellers_last_ten_winning_prices() {
-    let mut by_seller: BTreeMap<u64, Vec<(i64, u64, u64)>> = BTreeMap::new();
-    for w in brute_force_winning_bids() {
-        by_seller
-            .entry(w.seller)
+/// The running averages of winning prices per key, applied in (close, auction) order,
+/// over all of a key's (`last` None) or its last `last`.
+fn running_averages(
+    winners: Vec<WinningBid>,
+    key: fn(&WinningBid) -> u64,
+    last: Option<usize>,
+) -> Vec<(u64, f64)> {
+    let mut by: BTreeMap<u64, Vec<(i64, u64, u64)>> = BTreeMap::new();
+    for w in winners {
+        by.entry(key(&w))
             .or_default()
-            .push((w.expires, w.auction, w.price));
+            .push((w.closed_at, w.auction, w.price));
     }
-    let expected: BTreeMap<u64, f64> = by_seller
-        .into_iter()
-        .map(|(seller, mut closed)| {
-            closed.sort();
-            let last: Vec<u64> = closed.iter().rev().take(10).map(|c| c.2).collect();
-            (seller, last.iter().sum::<u64>() as f64 / last.len() as f64)
-        })
-        .collect();
-    assert_eq!(last_per_key(run(1, q6)), expected);
-    assert_eq!(last_per_key(run(2, q6)), expected);
+    let mut rows = Vec::new();
+    for (k, mut closed) in by {
+        closed.sort();
+        for i in 0..closed.len() {
+            let from = last.map_or(0, |n| (i + 1).saturating_sub(n));
+            let span = &closed[from..=i];
+            let avg = span.iter().map(|c| c.2).sum::<u64>() as f64 / span.len() as f64;
+            rows.push((k, avg));
+        }
+    }
+    rows
+}
+
+#[test]
+fn q4_averages_winning_prices_per_category_in_close_order() {
+    let model = |events: &[Event], v| running_averages(winners(events, v), |w| w.category, None);
+    check("q4", q4, model);
+    // Each category's rows in the model's order, at any parallelism.
+    for variant in VARIANTS {
+        let expected = per_key(&model(&generated(SEEDS[0]), variant));
+        for parallelism in [1, 2] {
+            let got = per_key(&run(SEEDS[0], parallelism, |e| q4(e, variant)));
+            assert_eq!(got, expected, "{variant:?} at parallelism {parallelism}");
+        }
+    }
+}
+
+#[test]
+fn q6_averages_each_sellers_latest_winning_prices_in_close_order() {
+    let model = |events: &[Event], v| {
+        let n = match v {
+            NexmarkVariant::Flink => 11,
+            NexmarkVariant::Beam => 10,
+        };
+        running_averages(winners(events, v), |w| w.seller, Some(n))
+    };
+    check("q6", q6, model);
+    for variant in VARIANTS {
+        let expected = per_key(&model(&generated(SEEDS[0]), variant));
+        let got = per_key(&run(SEEDS[0], 2, |e| q6(e, variant)));
+        assert_eq!(got, expected, "{variant:?}");
+    }
+}
+
+#[test]
+fn every_query_gives_the_same_rows_at_parallelism_1_2_and_4_and_on_a_rerun() {
+    fn same<T: Clone + Send + Serialize + 'static>(
+        name: &str,
+        q: impl Fn(Stream<Event>) -> Stream<T>,
+    ) {
+        let seed = SEEDS[1];
+        let first = lines(&run(seed, 1, &q));
+        for parallelism in [2, 4, 4] {
+            assert_eq!(
+                lines(&run(seed, parallelism, &q)),
+                first,
+                "{name} at {parallelism}"
+            );
+        }
+    }
+    let v = NexmarkVariant::Flink;
+    same("q1", |e| q1(bids(e), v));
+    same("q3", q3);
+    same("q4", |e| q4(e, v));
+    same("q5", |e| q5(bids(e), v));
+    same("q6", |e| q6(e, v));
+    same("q7", |e| q7(bids(e), v));
+    same("q8", q8);
+    same("q11", |e| {
+        q11(bids(e), v).map(|r| (r.key, r.window_start, r.window_end, r.value))
+    });
+}
+
+fn bid(auction: u64, bidder: u64, price: u64, date_time: i64) -> Bid {
+    Bid {
+        auction,
+        bidder,
+        price,
+        channel: "web".into(),
+        url: "u".into(),
+        date_time,
+        extra: String::new(),
+    }
+}
+
+/// Runs a query over hand-made bids (watermark one second behind).
+fn over<T: Clone + Send + 'static>(
+    input: Vec<Bid>,
+    q: impl FnOnce(Stream<Bid>) -> Stream<T>,
+) -> Vec<T> {
+    let out = MemorySink::new();
+    let mut p = Pipeline::new(Config::default().with_parallelism(1));
+    let bids = p
+        .source(VecSource::new(input))
+        .with_watermark(Watermark::bounded("1 second", |b: &Bid| b.date_time));
+    q(bids).sink(out.clone());
+    p.run().unwrap();
+    out.values()
+}
+
+#[test]
+fn the_variants_differ_at_window_and_session_bounds_as_stated() {
+    // A bid exactly at the first window's end, at that window's highest price.
+    let input = vec![
+        bid(1, 1, 100, 5_000),
+        bid(2, 2, 100, 10_000),
+        bid(3, 3, 50, 12_000),
+    ];
+    let q7_rows = |v| -> Vec<(u64, i64)> {
+        over(input.clone(), |b| q7(b, v))
+            .iter()
+            .map(|b| (b.auction, b.date_time))
+            .collect()
+    };
+    // Flink: the bid at 10 s joins both windows; Beam: only its own.
+    assert_eq!(
+        q7_rows(NexmarkVariant::Flink),
+        vec![(1, 5_000), (2, 10_000), (2, 10_000)]
+    );
+    assert_eq!(q7_rows(NexmarkVariant::Beam), vec![(1, 5_000), (2, 10_000)]);
+    // Bids exactly 10 s apart: one session in the Flink suite, two in Beam.
+    let input = vec![bid(1, 7, 1, 0), bid(1, 7, 1, 10_000)];
+    let q11_rows = |v| -> Vec<(i64, i64, u64)> {
+        over(input.clone(), |b| q11(b, v))
+            .iter()
+            .map(|r| (r.window_start, r.window_end, r.value))
+            .collect()
+    };
+    assert_eq!(q11_rows(NexmarkVariant::Flink), vec![(0, 20_000, 2)]);
+    assert_eq!(
+        q11_rows(NexmarkVariant::Beam),
+        vec![(0, 10_000, 1), (10_000, 20_000, 1)]
+    );
 }

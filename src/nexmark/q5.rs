@@ -15,16 +15,20 @@ pub struct HotItem {
     pub bids: u64,
 }
 
-/// Q5, hot items: per 10 s window sliding every 2 s, the auctions with the most bids
-/// (all of them on a tie).
-pub fn q5(bids: Stream<Bid>) -> Stream<HotItem> {
+/// Q5, hot items: per 10 s window sliding every 2 s (Beam: every 5 s), the auctions
+/// with the most bids (all of them on a tie).
+pub fn q5(bids: Stream<Bid>, variant: NexmarkVariant) -> Stream<HotItem> {
+    let slide = match variant {
+        NexmarkVariant::Flink => std::time::Duration::from_secs(2),
+        NexmarkVariant::Beam => std::time::Duration::from_secs(5),
+    };
     bids.key_by(|b: &Bid| b.auction)
-        .window(SlidingWindow::of("10 seconds", "2 seconds"))
+        .window(SlidingWindow::of(std::time::Duration::from_secs(10), slide))
         .aggregate(Count)
-        // Each count carries event time window_end - 1: a 2 s tumbling window gathers
-        // exactly the counts of one sliding window.
+        // Each count carries event time window_end - 1: a tumbling window of the slide
+        // gathers exactly the counts of one sliding window.
         .key_by(|r: &WindowResult<u64, u64>| r.window_end)
-        .window(TumblingWindow::of("2 seconds"))
+        .window(TumblingWindow::of(slide))
         .process(
             |_end: &i64, _w: Window, counts: Vec<WindowResult<u64, u64>>| {
                 let max = counts.iter().map(|c| c.value).max().unwrap_or(0);

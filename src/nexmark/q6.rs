@@ -1,64 +1,21 @@
-//! Q6, average selling price per seller over their last ten sales.
+//! Q6, average selling price per seller over their last sales.
 
+use super::closed_average::{ClosedAverage, Span};
 use super::imports::*;
 use super::winning_bids::{winning_bids, WinningBid};
 
-/// A seller's last ten winning prices, applied in close-time order.
-#[derive(Default, Serialize, Deserialize)]
-struct SellerPrices {
-    /// Closed auctions not yet applied, by (close time, auction id).
-    pending: std::collections::BTreeMap<(i64, u64), u64>,
-    last: std::collections::VecDeque<u64>,
-}
-
-#[derive(Clone)]
-struct LastTenAverage;
-
-impl KeyedProcessFunction<u64, WinningBid> for LastTenAverage {
-    type State = SellerPrices;
-    type Out = (u64, f64);
-
-    fn process(
-        &self,
-        _seller: &u64,
-        s: &mut SellerPrices,
-        w: WinningBid,
-        ctx: &mut KeyedContext<'_, (u64, f64)>,
-    ) {
-        // Across an exchange, closings of one seller arrive in any order: apply them in
-        // close-time order once the watermark has passed them.
-        s.pending.insert((w.expires, w.auction), w.price);
-        ctx.register_timer(w.expires);
-    }
-
-    fn on_timer(
-        &self,
-        seller: &u64,
-        s: &mut SellerPrices,
-        at: i64,
-        ctx: &mut KeyedContext<'_, (u64, f64)>,
-    ) {
-        while let Some(entry) = s.pending.first_entry() {
-            if entry.key().0 > at {
-                break;
-            }
-            s.last.push_back(entry.remove());
-            if s.last.len() > 10 {
-                s.last.pop_front();
-            }
-            ctx.emit((
-                *seller,
-                s.last.iter().sum::<u64>() as f64 / s.last.len() as f64,
-            ));
-        }
-    }
-}
-
-/// Q6, average selling price by seller: per seller, the average of the winning prices
-/// of their last ten closed auctions (in close-time order), updated as each closes
-/// (`(seller, average)`).
-pub fn q6(events: Stream<Event>) -> Stream<(u64, f64)> {
-    winning_bids(events)
+/// Q6, average selling price by seller: `(seller, average)` of the winning prices of
+/// the seller's latest closed auctions, one row as each closes, in (close time,
+/// auction id) order. The Flink suite averages the current and the 10 preceding sales
+/// (`ROWS BETWEEN 10 PRECEDING AND CURRENT ROW`: 11), Beam the last 10. (The SQL orders
+/// by the winning bid's time; a stream can only know a winner once its auction closes,
+/// so sales are ordered by close time here, as Beam's does.)
+pub fn q6(events: Stream<Event>, variant: NexmarkVariant) -> Stream<(u64, f64)> {
+    let span = match variant {
+        NexmarkVariant::Flink => Span::Last(11),
+        NexmarkVariant::Beam => Span::Last(10),
+    };
+    winning_bids(events, variant)
         .key_by(|w: &WinningBid| w.seller)
-        .process(LastTenAverage)
+        .process(ClosedAverage { span })
 }

@@ -15,6 +15,9 @@ pub struct WinningBid {
     pub price: u64,
     /// When the auction closed (epoch ms).
     pub expires: i64,
+    /// The event time the result carries: the first time at which no bid can change
+    /// it (the expiry, or 1 ms after it when a bid at the expiry still counts).
+    pub closed_at: i64,
 }
 
 /// Per auction: its terms once seen, and the bids so far.
@@ -25,7 +28,28 @@ struct AuctionBids {
 }
 
 #[derive(Clone)]
-struct CloseAuctions;
+struct CloseAuctions {
+    variant: NexmarkVariant,
+}
+
+impl CloseAuctions {
+    /// When the auction's result is final: a bid at the expiry counts in the Flink
+    /// suite (`BETWEEN`), so the watermark must pass the expiry itself.
+    fn closes_at(&self, expires: i64) -> i64 {
+        match self.variant {
+            NexmarkVariant::Flink => expires.saturating_add(1),
+            NexmarkVariant::Beam => expires,
+        }
+    }
+
+    /// Whether the bid at `ts` of `price` may win `a`.
+    fn valid(&self, a: &tidewater_generators::nexmark::Auction, ts: i64, price: u64) -> bool {
+        match self.variant {
+            NexmarkVariant::Flink => ts >= a.date_time && ts <= a.expires,
+            NexmarkVariant::Beam => ts >= a.date_time && ts < a.expires && price >= a.reserve,
+        }
+    }
+}
 
 impl KeyedProcessFunction<u64, Event> for CloseAuctions {
     type State = AuctionBids;
@@ -40,7 +64,7 @@ impl KeyedProcessFunction<u64, Event> for CloseAuctions {
     ) {
         match e {
             Event::Auction(a) => {
-                ctx.register_timer(a.expires);
+                ctx.register_timer(self.closes_at(a.expires));
                 s.auction = Some(a);
             }
             // Bids may arrive before their auction (across an exchange): keep them all.
@@ -53,25 +77,26 @@ impl KeyedProcessFunction<u64, Event> for CloseAuctions {
         &self,
         _id: &u64,
         s: &mut AuctionBids,
-        _at: i64,
+        at: i64,
         ctx: &mut KeyedContext<'_, WinningBid>,
     ) {
         if let Some(a) = &s.auction {
             let best = s
                 .bids
                 .iter()
-                .filter(|(ts, price)| *ts >= a.date_time && *ts < a.expires && *price >= a.reserve)
+                .filter(|(ts, price)| self.valid(a, *ts, *price))
                 .map(|(_, price)| *price)
                 .max();
             if let Some(price) = best {
                 ctx.emit_at(
-                    a.expires,
+                    at,
                     WinningBid {
                         auction: a.id,
                         seller: a.seller,
                         category: a.category,
                         price,
                         expires: a.expires,
+                        closed_at: at,
                     },
                 );
             }
@@ -80,9 +105,11 @@ impl KeyedProcessFunction<u64, Event> for CloseAuctions {
     }
 }
 
-/// The winning bid of every auction, emitted when the watermark passes its expiry: the
-/// highest bid at or above the reserve placed while the auction was open.
-pub fn winning_bids(events: Stream<Event>) -> Stream<WinningBid> {
+/// The winning bid of every auction with one, emitted when the watermark passes its
+/// close (see [`WinningBid::closed_at`]): the highest bid the variant counts (the Flink
+/// suite's `B.dateTime BETWEEN A.dateTime AND A.expires`, or Beam's bids before the
+/// expiry at or above the reserve).
+pub fn winning_bids(events: Stream<Event>, variant: NexmarkVariant) -> Stream<WinningBid> {
     events
         .filter(|e| !matches!(e, Event::Person(_)))
         .key_by(|e: &Event| match e {
@@ -90,5 +117,5 @@ pub fn winning_bids(events: Stream<Event>) -> Stream<WinningBid> {
             Event::Bid(b) => b.auction,
             Event::Person(p) => p.id,
         })
-        .process(CloseAuctions)
+        .process(CloseAuctions { variant })
 }
