@@ -79,7 +79,7 @@ fn main() -> anyhow::Result<()> {
         .with_max_events(events);
     let stream = with_event_time(p.source(source));
     match query.as_str() {
-        "q0" => sink(q0(stream), count.clone(), out()),
+        "q0" => sink(q0(stream, variant), count.clone(), out()),
         "q1" => sink(q1(bids(stream), variant), count.clone(), out()),
         "q2" => sink(q2(bids(stream)), count.clone(), out()),
         "q3" => sink(q3(stream), count.clone(), out()),

@@ -8,6 +8,7 @@
 //!
 //! | query | Flink suite (default) | Beam |
 //! |---|---|---|
+//! | Q0 | the bids | every event |
 //! | Q1 | `0.908 * price`, three decimals kept | `price * 89 / 100`, whole units |
 //! | Q4, Q6 winner | highest bid in `[dateTime, expires]`, no reserve | highest bid in `[dateTime, expires)` at or above the reserve |
 //! | Q5 windows | 10 s, sliding every 2 s | 10 s, sliding every 5 s |
@@ -15,7 +16,7 @@
 //! | Q7 | every bid at the window's highest price with `dateTime` in `[end - 10 s, end]` (a bid at the end also joins the window it closes) | every bid at the window's highest price in `[start, end)` |
 //! | Q11 | sessions merge when they touch (Flink's windows intersect at their bounds) | sessions merge only when they overlap |
 //!
-//! Q0, Q2, Q3, Q5's ties (every auction with the most bids), Q8 and Q11's rows are the
+//! Q2, Q3, Q5's ties (every auction with the most bids), Q8 and Q11's rows are the
 //! same in both. Every query gives the same rows at any parallelism and on every rerun:
 //! where a query emits a running value (Q4, Q6), closed auctions are applied in the
 //! order (expiry, auction id) once the watermark has passed them.

@@ -66,6 +66,7 @@ impl KeyedProcessFunction<u64, Event> for LocalItemJoin {
 
 /// Q3, local item suggestion: sellers from Oregon, Idaho or California and their
 /// auctions in category 10 (an incremental join on seller id, in either arrival order).
+/// The same in the Flink suite (an unbounded inner join) and Beam.
 pub fn q3(events: Stream<Event>) -> Stream<LocalItem> {
     events
         .filter(|e| match e {

@@ -15,6 +15,8 @@ pub struct NewSeller {
 
 /// Q8, monitor new users: persons who registered and opened an auction in the same 10 s
 /// tumbling window.
+/// The same in the Flink suite (two tumbling-window groupings joined on id and
+/// window) and Beam.
 pub fn q8(events: Stream<Event>) -> Stream<NewSeller> {
     events
         .filter(|e| !matches!(e, Event::Bid(_)))
