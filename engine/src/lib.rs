@@ -50,6 +50,7 @@ pub mod row;
 pub(crate) mod runtime;
 pub mod state;
 pub mod stream;
+pub mod testing;
 pub mod time;
 pub mod window;
 

@@ -1,5 +1,6 @@
 //! Deterministic single-thread execution for tests: the plan runs on the calling
-//! thread, and the caller decides when work happens.
+//! thread (each worker of a parallel plan in turn), and the caller decides when work
+//! happens.
 
 use std::sync::Arc;
 
@@ -11,7 +12,10 @@ use crate::connector::WorkerInfo;
 use crate::error::Result;
 use crate::metrics::{Metrics, MetricsRegistry};
 
-/// Runs a pipeline on the calling thread at parallelism 1, step by step.
+/// Runs a pipeline on the calling thread, step by step: at parallelism 1
+/// ([`Pipeline::build_local`](crate::stream::Pipeline::build_local)), or with every
+/// worker of a parallel plan stepped in turn, exchanges included (the testing
+/// harness's runs).
 ///
 /// Push records (and source watermarks) through a [`ChannelSource`](crate::connector::ChannelSource)'s
 /// sender, move a [`ManualClock`](crate::time::ManualClock) for processing time, then
@@ -40,43 +44,68 @@ use crate::metrics::{Metrics, MetricsRegistry};
 /// assert_eq!(fired, vec![('a', 2), ('b', 1)]);
 /// ```
 pub struct LocalExecutor {
-    worker: Worker,
+    workers: Vec<Worker>,
     metrics: Arc<MetricsRegistry>,
     started: std::time::Instant,
 }
 
 impl LocalExecutor {
+    /// Builds every worker of `config.parallelism` on this thread.
     pub(crate) fn new(config: Config, terminals: &[Terminal], names: Vec<String>) -> Result<Self> {
-        let config = Arc::new(config.with_parallelism(1));
+        let n = config.parallelism.max(1);
+        let config = Arc::new(config);
         let metrics = Arc::new(MetricsRegistry::new());
-        let exchanges = Arc::new(ExchangeRegistry::new(1, config.channel_capacity));
-        let worker = WorkerInfo::new(&config, 0, 1);
+        let exchanges = Arc::new(ExchangeRegistry::new(n, config.channel_capacity));
         let coordinator = match &config.checkpointing {
             Some(cp) => Some(super::coordinator::Coordinator::start(
                 cp,
                 config.clock.clone(),
                 names,
-                1,
+                n,
             )?),
             None => None,
         };
-        let mut ctx = BuildContext::new(worker, config, metrics.clone(), exchanges);
-        ctx.coordinator = coordinator;
-        for t in terminals {
-            t(&mut ctx)?;
+        let mut workers = Vec::with_capacity(n);
+        for index in 0..n {
+            let worker = WorkerInfo::new(&config, index, n);
+            let mut ctx =
+                BuildContext::new(worker, config.clone(), metrics.clone(), exchanges.clone());
+            ctx.coordinator = coordinator.clone();
+            for t in terminals {
+                t(&mut ctx)?;
+            }
+            workers.push(Worker::new(ctx));
         }
         Ok(LocalExecutor {
-            worker: Worker::new(ctx),
+            workers,
             metrics,
             started: std::time::Instant::now(),
         })
     }
 
-    /// One round: each source reads at most one batch (one micro-batch in the
-    /// Spark-compatible mode) and pushes it through the pipeline; returns whether
-    /// anything progressed. `run_until_idle` repeats it.
+    /// One round: each worker in turn, each source reading at most one batch (one
+    /// micro-batch in the Spark-compatible mode) and pushing it through the pipeline;
+    /// returns whether anything progressed. `run_until_idle` repeats it.
     pub fn step(&mut self) -> Result<bool> {
-        self.worker.step()
+        let mut progressed = false;
+        for w in &mut self.workers {
+            progressed |= w.step()?;
+        }
+        Ok(progressed)
+    }
+
+    /// Moves what is in flight (exchanges, operators, sinks) as far as it goes without
+    /// reading any source: the rest of a micro-batch.
+    pub fn drain(&mut self) -> Result<()> {
+        loop {
+            let mut progressed = false;
+            for w in &mut self.workers {
+                progressed |= w.drain_step()?;
+            }
+            if !progressed {
+                return Ok(());
+            }
+        }
     }
 
     /// Runs until no source has anything to read and nothing is in flight. Returns
@@ -85,16 +114,18 @@ impl LocalExecutor {
     /// A panicking operator or a failing source or sink is returned as the run's error,
     /// naming the operator.
     pub fn run_until_idle(&mut self) -> Result<bool> {
-        while self.worker.step()? {}
-        Ok(self.worker.is_done())
+        while self.step()? {}
+        Ok(self.is_finished())
     }
 
     /// Ends every source (as a graceful stop does) and runs the pipeline to completion.
     pub fn finish(&mut self) -> Result<()> {
-        self.worker.finish_sources()?;
+        for w in &mut self.workers {
+            w.finish_sources()?;
+        }
         // The final checkpoint is stored on the writer thread; wait for it here, where
         // blocking the caller is what finishing means.
-        while !self.run_until_idle()? && self.worker.awaits_final_checkpoint() {
+        while !self.run_until_idle()? && self.workers.iter().any(Worker::awaits_final_checkpoint) {
             std::thread::sleep(std::time::Duration::from_millis(1));
         }
         Ok(())
@@ -102,7 +133,7 @@ impl LocalExecutor {
 
     /// True once every source is exhausted and everything has drained.
     pub fn is_finished(&self) -> bool {
-        self.worker.is_done()
+        self.workers.iter().all(Worker::is_done)
     }
 
     /// The metrics so far.

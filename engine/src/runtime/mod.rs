@@ -14,6 +14,7 @@ pub(crate) mod exchange;
 pub(crate) mod exchange_registry;
 mod local;
 pub(crate) mod node;
+pub(crate) mod processing_time;
 pub(crate) mod simulation;
 pub(crate) mod sink_node;
 pub(crate) mod source_task;

@@ -77,8 +77,8 @@ impl Worker {
             .sum()
     }
 
-    /// One round of work; returns true if anything moved.
-    pub fn step(&mut self) -> Result<bool> {
+    /// Flushes outboxes and drains exchange inputs; true if anything moved.
+    fn move_in_flight(&mut self) -> Result<bool> {
         let mut progressed = false;
         for (_, outbox) in &self.outboxes {
             progressed |= outbox.borrow_mut().flush();
@@ -89,6 +89,21 @@ impl Worker {
                 progressed |= self.inbound[i].poll(self.inbound_budget)? > 0;
             }
         }
+        Ok(progressed)
+    }
+
+    /// Lets sinks that ended finish (the final checkpoint); true if one moved.
+    fn poll_finishers(&mut self) -> Result<bool> {
+        let mut progressed = false;
+        for finisher in self.finishers.iter_mut().filter(|f| !f.is_finished()) {
+            progressed |= finisher.poll()?;
+        }
+        Ok(progressed)
+    }
+
+    /// One round of work; returns true if anything moved.
+    pub fn step(&mut self) -> Result<bool> {
+        let mut progressed = self.move_in_flight()?;
         let aligned = if self.ahead_of_peers() {
             let since = *self.blocked_since.get_or_insert_with(Instant::now);
             since.elapsed() >= ALIGNMENT_PATIENCE
@@ -104,10 +119,14 @@ impl Worker {
                 self.blocked_since = Some(Instant::now());
             }
         }
-        for finisher in self.finishers.iter_mut().filter(|f| !f.is_finished()) {
-            progressed |= finisher.poll()?;
-        }
-        Ok(progressed)
+        Ok(self.poll_finishers()? | progressed)
+    }
+
+    /// One round of work without reading the sources: outboxes, exchange inputs and
+    /// finishing sinks only. Returns true if anything moved.
+    pub fn drain_step(&mut self) -> Result<bool> {
+        let moved = self.move_in_flight()?;
+        Ok(self.poll_finishers()? | moved)
     }
 
     /// True if this worker's watermark leads some exchange's merged watermark by more

@@ -185,6 +185,52 @@ impl<T: Send + 'static> Stream<T> {
         }
     }
 
+    /// Processing time: each record's time is the pipeline clock's when it gets here,
+    /// and the watermark is that clock, moved on by every batch and every tick, so
+    /// windows after it fire as the clock passes their end, records or not (Flink's
+    /// processing-time windows; Nexmark Q12). In tests the clock is a
+    /// [`ManualClock`](crate::time::ManualClock) the harness moves.
+    ///
+    /// ```
+    /// use tidewater_engine::prelude::*;
+    /// let clock = ManualClock::new(0);
+    /// let (source, input) = ChannelSource::new();
+    /// let out = MemorySink::new();
+    /// let mut p = Pipeline::new(Config::default().with_clock(clock.clone()));
+    /// p.source(source)
+    ///     .with_processing_time()
+    ///     .key_by(|user: &char| *user)
+    ///     .window(TumblingWindow::of("10 seconds"))
+    ///     .count()
+    ///     .sink(out.clone());
+    /// let mut local = p.build_local().unwrap();
+    /// clock.set_ms(3_000);
+    /// input.send_batch(vec!['a', 'b', 'a']).unwrap();
+    /// local.run_until_idle().unwrap();
+    /// assert!(out.is_empty());
+    /// clock.set_ms(10_000); // no record needed: the clock closes [0, 10 s)
+    /// local.run_until_idle().unwrap();
+    /// let mut counts: Vec<_> = out.take().into_iter().map(|r| (r.key, r.value)).collect();
+    /// counts.sort();
+    /// assert_eq!(counts, vec![('a', 2), ('b', 1)]);
+    /// ```
+    pub fn with_processing_time(self) -> Stream<T> {
+        let (id, name) = self.plan.node("with_processing_time");
+        let upstream = self.attach;
+        let attach: Attach<T> = Arc::new(move |ctx, down| {
+            let counters = ctx.metrics.register(id, &name, NodeKind::Watermark);
+            let clock = ctx.config.clock.clone();
+            let node =
+                crate::runtime::processing_time::ProcessingTimeAssigner::new(clock, down, counters);
+            upstream(ctx, Box::new(node))
+        });
+        Stream {
+            plan: self.plan,
+            attach,
+            event_time: true,
+        }
+    }
+
     /// Assigns event time with `strategy` and emits watermarks. Replaces any watermark
     /// the source itself emitted.
     ///

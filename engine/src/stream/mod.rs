@@ -310,10 +310,16 @@ impl Pipeline {
         crate::Simulation::new(self.config, &terminals, names, seed, clock)
     }
 
-    /// Builds the pipeline for deterministic single-thread execution.
+    /// Builds the pipeline for deterministic single-thread execution at parallelism 1.
     pub fn build_local(self) -> Result<LocalExecutor> {
-        let terminals = self.check()?;
         let config = self.config.clone().with_parallelism(1);
+        self.build_stepped(config)
+    }
+
+    /// Builds the pipeline at its configured parallelism with every worker on the
+    /// calling thread, stepped in turn (the testing harness).
+    pub(crate) fn build_stepped(self, config: Config) -> Result<LocalExecutor> {
+        let terminals = self.check()?;
         let names = self.names(&config);
         LocalExecutor::new(config, &terminals, names)
     }
