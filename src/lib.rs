@@ -51,6 +51,10 @@ pub use tidewater_engine as engine;
 pub use tidewater_formats as formats;
 pub use tidewater_generators as generators;
 
+/// The testing harness: pipelines on the calling thread at any parallelism, sources
+/// and clock the test drives (see [`tidewater_engine::testing`]).
+pub use tidewater_engine::testing;
+
 /// The engine's prelude plus the generators most programs start from.
 pub mod prelude {
     pub use tidewater_engine::prelude::*;

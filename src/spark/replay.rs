@@ -35,23 +35,26 @@ impl SparkCase {
     }
 
     /// Like [`replay`](Self::replay), also returning the watermark in force in each
-    /// micro-batch (Spark's `watermark_ms` in `progress.jsonl`).
+    /// micro-batch (Spark's `watermark_ms` in `progress.jsonl`). Runs on the testing
+    /// harness, one [`run_batch`](tidewater_engine::testing::TestRun::run_batch) per
+    /// micro-batch.
     pub fn replay_with_progress(&self) -> Result<SparkReplay, SparkCaseError> {
-        let mut p = Pipeline::new(self.config());
-        let (source, input) = ChannelSource::new();
-        let out = self.windows(p.source(source))?;
-        let mut local = p.build_local()?;
+        use tidewater_engine::testing::{TestPipeline, TestSource};
+        let mut t = TestPipeline::new(self.config().with_parallelism(1));
+        let input = TestSource::new().named("spark_case");
+        let out = self.windows(t.source(&input))?;
+        let mut run = t.start()?;
         let batches = self.micro_batches();
         let mut replay = Recorder::default();
         for (batch_id, batch) in batches.iter().enumerate() {
-            input.send_batch(batch.clone())?;
-            local.run_until_idle()?;
-            replay.collect(&out, batch_id as u64, &local);
+            input.push(batch.clone());
+            let progress = run.run_batch()?;
+            replay.collect(&out, batch_id as u64, progress.watermark);
         }
         // The extra no-data batch Spark runs when the watermark advanced.
-        input.close();
-        local.run_until_idle()?;
-        replay.collect(&out, batches.len() as u64, &local);
+        input.finish();
+        run.run_until_idle()?;
+        replay.collect(&out, batches.len() as u64, run.watermark());
         Ok(replay.finish())
     }
 
@@ -103,12 +106,13 @@ impl SparkCase {
         let out = self.windows(events)?;
         let mut local = p.build_local()?;
         let mut replay = Recorder::default();
+        let watermark = |local: &LocalExecutor| local.metrics().watermark;
         for batch_id in 0..batches.len() {
             local.step()?;
-            replay.collect(&out, batch_id as u64, &local);
+            replay.collect(&out, batch_id as u64, watermark(&local));
         }
         local.run_until_idle()?;
-        replay.collect(&out, batches.len() as u64, &local);
+        replay.collect(&out, batches.len() as u64, watermark(&local));
         if let Some(letter) = bad.take().first() {
             return Err(SparkCaseError::Parse {
                 path: dir.to_path_buf(),
@@ -201,7 +205,7 @@ struct Recorder {
 
 impl Recorder {
     /// Takes what batch `batch_id` emitted and the watermark in force after it.
-    fn collect(&mut self, out: &ResultSink, batch_id: u64, local: &LocalExecutor) {
+    fn collect(&mut self, out: &ResultSink, batch_id: u64, watermark: Option<i64>) {
         self.rows.extend(
             out.take()
                 .into_iter()
@@ -223,13 +227,7 @@ impl Recorder {
                     }
                 }),
         );
-        self.batch_watermarks.push(
-            local
-                .metrics()
-                .operator("with_watermark")
-                .map(|o| o.watermark)
-                .unwrap_or(i64::MIN),
-        );
+        self.batch_watermarks.push(watermark.unwrap_or(i64::MIN));
     }
 
     fn finish(mut self) -> SparkReplay {

@@ -176,7 +176,13 @@ impl StreamProcessor {
         let n = self.config.parallelism;
         let coordinator = match &self.config.checkpointing {
             Some(cp) => {
-                match Coordinator::start(cp, self.config.clock.clone(), self.names.clone(), n) {
+                match Coordinator::start(
+                    cp,
+                    self.config.clock.clone(),
+                    self.names.clone(),
+                    n,
+                    false,
+                ) {
                     Ok(c) => Some(c),
                     Err(e) => {
                         let mut state = self.shared.lock();

@@ -58,19 +58,26 @@ pub(crate) struct Coordinator {
     /// Newer checkpoints recovery passed over, and why.
     skipped: Vec<(u64, String)>,
     progress: Mutex<Progress>,
+    /// The writer thread's queue; `None` when checkpoints are written inline.
     writer: Mutex<Option<std::sync::mpsc::Sender<Entries>>>,
+    /// Checkpoints are written on the thread that completes them (single-thread runs:
+    /// the testing harness and the simulation, where a writer thread would make when
+    /// a checkpoint is stored depend on the OS scheduler).
+    inline: bool,
     store: Arc<CheckpointStore>,
     /// When each checkpoint was triggered, and how long completed ones took.
     timing: Mutex<(BTreeMap<u64, std::time::Instant>, Vec<std::time::Duration>)>,
 }
 
 impl Coordinator {
-    /// Opens the store, recovers the newest intact checkpoint and starts the writer.
+    /// Opens the store, recovers the newest intact checkpoint and starts the writer
+    /// (a thread, or with `inline` the thread that completes each checkpoint).
     pub fn start(
         config: &CheckpointConfig,
         clock: Arc<dyn Clock>,
         pipeline: Vec<String>,
         parallelism: usize,
+        inline: bool,
     ) -> Result<Arc<Coordinator>> {
         let store =
             Arc::new(CheckpointStore::open(&config.dir, config.retain).map_err(EngineError::from)?);
@@ -141,9 +148,13 @@ impl Coordinator {
             recovered: recovery.checkpoint,
             progress: Mutex::new(Progress::default()),
             writer: Mutex::new(None),
+            inline,
             store,
             timing: Mutex::new((BTreeMap::new(), Vec::new())),
         });
+        if inline {
+            return Ok(coordinator);
+        }
         let (tx, rx) = std::sync::mpsc::channel::<Entries>();
         let weak = Arc::downgrade(&coordinator);
         std::thread::Builder::new()
@@ -235,7 +246,19 @@ impl Coordinator {
         self.lock().states.entry(id).or_default().insert(key, bytes);
     }
 
+    /// Stores completed checkpoints: `ready` was taken under the progress lock, which
+    /// is released by now (an inline write takes it again).
+    fn send_all(&self, ready: Vec<Entries>) {
+        for (id, states) in ready {
+            self.send(id, states);
+        }
+    }
+
     fn send(&self, id: u64, states: BTreeMap<StateKey, Vec<u8>>) {
+        if self.inline {
+            self.write(id, states);
+            return;
+        }
         if let Some(tx) = self
             .writer
             .lock()
@@ -250,16 +273,20 @@ impl Coordinator {
     pub fn ack(&self, id: u64, sink: usize) {
         let mut p = self.lock();
         p.acks.entry(id).or_default().insert(sink);
-        self.complete_ready(&mut p);
+        let ready = Self::complete_ready(&mut p);
+        drop(p);
+        self.send_all(ready);
     }
 
-    fn complete_ready(&self, p: &mut Progress) {
+    /// The checkpoints every sink has acknowledged, in order, taken out of `p`.
+    fn complete_ready(p: &mut Progress) -> Vec<Entries> {
+        let mut ready = Vec::new();
         while let Some(id) = completion::next_complete(&p.acks, p.sinks, &p.finished_sinks) {
             p.acks.remove(&id);
             let own = p.states.remove(&id).unwrap_or_default();
-            let states = completion::assemble(own, p.states.get(&FINAL));
-            self.send(id, states);
+            ready.push((id, completion::assemble(own, p.states.get(&FINAL))));
         }
+        ready
     }
 
     /// Sink instance `sink` reached end of input (its final entry is reported). When
@@ -267,7 +294,7 @@ impl Coordinator {
     pub fn sink_finished(&self, sink: usize) {
         let mut p = self.lock();
         p.finished_sinks.insert(sink);
-        self.complete_ready(&mut p);
+        let mut ready = Self::complete_ready(&mut p);
         if p.finished_sinks.len() == p.sinks && p.final_written.is_none() {
             let id = self.triggered.load(Ordering::SeqCst).max(self.first_id - 1) + 1;
             // Later barriers cannot come: every sink has ended.
@@ -283,8 +310,10 @@ impl Coordinator {
                 .unwrap_or_else(|p| p.into_inner())
                 .0
                 .insert(id, std::time::Instant::now());
-            self.send(id, states);
+            ready.push((id, states));
         }
+        drop(p);
+        self.send_all(ready);
     }
 
     /// Whether the final checkpoint (triggered once every sink has

@@ -62,6 +62,7 @@ impl LocalExecutor {
                 config.clock.clone(),
                 names,
                 n,
+                true,
             )?),
             None => None,
         };
@@ -123,11 +124,8 @@ impl LocalExecutor {
         for w in &mut self.workers {
             w.finish_sources()?;
         }
-        // The final checkpoint is stored on the writer thread; wait for it here, where
-        // blocking the caller is what finishing means.
-        while !self.run_until_idle()? && self.workers.iter().any(Worker::awaits_final_checkpoint) {
-            std::thread::sleep(std::time::Duration::from_millis(1));
-        }
+        // Checkpoints are stored on this thread as they complete, the final one too.
+        self.run_until_idle()?;
         Ok(())
     }
 

@@ -68,7 +68,13 @@ impl Simulation {
         let metrics = Arc::new(MetricsRegistry::new());
         let exchanges = Arc::new(ExchangeRegistry::new(n, config.channel_capacity));
         let coordinator = match &config.checkpointing {
-            Some(cp) => Some(Coordinator::start(cp, config.clock.clone(), names, n)?),
+            Some(cp) => Some(Coordinator::start(
+                cp,
+                config.clock.clone(),
+                names,
+                n,
+                true,
+            )?),
             None => None,
         };
         let mut workers = Vec::with_capacity(n);
