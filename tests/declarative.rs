@@ -730,3 +730,61 @@ fn the_pipeline_manager_runs_at_most_so_many_at_once_and_keeps_each_outcome() {
         Some(PipelineStatus::Failed(_))
     ));
 }
+
+#[test]
+fn run_explains_a_window_of_a_group_key_after_the_run() {
+    let dir = cases()
+        .into_iter()
+        .find(|d| d.ends_with("tumbling_late"))
+        .unwrap();
+    let case = SparkCase::load(&dir).unwrap();
+    let first = &expected(&dir)[0];
+    let (key, start) = (
+        first["key"].as_str().unwrap().to_string(),
+        first["window_start"].as_i64().unwrap(),
+    );
+    let work = tempfile::tempdir().unwrap();
+    let (batches, out, checkpoint) = (
+        work.path().join("batches"),
+        work.path().join("out"),
+        work.path().join("cp"),
+    );
+    write_batches(&case, &batches);
+    let file = work.path().join("pipeline.yaml");
+    std::fs::write(&file, pipeline_yaml(&case, &batches, &out, &checkpoint)).unwrap();
+    let target = format!("{key}@{start}");
+    let missing = format!("{key}@{}", start + 1);
+    let run = tidewater(&[
+        "run",
+        file.to_str().unwrap(),
+        "--explain",
+        &target,
+        "--explain",
+        &missing,
+    ]);
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert!(run.status.success(), "{stderr}");
+    let end = first["window_end"].as_i64().unwrap();
+    let count = first["count"].as_u64().unwrap() as usize;
+    assert!(
+        stderr.contains(&format!("window [{start}, {end}) of key")),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains(&format!("records on time: {count} ")),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("fired (final result) when the watermark reached"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains(&format!("no window of key {key} starts at {}", start + 1)),
+        "{stderr}"
+    );
+    // The output is Spark's still.
+    assert_eq!(rows(&out), expected(&dir));
+    let bad = tidewater(&["run", file.to_str().unwrap(), "--explain", "k1"]);
+    assert!(!bad.status.success());
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("expected KEY@START, found `k1`"));
+}

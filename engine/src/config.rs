@@ -106,6 +106,11 @@ pub struct Config {
     /// aggregation). Used for append-mode windows without a late side output whose
     /// aggregate [combines](crate::window::Aggregate::combines); on by default.
     pub local_aggregation: bool,
+    /// Window operators record what went into each window and when it fired, for
+    /// [`explain_window`](crate::processor::StreamProcessor::explain_window). A
+    /// debugging mode: it keeps every record's key and time (and turns local-global
+    /// aggregation off, so that the window operator sees each record).
+    pub explain: bool,
 }
 
 impl Default for Config {
@@ -121,6 +126,7 @@ impl Default for Config {
             watermark_alignment: Some(std::time::Duration::from_secs(2)),
             checkpointing: None,
             local_aggregation: true,
+            explain: false,
         }
     }
 }
@@ -171,6 +177,13 @@ impl Config {
         self
     }
 
+    /// Records what goes into each window and when it fires (see
+    /// [`explain`](Config::explain)).
+    pub fn with_explain(mut self, on: bool) -> Self {
+        self.explain = on;
+        self
+    }
+
     /// Uses Spark Structured Streaming's micro-batch semantics.
     pub fn spark_compatible(mut self, single_watermark: bool) -> Self {
         self.time_semantics = TimeSemantics::SparkMicroBatch { single_watermark };
@@ -209,7 +222,7 @@ impl Config {
 
     /// True when candidate windows run as local-global aggregation in this run.
     pub(crate) fn local_aggregation_applies(&self) -> bool {
-        self.parallelism > 1 && self.local_aggregation && !self.is_spark()
+        self.parallelism > 1 && self.local_aggregation && !self.is_spark() && !self.explain
     }
 
     /// True in Spark-compatible mode.

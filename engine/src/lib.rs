@@ -41,6 +41,7 @@ pub mod connector;
 pub mod dead_letter;
 pub mod error;
 mod error_context;
+pub mod explain;
 pub mod fault;
 pub mod metrics;
 pub mod operator;

@@ -47,7 +47,9 @@ enum Command {
     /// Runs pipeline files (YAML, or JSON for `.json`), one after the other.
     #[command(after_help = "Examples:
   tidewater run pipeline.yaml
-  tidewater run --once a.yaml b.json       read what is there, then stop")]
+  tidewater run --once a.yaml b.json       read what is there, then stop
+  tidewater run --once --explain k1@1700000000000 spark_case.yaml
+                                           why k1's window from that ms fired or not")]
     Run {
         /// Pipeline files.
         #[arg(required = true)]
@@ -55,6 +57,11 @@ enum Command {
         /// Read what the input holds now and stop (the `available_now` trigger).
         #[arg(long)]
         once: bool,
+        /// After the run, tell why KEY's window starting at START (epoch ms) fired or
+        /// did not: its records, on time or late, its firings, the watermarks. A group
+        /// key of several columns is its values joined by commas. Repeatable.
+        #[arg(long, value_name = "KEY@START", value_parser = explain_target)]
+        explain: Vec<(String, i64)>,
     },
     /// Reports every problem of pipeline files; exits non-zero if any has one.
     #[command(after_help = "Example:
@@ -244,7 +251,11 @@ fn generate(
 
 /// Loads every file first (all problems of all files), then runs them in order; a
 /// file's nodes run together, at most its `max_concurrent_pipelines` at once.
-fn run(files: &[std::path::PathBuf], once: bool) -> Result<(), Box<dyn std::error::Error>> {
+fn run(
+    files: &[std::path::PathBuf],
+    once: bool,
+    explain: &[(String, i64)],
+) -> Result<(), Box<dyn std::error::Error>> {
     use tidewater::declarative::{PipelineManager, PipelineStatus, RunOptions};
     let loaded = load_all(files)?;
     let stop = std::sync::atomic::AtomicBool::new(false);
@@ -258,7 +269,13 @@ fn run(files: &[std::path::PathBuf], once: bool) -> Result<(), Box<dyn std::erro
         let pipelines = group
             .nodes
             .iter()
-            .map(|n| Ok((n.name.clone(), n.pipeline(RunOptions { once })?)))
+            .map(|n| {
+                let options = RunOptions {
+                    once,
+                    explain: !explain.is_empty(),
+                };
+                Ok((n.name.clone(), n.pipeline(options)?))
+            })
             .collect::<Result<Vec<_>, EngineError>>()?;
         let manager = PipelineManager::new(group.max_concurrent_pipelines);
         let done = std::sync::atomic::AtomicBool::new(false);
@@ -268,6 +285,20 @@ fn run(files: &[std::path::PathBuf], once: bool) -> Result<(), Box<dyn std::erro
             done.store(true, std::sync::atomic::Ordering::SeqCst);
             outcomes
         });
+        for name in outcomes.keys() {
+            for (key, start) in explain {
+                let told = manager.explain_window(name, key, *start);
+                if told.is_empty() {
+                    eprintln!(
+                        "{}: `{name}`: no window of key {key} starts at {start}",
+                        path.display()
+                    );
+                }
+                for e in told {
+                    eprint!("{}: `{name}`: {e}", path.display());
+                }
+            }
+        }
         for (name, outcome) in outcomes {
             match outcome {
                 PipelineStatus::Succeeded(m) => eprintln!(
@@ -345,6 +376,17 @@ fn watch(
     bar.finish_and_clear();
 }
 
+/// `KEY@START`: a key's text and a window start in epoch ms.
+fn explain_target(text: &str) -> Result<(String, i64), String> {
+    let (key, start) = text
+        .rsplit_once('@')
+        .ok_or_else(|| format!("expected KEY@START, found `{text}`"))?;
+    let start = start
+        .parse()
+        .map_err(|_| format!("expected a window start in epoch ms after `@`, found `{start}`"))?;
+    Ok((key.to_string(), start))
+}
+
 fn load_all(
     files: &[std::path::PathBuf],
 ) -> Result<Vec<tidewater::declarative::PipelineGroup>, Box<dyn std::error::Error>> {
@@ -378,7 +420,11 @@ fn main() -> ExitCode {
         None => demo(&cli.demo).map_err(Into::into),
         Some(Command::Demo(args)) => demo(args).map_err(Into::into),
         Some(Command::SparkReplay { case_dir }) => spark_replay(case_dir),
-        Some(Command::Run { files, once }) => run(files, *once),
+        Some(Command::Run {
+            files,
+            once,
+            explain,
+        }) => run(files, *once, explain),
         Some(Command::Validate { files }) => validate(files),
         Some(Command::Completions { shell }) => {
             use clap::CommandFactory;

@@ -27,6 +27,8 @@ use super::validate::option_key;
 pub struct RunOptions {
     /// Read what is there and stop (`--once`: the `available_now` trigger).
     pub once: bool,
+    /// Record what goes into each window, for explanations (`--explain`).
+    pub explain: bool,
 }
 
 /// The options of a section, keyed in snake_case.
@@ -129,7 +131,7 @@ impl PipelineFile {
 
     /// The pipeline this file describes, its `call` steps taken from `registry`.
     pub fn pipeline_with(&self, run: RunOptions, registry: &TransformRegistry) -> Result<Pipeline> {
-        let mut p = Pipeline::new(self.config()?);
+        let mut p = Pipeline::new(self.config()?.with_explain(run.explain));
         let rows = self.source(&mut p, run)?;
         let rows = match &self.input.watermark {
             Some(w) => rows.with_event_time(&w.column, w.delay.as_str()),

@@ -266,6 +266,8 @@ struct Board {
     running: usize,
     /// The processors running now.
     processors: BTreeMap<String, Arc<StreamProcessor>>,
+    /// The processors that ended, for explanations after the run.
+    ended: BTreeMap<String, Arc<StreamProcessor>>,
     /// `stop_all` was called: queued pipelines are not started.
     stopping: bool,
 }
@@ -301,6 +303,7 @@ impl PipelineManager {
                     status: BTreeMap::new(),
                     running: 0,
                     processors: BTreeMap::new(),
+                    ended: BTreeMap::new(),
                     stopping: false,
                 }),
                 Condvar::new(),
@@ -324,6 +327,23 @@ impl PipelineManager {
             .iter()
             .map(|(name, p)| (name.clone(), p.metrics()))
             .collect()
+    }
+
+    /// Why `key`'s window starting at `window_start` fired or has not in pipeline
+    /// `name` (running or ended; its config needs `explain`).
+    pub fn explain_window(
+        &self,
+        name: &str,
+        key: &impl serde::Serialize,
+        window_start: Timestamp,
+    ) -> Vec<tidewater_engine::explain::WindowExplanation> {
+        let board = self.board();
+        board
+            .processors
+            .get(name)
+            .or_else(|| board.ended.get(name))
+            .map(|p| p.explain_window(key, window_start))
+            .unwrap_or_default()
     }
 
     /// Stops the running pipelines (`graceful`: sources end, data drains, the last
@@ -388,7 +408,9 @@ impl PipelineManager {
                 let (lock, changed) = &*shared;
                 let mut board = lock.lock().unwrap_or_else(|p| p.into_inner());
                 board.running -= 1;
-                board.processors.remove(&name);
+                if let Some(p) = board.processors.remove(&name) {
+                    board.ended.insert(name.clone(), p);
+                }
                 board.status.insert(name, outcome);
                 changed.notify_all();
             }));

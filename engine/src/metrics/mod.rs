@@ -136,6 +136,8 @@ struct NodeEntry {
 pub(crate) struct MetricsRegistry {
     nodes: Mutex<Vec<NodeEntry>>,
     pub latency: Arc<LatencyRecorder>,
+    /// What window operators recorded for explanations (with `Config::explain`).
+    pub explain: Arc<crate::explain::ExplainLog>,
 }
 
 impl MetricsRegistry {
@@ -143,6 +145,7 @@ impl MetricsRegistry {
         MetricsRegistry {
             nodes: Mutex::new(Vec::new()),
             latency: Arc::new(LatencyRecorder::new()),
+            explain: Arc::default(),
         }
     }
 

@@ -343,6 +343,25 @@ impl StreamProcessor {
         metrics
     }
 
+    /// Why `key`'s window starting at `window_start` fired or has not, per window
+    /// operator that saw the key: needs [`Config::with_explain`](crate::config::Config::with_explain)
+    /// (empty otherwise). A text key also names a group key by its values.
+    pub fn explain_window(
+        &self,
+        key: &impl serde::Serialize,
+        window_start: crate::time::Timestamp,
+    ) -> Vec<crate::explain::WindowExplanation> {
+        let key = crate::explain::key_json(key);
+        self.metrics
+            .explain
+            .explain(&key, window_start, &self.metrics())
+    }
+
+    /// Each operator's and input's watermark now, by node name.
+    pub fn watermarks(&self) -> std::collections::BTreeMap<String, Option<crate::time::Timestamp>> {
+        crate::explain::watermarks(&self.metrics())
+    }
+
     /// Waits for the end of the run and returns its metrics, or its error.
     pub fn join(&self) -> Result<Metrics> {
         self.await_termination(None);

@@ -134,6 +134,19 @@ impl LocalExecutor {
         self.workers.iter().all(Worker::is_done)
     }
 
+    /// Why `key`'s window starting at `window_start` fired or has not (with
+    /// [`Config::with_explain`](crate::config::Config::with_explain)).
+    pub fn explain_window(
+        &self,
+        key: &impl serde::Serialize,
+        window_start: crate::time::Timestamp,
+    ) -> Vec<crate::explain::WindowExplanation> {
+        let key = crate::explain::key_json(key);
+        self.metrics
+            .explain
+            .explain(&key, window_start, &self.metrics())
+    }
+
     /// The metrics so far.
     pub fn metrics(&self) -> Metrics {
         self.metrics.snapshot(self.started.elapsed())

@@ -299,6 +299,24 @@ where
         } = self.keyed;
         let attach: Attach<WindowResult<K, A::Out>> = Arc::new(move |ctx, down| {
             let counters = ctx.metrics.register(id, &name, NodeKind::Window);
+            // With explain on, taps around the operator record its story.
+            let explain = ctx.config.explain.then(|| {
+                let log = ctx.metrics.explain.clone();
+                log.register(&name, kind, lateness, late_sink.is_some());
+                (
+                    log,
+                    std::rc::Rc::new(std::cell::Cell::new(crate::time::MIN_WATERMARK)),
+                )
+            });
+            let down: Downstream<WindowResult<K, A::Out>> = match &explain {
+                Some((log, wm)) => Box::new(crate::explain::ExplainOutput {
+                    name: name.clone(),
+                    log: log.clone(),
+                    watermark: wm.clone(),
+                    down,
+                }),
+                None => down,
+            };
             let late_out = match &late_sink {
                 Some(make) => Some(make(ctx)?),
                 None => None,
@@ -332,6 +350,17 @@ where
                     let op = SessionWindowOperator::new(spec, settings, kf, agg, late);
                     Box::new(OperatorNode::build(op, name.clone(), ctx, down, counters)?)
                 }
+            };
+            let op: Downstream<T> = match explain {
+                Some((log, watermark)) => Box::new(crate::explain::ExplainInput {
+                    name: name.clone(),
+                    worker: ctx.worker.index,
+                    log,
+                    key_fn: key_fn.clone(),
+                    watermark,
+                    down: op,
+                }),
+                None => op,
             };
             KeyedStream::<T, K, KF>::attach_keyed(&upstream, &key_fn, exchange, &name, ctx, op)
         });

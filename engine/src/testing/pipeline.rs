@@ -142,6 +142,21 @@ impl TestRun {
     pub fn clock(&self) -> ManualClock {
         self.clock.clone()
     }
+
+    /// Why `key`'s window starting at `window_start` fired or has not (with
+    /// [`Config::with_explain`](crate::config::Config::with_explain)).
+    pub fn explain_window(
+        &self,
+        key: &impl serde::Serialize,
+        window_start: Timestamp,
+    ) -> Vec<crate::explain::WindowExplanation> {
+        self.executor.explain_window(key, window_start)
+    }
+
+    /// Each operator's and input's watermark now, by node name.
+    pub fn watermarks(&self) -> std::collections::BTreeMap<String, Option<Timestamp>> {
+        crate::explain::watermarks(&self.metrics())
+    }
 }
 
 fn watermark(m: &Metrics) -> Option<Timestamp> {
