@@ -1,7 +1,8 @@
-//! Window semantics end to end, driven step by step on one thread: each test pushes
-//! batches through a channel source and states the exact windows expected after each.
+//! Window semantics end to end on the testing harness: each test pushes batches
+//! through a test source and states the exact windows expected after each.
 
 use tidewater::prelude::*;
+use tidewater::testing::{TestPipeline, TestRun, TestSink, TestSource};
 
 /// (key, event time)
 type Ev = (char, i64);
@@ -18,7 +19,7 @@ fn ts(e: &Ev) -> i64 {
 type Rows = Vec<(char, i64, i64, u64)>;
 
 /// Results as (key, start, end, count), sorted.
-fn drain(out: &MemorySink<WindowResult<char, u64>>) -> Rows {
+fn drain(out: &TestSink<WindowResult<char, u64>>) -> Rows {
     let mut rows: Vec<_> = out
         .take()
         .into_iter()
@@ -29,10 +30,10 @@ fn drain(out: &MemorySink<WindowResult<char, u64>>) -> Rows {
 }
 
 struct Harness {
-    input: ChannelSender<Ev>,
-    out: MemorySink<WindowResult<char, u64>>,
-    late: MemorySink<Ev>,
-    local: LocalExecutor,
+    input: TestSource<Ev>,
+    out: TestSink<WindowResult<char, u64>>,
+    late: TestSink<Ev>,
+    run: TestRun,
 }
 
 impl Harness {
@@ -43,11 +44,11 @@ impl Harness {
             WindowedStream<Ev, char, fn(&Ev) -> char, W>,
         ) -> WindowedStream<Ev, char, fn(&Ev) -> char, W>,
     ) -> Harness {
-        let (source, input) = ChannelSource::new();
-        let (out, late) = (MemorySink::new(), MemorySink::new());
-        let mut p = Pipeline::new(Config::default());
-        let windowed = p
-            .source(source)
+        let input = TestSource::new();
+        let (out, late) = (TestSink::new(), TestSink::new());
+        let mut t = TestPipeline::new(Config::default());
+        let windowed = t
+            .source(&input)
             .with_watermark(Watermark::bounded(
                 std::time::Duration::from_millis(delay_ms),
                 ts,
@@ -56,25 +57,25 @@ impl Harness {
             .window(window)
             .late_records(late.clone());
         configure(windowed).aggregate(Count).sink(out.clone());
-        let local = p.build_local().unwrap();
+        let run = t.start().unwrap();
         Harness {
             input,
             out,
             late,
-            local,
+            run,
         }
     }
 
     fn push(&mut self, events: &[Ev]) -> Rows {
-        self.input.send_batch(events.to_vec()).unwrap();
-        self.local.run_until_idle().unwrap();
+        self.input.push(events.to_vec());
+        self.run.run_until_idle().unwrap();
         drain(&self.out)
     }
 
     fn finish(mut self) -> (Rows, Vec<Ev>, Metrics) {
-        drop(self.input);
-        assert!(self.local.run_until_idle().unwrap());
-        (drain(&self.out), self.late.values(), self.local.metrics())
+        self.input.finish();
+        assert!(self.run.run_until_idle().unwrap());
+        (drain(&self.out), self.late.take(), self.run.metrics())
     }
 }
 
@@ -276,44 +277,40 @@ fn complete_mode_emits_the_whole_table_at_every_trigger() {
 
 #[test]
 fn an_idle_input_stops_holding_back_the_union_watermark() {
-    let clock = ManualClock::new(0);
-    let (busy_src, busy) = ChannelSource::new();
-    let (idle_src, idle) = ChannelSource::<Ev>::new();
-    let out = MemorySink::new();
-    let mut p = Pipeline::new(Config::default().with_clock(clock.clone()));
+    let (busy, idle) = (TestSource::new(), TestSource::new());
+    let out = TestSink::new();
+    let mut t = TestPipeline::new(Config::default());
     let strategy =
         || Watermark::bounded("0 ms", ts).with_idle_timeout(std::time::Duration::from_secs(30));
-    let a = p.source(busy_src).with_watermark(strategy());
-    let b = p.source(idle_src).with_watermark(strategy());
+    let a = t.source(&busy).with_watermark(strategy());
+    let b = t.source(&idle).with_watermark(strategy());
     a.union(b)
         .key_by(key)
         .window(TumblingWindow::of("10 seconds"))
         .aggregate(Count)
         .sink(out.clone());
-    let mut local = p.build_local().unwrap();
-    idle.send_batch(vec![('i', 500)]).unwrap();
-    busy.send_batch(vec![('a', 1_000), ('a', 25_000)]).unwrap();
-    local.run_until_idle().unwrap();
+    let mut run = t.start().unwrap();
+    idle.push([('i', 500)]);
+    busy.push([('a', 1_000), ('a', 25_000)]);
+    run.run_until_idle().unwrap();
     // the idle input's watermark (500) holds [0, 10 s) open
     assert_eq!(drain(&out), vec![]);
-    clock.advance_ms(30_000);
-    busy.send_batch(vec![('a', 26_000)]).unwrap();
-    local.run_until_idle().unwrap();
+    busy.push([('a', 26_000)]);
+    run.advance_processing_time("30 seconds").unwrap();
     // after 30 s without records the other input is idle: the watermark is the busy
     // input's 26 s
     assert_eq!(drain(&out), vec![('a', 0, 10_000, 1), ('i', 0, 10_000, 1)]);
     // when every input is idle the watermark stays where it is
-    clock.advance_ms(60_000);
-    local.run_until_idle().unwrap();
+    run.advance_processing_time("60 seconds").unwrap();
     assert_eq!(drain(&out), vec![]);
 }
 
 #[test]
 fn process_sees_the_whole_window_in_event_time_order() {
-    let (source, input) = ChannelSource::new();
-    let out = MemorySink::new();
-    let mut p = Pipeline::new(Config::default());
-    p.source(source)
+    let input = TestSource::new();
+    let out = TestSink::new();
+    let mut t = TestPipeline::new(Config::default());
+    t.source(&input)
         .with_watermark(Watermark::bounded("1 minute", ts))
         .key_by(key)
         .window(SessionWindow::with_gap("1 second"))
@@ -326,16 +323,12 @@ fn process_sees_the_whole_window_in_event_time_order() {
             )]
         })
         .sink(out.clone());
-    let mut local = p.build_local().unwrap();
-    input
-        .send_batch(vec![('k', 900), ('k', 100), ('k', 500), ('k', 5_000)])
-        .unwrap();
-    drop(input);
-    local.run_until_idle().unwrap();
-    let mut rows = out.values();
-    rows.sort();
+    let mut run = t.start().unwrap();
+    input.push([('k', 900), ('k', 100), ('k', 500), ('k', 5_000)]);
+    input.finish();
+    run.run_until_idle().unwrap();
     assert_eq!(
-        rows,
+        out.drain_sorted(),
         vec![
             ("k".to_string(), 100, 1_900, vec![100, 500, 900]),
             ("k".to_string(), 5_000, 6_000, vec![5_000])
@@ -395,10 +388,10 @@ fn an_input_whose_records_are_all_filtered_out_goes_idle() {
 
 #[test]
 fn a_late_record_bridging_a_fired_and_an_open_session_fires_at_the_merged_end() {
-    let (source, input) = ChannelSource::new();
-    let (out, late) = (MemorySink::new(), MemorySink::new());
-    let mut p = Pipeline::new(Config::default().with_parallelism(1));
-    p.source(source)
+    let input = TestSource::new();
+    let (out, late) = (TestSink::new(), TestSink::new());
+    let mut t = TestPipeline::new(Config::default().with_parallelism(1));
+    t.source(&input)
         .with_watermark(Watermark::bounded("0 ms", |e: &(char, i64)| e.1))
         .key_by(|e: &(char, i64)| e.0)
         .window(SessionWindow::with_gap("10 seconds"))
@@ -406,10 +399,10 @@ fn a_late_record_bridging_a_fired_and_an_open_session_fires_at_the_merged_end() 
         .late_records(late.clone())
         .aggregate(Count)
         .sink(out.clone());
-    let mut local = p.build_local().unwrap();
+    let mut run = t.start().unwrap();
     let mut step = |events: Vec<(char, i64)>| {
-        input.send_batch(events).unwrap();
-        local.run_until_idle().unwrap();
+        input.push(events);
+        run.run_until_idle().unwrap();
         let mut fired: Vec<_> = out
             .take()
             .into_iter()
@@ -440,5 +433,5 @@ fn a_late_record_bridging_a_fired_and_an_open_session_fires_at_the_merged_end() 
     for (i, (events, fires)) in cases.into_iter().enumerate() {
         assert_eq!(step(events), fires, "step {i}");
     }
-    assert_eq!(late.values(), vec![('a', 20 * s)]);
+    assert_eq!(late.take(), vec![('a', 20 * s)]);
 }
