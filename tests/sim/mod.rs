@@ -4,12 +4,12 @@
 //! brute-force model of its windows.
 
 use std::collections::BTreeMap;
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use rand::{Rng, SeedableRng};
 use tidewater::engine::config::DeliveryGuarantee;
 use tidewater::prelude::*;
+use tidewater::testing::TransactionalSink;
 
 #[derive(Debug, Clone, Copy)]
 enum Kind {
@@ -215,8 +215,8 @@ impl Plan {
 pub struct Sinks {
     out: MemorySink<WindowResult<u8, u64>>,
     late: MemorySink<Event>,
-    tx_out: TxSink<WindowResult<u8, u64>>,
-    tx_late: TxSink<Event>,
+    tx_out: TransactionalSink<WindowResult<u8, u64>>,
+    tx_late: TransactionalSink<Event>,
 }
 
 /// What a simulated run did.
@@ -336,122 +336,4 @@ fn differ(got: &[Row], want: &[Row]) -> Option<String> {
             want.len()
         )
     })
-}
-
-/// A two-phase-commit sink in memory: each worker's rows since the last barrier are
-/// pre-committed under the checkpoint id and published when the checkpoint is stored.
-/// Its "disk" (pending and published rows) is shared and outlives a simulated crash.
-pub struct TxSink<T> {
-    disk: Arc<Mutex<Disk<T>>>,
-}
-
-struct Disk<T> {
-    pending: BTreeMap<(usize, u64), Vec<T>>,
-    published: Vec<T>,
-}
-
-impl<T> Default for TxSink<T> {
-    fn default() -> Self {
-        TxSink {
-            disk: Arc::new(Mutex::new(Disk {
-                pending: BTreeMap::new(),
-                published: Vec::new(),
-            })),
-        }
-    }
-}
-
-impl<T> Clone for TxSink<T> {
-    fn clone(&self) -> Self {
-        TxSink {
-            disk: self.disk.clone(),
-        }
-    }
-}
-
-impl<T: Clone> TxSink<T> {
-    fn published(&self) -> Vec<T> {
-        self.disk.lock().unwrap().published.clone()
-    }
-}
-
-/// One worker's writer of a [`TxSink`].
-pub struct TxWriter<T> {
-    worker: usize,
-    buffer: Vec<T>,
-    disk: Arc<Mutex<Disk<T>>>,
-}
-
-impl<T: Clone + Send + 'static> Sink<T> for TxSink<T> {
-    type Writer = TxWriter<T>;
-
-    fn name(&self) -> String {
-        "tx_sink".into()
-    }
-
-    fn commit(&self) -> Commit {
-        Commit::Transactional
-    }
-
-    fn create_writer(&self, worker: &WorkerInfo) -> Result<TxWriter<T>> {
-        Ok(TxWriter {
-            worker: worker.index,
-            buffer: Vec::new(),
-            disk: self.disk.clone(),
-        })
-    }
-}
-
-impl<T: 'static> TxWriter<T> {
-    /// Publishes this worker's pending rows of checkpoints up to `checkpoint`.
-    fn publish_until(&self, checkpoint: u64) {
-        let mut disk = self.disk.lock().unwrap();
-        let keys: Vec<(usize, u64)> = disk
-            .pending
-            .keys()
-            .filter(|(w, c)| *w == self.worker && *c <= checkpoint)
-            .copied()
-            .collect();
-        for key in keys {
-            if let Some(rows) = disk.pending.remove(&key) {
-                disk.published.extend(rows);
-            }
-        }
-    }
-}
-
-impl<T: 'static> SinkWriter<T> for TxWriter<T> {
-    fn write_batch(&mut self, batch: Batch<T>) -> Result<()> {
-        self.buffer.extend(batch.into_iter().map(|r| r.value));
-        Ok(())
-    }
-
-    fn pre_commit(&mut self, checkpoint: u64) -> Result<Option<Vec<u8>>> {
-        let rows = std::mem::take(&mut self.buffer);
-        let mut disk = self.disk.lock().unwrap();
-        disk.pending
-            .entry((self.worker, checkpoint))
-            .or_default()
-            .extend(rows);
-        Ok(Some(checkpoint.to_le_bytes().to_vec()))
-    }
-
-    fn commit(&mut self, checkpoint: u64) -> Result<()> {
-        self.publish_until(checkpoint);
-        Ok(())
-    }
-
-    fn recover(&mut self, pre_committed: Option<&[u8]>) -> Result<()> {
-        let restored = pre_committed
-            .and_then(|b| b.try_into().ok())
-            .map_or(0, u64::from_le_bytes);
-        self.publish_until(restored);
-        // Transactions after the restored checkpoint are replayed: drop them.
-        self.disk
-            .lock()
-            .unwrap()
-            .pending
-            .retain(|(w, c), _| *w != self.worker || *c <= restored);
-        Ok(())
-    }
 }

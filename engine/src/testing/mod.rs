@@ -28,9 +28,13 @@
 //! ```
 
 mod pipeline;
+mod simulation;
 mod sink;
 mod source;
+mod transactional_sink;
 
 pub use pipeline::{BatchProgress, TestPipeline, TestRun};
+pub use simulation::{Schedule, Simulation, SimulationFailure};
 pub use sink::TestSink;
 pub use source::{TestReader, TestSource};
+pub use transactional_sink::{TransactionalSink, TransactionalWriter};
