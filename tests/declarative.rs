@@ -145,18 +145,21 @@ fn expected(case: &Path) -> Vec<serde_json::Value> {
     rows
 }
 
+/// An append case's batches and entry-point file in `work`: the file and the output
+/// folder.
+fn append_case_file(case: &SparkCase, work: &Path) -> (PathBuf, PathBuf) {
+    let (batches, out, checkpoint) = (work.join("batches"), work.join("out"), work.join("cp"));
+    write_batches(case, &batches);
+    let file = work.join("pipeline.yaml");
+    std::fs::write(&file, pipeline_yaml(case, &batches, &out, &checkpoint)).unwrap();
+    (file, out)
+}
+
 /// Runs an append case of `cases/` from the entry-point file; its rows and Spark's.
 fn append_case(dir: &Path) -> (Vec<serde_json::Value>, Vec<serde_json::Value>) {
     let case = SparkCase::load(dir).unwrap();
     let work = tempfile::tempdir().unwrap();
-    let (batches, out, checkpoint) = (
-        work.path().join("batches"),
-        work.path().join("out"),
-        work.path().join("cp"),
-    );
-    write_batches(&case, &batches);
-    let file = work.path().join("pipeline.yaml");
-    std::fs::write(&file, pipeline_yaml(&case, &batches, &out, &checkpoint)).unwrap();
+    let (file, out) = append_case_file(&case, work.path());
     let run = tidewater(&["run", file.to_str().unwrap()]);
     assert!(
         run.status.success(),
@@ -744,14 +747,7 @@ fn run_explains_a_window_of_a_group_key_after_the_run() {
         first["window_start"].as_i64().unwrap(),
     );
     let work = tempfile::tempdir().unwrap();
-    let (batches, out, checkpoint) = (
-        work.path().join("batches"),
-        work.path().join("out"),
-        work.path().join("cp"),
-    );
-    write_batches(&case, &batches);
-    let file = work.path().join("pipeline.yaml");
-    std::fs::write(&file, pipeline_yaml(&case, &batches, &out, &checkpoint)).unwrap();
+    let (file, out) = append_case_file(&case, work.path());
     let target = format!("{key}@{start}");
     let missing = format!("{key}@{}", start + 1);
     let run = tidewater(&[

@@ -5,12 +5,51 @@
 use std::sync::Arc;
 
 use super::build::{BuildContext, Terminal};
+use super::coordinator::Coordinator;
 use super::exchange_registry::ExchangeRegistry;
 use super::worker::Worker;
 use crate::config::Config;
 use crate::connector::WorkerInfo;
 use crate::error::Result;
 use crate::metrics::{Metrics, MetricsRegistry};
+
+/// Workers to step on one thread, their metrics and their checkpoint coordinator.
+pub(crate) type SteppedWorkers = (Vec<Worker>, Arc<MetricsRegistry>, Option<Arc<Coordinator>>);
+
+/// Every worker of a plan, built on the calling thread to be stepped there; with
+/// checkpointing, checkpoints are stored on that thread as they complete (no writer
+/// thread whose timing would decide when one is stored).
+pub(crate) fn build_workers(
+    config: Config,
+    terminals: &[Terminal],
+    names: Vec<String>,
+) -> Result<SteppedWorkers> {
+    let n = config.parallelism.max(1);
+    let config = Arc::new(config);
+    let metrics = Arc::new(MetricsRegistry::new());
+    let exchanges = Arc::new(ExchangeRegistry::new(n, config.channel_capacity));
+    let coordinator = match &config.checkpointing {
+        Some(cp) => Some(Coordinator::start(
+            cp,
+            config.clock.clone(),
+            names,
+            n,
+            true,
+        )?),
+        None => None,
+    };
+    let mut workers = Vec::with_capacity(n);
+    for index in 0..n {
+        let worker = WorkerInfo::new(&config, index, n);
+        let mut ctx = BuildContext::new(worker, config.clone(), metrics.clone(), exchanges.clone());
+        ctx.coordinator = coordinator.clone();
+        for t in terminals {
+            t(&mut ctx)?;
+        }
+        workers.push(Worker::new(ctx));
+    }
+    Ok((workers, metrics, coordinator))
+}
 
 /// Runs a pipeline on the calling thread, step by step: at parallelism 1
 /// ([`Pipeline::build_local`](crate::stream::Pipeline::build_local)), or with every
@@ -52,31 +91,7 @@ pub struct LocalExecutor {
 impl LocalExecutor {
     /// Builds every worker of `config.parallelism` on this thread.
     pub(crate) fn new(config: Config, terminals: &[Terminal], names: Vec<String>) -> Result<Self> {
-        let n = config.parallelism.max(1);
-        let config = Arc::new(config);
-        let metrics = Arc::new(MetricsRegistry::new());
-        let exchanges = Arc::new(ExchangeRegistry::new(n, config.channel_capacity));
-        let coordinator = match &config.checkpointing {
-            Some(cp) => Some(super::coordinator::Coordinator::start(
-                cp,
-                config.clock.clone(),
-                names,
-                n,
-                true,
-            )?),
-            None => None,
-        };
-        let mut workers = Vec::with_capacity(n);
-        for index in 0..n {
-            let worker = WorkerInfo::new(&config, index, n);
-            let mut ctx =
-                BuildContext::new(worker, config.clone(), metrics.clone(), exchanges.clone());
-            ctx.coordinator = coordinator.clone();
-            for t in terminals {
-                t(&mut ctx)?;
-            }
-            workers.push(Worker::new(ctx));
-        }
+        let (workers, metrics, _) = build_workers(config, terminals, names)?;
         Ok(LocalExecutor {
             workers,
             metrics,

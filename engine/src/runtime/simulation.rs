@@ -26,14 +26,11 @@ use std::sync::Arc;
 
 use rand::{Rng, SeedableRng};
 
-use super::build::{BuildContext, Terminal};
+use super::build::Terminal;
 use super::coordinator::Coordinator;
-use super::exchange_registry::ExchangeRegistry;
 use super::worker::Worker;
 use crate::config::Config;
-use crate::connector::WorkerInfo;
 use crate::error::{EngineError, Result};
-use crate::metrics::MetricsRegistry;
 use crate::time::{Clock, ManualClock};
 
 /// What a simulated run did.
@@ -63,31 +60,7 @@ impl Simulation {
         seed: u64,
         clock: ManualClock,
     ) -> Result<Self> {
-        let n = config.parallelism;
-        let config = Arc::new(config);
-        let metrics = Arc::new(MetricsRegistry::new());
-        let exchanges = Arc::new(ExchangeRegistry::new(n, config.channel_capacity));
-        let coordinator = match &config.checkpointing {
-            Some(cp) => Some(Coordinator::start(
-                cp,
-                config.clock.clone(),
-                names,
-                n,
-                true,
-            )?),
-            None => None,
-        };
-        let mut workers = Vec::with_capacity(n);
-        for index in 0..n {
-            let worker = WorkerInfo::new(&config, index, n);
-            let mut ctx =
-                BuildContext::new(worker, config.clone(), metrics.clone(), exchanges.clone());
-            ctx.coordinator = coordinator.clone();
-            for t in terminals {
-                t(&mut ctx)?;
-            }
-            workers.push(Worker::new(ctx));
-        }
+        let (workers, _, coordinator) = super::local::build_workers(config, terminals, names)?;
         Ok(Simulation {
             workers,
             rng: rand_pcg::Pcg64Mcg::seed_from_u64(seed),

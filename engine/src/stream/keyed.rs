@@ -80,6 +80,26 @@ where
                 std::any::type_name::<F>()
             ),
         );
+        self.keyed_operator(id, name, move |key_fn, ctx, _| {
+            crate::operator::KeyedProcessOperator::new(
+                key_fn.clone(),
+                function.clone(),
+                ctx.config.is_spark(),
+            )
+        })
+    }
+
+    /// Wires a keyed operator (built per worker by `make` from the key function, the
+    /// build context and the node's counters) behind the exchange.
+    fn keyed_operator<O, M>(self, id: usize, name: Arc<str>, make: M) -> Stream<O::Out>
+    where
+        O: crate::operator::Operator<In = T>,
+        O::Out: Send + 'static,
+        M: Fn(&KF, &BuildContext, Arc<crate::metrics::OperatorCounters>) -> O
+            + Send
+            + Sync
+            + 'static,
+    {
         let KeyedStream {
             plan,
             attach: upstream,
@@ -88,15 +108,11 @@ where
             exchange,
             ..
         } = self;
-        let attach: Attach<F::Out> = Arc::new(move |ctx, down| {
+        let attach: Attach<O::Out> = Arc::new(move |ctx, down| {
             let counters = ctx
                 .metrics
                 .register(id, &name, crate::metrics::NodeKind::Operator);
-            let op = crate::operator::KeyedProcessOperator::new(
-                key_fn.clone(),
-                function.clone(),
-                ctx.config.is_spark(),
-            );
+            let op = make(&key_fn, ctx, counters.clone());
             let node =
                 crate::runtime::node::OperatorNode::build(op, name.clone(), ctx, down, counters)?;
             KeyedStream::<T, K, KF>::attach_keyed(
@@ -137,36 +153,9 @@ where
             &name,
             format!("key {}, {retention:?}", std::any::type_name::<K>()),
         );
-        let KeyedStream {
-            plan,
-            attach: upstream,
-            event_time,
-            key_fn,
-            exchange,
-            ..
-        } = self;
-        let attach: Attach<T> = Arc::new(move |ctx, down| {
-            let counters = ctx
-                .metrics
-                .register(id, &name, crate::metrics::NodeKind::Operator);
-            let op =
-                crate::operator::DeduplicateOperator::new(key_fn.clone(), delay, counters.clone());
-            let node =
-                crate::runtime::node::OperatorNode::build(op, name.clone(), ctx, down, counters)?;
-            KeyedStream::<T, K, KF>::attach_keyed(
-                &upstream,
-                &key_fn,
-                exchange,
-                &name,
-                ctx,
-                Box::new(node),
-            )
-        });
-        Stream {
-            plan,
-            attach,
-            event_time,
-        }
+        self.keyed_operator(id, name, move |key_fn, _, counters| {
+            crate::operator::DeduplicateOperator::new(key_fn.clone(), delay, counters)
+        })
     }
 
     /// Groups each key's records into event-time windows.
