@@ -703,3 +703,38 @@ fn an_unbounded_source_finds_new_topics_and_partitions() {
     keys.sort();
     assert_eq!(keys, vec!["a", "b", "b", "b", "b"]);
 }
+
+/// Records a run needs that Kafka deleted fail it (Spark's `failOnDataLoss`, on by
+/// default), or with it off are skipped: reading starts at the first offset left.
+#[test]
+fn deleted_records_fail_the_run_unless_data_loss_is_allowed() {
+    let topic = "data-loss";
+    filled_topic(topic, 1, 10);
+    broker().delete_records(topic, 0, 4).unwrap();
+    let config = || {
+        bounded(KafkaSourceConfig::new(broker().bootstrap()).subscribe([topic]))
+            .starting_offsets(format!(r#"{{"{topic}": {{"0": 1}}}}"#).parse().unwrap())
+    };
+    let run = |config: KafkaSourceConfig| {
+        let out = MemorySink::new();
+        let mut p = Pipeline::new(Config::default().with_name("loss"));
+        p.source(KafkaSource::json::<Event>(config))
+            .dead_letters(MemorySink::new())
+            .map(|e: Event| e.value as i64)
+            .sink(out.clone());
+        p.run().map(|_| {
+            let mut v = out.values();
+            v.sort();
+            v
+        })
+    };
+    let e = run(config()).unwrap_err().to_string();
+    assert!(
+        e.contains("offsets 1..3 of topic `data-loss` partition 0 are no longer in Kafka (the first one left is 4): some data may have been lost; set failOnDataLoss to false to continue from offset 4"),
+        "{e}"
+    );
+    assert_eq!(
+        run(config().fail_on_data_loss(false)).unwrap(),
+        (4..10).collect::<Vec<_>>()
+    );
+}

@@ -194,6 +194,33 @@ kill $b 2>/dev/null; wait $b"#;
         Ok(())
     }
 
+    /// Deletes the records of `topic` partition `partition` before offset `before`
+    /// (what retention does), so that a reader needing them meets a data loss.
+    pub fn delete_records(
+        &self,
+        topic: &str,
+        partition: i32,
+        before: i64,
+    ) -> Result<(), BrokerError> {
+        let admin: AdminClient<DefaultClientContext> = self
+            .client_config()
+            .create()
+            .map_err(kafka("creating an admin client"))?;
+        let mut offsets = rdkafka::TopicPartitionList::new();
+        offsets
+            .add_partition_offset(topic, partition, rdkafka::Offset::Offset(before))
+            .map_err(kafka("building the offsets"))?;
+        let done =
+            futures::executor::block_on(admin.delete_records(&offsets, &AdminOptions::new()))
+                .map_err(kafka(format!("deleting records of `{topic}`")))?;
+        for e in done.elements() {
+            if let Err(e) = e.error() {
+                return Err(kafka(format!("deleting records of `{topic}`"))(e));
+            }
+        }
+        Ok(())
+    }
+
     /// Writes `(key, value)` records to `topic` (partitioned by key) and waits until
     /// they are acknowledged.
     pub fn produce(
