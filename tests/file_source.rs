@@ -5,13 +5,14 @@
 //! counted in windows against the simulator's late and duplicate figures.
 
 use std::path::Path;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use tidewater::connectors::file::{CsvOptions, FileSource, FileSourceConfig, Ready};
 use tidewater::engine::dead_letter::Origin;
 use tidewater::engine::row::DataType;
 use tidewater::formats::{write_rows, FileFormat};
 use tidewater::prelude::*;
+use tidewater::testing::TestPipeline;
 
 fn row(id: i64, name: &str) -> Row {
     Row::from_pairs([("id", Value::Int(id)), ("name", Value::from(name))])
@@ -236,33 +237,33 @@ fn a_watched_folder_delivers_new_files_and_a_restart_neither_skips_nor_rereads()
     let data = tempfile::tempdir().unwrap();
     let checkpoints = tempfile::tempdir().unwrap();
     land(data.path(), "a.jsonl", 0..100);
+    // On the testing harness: the folder is listed every 20 ms of its clock.
     let run = |out: &MemorySink<Row>, expect: usize, during: &dyn Fn()| {
         let mut config = FileSourceConfig::new(data.path(), FileFormat::JsonLines);
         config.stream = true;
         config.poll_interval_ms = 20;
-        let mut p = Pipeline::new(Config::default().with_parallelism(2).with_checkpointing(
+        let mut t = TestPipeline::new(Config::default().with_parallelism(2).with_checkpointing(
             checkpoints.path(),
             Duration::from_millis(20),
             DeliveryGuarantee::AtLeastOnce,
         ));
-        p.source(FileSource::new(config))
+        t.pipeline()
+            .source(FileSource::new(config))
             .dead_letters(MemorySink::new())
             .sink(out.clone());
-        let processor = p.start().unwrap();
+        let mut run = t.start().unwrap();
+        run.run_until_idle().unwrap();
         during();
-        let deadline = Instant::now() + Duration::from_secs(30);
-        while out.len() < expect {
-            assert!(Instant::now() < deadline, "{} of {expect} rows", out.len());
-            std::thread::sleep(Duration::from_millis(10));
-        }
-        // let a checkpoint cover what was read, then stop
-        let done = processor.metrics().checkpoints.map_or(0, |c| c.completed);
-        while processor.metrics().checkpoints.map_or(0, |c| c.completed) < done + 2 {
-            assert!(Instant::now() < deadline, "no checkpoint");
-            std::thread::sleep(Duration::from_millis(10));
-        }
-        processor.stop(false);
-        let _ = processor.join();
+        assert!(
+            out.len() < expect,
+            "the new file is read at the next listing"
+        );
+        run.advance_processing_time("20 ms").unwrap();
+        assert_eq!(out.len(), expect);
+        // a checkpoint covers what was read; then the run stops without draining
+        run.advance_processing_time("20 ms").unwrap();
+        assert!(run.metrics().checkpoints.is_some_and(|c| c.completed >= 1));
+        drop(run);
     };
     let first = MemorySink::new();
     run(&first, 200, &|| land(data.path(), "b.jsonl", 100..200));
@@ -362,8 +363,9 @@ fn a_streamed_spindle_file_drop_counts_every_row_once_with_the_manifests_late_an
     let (windows, bad) = (MemorySink::new(), MemorySink::new());
     let ids = Arc::new(Mutex::new(Vec::new()));
     let seen = ids.clone();
-    let mut p = Pipeline::new(Config::default().with_parallelism(2));
-    p.source(FileSource::new(source))
+    let mut t = TestPipeline::new(Config::default().with_parallelism(2));
+    t.pipeline()
+        .source(FileSource::new(source))
         .dead_letters(bad.clone())
         .inspect(move |r: &Row| {
             let id = r.get("order_id").and_then(Value::as_i64).unwrap();
@@ -381,14 +383,16 @@ fn a_streamed_spindle_file_drop_counts_every_row_once_with_the_manifests_late_an
         .window(TumblingWindow::of("1 day"))
         .agg([agg::count("*").alias("n")])
         .sink(windows.clone());
-    let processor = p.start().unwrap();
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while processor.metrics().source_records < stats.rows {
-        assert!(Instant::now() < deadline, "{:?}", processor.metrics());
-        std::thread::sleep(Duration::from_millis(10));
+    // One drop per listing, every 20 ms of the harness's clock.
+    let mut run = t.start().unwrap();
+    let mut listings = 0;
+    while run.metrics().source_records < stats.rows {
+        listings += 1;
+        assert!(listings < 1_000, "{:?}", run.metrics());
+        run.advance_processing_time("20 ms").unwrap();
     }
-    processor.stop(true);
-    let metrics = processor.join().unwrap();
+    run.finish().unwrap();
+    let metrics = run.metrics();
     assert_eq!((metrics.late_dropped, bad.len()), (0, 0));
 
     let (mut counted, mut late) = (0, 0);

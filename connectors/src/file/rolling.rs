@@ -1,7 +1,7 @@
 //! When a sink's part file is finished and the next begins.
 
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 use tidewater_engine::error::{EngineError, Result};
@@ -60,9 +60,10 @@ impl RollingPolicy {
                 .is_some_and(|max| file.rows() >= max)
     }
 
-    fn expired(&self, opened: Instant) -> bool {
+    /// Whether a file begun at `opened` is due to end at `now` (clock ms).
+    fn expired(&self, opened: i64, now: i64) -> bool {
         self.rollover_interval
-            .is_some_and(|d| opened.elapsed() >= d)
+            .is_some_and(|d| now.saturating_sub(opened) >= d.as_millis() as i64)
     }
 
     /// How many rows to write next: no more than the record limit leaves room for,
@@ -95,7 +96,8 @@ fn failed(path: &Path, e: impl std::fmt::Display) -> EngineError {
 /// A part file being written, and when it was begun.
 pub(crate) struct OpenPart {
     pub file: RowFileWriter,
-    pub opened: Instant,
+    /// When it was begun (the pipeline clock's ms).
+    pub opened: i64,
 }
 
 /// Writes rows into a sequence of part files `name(seq)` in `folder`, finishing one
@@ -106,6 +108,8 @@ pub(crate) struct RollingWriter<'a> {
     pub policy: RollingPolicy,
     /// The file name of the `seq`th file.
     pub name: &'a dyn Fn(u64) -> String,
+    /// The pipeline clock's time now (ms): files begin now, and expire by it.
+    pub now_ms: i64,
 }
 
 impl RollingWriter<'_> {
@@ -116,7 +120,7 @@ impl RollingWriter<'_> {
         let file = RowFileWriter::create(&path, self.format).map_err(|e| failed(&path, e))?;
         Ok(OpenPart {
             file,
-            opened: Instant::now(),
+            opened: self.now_ms,
         })
     }
 
@@ -130,7 +134,10 @@ impl RollingWriter<'_> {
     ) -> Result<Vec<PathBuf>> {
         let mut finished = Vec::new();
         while !rows.is_empty() {
-            if open.as_ref().is_some_and(|p| self.policy.expired(p.opened)) {
+            if open
+                .as_ref()
+                .is_some_and(|p| self.policy.expired(p.opened, self.now_ms))
+            {
                 finished.extend(close(open.take())?);
             }
             let part = match open {
@@ -164,7 +171,8 @@ impl RollingWriter<'_> {
 
     /// Whether `open` has been open longer than the policy allows.
     pub fn expired(&self, open: &Option<OpenPart>) -> bool {
-        open.as_ref().is_some_and(|p| self.policy.expired(p.opened))
+        open.as_ref()
+            .is_some_and(|p| self.policy.expired(p.opened, self.now_ms))
     }
 }
 
@@ -227,6 +235,7 @@ mod tests {
                 format,
                 policy,
                 name: &name,
+                now_ms: 0,
             };
             let files = writer.write_all(&mut 0, &rows(n)).unwrap();
             let counts: Vec<usize> = files
@@ -246,6 +255,7 @@ mod tests {
             format: FileFormat::Parquet,
             policy: RollingPolicy::default(),
             name: &name,
+            now_ms: 0,
         };
         let mut open = None;
         let mut seq = 0;

@@ -342,6 +342,7 @@ impl<T: Serialize + 'static> Sink<T> for FileSink {
             pending: Vec::new(),
             open: BTreeMap::new(),
             seq: 0,
+            clock: worker.clock.clone(),
         })
     }
 }
@@ -361,6 +362,8 @@ pub struct FileWriter {
     open: BTreeMap<String, Option<OpenPart>>,
     /// The number of the next file this run begins.
     seq: u64,
+    /// The pipeline's clock, which the rollover interval follows.
+    clock: std::sync::Arc<dyn tidewater_engine::time::Clock>,
 }
 
 impl FileWriter {
@@ -446,6 +449,7 @@ impl FileWriter {
             format: self.sink.format,
             policy: self.sink.rolling,
             name,
+            now_ms: self.clock.now_ms(),
         }
     }
 
@@ -532,6 +536,7 @@ impl FileWriter {
                 format,
                 policy: self.sink.rolling,
                 name: &name,
+                now_ms: self.clock.now_ms(),
             };
             let mut open = self.open.remove(&part).flatten();
             let mut finished = writer.write(&mut open, &mut self.seq, &rows)?;
@@ -886,11 +891,19 @@ mod tests {
     }
 
     fn dated_writer(dir: &Path, sink: FileSink) -> FileWriter {
+        dated_writer_at(dir, sink, tidewater_engine::time::ManualClock::new(0))
+    }
+
+    fn dated_writer_at(
+        dir: &Path,
+        sink: FileSink,
+        clock: tidewater_engine::time::ManualClock,
+    ) -> FileWriter {
         let sink = FileSink {
             dir: dir.to_path_buf(),
             ..sink
         };
-        let config = tidewater_engine::config::Config::default();
+        let config = tidewater_engine::config::Config::default().with_clock(clock);
         <FileSink as Sink<Dated>>::create_writer(&sink, &WorkerInfo::new(&config, 0, 1)).unwrap()
     }
 
@@ -960,18 +973,23 @@ mod tests {
         assert_eq!((visible(dir.path()), parquet(dir.path())), (2, 6));
         SinkWriter::<Dated>::pre_commit(&mut w, 1).unwrap();
         assert_eq!((visible(dir.path()), parquet(dir.path())), (3, 7));
-        // JSON lines by time: visible at once, a new file after the interval
+        // JSON lines by time: visible at once, a new file once the pipeline's clock
+        // has passed the interval
         let dir = tempfile::tempdir().unwrap();
         let sink = FileSink::json_lines("", FileSinkMode::Direct)
             .rollover_interval(Duration::from_millis(50));
-        let mut w = dated_writer(dir.path(), sink);
+        let clock = tidewater_engine::time::ManualClock::new(0);
+        let mut w = dated_writer_at(dir.path(), sink, clock.clone());
         SinkWriter::<Dated>::write_batch(&mut w, dated(&[1])).unwrap();
         assert_eq!(published(dir.path(), FileFormat::JsonLines), vec![1]);
-        std::thread::sleep(Duration::from_millis(60));
+        clock.advance_ms(49);
+        SinkWriter::<Dated>::write_batch(&mut w, dated(&[2])).unwrap();
+        assert_eq!(visible(dir.path()), 1);
+        clock.advance_ms(1);
         SinkWriter::<Dated>::write_batch(&mut w, dated(&[3])).unwrap();
         SinkWriter::<Dated>::finish(&mut w).unwrap();
         assert_eq!(visible(dir.path()), 2);
-        assert_eq!(published(dir.path(), FileFormat::JsonLines), vec![1, 3]);
+        assert_eq!(published(dir.path(), FileFormat::JsonLines), vec![1, 2, 3]);
     }
 
     #[test]

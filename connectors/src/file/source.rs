@@ -13,7 +13,6 @@
 use std::collections::{BTreeSet, VecDeque};
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::time::Instant;
 
 use serde::{Deserialize, Serialize};
 use tidewater_engine::connector::{Restart, Source, SourcePoll, SourceReader, WorkerInfo};
@@ -310,7 +309,9 @@ pub struct FileReader {
     done: BTreeSet<String>,
     queue: VecDeque<Listed>,
     current: Option<Current>,
-    listed_at: Option<Instant>,
+    /// When the folder was last listed (the pipeline clock's ms).
+    listed_at: Option<i64>,
+    clock: std::sync::Arc<dyn tidewater_engine::time::Clock>,
     /// The last listing held more files than `max_files_per_trigger` let in.
     truncated: bool,
 }
@@ -335,6 +336,7 @@ impl FileReader {
             queue: VecDeque::new(),
             current: None,
             listed_at: None,
+            clock: worker.clock.clone(),
             truncated: false,
         };
         if !trigger.stream {
@@ -350,7 +352,7 @@ impl FileReader {
 
     /// Lists the folder and queues this worker's new ready files.
     fn refill(&mut self) -> Result<()> {
-        self.listed_at = Some(Instant::now());
+        self.listed_at = Some(self.clock.now_ms());
         let mut files: Vec<Listed> = self
             .catalog
             .list()?
@@ -436,8 +438,9 @@ impl FileReader {
         if !self.trigger.stream {
             return self.truncated;
         }
+        let now = self.clock.now_ms();
         self.listed_at
-            .is_none_or(|t| t.elapsed().as_millis() as u64 >= self.trigger.poll_interval_ms)
+            .is_none_or(|t| now.saturating_sub(t) as u64 >= self.trigger.poll_interval_ms)
     }
 }
 

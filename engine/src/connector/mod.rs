@@ -24,7 +24,7 @@ use crate::record::Batch;
 use crate::time::Timestamp;
 
 /// Where a reader or writer runs.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Clone)]
 pub struct WorkerInfo {
     /// The pipeline's name (its config's `name`).
     pub pipeline: std::sync::Arc<str>,
@@ -37,6 +37,22 @@ pub struct WorkerInfo {
     pub parallelism: usize,
     /// Preferred number of records per batch.
     pub batch_size: usize,
+    /// The pipeline's clock (processing time): a connector's intervals (polling,
+    /// file rollover) follow it, so a test's manual clock drives them.
+    pub clock: std::sync::Arc<dyn crate::time::Clock>,
+}
+
+impl std::fmt::Debug for WorkerInfo {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WorkerInfo")
+            .field("pipeline", &self.pipeline)
+            .field("delivery", &self.delivery)
+            .field("index", &self.index)
+            .field("parallelism", &self.parallelism)
+            .field("batch_size", &self.batch_size)
+            .field("clock_ms", &self.clock.now_ms())
+            .finish()
+    }
 }
 
 impl WorkerInfo {
@@ -48,6 +64,7 @@ impl WorkerInfo {
             index,
             parallelism,
             batch_size: config.batch_size,
+            clock: config.clock.clone(),
         }
     }
 }

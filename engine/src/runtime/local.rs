@@ -85,16 +85,18 @@ pub(crate) fn build_workers(
 pub struct LocalExecutor {
     workers: Vec<Worker>,
     metrics: Arc<MetricsRegistry>,
+    coordinator: Option<Arc<Coordinator>>,
     started: std::time::Instant,
 }
 
 impl LocalExecutor {
     /// Builds every worker of `config.parallelism` on this thread.
     pub(crate) fn new(config: Config, terminals: &[Terminal], names: Vec<String>) -> Result<Self> {
-        let (workers, metrics, _) = build_workers(config, terminals, names)?;
+        let (workers, metrics, coordinator) = build_workers(config, terminals, names)?;
         Ok(LocalExecutor {
             workers,
             metrics,
+            coordinator,
             started: std::time::Instant::now(),
         })
     }
@@ -162,8 +164,10 @@ impl LocalExecutor {
             .explain(&key, window_start, &self.metrics())
     }
 
-    /// The metrics so far.
+    /// The metrics so far (checkpoints included when the run checkpoints).
     pub fn metrics(&self) -> Metrics {
-        self.metrics.snapshot(self.started.elapsed())
+        let mut metrics = self.metrics.snapshot(self.started.elapsed());
+        metrics.checkpoints = self.coordinator.as_ref().map(|c| c.metrics());
+        metrics
     }
 }
