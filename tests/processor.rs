@@ -314,28 +314,40 @@ impl SourceReader for LopsidedReader {
 
 #[test]
 fn a_peer_that_never_produces_slows_an_aligned_worker_but_never_stops_it() {
-    let out = MemorySink::new();
-    let config = Config::default()
-        .with_parallelism(2)
-        .with_watermark_alignment(Some(Duration::from_secs(1)));
-    let mut p = Pipeline::new(config);
-    p.source(LopsidedSource { batches: 20 })
+    // On the testing harness: alignment's patience follows its clock.
+    let out = tidewater::testing::TestSink::new();
+    let mut t = tidewater::testing::TestPipeline::new(Config::default().with_parallelism(2))
+        .with_watermark_alignment(Duration::from_secs(1));
+    t.pipeline()
+        .source(LopsidedSource { batches: 20 })
         .with_watermark(Watermark::monotonic(|ts: &i64| *ts))
         .key_by(|ts: &i64| ts % 2)
         .window(TumblingWindow::of("1 hour"))
         .aggregate(Count)
         .sink(out.clone());
-    let processor = p.start().unwrap();
-    let deadline = std::time::Instant::now() + Duration::from_secs(20);
-    // Worker 1 never sends a watermark, so worker 0 is always "ahead"; it still reads
-    // a batch every few milliseconds.
-    while processor.metrics().source_records < 2_000 && std::time::Instant::now() < deadline {
-        std::thread::sleep(Duration::from_millis(10));
+    let mut run = t.start().unwrap();
+    run.run_until_idle().unwrap();
+    // Worker 1 never sends a watermark, so worker 0 is always "ahead": it stops reading
+    // until its patience (20 ms) runs out, then reads a batch.
+    let stalled = run.metrics().source_records;
+    assert!(stalled < 2_000, "{stalled}");
+    run.advance_processing_time("19 ms").unwrap();
+    assert_eq!(run.metrics().source_records, stalled);
+    let mut rounds = 0;
+    while run.metrics().source_records < 2_000 {
+        let before = run.metrics().source_records;
+        run.advance_processing_time("20 ms").unwrap();
+        assert_eq!(
+            run.metrics().source_records,
+            before + 100,
+            "one batch per patience"
+        );
+        rounds += 1;
     }
-    assert_eq!(processor.metrics().source_records, 2_000);
-    processor.stop(true);
-    assert!(processor.await_termination(WAIT));
-    assert_eq!(out.values().iter().map(|r| r.value).sum::<u64>(), 2_000);
+    assert!(rounds > 10, "{rounds}");
+    run.finish().unwrap();
+    let counts: Vec<_> = out.take();
+    assert_eq!(counts.iter().map(|r| r.value).sum::<u64>(), 2_000);
 }
 
 #[test]

@@ -17,7 +17,7 @@
 
 use std::cell::RefCell;
 use std::rc::Rc;
-use std::time::{Duration, Instant};
+use std::sync::Arc;
 
 use std::sync::atomic::{AtomicU8, Ordering};
 
@@ -29,8 +29,9 @@ use crate::error::Result;
 
 /// Messages an outbox may hold before its upstream stops producing.
 const OUTBOX_LIMIT: usize = 16;
-/// How long a worker blocked by alignment waits before reading a batch anyway.
-const ALIGNMENT_PATIENCE: Duration = Duration::from_millis(20);
+/// How long (ms of the pipeline clock) a worker blocked by alignment waits before
+/// reading a batch anyway.
+const ALIGNMENT_PATIENCE_MS: i64 = 20;
 /// Messages handled from one exchange input per step, per worker. One source batch
 /// sends each worker a data and a watermark message, so this budget lets a worker
 /// absorb what its peers produce while still reading its own source every step: with a
@@ -44,7 +45,9 @@ pub(crate) struct Worker {
     /// Since when alignment has kept this worker from reading its source (restarted by
     /// each patience read); `None` while it is not ahead. Only a blocked worker reads
     /// the clock.
-    blocked_since: Option<Instant>,
+    blocked_since: Option<i64>,
+    /// The pipeline clock (a test's manual clock drives alignment's patience).
+    clock: Arc<dyn crate::time::Clock>,
     sources: Vec<Box<dyn SourceTask>>,
     inbound: Vec<Box<dyn Inbound>>,
     outboxes: Vec<(usize, Rc<RefCell<dyn Flush>>)>,
@@ -62,6 +65,7 @@ impl Worker {
             inbound_budget,
             max_drift,
             blocked_since: None,
+            clock: ctx.config.clock.clone(),
             sources: ctx.sources,
             inbound,
             outboxes: ctx.outboxes,
@@ -105,8 +109,9 @@ impl Worker {
     pub fn step(&mut self) -> Result<bool> {
         let mut progressed = self.move_in_flight()?;
         let aligned = if self.ahead_of_peers() {
-            let since = *self.blocked_since.get_or_insert_with(Instant::now);
-            since.elapsed() >= ALIGNMENT_PATIENCE
+            let now = self.clock.now_ms();
+            let since = *self.blocked_since.get_or_insert(now);
+            now.saturating_sub(since) >= ALIGNMENT_PATIENCE_MS
         } else {
             self.blocked_since = None;
             true
@@ -116,7 +121,7 @@ impl Worker {
                 progressed |= source.poll()? != TaskPoll::Idle;
             }
             if self.blocked_since.is_some() {
-                self.blocked_since = Some(Instant::now());
+                self.blocked_since = Some(self.clock.now_ms());
             }
         }
         Ok(self.poll_finishers()? | progressed)
@@ -208,7 +213,7 @@ pub(crate) fn drive(worker: &mut Worker, stop: &AtomicU8) -> Result<()> {
         } else if idle_rounds < 128 {
             std::thread::yield_now();
         } else {
-            std::thread::sleep(Duration::from_micros(200));
+            std::thread::sleep(std::time::Duration::from_micros(200));
         }
     }
 }

@@ -16,7 +16,8 @@ use crate::time::{IntoDuration, ManualClock, Timestamp};
 /// A pipeline under test: built with the normal API from [`TestSource`]s (or any
 /// source), run by [`start`](Self::start) on the calling thread, every worker in turn,
 /// deterministically; processing time is a [`ManualClock`] at 0 that only the test
-/// moves. Watermark alignment is off (it waits on wall-clock time).
+/// moves. Watermark alignment is off unless asked for
+/// ([`with_watermark_alignment`](Self::with_watermark_alignment)).
 pub struct TestPipeline {
     pipeline: Pipeline,
     config: Config,
@@ -36,6 +37,15 @@ impl TestPipeline {
             config,
             clock,
         }
+    }
+
+    /// Turns watermark alignment on (a worker ahead of its peers by more than
+    /// `max_drift` reads its source only every 20 ms of the harness's clock).
+    /// Call before adding sources.
+    pub fn with_watermark_alignment(mut self, max_drift: std::time::Duration) -> Self {
+        self.config = self.config.with_watermark_alignment(Some(max_drift));
+        self.pipeline = Pipeline::new(self.config.clone());
+        self
     }
 
     /// The stream of `source`, which shares the harness's clock.
