@@ -8,6 +8,9 @@ use std::process::Command;
 
 use tidewater::spark::{SparkCase, SparkWindowMode, FLUSH_KEY};
 
+mod lines;
+use lines::{records_read, Lines};
+
 fn cases() -> Vec<PathBuf> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/fixtures/spark/cases");
     let mut dirs: Vec<PathBuf> = std::fs::read_dir(&root)
@@ -414,34 +417,27 @@ streaming:
             .map(|l| l.len())
             .unwrap_or(0)
     };
-    let wait_for = |n: usize| {
-        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
-        while published() < n {
-            assert!(
-                std::time::Instant::now() < deadline,
-                "{} of {n} rows",
-                published()
-            );
-            std::thread::sleep(std::time::Duration::from_millis(20));
-        }
-    };
     land("a.jsonl", 0..100);
     let mut child = Command::new(env!("CARGO_BIN_EXE_tidewater"))
         .args(["run", file.to_str().unwrap()])
+        .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
         .spawn()
         .unwrap();
-    wait_for(100);
+    let mut lines = Lines::new(child.stdout.take().unwrap(), child.stderr.take().unwrap());
+    // The run says what it has read on its progress lines.
+    let read = |n: u64| move |_: &str, stderr: &str| records_read(stderr) >= n;
+    let limit = std::time::Duration::from_secs(60);
+    lines.wait_until(limit, read(100)).unwrap();
     land("b.jsonl", 100..200);
-    wait_for(200);
+    lines.wait_until(limit, read(200)).unwrap();
     let interrupted = Command::new("kill")
         .args(["-INT", &child.id().to_string()])
         .status()
         .unwrap();
     assert!(interrupted.success());
     let status = child.wait().unwrap();
-    let mut stderr = String::new();
-    std::io::Read::read_to_string(child.stderr.as_mut().unwrap(), &mut stderr).unwrap();
+    let (_, stderr) = lines.finish();
     assert!(status.success(), "{status:?}: {stderr}");
     assert!(
         stderr.contains("stopping: draining and storing the last checkpoint"),
@@ -608,6 +604,9 @@ fn the_query_manager_refuses_a_shared_checkpoint_and_reports_progress() {
     )
     .unwrap();
     let checkpoint = work.path().join("cp");
+    // Each row the query writes is news for the test.
+    let (rows, written) = std::sync::mpsc::channel::<()>();
+    let rows = std::sync::Arc::new(std::sync::Mutex::new(rows));
     let query = |dir: &Path| {
         let mut source = tidewater::connectors::file::FileSourceConfig::new(
             &input,
@@ -620,9 +619,12 @@ fn the_query_manager_refuses_a_shared_checkpoint_and_reports_progress() {
             std::time::Duration::from_millis(20),
             DeliveryGuarantee::AtLeastOnce,
         ));
+        let rows = rows.clone();
         p.source(tidewater::connectors::file::FileSource::new(source))
             .dead_letters(MemorySink::new())
-            .sink(MemorySink::new());
+            .sink(FnSink::new(move |_: Row| {
+                let _ = rows.lock().unwrap().send(());
+            }));
         p
     };
     let queries = QueryManager::new();
@@ -641,10 +643,9 @@ fn the_query_manager_refuses_a_shared_checkpoint_and_reports_progress() {
             .unwrap_err(),
         ManagerError::NameTaken("first".into())
     );
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
-    while queries.last_progress("first").unwrap().input_rows < 50 {
-        assert!(std::time::Instant::now() < deadline);
-        std::thread::sleep(std::time::Duration::from_millis(10));
+    for i in 0..50 {
+        let row = written.recv_timeout(std::time::Duration::from_secs(30));
+        assert!(row.is_ok(), "{i} of 50 rows");
     }
     let progress = queries.last_progress("first").unwrap();
     assert_eq!(
@@ -674,18 +675,38 @@ fn the_pipeline_manager_runs_at_most_so_many_at_once_and_keeps_each_outcome() {
     use std::sync::Arc;
     use tidewater::declarative::{PipelineManager, PipelineStatus};
     use tidewater::prelude::*;
-    let (active, most) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
+    // (running now, started so far)
+    let active = Arc::new((std::sync::Mutex::new((0usize, 0usize)), std::sync::Condvar::new()));
+    let most = Arc::new(AtomicUsize::new(0));
     let pipeline = |name: &str, fail: bool| {
         let (active, most) = (active.clone(), most.clone());
         let mut p = Pipeline::new(Config::default().with_name(name));
         p.source(IterSource::new(move |_: &WorkerInfo| {
-            let now = active.fetch_add(1, Ordering::SeqCst) + 1;
-            most.fetch_max(now, Ordering::SeqCst);
+            let (count, changed) = &*active;
+            let mut now = count.lock().unwrap();
+            now.0 += 1;
+            now.1 += 1;
+            most.fetch_max(now.0, Ordering::SeqCst);
+            changed.notify_all();
+            drop(now);
             let active = active.clone();
             (0..5u64).inspect(move |&i| {
-                std::thread::sleep(std::time::Duration::from_millis(20));
+                let (count, changed) = &*active;
+                // A pipeline reads its first record once another runs beside it (or
+                // it is the last of the four), so that two overlap whatever the
+                // threads' timing.
+                if i == 0 {
+                    let limit = std::time::Duration::from_secs(60);
+                    let alone = |n: &mut (usize, usize)| n.0 < 2 && n.1 < 4;
+                    let (running, waited) = changed
+                        .wait_timeout_while(count.lock().unwrap(), limit, alone)
+                        .unwrap();
+                    drop(running);
+                    assert!(!waited.timed_out(), "no second pipeline ran");
+                }
                 if i == 4 {
-                    active.fetch_sub(1, Ordering::SeqCst);
+                    count.lock().unwrap().0 -= 1;
+                    changed.notify_all();
                 }
             })
         }))

@@ -101,9 +101,11 @@ fn kills_while_files_arrive(output: Output, default_kills: usize) {
         let after = Duration::from_millis(rng.random_range(100..600));
         let feeder_dir = crashed.input_dir.clone();
         let first = landed;
+        // Two more files, 40 ms apart while the run goes (at once once it has ended).
+        let (ended, run_over) = std::sync::mpsc::channel::<()>();
         let feeder = std::thread::spawn(move || {
             for i in first..first + 2 {
-                std::thread::sleep(Duration::from_millis(40));
+                let _ = run_over.recv_timeout(Duration::from_millis(40));
                 land(&feeder_dir, i);
             }
         });
@@ -111,6 +113,7 @@ fn kills_while_files_arrive(output: Output, default_kills: usize) {
             !run_child(&crashed, Some(after)),
             "a stream does not end by itself"
         );
+        drop(ended);
         feeder.join().unwrap();
         landed += 2;
     }

@@ -8,11 +8,12 @@
 #![cfg(all(feature = "kafka", feature = "delta"))]
 
 use std::collections::BTreeMap;
-use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitStatus, Stdio};
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
+
+mod lines;
+use lines::{records_read, Lines};
 
 use tidewater::connectors::delta::{DeltaSource, DeltaSourceConfig};
 use tidewater::connectors::kafka::test_broker::TestBroker;
@@ -42,11 +43,10 @@ fn environment(data: &Path, kafka: &str) -> Vec<(&'static str, String)> {
     ]
 }
 
-/// A `tidewater run` child whose output is gathered as it comes.
+/// A `tidewater run` child whose output is gathered line by line as it comes.
 struct Run {
     child: std::process::Child,
-    stdout: Arc<Mutex<String>>,
-    stderr: Arc<Mutex<String>>,
+    lines: Lines,
 }
 
 impl Run {
@@ -59,53 +59,16 @@ impl Run {
             .stderr(Stdio::piped())
             .spawn()
             .unwrap();
-        let gather = |mut from: Box<dyn Read + Send>| {
-            let text = Arc::new(Mutex::new(String::new()));
-            let into = text.clone();
-            std::thread::spawn(move || {
-                let mut buf = [0u8; 4096];
-                while let Ok(n) = from.read(&mut buf) {
-                    if n == 0 {
-                        break;
-                    }
-                    into.lock()
-                        .unwrap()
-                        .push_str(&String::from_utf8_lossy(&buf[..n]));
-                }
-            });
-            text
-        };
-        let stdout = gather(Box::new(child.stdout.take().unwrap()));
-        let stderr = gather(Box::new(child.stderr.take().unwrap()));
-        Run {
-            child,
-            stdout,
-            stderr,
-        }
+        let lines = Lines::new(child.stdout.take().unwrap(), child.stderr.take().unwrap());
+        Run { child, lines }
     }
 
-    /// Waits (at most two minutes) until `ready(stdout, stderr)`.
+    /// Waits (at most two minutes) until `ready(stdout, stderr)`: each line the child
+    /// prints is a reason to look again.
     fn wait_until(&mut self, what: &str, ready: impl Fn(&str, &str) -> bool) {
-        let deadline = Instant::now() + Duration::from_secs(120);
-        loop {
-            let (out, err) = (self.stdout(), self.stderr());
-            if ready(&out, &err) {
-                return;
-            }
-            if let Ok(Some(status)) = self.child.try_wait() {
-                panic!("exited with {status} before {what}:\n{out}\n{err}");
-            }
-            assert!(Instant::now() < deadline, "no {what}:\n{out}\n{err}");
-            std::thread::sleep(Duration::from_millis(50));
+        if let Err(e) = self.lines.wait_until(Duration::from_secs(120), ready) {
+            panic!("no {what}: {e}");
         }
-    }
-
-    fn stdout(&self) -> String {
-        self.stdout.lock().unwrap().clone()
-    }
-
-    fn stderr(&self) -> String {
-        self.stderr.lock().unwrap().clone()
     }
 
     /// Ctrl-C, then the exit status and everything printed.
@@ -120,27 +83,11 @@ impl Run {
 
     fn finish(mut self) -> (ExitStatus, String, String) {
         let status = self.child.wait().unwrap();
-        // The readers end with the pipes; give them the last bytes.
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while Arc::strong_count(&self.stdout) + Arc::strong_count(&self.stderr) > 2
-            && Instant::now() < deadline
-        {
-            std::thread::sleep(Duration::from_millis(10));
-        }
-        (status, self.stdout(), self.stderr())
+        let (stdout, stderr) = self.lines.finish();
+        (status, stdout, stderr)
     }
 }
 
-/// The records the pipeline read, from the last `progress:` line.
-fn records_read(stderr: &str) -> u64 {
-    stderr
-        .lines()
-        .rev()
-        .filter_map(|l| l.strip_prefix("progress: "))
-        .filter_map(|l| l.split(", ").nth(1)?.strip_suffix(" records")?.parse().ok())
-        .next()
-        .unwrap_or(0)
-}
 
 /// The console tables printed: batch id, column names, rows (cells as text).
 type Tables = Vec<(u64, Vec<String>, Vec<Vec<String>>)>;
@@ -158,14 +105,21 @@ fn console_tables(stdout: &str) -> Tables {
                 .map(|c| c.trim().to_string())
                 .collect()
         };
-        // Batch, rule, border, header, border, rows..., border
-        let header = cells(lines[i + 3]);
-        let rows = lines[i + 5..]
+        // Batch, rule, border, header, border, rows..., border; a table still being
+        // printed (no closing border yet) is not counted.
+        let Some(header) = lines.get(i + 3) else {
+            break;
+        };
+        let body = lines.get(i + 5..).unwrap_or_default();
+        let rows: Vec<Vec<String>> = body
             .iter()
             .take_while(|l| l.starts_with('|'))
             .map(|l| cells(l))
             .collect();
-        tables.push((id.parse().unwrap(), header, rows));
+        if !body.get(rows.len()).is_some_and(|l| l.starts_with('+')) {
+            break;
+        }
+        tables.push((id.parse().unwrap(), cells(header), rows));
     }
     tables
 }
@@ -490,10 +444,14 @@ fn the_example_with_a_python_transform_runs_with_it_registered_from_rust(b: &Tes
         ("event_ingestion", 2)
     );
     // The document's `parse_and_enrich`: its rows parsed already (parse_json), it adds
-    // the processing time.
+    // the processing time (and tells the test of each row it saw).
+    let (seen, rows_seen) = std::sync::mpsc::channel::<()>();
+    let seen = std::sync::Mutex::new(seen);
     let mut registry = TransformRegistry::new();
-    registry.register("parse_and_enrich", |rows: Stream<Row>| {
-        rows.map(|r: Row| {
+    registry.register("parse_and_enrich", move |rows: Stream<Row>| {
+        let seen = seen.lock().unwrap().clone();
+        rows.map(move |r: Row| {
+            let _ = seen.send(());
             let mut pairs = r.to_pairs();
             pairs.push((
                 "processed_at".into(),
@@ -509,10 +467,9 @@ fn the_example_with_a_python_transform_runs_with_it_registered_from_rust(b: &Tes
         .start()
         .unwrap();
     produce_events(b, "events", 0..50);
-    let deadline = Instant::now() + Duration::from_secs(120);
-    while processor.metrics().source_records < 50 {
-        assert!(Instant::now() < deadline, "{:?}", processor.metrics());
-        std::thread::sleep(Duration::from_millis(20));
+    for i in 0..50 {
+        let row = rows_seen.recv_timeout(Duration::from_secs(120));
+        assert!(row.is_ok(), "{i} of 50 rows: {:?}", processor.metrics());
     }
     processor.stop(true);
     processor.join().unwrap();

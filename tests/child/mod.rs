@@ -4,7 +4,7 @@
 //! fault-injection point, or finishes.
 
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// A child process running one job.
 pub struct Child<'a> {
@@ -48,22 +48,28 @@ impl Child<'_> {
             .stderr(stderr)
             .spawn()
             .unwrap();
-        let started = Instant::now();
-        loop {
-            if let Some(status) = child.try_wait().unwrap() {
-                return if status.success() {
-                    Ended::Finished
-                } else {
-                    Ended::Failed
-                };
+        // A thread waits for the child's exit; this one waits for that news, at most
+        // until the kill moment (or the limit).
+        let pid = child.id();
+        let (exited, news) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let _ = exited.send(child.wait().map(|s| s.success()));
+        });
+        let wait = kill_after.unwrap_or(limit);
+        match news.recv_timeout(wait) {
+            Ok(Ok(true)) => Ended::Finished,
+            Ok(_) => Ended::Failed,
+            Err(_) => {
+                assert!(kill_after.is_some(), "the job hung for {limit:?}");
+                let killed = Command::new("kill")
+                    .args(["-KILL", &pid.to_string()])
+                    .status()
+                    .unwrap();
+                assert!(killed.success(), "could not kill the child {pid}");
+                // Reaped by the waiting thread.
+                let _ = news.recv_timeout(limit);
+                Ended::Killed
             }
-            if kill_after.is_some_and(|k| started.elapsed() >= k) {
-                child.kill().unwrap(); // SIGKILL
-                child.wait().unwrap();
-                return Ended::Killed;
-            }
-            assert!(started.elapsed() < limit, "the job hung for {limit:?}");
-            std::thread::sleep(Duration::from_millis(5));
         }
     }
 }
