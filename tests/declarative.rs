@@ -676,7 +676,10 @@ fn the_pipeline_manager_runs_at_most_so_many_at_once_and_keeps_each_outcome() {
     use tidewater::declarative::{PipelineManager, PipelineStatus};
     use tidewater::prelude::*;
     // (running now, started so far)
-    let active = Arc::new((std::sync::Mutex::new((0usize, 0usize)), std::sync::Condvar::new()));
+    let active = Arc::new((
+        std::sync::Mutex::new((0usize, 0usize)),
+        std::sync::Condvar::new(),
+    ));
     let most = Arc::new(AtomicUsize::new(0));
     let pipeline = |name: &str, fail: bool| {
         let (active, most) = (active.clone(), most.clone());

@@ -10,7 +10,7 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitStatus, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 mod lines;
 use lines::{records_read, Lines};
@@ -87,7 +87,6 @@ impl Run {
         (status, stdout, stderr)
     }
 }
-
 
 /// The console tables printed: batch id, column names, rows (cells as text).
 type Tables = Vec<(u64, Vec<String>, Vec<Vec<String>>)>;

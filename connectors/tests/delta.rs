@@ -5,7 +5,7 @@
 #![cfg(feature = "delta")]
 
 use std::path::Path;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use tidewater_connectors::delta::{
     DeltaSink, DeltaSource, DeltaSourceConfig, DeltaTableWriter, StartingVersion,
@@ -13,6 +13,7 @@ use tidewater_connectors::delta::{
 use tidewater_connectors::file::FileSinkMode;
 use tidewater_engine::connector::{Sink, SinkWriter, WorkerInfo};
 use tidewater_engine::prelude::*;
+use tidewater_engine::testing::TestPipeline;
 
 #[derive(serde::Serialize, Clone)]
 struct Reading {
@@ -112,7 +113,9 @@ fn rows_of_every_type_read_back_exactly() {
 fn an_exactly_once_run_makes_one_commit_per_checkpoint_with_the_runs_transaction() {
     let dir = tempfile::tempdir().unwrap();
     let checkpoints = tempfile::tempdir().unwrap();
-    let mut p = Pipeline::new(
+    // On the testing harness: 5 ms of its clock pass between micro-batches, so
+    // checkpoints fall during the run.
+    let mut t = TestPipeline::new(
         Config::default()
             .with_parallelism(2)
             .with_batch_size(100)
@@ -122,14 +125,14 @@ fn an_exactly_once_run_makes_one_commit_per_checkpoint_with_the_runs_transaction
                 DeliveryGuarantee::ExactlyOnce,
             ),
     );
-    p.source(VecSource::new(readings(0..2_000)).with_batch_size(20))
-        .map(|r| {
-            // slow enough for several checkpoints to pass during the run
-            std::thread::sleep(Duration::from_micros(200));
-            r
-        })
+    t.pipeline()
+        .source(VecSource::new(readings(0..2_000)).with_batch_size(20))
         .sink(DeltaSink::new(dir.path(), FileSinkMode::Transactional));
-    p.run().unwrap();
+    let mut run = t.start().unwrap();
+    while run.run_batch().unwrap().input_rows > 0 {
+        run.clock().advance_ms(5);
+    }
+    run.finish().unwrap();
     assert_eq!(
         sensors(&read_all(DeltaSourceConfig::new(dir.path()), 2)),
         (0..2_000).collect::<Vec<_>>()
@@ -308,28 +311,29 @@ fn a_stream_follows_new_commits_and_a_restart_neither_skips_nor_rereads() {
         let mut config = DeltaSourceConfig::new(table.path());
         config.stream = true;
         config.poll_interval_ms = 20;
-        let mut p = Pipeline::new(Config::default().with_parallelism(2).with_checkpointing(
+        // On the testing harness: the table is looked at every 20 ms of its clock.
+        let mut t = TestPipeline::new(Config::default().with_parallelism(2).with_checkpointing(
             checkpoints.path(),
             Duration::from_millis(20),
             DeliveryGuarantee::AtLeastOnce,
         ));
-        p.source(DeltaSource::new(config))
+        t.pipeline()
+            .source(DeltaSource::new(config))
             .dead_letters(MemorySink::new())
             .sink(out.clone());
-        let processor = p.start().unwrap();
+        let mut run = t.start().unwrap();
+        run.run_until_idle().unwrap();
         during();
-        let deadline = Instant::now() + Duration::from_secs(30);
-        while out.len() < expect {
-            assert!(Instant::now() < deadline, "{} of {expect} rows", out.len());
-            std::thread::sleep(Duration::from_millis(10));
-        }
-        let done = processor.metrics().checkpoints.map_or(0, |c| c.completed);
-        while processor.metrics().checkpoints.map_or(0, |c| c.completed) < done + 2 {
-            assert!(Instant::now() < deadline, "no checkpoint");
-            std::thread::sleep(Duration::from_millis(10));
-        }
-        processor.stop(false);
-        let _ = processor.join();
+        assert!(
+            out.len() < expect,
+            "the new commit is read at the next look"
+        );
+        run.advance_processing_time("20 ms").unwrap();
+        assert_eq!(out.len(), expect);
+        // a checkpoint covers what was read; then the run stops without draining
+        run.advance_processing_time("20 ms").unwrap();
+        assert!(run.metrics().checkpoints.is_some_and(|c| c.completed >= 1));
+        drop(run);
     };
     let first = MemorySink::new();
     run(&first, 200, &|| append(table.path(), 100..200));

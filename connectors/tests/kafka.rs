@@ -355,27 +355,41 @@ fn windows_with_one_silent_partition(
     if let Some(t) = idle_timeout {
         source = source.with_idle_timeout(t);
     }
-    let out = MemorySink::new();
+    // Each event read and each window fired is news for the test.
+    let (read, events_read) = std::sync::mpsc::channel::<()>();
+    let (fire, fired) = std::sync::mpsc::channel();
     let mut p = Pipeline::new(Config::default().with_parallelism(1));
     p.source(source)
         .dead_letters(MemorySink::new())
+        .inspect(move |_: &Event| {
+            let _ = read.send(());
+        })
         .key_by(|e: &Event| e.key.clone())
         .window(TumblingWindow::of("5 seconds"))
         .count()
         .map(|r: WindowResult<String, u64>| (r.key, r.window_start, r.value))
-        .sink(out.clone());
+        .sink(FnSink::new(move |row| {
+            let _ = fire.send(row);
+        }));
     let processor = p.start().unwrap();
-    let deadline = Instant::now() + Duration::from_secs(30);
+    let limit = Duration::from_secs(30);
     // Every event read, and (with the timeout) the idle partition's timeout passed.
-    while processor.metrics().source_records < 20 || (idle_timeout.is_some() && out.len() < 3) {
+    for i in 0..20 {
         assert!(
-            Instant::now() < deadline,
-            "the source did not read its events"
+            events_read.recv_timeout(limit).is_ok(),
+            "read {i} of 20 events"
         );
-        std::thread::sleep(Duration::from_millis(20));
     }
+    let mut results = Vec::new();
+    if idle_timeout.is_some() {
+        for i in 0..3 {
+            let row = fired.recv_timeout(limit);
+            assert!(row.is_ok(), "{i} of 3 windows fired");
+            results.extend(row);
+        }
+    }
+    results.extend(fired.try_iter());
     let metrics = processor.metrics();
-    let results = out.values();
     processor.stop(false);
     let _ = processor.join();
     (results, metrics)
@@ -656,8 +670,8 @@ fn offsets_are_committed_back_to_the_group_for_monitoring() {
         if offsets == vec![Offset::Offset(25), Offset::Offset(25)] {
             break;
         }
+        // The next request to the broker (which waits for its answer) paces the loop.
         assert!(Instant::now() < deadline, "group offsets: {offsets:?}");
-        std::thread::sleep(Duration::from_millis(50));
     }
 }
 
@@ -670,19 +684,22 @@ fn an_unbounded_source_finds_new_topics_and_partitions() {
     let config = KafkaSourceConfig::new(b.bootstrap())
         .subscribe_pattern("found-.*")
         .partition_discovery_interval_ms(100);
-    let out = MemorySink::new();
     // Two workers, one partition: one worker starts with nothing to read.
+    let (tx, keys_read) = std::sync::mpsc::channel();
     let mut p = Pipeline::new(Config::default().with_parallelism(2));
     p.source(KafkaSource::json::<Event>(config))
         .dead_letters(MemorySink::new())
         .map(|e: Event| e.key)
-        .sink(out.clone());
+        .sink(FnSink::new(move |key: String| {
+            let _ = tx.send(key);
+        }));
     let processor = p.start().unwrap();
-    let wait_for = |n: usize| {
-        let deadline = Instant::now() + Duration::from_secs(30);
-        while out.len() < n {
-            assert!(Instant::now() < deadline, "{} of {n} records", out.len());
-            std::thread::sleep(Duration::from_millis(20));
+    let mut keys = Vec::new();
+    let mut wait_for = |n: usize| {
+        while keys.len() < n {
+            let key = keys_read.recv_timeout(Duration::from_secs(30));
+            assert!(key.is_ok(), "{} of {n} records", keys.len());
+            keys.extend(key);
         }
     };
     wait_for(1);
@@ -699,7 +716,6 @@ fn an_unbounded_source_finds_new_topics_and_partitions() {
     wait_for(5);
     processor.stop(false);
     let _ = processor.join();
-    let mut keys = out.values();
     keys.sort();
     assert_eq!(keys, vec!["a", "b", "b", "b", "b"]);
 }

@@ -71,7 +71,10 @@ impl Lines {
                     return Err(format!("timed out:\n{}\n{}", self.stdout, self.stderr))
                 }
                 Err(RecvTimeoutError::Disconnected) => {
-                    return Err(format!("the child ended:\n{}\n{}", self.stdout, self.stderr))
+                    return Err(format!(
+                        "the child ended:\n{}\n{}",
+                        self.stdout, self.stderr
+                    ))
                 }
             }
         }
