@@ -70,6 +70,18 @@ pub trait KeyedProcessFunction<K, T>: Clone + Send + Sync + 'static {
         ctx: &mut KeyedContext<'_, Self::Out>,
     );
 
+    /// A processing-time timer of `key` registered for `time` fired (the pipeline's
+    /// clock reached it).
+    fn on_processing_time_timer(
+        &self,
+        key: &K,
+        state: &mut Self::State,
+        time: Timestamp,
+        ctx: &mut KeyedContext<'_, Self::Out>,
+    ) {
+        let _ = (key, state, time, ctx);
+    }
+
     /// A timer of `key` registered for `timestamp` fired (the watermark reached it).
     fn on_timer(
         &self,
@@ -86,8 +98,10 @@ pub trait KeyedProcessFunction<K, T>: Clone + Send + Sync + 'static {
 pub struct KeyedContext<'a, Out> {
     timestamp: Timestamp,
     watermark: Timestamp,
+    processing_time: Timestamp,
     last_timer: Timestamp,
     new_timers: Vec<Timestamp>,
+    new_processing_timers: Vec<Timestamp>,
     clear: bool,
     output: &'a mut Batch<Out>,
 }
@@ -101,6 +115,18 @@ impl<Out> KeyedContext<'_, Out> {
     /// The current watermark.
     pub fn watermark(&self) -> Timestamp {
         self.watermark
+    }
+
+    /// The pipeline clock's time now (processing time, ms).
+    pub fn processing_time(&self) -> Timestamp {
+        self.processing_time
+    }
+
+    /// Calls `on_processing_time_timer` for this key once the pipeline's clock reaches
+    /// `time` (once per distinct time). Timers fire as records, watermarks or ticks of
+    /// processing time reach the operator; in tests the harness's clock drives them.
+    pub fn register_processing_time_timer(&mut self, time: Timestamp) {
+        self.new_processing_timers.push(time);
     }
 
     /// The latest timer this key registered (`i64::MIN` if none).
@@ -147,6 +173,8 @@ struct KeyedProcessState<K, S> {
     states: FxHashMap<K, KeyState<S>>,
     timers: TimerQueue<K>,
     pending: FxHashSet<(K, Timestamp)>,
+    processing_timers: TimerQueue<K>,
+    processing_pending: FxHashSet<(K, Timestamp)>,
     watermark: Timestamp,
 }
 
@@ -157,8 +185,11 @@ pub(crate) struct KeyedProcessOperator<T, K, KF, F: KeyedProcessFunction<K, T>> 
     states: FxHashMap<K, KeyState<F::State>>,
     timers: TimerQueue<K>,
     pending: FxHashSet<(K, Timestamp)>,
+    processing_timers: TimerQueue<K>,
+    processing_pending: FxHashSet<(K, Timestamp)>,
     watermark: Timestamp,
     spark: bool,
+    clock: std::sync::Arc<dyn crate::time::Clock>,
     _types: PhantomData<fn(T)>,
 }
 
@@ -168,15 +199,23 @@ where
     KF: Fn(&T) -> K,
     F: KeyedProcessFunction<K, T>,
 {
-    pub fn new(key_fn: KF, function: F, spark: bool) -> Self {
+    pub fn new(
+        key_fn: KF,
+        function: F,
+        spark: bool,
+        clock: std::sync::Arc<dyn crate::time::Clock>,
+    ) -> Self {
         KeyedProcessOperator {
             key_fn,
             function,
             states: FxHashMap::default(),
             timers: TimerQueue::new(),
             pending: FxHashSet::default(),
+            processing_timers: TimerQueue::new(),
+            processing_pending: FxHashSet::default(),
             watermark: MIN_WATERMARK,
             spark,
+            clock,
             _types: PhantomData,
         }
     }
@@ -196,8 +235,10 @@ where
         let mut ctx = KeyedContext {
             timestamp,
             watermark: self.watermark,
+            processing_time: self.clock.now_ms(),
             last_timer: entry.last_timer,
             new_timers: Vec::new(),
+            new_processing_timers: Vec::new(),
             clear: false,
             output,
         };
@@ -208,8 +249,24 @@ where
                 self.timers.push(ts, key.clone());
             }
         }
+        for ts in ctx.new_processing_timers {
+            if self.processing_pending.insert((key.clone(), ts)) {
+                self.processing_timers.push(ts, key.clone());
+            }
+        }
         if ctx.clear {
             self.states.remove(key);
+        }
+    }
+
+    /// Fires the processing-time timers the clock has reached.
+    fn fire_processing(&mut self, output: &mut Batch<F::Out>) {
+        let now = self.clock.now_ms();
+        while let Some((at, key)) = self.processing_timers.pop_due(now) {
+            self.processing_pending.remove(&(key.clone(), at));
+            self.with_key(&key, at, output, |f, state, ctx| {
+                f.on_processing_time_timer(&key, state, at, ctx)
+            });
         }
     }
 
@@ -245,7 +302,19 @@ where
                 f.process(&key, state, value, ctx)
             });
         }
+        self.fire_processing(output);
         Ok(())
+    }
+
+    fn on_control(
+        &mut self,
+        control: crate::operator::Control,
+        output: &mut Batch<F::Out>,
+    ) -> crate::error::Result<Option<crate::operator::Control>> {
+        if let crate::operator::Control::Tick(_) = control {
+            self.fire_processing(output);
+        }
+        Ok(Some(control))
     }
 
     fn snapshot_state(&self) -> crate::error::Result<Option<Vec<u8>>> {
@@ -254,12 +323,16 @@ where
             states: &'a FxHashMap<K, KeyState<S>>,
             timers: &'a TimerQueue<K>,
             pending: &'a FxHashSet<(K, Timestamp)>,
+            processing_timers: &'a TimerQueue<K>,
+            processing_pending: &'a FxHashSet<(K, Timestamp)>,
             watermark: Timestamp,
         }
         let view = View {
             states: &self.states,
             timers: &self.timers,
             pending: &self.pending,
+            processing_timers: &self.processing_timers,
+            processing_pending: &self.processing_pending,
             watermark: self.watermark,
         };
         crate::state::encode("process", &view).map(Some)
@@ -270,6 +343,8 @@ where
         self.states = state.states;
         self.timers = state.timers;
         self.pending = state.pending;
+        self.processing_timers = state.processing_timers;
+        self.processing_pending = state.processing_pending;
         self.watermark = state.watermark;
         Ok(())
     }
@@ -281,6 +356,7 @@ where
     ) -> crate::error::Result<Option<Timestamp>> {
         self.watermark = self.watermark.max(wm);
         self.fire(self.watermark, output);
+        self.fire_processing(output);
         Ok(Some(wm))
     }
 
@@ -296,6 +372,10 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn clock() -> std::sync::Arc<dyn crate::time::Clock> {
+        std::sync::Arc::new(crate::time::ManualClock::new(0))
+    }
 
     /// Sums values per key; a timer at ts + 10 emits and clears the sum.
     #[derive(Clone)]
@@ -334,7 +414,8 @@ mod tests {
         fn key(e: &(u8, i64)) -> u8 {
             e.0
         }
-        let mut a = KeyedProcessOperator::new(key as fn(&(u8, i64)) -> u8, SumThenFlush, false);
+        let mut a =
+            KeyedProcessOperator::new(key as fn(&(u8, i64)) -> u8, SumThenFlush, false, clock());
         let mut out = Vec::new();
         a.process_batch(
             vec![Record::new(1, (1, 5)), Record::new(2, (2, 7))],
@@ -342,7 +423,8 @@ mod tests {
         )
         .unwrap();
         let bytes = a.snapshot_state().unwrap().unwrap();
-        let mut b = KeyedProcessOperator::new(key as fn(&(u8, i64)) -> u8, SumThenFlush, false);
+        let mut b =
+            KeyedProcessOperator::new(key as fn(&(u8, i64)) -> u8, SumThenFlush, false, clock());
         b.restore_state(&bytes).unwrap();
         for op in [&mut a, &mut b] {
             op.process_batch(vec![Record::new(3, (1, 1))], &mut out)
@@ -361,7 +443,7 @@ mod tests {
 
     #[test]
     fn timers_fire_once_per_time_and_cleared_state_starts_over() {
-        let mut op = KeyedProcessOperator::new(|e: &(u8, i64)| e.0, SumThenFlush, false);
+        let mut op = KeyedProcessOperator::new(|e: &(u8, i64)| e.0, SumThenFlush, false, clock());
         let mut out = Vec::new();
         op.process_batch(
             vec![

@@ -229,6 +229,10 @@ pub(crate) struct ExchangeReceiver<T> {
     ingest: Rc<Cell<Instant>>,
     finished: bool,
     aligner: BarrierAligner<ExchangeMessage<T>>,
+    /// Processing time, ticked downstream when nothing arrives (ticks do not cross
+    /// the exchange): processing-time timers behind it still fire.
+    clock: std::sync::Arc<dyn crate::time::Clock>,
+    last_tick: i64,
 }
 
 impl<T> ExchangeReceiver<T> {
@@ -238,6 +242,7 @@ impl<T> ExchangeReceiver<T> {
         receiver: Receiver<Envelope<T>>,
         down: Downstream<T>,
         ingest: Rc<Cell<Instant>>,
+        clock: std::sync::Arc<dyn crate::time::Clock>,
     ) -> Self {
         ExchangeReceiver {
             id,
@@ -247,6 +252,8 @@ impl<T> ExchangeReceiver<T> {
             ingest,
             finished: false,
             aligner: BarrierAligner::new(senders),
+            clock,
+            last_tick: i64::MIN,
         }
     }
 
@@ -300,6 +307,14 @@ impl<T> Inbound for ExchangeReceiver<T> {
                 self.aligner.hold(from, msg);
             } else {
                 self.handle(from, msg)?;
+            }
+        }
+        if handled == 0 && !self.finished {
+            // At most one tick per millisecond of the clock.
+            let now = self.clock.now_ms();
+            if now > self.last_tick {
+                self.last_tick = now;
+                self.down.control(Control::Tick(now))?;
             }
         }
         Ok(handled)

@@ -46,7 +46,7 @@ pub(crate) fn build_workers(
         for t in terminals {
             t(&mut ctx)?;
         }
-        workers.push(Worker::new(ctx));
+        workers.push(Worker::new(ctx).stepped());
     }
     Ok((workers, metrics, coordinator))
 }
@@ -132,7 +132,9 @@ impl LocalExecutor {
     /// A panicking operator or a failing source or sink is returned as the run's error,
     /// naming the operator.
     pub fn run_until_idle(&mut self) -> Result<bool> {
-        while self.step()? {}
+        // A step may leave messages in an outbox without counting as progress (what a
+        // tick of processing time set off): they go out on the next one.
+        while self.step()? || self.workers.iter().any(Worker::has_pending) {}
         Ok(self.is_finished())
     }
 

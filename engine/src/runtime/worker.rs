@@ -45,9 +45,13 @@ pub(crate) struct Worker {
     /// Since when alignment has kept this worker from reading its source (restarted by
     /// each patience read); `None` while it is not ahead. Only a blocked worker reads
     /// the clock.
-    blocked_since: Option<i64>,
+    blocked_since: Option<(i64, std::time::Instant)>,
     /// The pipeline clock (a test's manual clock drives alignment's patience).
     clock: Arc<dyn crate::time::Clock>,
+    /// Patience also runs out on wall-clock time: on worker threads, where a manual
+    /// clock may move only as the blocked worker's own source reads. Off for workers
+    /// stepped on one thread (the harness, the simulation), which stay deterministic.
+    wall_clock_patience: bool,
     sources: Vec<Box<dyn SourceTask>>,
     inbound: Vec<Box<dyn Inbound>>,
     outboxes: Vec<(usize, Rc<RefCell<dyn Flush>>)>,
@@ -66,6 +70,7 @@ impl Worker {
             max_drift,
             blocked_since: None,
             clock: ctx.config.clock.clone(),
+            wall_clock_patience: true,
             sources: ctx.sources,
             inbound,
             outboxes: ctx.outboxes,
@@ -110,8 +115,12 @@ impl Worker {
         let mut progressed = self.move_in_flight()?;
         let aligned = if self.ahead_of_peers() {
             let now = self.clock.now_ms();
-            let since = *self.blocked_since.get_or_insert(now);
+            let (since, wall) = *self
+                .blocked_since
+                .get_or_insert_with(|| (now, std::time::Instant::now()));
             now.saturating_sub(since) >= ALIGNMENT_PATIENCE_MS
+                || (self.wall_clock_patience
+                    && wall.elapsed().as_millis() as i64 >= ALIGNMENT_PATIENCE_MS)
         } else {
             self.blocked_since = None;
             true
@@ -121,7 +130,7 @@ impl Worker {
                 progressed |= source.poll()? != TaskPoll::Idle;
             }
             if self.blocked_since.is_some() {
-                self.blocked_since = Some(self.clock.now_ms());
+                self.blocked_since = Some((self.clock.now_ms(), std::time::Instant::now()));
             }
         }
         Ok(self.poll_finishers()? | progressed)
@@ -152,6 +161,18 @@ impl Worker {
                         merged == i64::MIN || sent.saturating_sub(merged) > max_drift
                     })
         })
+    }
+
+    /// Alignment's patience follows the pipeline clock only (see
+    /// `wall_clock_patience`).
+    pub fn stepped(mut self) -> Self {
+        self.wall_clock_patience = false;
+        self
+    }
+
+    /// True while an outbox holds messages not yet sent.
+    pub fn has_pending(&self) -> bool {
+        self.pending_after(None) > 0
     }
 
     /// Ends every source now (graceful stop); in-flight data still drains.

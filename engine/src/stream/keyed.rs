@@ -85,6 +85,7 @@ where
                 key_fn.clone(),
                 function.clone(),
                 ctx.config.is_spark(),
+                ctx.config.clock.clone(),
             )
         })
     }
@@ -210,6 +211,7 @@ where
         receiver,
         keyed_op,
         ingest.clone(),
+        ctx.config.clock.clone(),
     )));
     let outbox = Rc::new(RefCell::new(Outbox::new(worker, senders)));
     ctx.outboxes.push((exchange, outbox.clone()));
