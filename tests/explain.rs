@@ -39,8 +39,14 @@ fn an_unfired_window_names_the_input_that_holds_the_watermark_back() {
     assert!(why.firings.is_empty() && why.late.is_empty());
     assert_eq!(why.watermark_now, Some(5_000));
     // The slow source holds the union back.
-    assert_eq!(why.inputs[0].0, "slow#1");
-    assert_eq!(why.inputs[0].1, Some(5_000));
+    assert_eq!(
+        (
+            why.inputs[0].name.as_str(),
+            why.inputs[0].watermark,
+            why.inputs[0].idle
+        ),
+        ("slow#1", Some(5_000), false)
+    );
     let text = why.to_string();
     assert!(
         text.contains("not fired: the watermark is 5000, before the window's end 10000"),
@@ -66,6 +72,16 @@ fn an_unfired_window_names_the_input_that_holds_the_watermark_back() {
     assert!(why
         .to_string()
         .contains("fired (final result) when the watermark reached 12000"));
+    // An idle input holds nothing back, and the explanation says it is idle.
+    fast.push([('k', 21_000)]);
+    fast.advance_watermark_to(30_000);
+    slow.mark_idle();
+    run.run_until_idle().unwrap();
+    out.assert_sorted_eq([('k', 20_000, 1)]);
+    let why = &run.explain_window(&'k', 20_000)[0];
+    let slow_input = why.inputs.iter().find(|i| i.name == "slow#1").unwrap();
+    assert!(slow_input.idle, "{why}");
+    assert!(why.to_string().contains("`slow#1` 12000 (idle)"), "{why}");
 }
 
 #[test]

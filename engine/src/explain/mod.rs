@@ -131,9 +131,20 @@ pub struct WindowExplanation {
     pub watermark_now: Option<Timestamp>,
     /// The operator's watermark moves, oldest first (the last 10 000).
     pub watermark_timeline: Vec<Timestamp>,
-    /// The inputs' watermarks now (sources and watermark nodes), least first: the
-    /// first one holds the others back.
-    pub inputs: Vec<(String, Option<Timestamp>)>,
+    /// The inputs' watermarks now (sources and watermark nodes), least first among
+    /// the active ones, then the idle ones: the first active one holds the others back.
+    pub inputs: Vec<InputWatermark>,
+}
+
+/// One input's watermark now.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct InputWatermark {
+    /// The source or watermark node.
+    pub name: String,
+    /// Its watermark (`None`: none yet).
+    pub watermark: Option<Timestamp>,
+    /// Idle: it said it has nothing for now, and holds nothing back.
+    pub idle: bool,
 }
 
 impl ExplainLog {
@@ -186,18 +197,17 @@ impl ExplainLog {
         metrics: &Metrics,
     ) -> Vec<WindowExplanation> {
         let ops = self.operators.lock().unwrap_or_else(|p| p.into_inner());
-        let mut inputs: Vec<(String, Option<Timestamp>)> = metrics
+        let mut inputs: Vec<InputWatermark> = metrics
             .operators
             .iter()
             .filter(|o| matches!(o.kind, NodeKind::Source | NodeKind::Watermark))
-            .map(|o| {
-                (
-                    o.name.clone(),
-                    (o.watermark != MIN_WATERMARK).then_some(o.watermark),
-                )
+            .map(|o| InputWatermark {
+                name: o.name.clone(),
+                watermark: (o.watermark != MIN_WATERMARK).then_some(o.watermark),
+                idle: o.idle,
             })
             .collect();
-        inputs.sort_by_key(|(_, wm)| wm.unwrap_or(MIN_WATERMARK));
+        inputs.sort_by_key(|i| (i.idle, i.watermark.unwrap_or(MIN_WATERMARK)));
         let mut out = Vec::new();
         for (name, op) in ops.iter() {
             for (key_text, log) in &op.keys {
@@ -220,7 +230,7 @@ impl OperatorLog {
         key: &str,
         log: &KeyLog,
         start: Timestamp,
-        inputs: &[(String, Option<Timestamp>)],
+        inputs: &[InputWatermark],
     ) -> Option<WindowExplanation> {
         let timeline = self.timelines.get(&log.worker).cloned().unwrap_or_default();
         let (end, members, firings): (Option<Timestamp>, Vec<(Timestamp, Timestamp)>, Vec<Firing>) =
@@ -368,15 +378,23 @@ impl fmt::Display for WindowExplanation {
                     writeln!(f, "  not fired: the session is open (watermark {wm})")?
                 }
             }
-            if let Some((name, wm)) = self.inputs.first() {
-                let wm = wm.map_or("none".to_string(), |w| w.to_string());
-                writeln!(
-                    f,
-                    "  held back by `{name}` (watermark {wm}); inputs: {:?}",
-                    self.inputs
-                )?;
+            match self.inputs.first() {
+                Some(first) if !first.idle => {
+                    let wm = first
+                        .watermark
+                        .map_or("none".to_string(), |w| w.to_string());
+                    writeln!(f, "  held back by `{}` (watermark {wm})", first.name)?;
+                }
+                Some(_) => writeln!(f, "  every input is idle: the watermark waits for data")?,
+                None => {}
             }
         }
+        let shown = |i: &InputWatermark| {
+            let wm = i.watermark.map_or("none".to_string(), |w| w.to_string());
+            format!("`{}` {wm}{}", i.name, if i.idle { " (idle)" } else { "" })
+        };
+        let all: Vec<String> = self.inputs.iter().map(shown).collect();
+        writeln!(f, "  inputs now: {}", all.join(", "))?;
         Ok(())
     }
 }

@@ -39,6 +39,7 @@ pub(crate) struct OperatorCounters {
     late_dropped: AtomicU64,
     watermark: AtomicI64,
     ended: AtomicBool,
+    idle: AtomicBool,
 }
 
 impl Default for OperatorCounters {
@@ -49,6 +50,7 @@ impl Default for OperatorCounters {
             late_dropped: AtomicU64::new(0),
             watermark: AtomicI64::new(MIN_WATERMARK),
             ended: AtomicBool::new(false),
+            idle: AtomicBool::new(false),
         }
     }
 }
@@ -80,6 +82,12 @@ impl OperatorCounters {
     #[cfg(test)]
     pub fn late(&self) -> u64 {
         self.late_dropped.load(Ordering::Relaxed)
+    }
+
+    /// This instance's input is idle (it said so), or active again.
+    #[inline]
+    pub fn set_idle(&self, idle: bool) {
+        self.idle.store(idle, Ordering::Relaxed);
     }
 
     /// This instance's input ended: its watermark no longer holds the node back.
@@ -189,11 +197,14 @@ impl MetricsRegistry {
                 c.records_out.load(Ordering::Relaxed),
             );
             let late = c.late_dropped.load(Ordering::Relaxed);
+            // Idle while every running instance is (an ended one holds nothing back).
+            let idle = ended || c.idle.load(Ordering::Relaxed);
             match operators.iter_mut().find(|o| o.id == entry.id) {
                 Some(o) => {
                     o.records_in += rin;
                     o.records_out += rout;
                     o.late_dropped += late;
+                    o.idle &= idle;
                 }
                 None => operators.push(OperatorMetrics {
                     id: entry.id,
@@ -203,12 +214,15 @@ impl MetricsRegistry {
                     records_out: rout,
                     late_dropped: late,
                     watermark: wm,
+                    idle,
                 }),
             }
         }
         for o in operators.iter_mut() {
             if let Some(&(_, running, reached)) = frontiers.iter().find(|f| f.0 == o.id) {
                 o.watermark = running.unwrap_or(reached);
+                // A node whose every instance ended is done, not idle.
+                o.idle &= running.is_some();
             }
         }
         operators.sort_by_key(|o| o.id);
@@ -279,6 +293,9 @@ pub struct OperatorMetrics {
     /// Lowest watermark over the node's running workers; once every worker's input
     /// ended, the highest one reached (`i64::MIN` before the first watermark).
     pub watermark: Timestamp,
+    /// Every running worker's input of this node is idle (a source or watermark node
+    /// that said so): its watermark holds nothing back.
+    pub idle: bool,
 }
 
 /// A snapshot of a run's metrics.

@@ -153,6 +153,7 @@ impl<R: SourceReader> SourceTask for SourceDriver<R> {
         let status = self.id.guard(|| reader.poll_batch(&mut batch))?;
         let had_data = !batch.is_empty();
         if had_data {
+            self.counters.set_idle(false);
             self.write_ahead()?;
             self.ingest.set(Instant::now());
             self.counters.add_out(batch.len());
@@ -175,6 +176,7 @@ impl<R: SourceReader> SourceTask for SourceDriver<R> {
                 TaskPoll::Progress
             }
             SourcePoll::Idle => {
+                self.counters.set_idle(true);
                 self.down.control(Control::Idle)?;
                 self.down.control(Control::Tick(self.clock.now_ms()))?;
                 TaskPoll::Idle

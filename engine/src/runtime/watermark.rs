@@ -131,7 +131,10 @@ impl<T, F: Fn(&T) -> Timestamp> Input<T> for WatermarkAssigner<T, F> {
         self.generator.observe(max);
         if self.idle_timeout_ms.is_some() {
             self.last_activity_ms = self.clock.now_ms();
-            self.idle = false;
+            if self.idle {
+                self.idle = false;
+                self.counters.set_idle(false);
+            }
         }
         self.down.push(batch)?;
         let wm = self.generator.current();
@@ -151,6 +154,7 @@ impl<T, F: Fn(&T) -> Timestamp> Input<T> for WatermarkAssigner<T, F> {
                 if let Some(timeout) = self.idle_timeout_ms {
                     if !self.idle && now - self.last_activity_ms >= timeout {
                         self.idle = true;
+                        self.counters.set_idle(true);
                         self.down.control(Control::Idle)?;
                     }
                 }
