@@ -150,3 +150,68 @@ fn completions_cover_every_command() {
     assert_eq!(code, 2);
     assert!(err.contains("invalid value 'tcsh'"), "{err}");
 }
+
+#[test]
+fn bench_prints_a_json_line_per_run_beside_the_source_alone() {
+    let (code, stdout, stderr) = tidewater(&[
+        "bench",
+        "--query",
+        "w1",
+        "--events",
+        "200000",
+        "--repeat",
+        "2",
+        "--parallelism",
+        "2",
+    ]);
+    assert_eq!(code, 0, "{stderr}");
+    let lines: Vec<serde_json::Value> = stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 2);
+    for (i, l) in lines.iter().enumerate() {
+        assert_eq!(l["query"], "w1");
+        assert_eq!(l["run"], i);
+        assert_eq!(l["parallelism"], 2);
+        // 200 000 W1 events: 2 s of event time over 1 000 keys, a count per key per second.
+        assert_eq!(
+            (l["rows"].as_u64(), l["check"].as_str()),
+            (Some(2_000), Some("pass"))
+        );
+        for field in [
+            "events_per_sec",
+            "source_events_per_sec",
+            "source_ratio",
+            "p99_ms",
+        ] {
+            assert!(l[field].as_f64().is_some_and(|v| v > 0.0), "{field}: {l}");
+        }
+        assert!(
+            l["peak_rss_bytes"].as_u64().is_some_and(|b| b > 1_000_000),
+            "{l}"
+        );
+    }
+    let (code, stdout, _) = tidewater(&[
+        "bench",
+        "--query",
+        "q7",
+        "--events",
+        "30000",
+        "--variant",
+        "beam",
+    ]);
+    assert_eq!(code, 0);
+    let line: serde_json::Value = serde_json::from_str(stdout.trim()).unwrap();
+    assert_eq!(
+        (line["query"].as_str(), line["variant"].as_str()),
+        (Some("q7"), Some("beam"))
+    );
+    assert!(line["rows"].as_u64().is_some_and(|r| r > 0), "{line}");
+    let (code, _, stderr) = tidewater(&["bench", "--query", "q9"]);
+    assert_ne!(code, 0);
+    assert!(
+        stderr.contains("unknown query `q9`: expected w1, w2, w3 or one of q0-q8, q11"),
+        "{stderr}"
+    );
+}

@@ -107,6 +107,28 @@ w1, w2, w3 (see tidewater::generate).")]
         /// bash, zsh, fish, elvish or powershell.
         shell: clap_complete::Shell,
     },
+    /// Measures a workload of BENCHMARKS.md or a Nexmark query: one JSON line per run,
+    /// each beside its source alone (the generator's ceiling).
+    #[command(after_help = "Examples:
+  tidewater bench --query w1 --events 10000000 --parallelism 2 --repeat 3
+  tidewater bench --query q5 --events 5000000 --variant beam")]
+    Bench {
+        /// w1, w2, w3 (the workloads), or q0-q8, q11 (Nexmark).
+        #[arg(long, value_parser = |s: &str| s.parse::<tidewater::bench::BenchQuery>().map_err(|e| e.to_string()))]
+        query: tidewater::bench::BenchQuery,
+        /// Events generated per run.
+        #[arg(long, default_value_t = 10_000_000)]
+        events: u64,
+        /// Worker threads.
+        #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..=1024))]
+        parallelism: u64,
+        /// Runs.
+        #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..=1000))]
+        repeat: u64,
+        /// Nexmark's definitions: flink (the Flink suite's SQL) or beam.
+        #[arg(long, default_value = "flink", value_parser = |s: &str| s.parse::<tidewater::nexmark::NexmarkVariant>())]
+        variant: tidewater::nexmark::NexmarkVariant,
+    },
     /// Replays a Spark golden case folder and prints its rows as JSON lines.
     SparkReplay {
         /// The case folder (holding query.json, batches and expected.jsonl).
@@ -376,6 +398,18 @@ fn watch(
     bar.finish_and_clear();
 }
 
+/// Prints one JSON line per run; a workload whose results miss the formulas fails.
+fn bench(spec: &tidewater::bench::BenchSpec) -> Result<(), Box<dyn std::error::Error>> {
+    let lines = tidewater::bench::run_bench(spec)?;
+    for line in &lines {
+        println!("{}", serde_json::to_string(line)?);
+    }
+    if lines.iter().any(|l| l.check == "fail") {
+        return Err("the results do not match BENCHMARKS.md's formulas".into());
+    }
+    Ok(())
+}
+
 /// `KEY@START`: a key's text and a window start in epoch ms.
 fn explain_target(text: &str) -> Result<(String, i64), String> {
     let (key, start) = text
@@ -426,6 +460,22 @@ fn main() -> ExitCode {
             explain,
         }) => run(files, *once, explain),
         Some(Command::Validate { files }) => validate(files),
+        Some(Command::Bench {
+            query,
+            events,
+            parallelism,
+            repeat,
+            variant,
+        }) => {
+            let spec = tidewater::bench::BenchSpec {
+                query: *query,
+                events: *events,
+                parallelism: *parallelism as usize,
+                repeat: *repeat as usize,
+                variant: *variant,
+            };
+            bench(&spec)
+        }
         Some(Command::Completions { shell }) => {
             use clap::CommandFactory;
             // Into memory first: clap_complete panics when its writer fails.

@@ -39,3 +39,7 @@ pub fn workload_counts(
             .aggregate(Count),
     }
 }
+
+mod run;
+
+pub use run::{run_bench, BenchError, BenchLine, BenchQuery, BenchSpec};

@@ -1,0 +1,298 @@
+//! `tidewater bench`: a workload of `BENCHMARKS.md` or a Nexmark query, run `repeat`
+//! times, each run beside its source alone (the generator's ceiling in the same
+//! process), one JSON line per run.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Instant;
+
+use serde::Serialize;
+use tidewater_engine::connector::{Sink, SinkWriter, WorkerInfo};
+use tidewater_engine::prelude::*;
+use tidewater_generators::core::GeneratorSource;
+use tidewater_generators::nexmark::{Event, NexmarkConfig, NexmarkGenerator};
+use tidewater_generators::workload::{Workload, WorkloadSource};
+
+use crate::nexmark::{self, NexmarkVariant};
+
+/// What to measure.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BenchQuery {
+    /// A workload of `BENCHMARKS.md` (W1-W3).
+    Workload(Workload),
+    /// A Nexmark query (0-8, 11).
+    Nexmark(u8),
+}
+
+/// The Nexmark queries there are (the others of the suite come later).
+const NEXMARK: [u8; 10] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 11];
+
+/// A name `bench` does not know.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum BenchError {
+    /// Not a query this build runs.
+    #[error("unknown query `{0}`: expected w1, w2, w3 or one of q0-q8, q11")]
+    UnknownQuery(String),
+}
+
+impl std::str::FromStr for BenchQuery {
+    type Err = BenchError;
+
+    fn from_str(s: &str) -> Result<Self, BenchError> {
+        if let Some(w) = Workload::parse(s) {
+            return Ok(BenchQuery::Workload(w));
+        }
+        s.strip_prefix(['q', 'Q'])
+            .and_then(|n| n.parse::<u8>().ok())
+            .filter(|n| NEXMARK.contains(n))
+            .map(BenchQuery::Nexmark)
+            .ok_or_else(|| BenchError::UnknownQuery(s.to_string()))
+    }
+}
+
+impl BenchQuery {
+    /// Its name in the JSON lines (`w1`, `q5`).
+    pub fn name(&self) -> String {
+        match self {
+            BenchQuery::Workload(Workload::W1) => "w1".into(),
+            BenchQuery::Workload(Workload::W2) => "w2".into(),
+            BenchQuery::Workload(Workload::W3) => "w3".into(),
+            BenchQuery::Nexmark(n) => format!("q{n}"),
+        }
+    }
+}
+
+/// A benchmark run's settings.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct BenchSpec {
+    /// The query.
+    pub query: BenchQuery,
+    /// Events generated per run.
+    pub events: u64,
+    /// Worker threads.
+    pub parallelism: usize,
+    /// Runs.
+    pub repeat: usize,
+    /// Nexmark's definitions.
+    pub variant: NexmarkVariant,
+}
+
+/// One run's figures: the fields of the throughput harness's line, plus the source
+/// alone and memory.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct BenchLine {
+    /// `w1`-`w3`, `q0`-`q11`.
+    pub query: String,
+    /// Events generated.
+    pub events: u64,
+    /// Worker threads.
+    pub parallelism: usize,
+    /// Which run of the repeat (from 0).
+    pub run: usize,
+    /// From the first event generated to the last result received.
+    pub seconds: f64,
+    /// Events through the pipeline per second.
+    pub events_per_sec: f64,
+    /// The source alone into a counting sink, in the same process just before.
+    pub source_events_per_sec: f64,
+    /// `events_per_sec / source_events_per_sec`: how close the pipeline runs to its
+    /// generator's ceiling.
+    pub source_ratio: f64,
+    /// End-to-end latency percentiles (ms).
+    pub p50_ms: f64,
+    /// 99th percentile.
+    pub p99_ms: f64,
+    /// 99.9th percentile.
+    pub p999_ms: f64,
+    /// Result rows.
+    pub rows: u64,
+    /// Workloads: the rows and count sums against `BENCHMARKS.md`'s formulas (`pass` or
+    /// `fail`); Nexmark: `none` (its tests check its rows).
+    pub check: String,
+    /// The process's peak resident memory so far (bytes; Linux).
+    pub peak_rss_bytes: Option<u64>,
+    /// Nexmark's definitions (`flink`, `beam`).
+    pub variant: NexmarkVariant,
+}
+
+/// Counts rows (and, for window results, sums their counts); each worker publishes
+/// its totals once, at the end.
+struct Counting<T> {
+    rows: Arc<AtomicU64>,
+    sum: Arc<AtomicU64>,
+    weight: fn(&T) -> u64,
+}
+
+impl<T> Clone for Counting<T> {
+    fn clone(&self) -> Self {
+        Counting {
+            rows: self.rows.clone(),
+            sum: self.sum.clone(),
+            weight: self.weight,
+        }
+    }
+}
+
+impl<T> Counting<T> {
+    fn new(weight: fn(&T) -> u64) -> Self {
+        Counting {
+            rows: Arc::default(),
+            sum: Arc::default(),
+            weight,
+        }
+    }
+}
+
+struct CountingWriter<T> {
+    rows: u64,
+    sum: u64,
+    into: Counting<T>,
+}
+
+impl<T: Send + 'static> Sink<T> for Counting<T> {
+    type Writer = CountingWriter<T>;
+
+    fn name(&self) -> String {
+        "counting_sink".into()
+    }
+
+    fn create_writer(&self, _: &WorkerInfo) -> tidewater_engine::error::Result<Self::Writer> {
+        Ok(CountingWriter {
+            rows: 0,
+            sum: 0,
+            into: self.clone(),
+        })
+    }
+}
+
+impl<T: 'static> SinkWriter<T> for CountingWriter<T> {
+    fn write_batch(&mut self, batch: Batch<T>) -> tidewater_engine::error::Result<()> {
+        self.rows += batch.len() as u64;
+        self.sum += batch
+            .iter()
+            .map(|r| (self.into.weight)(&r.value))
+            .sum::<u64>();
+        Ok(())
+    }
+
+    fn finish(&mut self) -> tidewater_engine::error::Result<()> {
+        self.into.rows.fetch_add(self.rows, Ordering::Relaxed);
+        self.into.sum.fetch_add(self.sum, Ordering::Relaxed);
+        Ok(())
+    }
+}
+
+fn one<T>(_: &T) -> u64 {
+    1
+}
+
+fn nexmark_source(spec: &BenchSpec) -> GeneratorSource<NexmarkGenerator> {
+    GeneratorSource::new(NexmarkGenerator::new(NexmarkConfig::default(), 42))
+        .with_max_events(spec.events)
+}
+
+fn config(spec: &BenchSpec) -> Config {
+    Config::default()
+        .with_name(format!("bench-{}", spec.query.name()))
+        .with_parallelism(spec.parallelism)
+}
+
+/// The source alone into a counting sink: events per second.
+fn source_alone(spec: &BenchSpec) -> Result<f64> {
+    let mut p = Pipeline::new(config(spec));
+    match spec.query {
+        BenchQuery::Workload(w) => {
+            let source = WorkloadSource::new(w, spec.events).with_keys(w.keys());
+            p.source(source).sink(Counting::new(one));
+        }
+        BenchQuery::Nexmark(_) => {
+            p.source(nexmark_source(spec))
+                .sink(Counting::<Event>::new(one));
+        }
+    }
+    let started = Instant::now();
+    p.run()?;
+    Ok(spec.events as f64 / started.elapsed().as_secs_f64())
+}
+
+/// Wires the query into `p`; the counting sink of its results.
+fn pipeline(spec: &BenchSpec, p: &mut Pipeline) -> (Arc<AtomicU64>, Arc<AtomicU64>) {
+    macro_rules! count {
+        ($stream:expr, $weight:expr) => {{
+            let sink = Counting::new($weight);
+            let totals = (sink.rows.clone(), sink.sum.clone());
+            $stream.sink(sink);
+            totals
+        }};
+    }
+    let v = spec.variant;
+    match spec.query {
+        BenchQuery::Workload(w) => count!(
+            super::workload_counts(p, w, spec.events, w.keys()),
+            |r: &WindowResult<u32, u64>| r.value
+        ),
+        BenchQuery::Nexmark(n) => {
+            let events = nexmark::with_event_time(p.source(nexmark_source(spec)));
+            match n {
+                0 => count!(nexmark::q0(events, v), one),
+                1 => count!(nexmark::q1(nexmark::bids(events), v), one),
+                2 => count!(nexmark::q2(nexmark::bids(events)), one),
+                3 => count!(nexmark::q3(events), one),
+                4 => count!(nexmark::q4(events, v), one),
+                5 => count!(nexmark::q5(nexmark::bids(events), v), one),
+                6 => count!(nexmark::q6(events, v), one),
+                7 => count!(nexmark::q7(nexmark::bids(events), v), one),
+                8 => count!(nexmark::q8(events), one),
+                _ => count!(nexmark::q11(nexmark::bids(events), v), one),
+            }
+        }
+    }
+}
+
+/// The process's peak resident memory (Linux: `VmHWM` of `/proc/self/status`).
+fn peak_rss_bytes() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb * 1024)
+}
+
+/// Runs `spec.repeat` times; one line per run.
+pub fn run_bench(spec: &BenchSpec) -> Result<Vec<BenchLine>> {
+    let mut lines = Vec::with_capacity(spec.repeat);
+    for run in 0..spec.repeat.max(1) {
+        let source_eps = source_alone(spec)?;
+        let mut p = Pipeline::new(config(spec));
+        let (rows, sum) = pipeline(spec, &mut p);
+        let started = Instant::now();
+        let metrics = p.run()?;
+        let seconds = started.elapsed().as_secs_f64();
+        let (rows, sum) = (rows.load(Ordering::Relaxed), sum.load(Ordering::Relaxed));
+        let check = match spec.query {
+            BenchQuery::Workload(w) => {
+                let pass = (rows, sum) == w.expected(spec.events, w.keys());
+                if pass { "pass" } else { "fail" }.to_string()
+            }
+            BenchQuery::Nexmark(_) => "none".to_string(),
+        };
+        let eps = spec.events as f64 / seconds;
+        lines.push(BenchLine {
+            query: spec.query.name(),
+            events: spec.events,
+            parallelism: spec.parallelism,
+            run,
+            seconds,
+            events_per_sec: eps,
+            source_events_per_sec: source_eps,
+            source_ratio: eps / source_eps,
+            p50_ms: metrics.latency.p50_ms,
+            p99_ms: metrics.latency.p99_ms,
+            p999_ms: metrics.latency.p999_ms,
+            rows,
+            check,
+            peak_rss_bytes: peak_rss_bytes(),
+            variant: spec.variant,
+        });
+    }
+    Ok(lines)
+}
