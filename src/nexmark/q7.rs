@@ -27,6 +27,11 @@ impl KeyedProcessFunction<i64, (i64, bool, Bid)> for HighestBids {
         (_, at_end, bid): (i64, bool, Bid),
         ctx: &mut KeyedContext<'_, Bid>,
     ) {
+        // The window's first bid sets its timer: after the end itself, since a bid at
+        // the end may still arrive while the watermark is at it.
+        if s.bids.is_empty() && s.at_end.is_empty() {
+            ctx.register_timer(*end + 1);
+        }
         if at_end {
             s.at_end.push(bid);
         } else if s.bids.is_empty() || bid.price > s.price {
@@ -35,9 +40,6 @@ impl KeyedProcessFunction<i64, (i64, bool, Bid)> for HighestBids {
         } else if bid.price == s.price {
             s.bids.push(bid);
         }
-        // After the end itself: a bid at the end may still arrive while the
-        // watermark is at it.
-        ctx.register_timer(*end + 1);
     }
 
     fn on_timer(&self, end: &i64, s: &mut Highest, _at: i64, ctx: &mut KeyedContext<'_, Bid>) {
