@@ -8,6 +8,7 @@
 //! * [`emitter`]: tables as CloudEvents-style envelopes with replays and bursts.
 //! * [`filedrop`]: files landing on a cadence with manifests, done flags, late rows.
 //! * [`financial`]: card transactions, reversals, fraud bursts, settlements.
+//! * [`genesis`]: generators fitted to a table (Gaussian copula), conditions, batches.
 //! * [`hybrid`]: stream and file-drop paths linked by one correlation id.
 //! * [`iot`]: sensor fleets with drift, missing readings, alert storms and battery drain.
 //! * [`nexmark`]: the Nexmark auction benchmark's events.
@@ -24,6 +25,7 @@ pub mod core;
 pub mod emitter;
 pub mod filedrop;
 pub mod financial;
+pub mod genesis;
 pub mod hybrid;
 pub mod iot;
 pub mod nexmark;
