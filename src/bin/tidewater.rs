@@ -6,6 +6,8 @@
 //! tidewater run FILE... [--once]                                run pipeline files (YAML or JSON)
 //! tidewater validate FILE...                                    report every problem of pipeline files
 //! tidewater generate NAME [--events N --seed S --param k=v --output PATH|kafka://HOST:PORT/TOPIC]
+//! tidewater serve-generator --fit FILE [--host H --port P --batch-size B --max-connections M --seed S]
+//!                                                               fitted rows over a WebSocket
 //! tidewater completions SHELL                                   a shell completion script
 //! tidewater spark-replay CASE_DIR                               replay a Spark golden case
 //! ```
@@ -128,6 +130,39 @@ w1, w2, w3 (see tidewater::generate).")]
         /// Nexmark's definitions: flink (the Flink suite's SQL) or beam.
         #[arg(long, default_value = "flink", value_parser = |s: &str| s.parse::<tidewater::nexmark::NexmarkVariant>())]
         variant: tidewater::nexmark::NexmarkVariant,
+    },
+    /// Fits a Genesis generator (Gaussian copula) on a table and serves its rows over a
+    /// WebSocket: send {"action": "generate", "count": N, "batch_size": B, "conditions": {..}},
+    /// receive {"records": [..]} messages, then {"status": "complete"}.
+    #[command(after_help = "Examples:
+  tidewater serve-generator --fit customers.csv
+  tidewater serve-generator --fit events.parquet --port 9000 --batch-size 500 --seed 7
+  tidewater serve-generator --model model.json --max-connections 10")]
+    ServeGenerator {
+        /// The training table: .csv (with a header), .parquet or .jsonl.
+        #[arg(long, required_unless_present = "model", conflicts_with = "model")]
+        fit: Option<std::path::PathBuf>,
+        /// A model saved before (with --save-model) instead of fitting.
+        #[arg(long)]
+        model: Option<std::path::PathBuf>,
+        /// Also write the fitted model to this JSON file.
+        #[arg(long)]
+        save_model: Option<std::path::PathBuf>,
+        /// Bind address.
+        #[arg(long, default_value = "0.0.0.0")]
+        host: String,
+        /// Port (0 picks a free one, printed at start).
+        #[arg(long, default_value_t = 8765)]
+        port: u16,
+        /// Rows per message when a request names none.
+        #[arg(long, default_value_t = 100, value_parser = clap::value_parser!(u64).range(1..))]
+        batch_size: u64,
+        /// Clients served at once; more are refused (HTTP 503).
+        #[arg(long, default_value_t = 100, value_parser = clap::value_parser!(u64).range(1..))]
+        max_connections: u64,
+        /// The seed (same seed and requests, same rows).
+        #[arg(long, default_value_t = 42)]
+        seed: u64,
     },
     /// Replays a Spark golden case folder and prints its rows as JSON lines.
     SparkReplay {
@@ -447,6 +482,35 @@ fn validate(files: &[std::path::PathBuf]) -> Result<(), Box<dyn std::error::Erro
     Ok(())
 }
 
+fn serve_generator(
+    fit: Option<&std::path::Path>,
+    model: Option<&std::path::Path>,
+    save_model: Option<&std::path::Path>,
+    config: tidewater::generators::genesis::WebSocketConfig,
+    seed: u64,
+) -> Result<(), Box<dyn std::error::Error>> {
+    use tidewater::generators::genesis::{FittedGenerator, Method, WebSocketGenerator};
+    let fitted = match (fit, model) {
+        (Some(path), _) => FittedGenerator::fit_file(path, Method::GaussianCopula)?,
+        (None, Some(path)) => FittedGenerator::load(path)?,
+        (None, None) => return Err("give --fit FILE or --model FILE".into()),
+    }
+    .with_seed(seed);
+    if let Some(path) = save_model {
+        fitted.save(path)?;
+    }
+    let (columns, rows) = (fitted.columns().len(), fitted.training_rows());
+    let server = WebSocketGenerator::new(fitted, config)?.start()?;
+    // One line a script can wait for (the port matters when --port 0 picked it).
+    println!(
+        "listening on ws://{} ({columns} columns fitted on {rows} rows)",
+        server.local_addr()
+    );
+    std::io::Write::flush(&mut std::io::stdout())?;
+    server.wait()?;
+    Ok(())
+}
+
 fn main() -> ExitCode {
     tidewater::logging::init();
     let cli = Cli::parse();
@@ -460,6 +524,27 @@ fn main() -> ExitCode {
             explain,
         }) => run(files, *once, explain),
         Some(Command::Validate { files }) => validate(files),
+        Some(Command::ServeGenerator {
+            fit,
+            model,
+            save_model,
+            host,
+            port,
+            batch_size,
+            max_connections,
+            seed,
+        }) => serve_generator(
+            fit.as_deref(),
+            model.as_deref(),
+            save_model.as_deref(),
+            tidewater::generators::genesis::WebSocketConfig {
+                host: host.clone(),
+                port: *port,
+                batch_size: *batch_size as usize,
+                max_connections: *max_connections as usize,
+            },
+            *seed,
+        ),
         Some(Command::Bench {
             query,
             events,

@@ -37,6 +37,8 @@ mod fidelity;
 mod fitted;
 mod sampler;
 mod streaming;
+#[cfg(feature = "websocket")]
+mod websocket;
 
 pub use column::{Allowed, ColumnModel, Marginal, NumericKind, TimestampStyle};
 pub use condition::{Comparison, Conditions, Op};
@@ -48,3 +50,5 @@ pub use streaming::{
     add_metadata, batch_id, generate_to_channel, with_metadata_columns, BatchIterator,
     GenerationStats, StreamingConfig, StreamingGenerator,
 };
+#[cfg(feature = "websocket")]
+pub use websocket::{ServerHandle, ServerStats, WebSocketConfig, WebSocketGenerator};
