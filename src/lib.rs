@@ -36,6 +36,7 @@
 pub mod bench;
 pub mod declarative;
 pub mod generate;
+pub mod genesis;
 pub mod jobs;
 pub mod logging;
 pub mod nexmark;

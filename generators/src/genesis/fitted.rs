@@ -325,6 +325,17 @@ impl FittedGenerator {
             })
     }
 
+    /// The position of column `name`, or an error naming the model's columns.
+    pub fn column_index(&self, name: &str) -> Result<usize> {
+        self.column(name)?;
+        Ok(self
+            .model
+            .columns
+            .iter()
+            .position(|c| c.name == name)
+            .unwrap_or(0))
+    }
+
     /// Row `index` of the unconditioned stream.
     pub fn row(&self, index: u64) -> Row {
         let model = &self.model;
