@@ -92,6 +92,11 @@ fn sampling_reproduces_marginals_and_correlations() {
         "correlation error {}",
         report.max_correlation_error
     );
+    assert!(
+        report.max_rank_correlation_error <= 0.01,
+        "rank correlation error {}",
+        report.max_rank_correlation_error
+    );
     // The null rate of score (10% in training) is kept.
     let nulls = synthetic
         .iter()

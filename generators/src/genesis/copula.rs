@@ -35,14 +35,19 @@ pub(crate) fn density(z: f64) -> f64 {
     standard().pdf(z)
 }
 
-/// Pearson correlations of the columns of `scores` (NaN marks a missing score), each
-/// pair over the rows where both are present, repaired into a valid correlation matrix.
-pub(crate) fn correlation(scores: &[Vec<f64>]) -> DMatrix<f64> {
+/// The copula's correlation matrix from the columns' uniform scores (ranks scaled to
+/// `[0, 1]`; NaN marks a missing score): each pair's Spearman correlation over the rows
+/// where both are present, turned into the normal correlation that has it
+/// (`2 sin(pi rho_s / 6)`), then repaired into a valid correlation matrix. Matching rank
+/// correlations, rather than the correlation of normal scores, keeps the synthetic
+/// rank correlations right when the data's dependence is not exactly Gaussian.
+pub(crate) fn correlation_from_ranks(scores: &[Vec<f64>]) -> DMatrix<f64> {
     let d = scores.len();
     let mut m = DMatrix::identity(d, d);
     for i in 0..d {
         for j in 0..i {
-            let r = pearson(&scores[i], &scores[j]);
+            let spearman = pearson(&scores[i], &scores[j]);
+            let r = (2.0 * (std::f64::consts::PI * spearman / 6.0).sin()).clamp(-1.0, 1.0);
             m[(i, j)] = r;
             m[(j, i)] = r;
         }

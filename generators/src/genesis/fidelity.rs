@@ -29,6 +29,9 @@ pub struct Fidelity {
     pub max_correlation_error: f64,
     /// Mean absolute difference over the pairs of numeric columns.
     pub mean_correlation_error: f64,
+    /// Largest absolute difference between the Spearman (rank) correlations: what a
+    /// copula keeps whatever the marginals, where Pearson's also depends on their shape.
+    pub max_rank_correlation_error: f64,
 }
 
 impl Fidelity {
@@ -98,10 +101,42 @@ fn total_variation(a: &[&Value], b: &[&Value]) -> f64 {
     counts.values().map(|(p, q)| (p - q).abs()).sum::<f64>() / 2.0
 }
 
-fn pearson(rows: &[Row], x: &str, y: &str) -> f64 {
-    let pairs: Vec<(f64, f64)> = rows
+/// A numeric column of every row (`None` where null or not a number).
+fn numeric_column(rows: &[Row], name: &str) -> Vec<Option<f64>> {
+    rows.iter()
+        .map(|r| r.get(name).and_then(as_number))
+        .collect()
+}
+
+/// Average ranks of the present values.
+fn ranks(column: &[Option<f64>]) -> Vec<Option<f64>> {
+    let mut present: Vec<(f64, usize)> = column
         .iter()
-        .filter_map(|r| Some((as_number(r.get(x)?)?, as_number(r.get(y)?)?)))
+        .enumerate()
+        .filter_map(|(i, v)| v.map(|x| (x, i)))
+        .collect();
+    present.sort_by(|a, b| a.0.total_cmp(&b.0));
+    let mut out = vec![None; column.len()];
+    let mut start = 0;
+    while start < present.len() {
+        let mut end = start + 1;
+        while end < present.len() && present[end].0 == present[start].0 {
+            end += 1;
+        }
+        let rank = (start + end - 1) as f64 / 2.0;
+        for &(_, row) in &present[start..end] {
+            out[row] = Some(rank);
+        }
+        start = end;
+    }
+    out
+}
+
+fn pearson(x: &[Option<f64>], y: &[Option<f64>]) -> f64 {
+    let pairs: Vec<(f64, f64)> = x
+        .iter()
+        .zip(y)
+        .filter_map(|(a, b)| Some(((*a)?, (*b)?)))
         .collect();
     let n = pairs.len() as f64;
     if n < 2.0 {
@@ -154,10 +189,24 @@ pub fn fidelity(training: &[Row], synthetic: &[Row]) -> Fidelity {
             }
         })
         .collect();
+    let values = |rows: &[Row]| -> Vec<Vec<Option<f64>>> {
+        numeric_columns
+            .iter()
+            .map(|c| numeric_column(rows, c))
+            .collect()
+    };
+    let (a, b) = (values(training), values(synthetic));
+    let (rank_a, rank_b): (Vec<_>, Vec<_>) = (
+        a.iter().map(|c| ranks(c)).collect(),
+        b.iter().map(|c| ranks(c)).collect(),
+    );
     let mut errors = Vec::new();
-    for (i, x) in numeric_columns.iter().enumerate() {
-        for y in &numeric_columns[..i] {
-            errors.push((pearson(training, x, y) - pearson(synthetic, x, y)).abs());
+    let mut rank_errors: Vec<f64> = Vec::new();
+    for i in 0..a.len() {
+        for j in 0..i {
+            errors.push((pearson(&a[i], &a[j]) - pearson(&b[i], &b[j])).abs());
+            rank_errors
+                .push((pearson(&rank_a[i], &rank_a[j]) - pearson(&rank_b[i], &rank_b[j])).abs());
         }
     }
     Fidelity {
@@ -168,5 +217,6 @@ pub fn fidelity(training: &[Row], synthetic: &[Row]) -> Fidelity {
         } else {
             errors.iter().sum::<f64>() / errors.len() as f64
         },
+        max_rank_correlation_error: rank_errors.iter().copied().fold(0.0, f64::max),
     }
 }

@@ -155,9 +155,9 @@ impl FittedGenerator {
             .iter()
             .zip(&columns)
             .enumerate()
-            .map(|(c, (model, values))| normal_scores(c, model, values))
+            .map(|(c, (model, values))| uniform_scores(c, model, values))
             .collect();
-        let correlation = copula::correlation(&scores);
+        let correlation = copula::correlation_from_ranks(&scores);
         Ok(FittedGenerator::from_parts(
             models,
             correlation,
@@ -476,9 +476,9 @@ fn data_type(column: &ColumnModel) -> DataType {
     }
 }
 
-/// Normal scores of one column: mid-ranks for numbers, a seeded spot inside the
+/// Uniform scores of one column: mid-ranks for numbers, a seeded spot inside the
 /// category's slice for categories; NaN for nulls.
-fn normal_scores(column_index: usize, model: &ColumnModel, values: &[&Value]) -> Vec<f64> {
+fn uniform_scores(column_index: usize, model: &ColumnModel, values: &[&Value]) -> Vec<f64> {
     let mut scores = vec![f64::NAN; values.len()];
     match &model.marginal {
         Marginal::Numeric { kind, .. } => {
@@ -498,7 +498,7 @@ fn normal_scores(column_index: usize, model: &ColumnModel, values: &[&Value]) ->
                 // Ranks start..end share their average: (start + end - 1) / 2, zero based.
                 let u = ((start + end) as f64 / 2.0) / n;
                 for &(_, row) in &present[start..end] {
-                    scores[row] = copula::quantile(u);
+                    scores[row] = u;
                 }
                 start = end;
             }
@@ -512,7 +512,7 @@ fn normal_scores(column_index: usize, model: &ColumnModel, values: &[&Value]) ->
                 )
                 .random::<f64>();
                 if let Some(u) = model.category_place(value, jitter) {
-                    scores[row] = copula::quantile(u.clamp(1e-12, 1.0 - 1e-12));
+                    scores[row] = u;
                 }
             }
         }
