@@ -21,4 +21,4 @@ mod anomaly;
 mod table_stream;
 
 pub use anomaly::{AnomalyInjector, AnomalyRegistry, Duplicate, NullField, Outlier, SchemaDrift};
-pub use table_stream::TableStream;
+pub use table_stream::{timestamp_of, EventTimes, TableStream};

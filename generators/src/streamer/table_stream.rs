@@ -21,14 +21,57 @@ pub struct TableStream {
     anomalies: BTreeMap<String, u64>,
 }
 
-/// True for columns that hold event times: `ts`, `timestamp`, `*_at`, `*_time`.
-fn is_time_column(name: &str) -> bool {
-    name == "ts" || name == "timestamp" || name.ends_with("_at") || name.ends_with("_time")
+/// Integers from 2000-01-01 to 2100-01-01 in epoch ms are read as timestamps.
+const EPOCH_MS: std::ops::RangeInclusive<i64> = 946_684_800_000..=4_102_444_800_000;
+
+/// The instant a value holds, if it is a timestamp: an ISO 8601 string or epoch ms.
+pub fn timestamp_of(value: &Value) -> Option<Timestamp> {
+    match value {
+        Value::Int(ms) if EPOCH_MS.contains(ms) => Some(*ms),
+        Value::Str(s) => crate::genesis::TimestampStyle::parse(s).map(|(ms, _)| ms),
+        _ => None,
+    }
+}
+
+/// True when every present value of `column` is a timestamp, and one is present.
+fn is_timestamp_column(rows: &[Row], column: &str) -> bool {
+    let mut present = rows
+        .iter()
+        .filter_map(|r| r.get(column))
+        .filter(|v| !v.is_null())
+        .peekable();
+    present.peek().is_some() && present.all(|v| timestamp_of(v).is_some())
+}
+
+/// Where a table's event times come from.
+#[derive(Debug, Clone, PartialEq)]
+pub enum EventTimes<'a> {
+    /// The named column, or the first column of timestamps (ISO 8601 strings or epoch
+    /// ms); an error when the table has none.
+    Column(Option<&'a str>),
+    /// Evenly spaced from `start_ms` at `per_second` rows a second, in table order (for
+    /// tables without a timestamp column).
+    Sequence {
+        /// Time of the first row (epoch ms).
+        start_ms: Timestamp,
+        /// Rows per second of event time.
+        per_second: f64,
+    },
+}
+
+fn problem(field: &str, expected: String, found: String) -> GeneratorErrors {
+    GeneratorErrors::from(GeneratorError::InvalidParameter {
+        field: field.into(),
+        expected,
+        found,
+    })
 }
 
 impl TableStream {
-    /// The rows of `table`; event time from `timestamp_column`, or the first time-like
-    /// column (`*_at`, `*_time`, `ts`).
+    /// The rows of `table`; event time from `timestamp_column`, or the first column of
+    /// timestamps (ISO 8601 strings, or integers that are epoch ms in 2000-2100). A
+    /// table without one is an error naming its columns (see [`TableStream::with_times`]
+    /// for tables that have no time of their own).
     pub fn new(
         tables: &Tables,
         table: &str,
@@ -36,41 +79,125 @@ impl TableStream {
         anomalies: AnomalyRegistry,
         seed: u64,
     ) -> Result<TableStream, GeneratorErrors> {
+        TableStream::with_times(
+            tables,
+            table,
+            EventTimes::Column(timestamp_column),
+            anomalies,
+            seed,
+        )
+    }
+
+    /// Every table, in generation order: tables with a timestamp column use it, the
+    /// others `fallback` (`None`: they are errors, all named at once).
+    pub fn all(
+        tables: &Tables,
+        fallback: Option<(Timestamp, f64)>,
+        anomalies: AnomalyRegistry,
+        seed: u64,
+    ) -> Result<Vec<TableStream>, GeneratorErrors> {
+        let mut streams = Vec::new();
+        let mut problems: Vec<GeneratorError> = Vec::new();
+        for (name, rows) in tables.iter() {
+            let names: Vec<String> = rows
+                .first()
+                .map(|r| r.schema().names().map(String::from).collect())
+                .unwrap_or_default();
+            let has_time = names.iter().any(|c| is_timestamp_column(rows, c));
+            let times = match (has_time, fallback) {
+                (false, Some((start_ms, per_second))) => EventTimes::Sequence {
+                    start_ms,
+                    per_second,
+                },
+                _ => EventTimes::Column(None),
+            };
+            match TableStream::with_times(tables, name, times, anomalies.clone(), seed) {
+                Ok(stream) => streams.push(stream),
+                Err(e) => problems.extend(e),
+            }
+        }
+        crate::core::all_problems(problems)?;
+        Ok(streams)
+    }
+
+    /// The rows of `table` with event times from `times`.
+    pub fn with_times(
+        tables: &Tables,
+        table: &str,
+        times: EventTimes<'_>,
+        anomalies: AnomalyRegistry,
+        seed: u64,
+    ) -> Result<TableStream, GeneratorErrors> {
         anomalies.validate()?;
-        let unknown = |field: &str, found: &str, known: String| {
-            GeneratorErrors::from(GeneratorError::InvalidParameter {
-                field: field.into(),
-                expected: known,
-                found: found.into(),
-            })
-        };
-        let rows = tables
-            .table(table)
-            .ok_or_else(|| unknown("table", table, format!("one of {:?}", tables.names())))?;
-        let schema = rows.first().map(|r| r.schema().clone());
-        let names: Vec<String> = schema
-            .iter()
-            .flat_map(|s| s.names().map(String::from).collect::<Vec<_>>())
-            .collect();
-        let column = match timestamp_column {
-            Some(c) if names.iter().any(|n| n == c) => Some(c.to_string()),
-            Some(c) => {
-                return Err(unknown(
+        let rows = tables.table(table).ok_or_else(|| {
+            problem(
+                "table",
+                format!("one of {:?}", tables.names()),
+                table.into(),
+            )
+        })?;
+        let names: Vec<String> = rows
+            .first()
+            .map(|r| r.schema().names().map(String::from).collect())
+            .unwrap_or_default();
+        let column = match times {
+            EventTimes::Column(Some(c)) if !names.iter().any(|n| n == c) => {
+                return Err(problem(
                     "timestamp_column",
-                    c,
                     format!("a column of `{table}`: {names:?}"),
+                    c.into(),
                 ))
             }
-            None => names.iter().find(|n| is_time_column(n)).cloned(),
+            EventTimes::Column(Some(c)) if !is_timestamp_column(rows, c) => {
+                return Err(problem(
+                    "timestamp_column",
+                    format!("a column of timestamps (ISO 8601 strings or epoch ms) in `{table}`"),
+                    format!("`{c}`, which holds other values"),
+                ))
+            }
+            EventTimes::Column(Some(c)) => Some(c.to_string()),
+            EventTimes::Column(None) if rows.is_empty() => None,
+            EventTimes::Column(None) => Some(
+                names
+                    .iter()
+                    .find(|n| is_timestamp_column(rows, n))
+                    .cloned()
+                    .ok_or_else(|| {
+                        problem(
+                            "timestamp_column",
+                            format!(
+                                "a column of timestamps (ISO 8601 strings or epoch ms) in `{table}`, \
+                                 or event times from a sequence"
+                            ),
+                            format!("none among {names:?}"),
+                        )
+                    })?,
+            ),
+            EventTimes::Sequence { per_second, .. } if per_second.is_nan() || per_second <= 0.0 => {
+                return Err(problem("per_second", "a positive rate".into(), per_second.to_string()))
+            }
+            EventTimes::Sequence { .. } => None,
         };
         let mut events = Vec::with_capacity(rows.len());
         let mut counts = BTreeMap::new();
         for (i, row) in rows.iter().enumerate() {
-            let ts = column
-                .as_deref()
-                .and_then(|c| row.get(c))
-                .and_then(Value::as_i64)
-                .unwrap_or(0);
+            let ts = match (&column, &times) {
+                (Some(c), _) => row.get(c).and_then(timestamp_of).ok_or_else(|| {
+                    problem(
+                        "timestamp_column",
+                        format!("a timestamp in `{c}` of every row of `{table}`"),
+                        format!("row {i} without one"),
+                    )
+                })?,
+                (
+                    None,
+                    EventTimes::Sequence {
+                        start_ms,
+                        per_second,
+                    },
+                ) => start_ms + (i as f64 * 1000.0 / per_second) as i64,
+                (None, _) => 0,
+            };
             let mut rng = event_rng(seed, i as u64);
             let (out, fired) = anomalies.apply(row.clone(), &mut rng);
             let flagged = fired.is_some();
@@ -87,6 +214,11 @@ impl TableStream {
             events: Arc::new(events),
             anomalies: counts,
         })
+    }
+
+    /// The table streamed.
+    pub fn table(&self) -> &str {
+        &self.table
     }
 
     /// Rows touched per anomaly injector.
@@ -136,7 +268,7 @@ impl Generator for TableStream {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::retail::{RetailDomain, Scale};
+    use crate::retail::{RetailDomain, Scale, Tables};
     use crate::streamer::{Duplicate, NullField, Outlier, SchemaDrift};
 
     #[test]
@@ -183,6 +315,55 @@ mod tests {
     }
 
     #[test]
+    fn stream_all_takes_every_table_in_generation_order() {
+        let tables = RetailDomain::new(Scale::Small, 1).generate();
+        // Without a fallback, each table lacking a timestamp column is named.
+        let e = TableStream::all(&tables, None, AnomalyRegistry::new(), 1).unwrap_err();
+        let named: Vec<String> = e.iter().map(|p| p.to_string()).collect();
+        assert_eq!(named.len(), 2, "{named:?}");
+        assert!(
+            named[0].contains("in `products`") && named[1].contains("in `order_lines`"),
+            "{named:?}"
+        );
+        let streams = TableStream::all(
+            &tables,
+            Some((1_704_067_200_000, 100.0)),
+            AnomalyRegistry::new(),
+            1,
+        )
+        .unwrap();
+        let order: Vec<&str> = streams.iter().map(TableStream::table).collect();
+        assert_eq!(order, tables.names());
+        let products = &streams[order.iter().position(|t| *t == "products").unwrap()];
+        assert_eq!(
+            (products.event_time(0), products.event_time(1)),
+            (1_704_067_200_000, 1_704_067_200_010)
+        );
+        let customers = &streams[0];
+        assert_eq!(
+            customers.event(0).get("_spindle_event_time"),
+            customers.event(0).get("created_at")
+        );
+    }
+
+    #[test]
+    fn iso_strings_are_timestamps_too() {
+        let mut tables = Tables::default();
+        let rows = (0..3)
+            .map(|i| {
+                Row::from_pairs([
+                    ("id", Value::Int(i)),
+                    ("seen", Value::from(format!("2026-01-0{}T00:00:00Z", 3 - i))),
+                ])
+            })
+            .collect();
+        tables.insert("visits", rows);
+        let stream = TableStream::new(&tables, "visits", None, AnomalyRegistry::new(), 1).unwrap();
+        assert_eq!(stream.event(0).get("id"), Some(&Value::Int(2)));
+        assert_eq!(stream.event_time(0), 1_767_225_600_000);
+    }
+
+    #[test]
     fn the_first_events_of_seed_42_are_pinned() {
         let tables = RetailDomain::new(Scale::Small, 42).generate();
         let stream = TableStream::new(&tables, "orders", None, AnomalyRegistry::new(), 42).unwrap();
@@ -221,6 +402,17 @@ mod tests {
                 .starts_with("`timestamp_column`: expected a column of `orders`"),
             "{}",
             e[0]
+        );
+        let e = TableStream::new(&tables, "orders", Some("status"), AnomalyRegistry::new(), 1)
+            .unwrap_err();
+        assert_eq!(
+            e[0].to_string(),
+            "`timestamp_column`: expected a column of timestamps (ISO 8601 strings or epoch ms) in `orders`, found `status`, which holds other values"
+        );
+        let e = TableStream::new(&tables, "products", None, AnomalyRegistry::new(), 1).unwrap_err();
+        assert_eq!(
+            e[0].to_string(),
+            "`timestamp_column`: expected a column of timestamps (ISO 8601 strings or epoch ms) in `products`, or event times from a sequence, found none among [\"product_id\", \"name\", \"category\", \"price\"]"
         );
         let bad = AnomalyRegistry::new().with(2.0, Duplicate);
         let e = TableStream::new(&tables, "orders", None, bad, 1).unwrap_err();
