@@ -38,9 +38,12 @@ pub mod declarative;
 pub mod generate;
 pub mod genesis;
 pub mod jobs;
+#[cfg(feature = "kafka")]
+mod kafka_json;
 pub mod logging;
 pub mod nexmark;
 pub mod spark;
+pub mod spindle;
 
 /// The README's examples, compiled and run as doctests so the README stays true.
 #[cfg(doctest)]

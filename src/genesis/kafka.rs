@@ -2,21 +2,17 @@
 //! `KafkaStreamingGenerator`).
 
 use std::collections::BTreeMap;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use tidewater_connectors::kafka::rdkafka::error::{KafkaError, RDKafkaErrorCode};
-use tidewater_connectors::kafka::rdkafka::message::DeliveryResult;
-use tidewater_connectors::kafka::rdkafka::producer::{
-    BaseRecord, Producer, ProducerContext, ThreadedProducer,
-};
-use tidewater_connectors::kafka::rdkafka::{ClientConfig, ClientContext};
 use tidewater_engine::row::{Row, Value};
 use tidewater_generators::genesis::{
     add_metadata, with_metadata_columns, Conditions, FittedGenerator, GenerationStats,
     GenesisError, Result,
 };
+
+use crate::kafka_json::JsonProducer;
 
 /// Where and how fitted rows are produced (the reference's parameters).
 #[derive(Debug, Clone, PartialEq)]
@@ -83,28 +79,6 @@ fn librdkafka_setting(key: &str, value: &str) -> Option<(String, String)> {
         "retries" | "acks" => Some((key.into(), value.into())),
         k if k.contains('_') && !k.contains('.') => Some((k.replace('_', "."), value.into())),
         k => Some((k.into(), value.into())),
-    }
-}
-
-/// Counts delivery failures, keeping the first.
-#[derive(Default)]
-struct Deliveries {
-    failed: AtomicU64,
-    first_error: Mutex<Option<String>>,
-}
-
-impl ClientContext for Deliveries {}
-
-impl ProducerContext for Deliveries {
-    type DeliveryOpaque = ();
-
-    fn delivery(&self, result: &DeliveryResult<'_>, _: ()) {
-        if let Err((e, _)) = result {
-            self.failed.fetch_add(1, Ordering::Relaxed);
-            if let Ok(mut first) = self.first_error.lock() {
-                first.get_or_insert_with(|| e.to_string());
-            }
-        }
     }
 }
 
@@ -207,11 +181,9 @@ impl KafkaStreamingGenerator {
         self.stats
     }
 
-    fn producer(&self) -> Result<(ThreadedProducer<Deliveries>, Duration)> {
-        let mut client = ClientConfig::new();
-        client.set("bootstrap.servers", &self.config.bootstrap_servers);
-        client.set("log_level", "3");
+    fn producer(&self) -> Result<JsonProducer> {
         let mut max_block = Duration::from_millis(60_000);
+        let mut settings = Vec::new();
         for (key, value) in &self.config.producer_config {
             if key == "max_block_ms" {
                 let ms = value
@@ -219,14 +191,14 @@ impl KafkaStreamingGenerator {
                     .map_err(|_| invalid("producer_config.max_block_ms", "milliseconds", value))?;
                 max_block = Duration::from_millis(ms);
             }
-            if let Some((k, v)) = librdkafka_setting(key, value) {
-                client.set(k, v);
-            }
+            settings.extend(librdkafka_setting(key, value));
         }
-        let producer = client
-            .create_with_context(Deliveries::default())
-            .map_err(|e| invalid("producer_config", "settings librdkafka accepts", e))?;
-        Ok((producer, max_block))
+        JsonProducer::new(
+            &self.config.bootstrap_servers,
+            settings.iter().map(|(k, v)| (k.as_str(), v.as_str())),
+            max_block,
+        )
+        .map_err(|e| invalid("producer_config", "settings librdkafka accepts", e))
     }
 
     /// Produces rows until `max_samples` (or [`StopHandle::stop`]), at most
@@ -241,7 +213,7 @@ impl KafkaStreamingGenerator {
                 return Err(invalid("samples_per_second", "a positive rate", rate));
             }
         }
-        let (producer, max_block) = self.producer()?;
+        let producer = self.producer()?;
         let mut sampler = if self.conditions.is_empty() {
             None
         } else {
@@ -271,7 +243,7 @@ impl KafkaStreamingGenerator {
                 rows
             };
             for row in &rows {
-                self.send(&producer, row, max_block)?;
+                self.send(&producer, row)?;
             }
             self.stats.total_batches = batch;
             self.stats.total_samples += n;
@@ -284,37 +256,15 @@ impl KafkaStreamingGenerator {
                 }
             }
         }
-        let topic = &self.config.topic;
-        producer
-            .flush(max_block.max(Duration::from_secs(30)))
-            .map_err(|e| GenesisError::Io {
-                path: format!("kafka topic `{topic}`"),
-                message: format!("flushing: {e}"),
-            })?;
-        let deliveries = producer.context();
-        let failed = deliveries.failed.load(Ordering::Relaxed);
-        if failed > 0 {
-            let first = deliveries
-                .first_error
-                .lock()
-                .ok()
-                .and_then(|e| e.clone())
-                .unwrap_or_default();
-            return Err(GenesisError::Io {
-                path: format!("kafka topic `{topic}`"),
-                message: format!("{failed} messages were not delivered; the first: {first}"),
-            });
-        }
+        producer.flush().map_err(|message| GenesisError::Io {
+            path: format!("kafka topic `{}`", self.config.topic),
+            message,
+        })?;
         self.stats.elapsed = started.elapsed();
         Ok(self.stats)
     }
 
-    fn send(
-        &self,
-        producer: &ThreadedProducer<Deliveries>,
-        row: &Row,
-        max_block: Duration,
-    ) -> Result<()> {
+    fn send(&self, producer: &JsonProducer, row: &Row) -> Result<()> {
         let topic = &self.config.topic;
         let io = |message: String| GenesisError::Io {
             path: format!("kafka topic `{topic}`"),
@@ -326,27 +276,7 @@ impl KafkaStreamingGenerator {
             Value::Str(s) => Some(s.clone()),
             other => Some(serde_json::to_string(other).unwrap_or_default()),
         });
-        let mut record = BaseRecord::<String, [u8]>::to(topic).payload(&payload[..]);
-        if let Some(k) = &key {
-            record = record.key(k);
-        }
-        let blocked_since = Instant::now();
-        loop {
-            match producer.send(record) {
-                Ok(()) => return Ok(()),
-                Err((KafkaError::MessageProduction(RDKafkaErrorCode::QueueFull), back)) => {
-                    if blocked_since.elapsed() > max_block {
-                        return Err(io(format!(
-                            "the producer's queue stayed full for max_block_ms ({} ms)",
-                            max_block.as_millis()
-                        )));
-                    }
-                    record = back;
-                    producer.poll(Duration::from_millis(1));
-                }
-                Err((e, _)) => return Err(io(format!("producing: {e}"))),
-            }
-        }
+        producer.send(topic, key.as_deref(), &payload).map_err(io)
     }
 }
 

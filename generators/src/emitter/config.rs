@@ -19,6 +19,74 @@ pub enum SinkType {
     Eventhub,
     /// Fabric Eventstream.
     Eventstream,
+    /// A Kafka topic per envelope topic.
+    Kafka,
+}
+
+/// Topic names of the emitter's tables: one per table in generation order, or a
+/// mapping from table name to topic (tables it leaves out use their own name).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum Topics {
+    /// One topic per table, in order (empty: the table names).
+    List(Vec<String>),
+    /// Table name to topic.
+    Map(BTreeMap<String, String>),
+}
+
+impl Default for Topics {
+    fn default() -> Self {
+        Topics::List(Vec::new())
+    }
+}
+
+impl From<Vec<String>> for Topics {
+    fn from(list: Vec<String>) -> Self {
+        Topics::List(list)
+    }
+}
+
+impl<const N: usize> From<[(&str, &str); N]> for Topics {
+    fn from(pairs: [(&str, &str); N]) -> Self {
+        Topics::Map(
+            pairs
+                .iter()
+                .map(|(t, q)| (t.to_string(), q.to_string()))
+                .collect(),
+        )
+    }
+}
+
+impl Topics {
+    /// The topic of table number `index`, named `table`.
+    pub fn topic(&self, index: usize, table: &str) -> String {
+        match self {
+            Topics::List(list) => list.get(index).cloned(),
+            Topics::Map(map) => map.get(table).cloned(),
+        }
+        .unwrap_or_else(|| table.to_string())
+    }
+
+    /// The problem with these topics for `tables`, if any.
+    pub fn check(&self, tables: &[&str]) -> Option<GeneratorError> {
+        match self {
+            Topics::List(list) if !list.is_empty() && list.len() != tables.len() => {
+                Some(GeneratorError::InvalidParameter {
+                    field: "topics".into(),
+                    expected: format!("one topic per table ({})", tables.len()),
+                    found: format!("{} topics", list.len()),
+                })
+            }
+            Topics::Map(map) => map.keys().find(|t| !tables.contains(&t.as_str())).map(|t| {
+                GeneratorError::InvalidParameter {
+                    field: "topics".into(),
+                    expected: format!("a mapping from tables ({}) to topics", tables.join(", ")),
+                    found: format!("table `{t}`"),
+                }
+            }),
+            Topics::List(_) => None,
+        }
+    }
 }
 
 /// Parameters of [`StreamEmitter`](super::StreamEmitter).
@@ -41,8 +109,9 @@ pub struct StreamEmitConfig {
     pub replay_probability: f64,
     /// Events re-emitted per replay.
     pub replay_burst_size: u64,
-    /// Topic names: one per table in order, or empty for the table names.
-    pub topics: Vec<String>,
+    /// Topic names: one per table in order, a table-to-topic mapping, or empty for the
+    /// table names.
+    pub topics: Topics,
     /// The envelopes' `source`.
     pub envelope_source: String,
     /// Default schema version of every topic.
@@ -76,7 +145,7 @@ impl Default for StreamEmitConfig {
             replay_window_minutes: 5.0,
             replay_probability: 0.05,
             replay_burst_size: 10,
-            topics: Vec::new(),
+            topics: Topics::default(),
             envelope_source: "spindle".into(),
             envelope_schema_version: "1.0".into(),
             schema_versions: BTreeMap::new(),

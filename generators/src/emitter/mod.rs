@@ -16,5 +16,5 @@
 mod config;
 mod stream_emitter;
 
-pub use config::{SinkType, StreamEmitConfig};
+pub use config::{SinkType, StreamEmitConfig, Topics};
 pub use stream_emitter::{Envelope, StreamEmitOutput, StreamEmitResult, StreamEmitter};

@@ -2,7 +2,7 @@
 //! rate, tables are emitted in order, each row once, then replays and reordering.
 
 use crate::core::GeneratorErrors;
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
 use rand::Rng;
 use rand_distr::{Distribution, Exp};
@@ -12,6 +12,7 @@ use tidewater_engine::row::Row;
 use super::StreamEmitConfig;
 use crate::core::{event_rng, GeneratorError, Pacing};
 use crate::retail::Tables;
+use crate::writer::StreamWriter;
 
 const REPLAY_SALT: u64 = 0x2E91_A400_0000_0001;
 
@@ -48,8 +49,10 @@ pub struct StreamEmitResult {
     pub replay_events_sent: u64,
     /// Topics written to.
     pub topics_used: BTreeSet<String>,
-    /// Span of synthetic time covered (seconds).
+    /// Wall-clock duration of the emission (seconds).
     pub elapsed_seconds: f64,
+    /// Span of event time the envelopes cover (seconds).
+    pub event_time_span_seconds: f64,
     /// Schema version per topic.
     pub schema_versions: BTreeMap<String, String>,
     /// Envelopes delivered out of order.
@@ -78,13 +81,8 @@ impl<'a> StreamEmitter<'a> {
     pub fn new(tables: &'a Tables, config: StreamEmitConfig) -> Result<Self, GeneratorErrors> {
         config.validate()?;
         let names = tables.names();
-        if !config.topics.is_empty() && config.topics.len() != names.len() {
-            return Err(vec![GeneratorError::InvalidParameter {
-                field: "topics".into(),
-                expected: format!("one topic per table ({})", names.len()),
-                found: format!("{} topics", config.topics.len()),
-            }]
-            .into());
+        if let Some(problem) = config.topics.check(&names) {
+            return Err(vec![problem].into());
         }
         let correlation_id = format!(
             "run-{:016x}",
@@ -103,11 +101,7 @@ impl<'a> StreamEmitter<'a> {
     }
 
     fn topic(&self, table_index: usize, table: &str) -> String {
-        self.config
-            .topics
-            .get(table_index)
-            .cloned()
-            .unwrap_or_else(|| table.to_string())
+        self.config.topics.topic(table_index, table)
     }
 
     fn schema_version(&self, topic: &str) -> String {
@@ -118,8 +112,44 @@ impl<'a> StreamEmitter<'a> {
             .unwrap_or_else(|| self.config.envelope_schema_version.clone())
     }
 
-    /// Emits every row of every table (up to `max_events`).
+    /// Emits every row of every table (up to `max_events`) into memory.
     pub fn emit(&self) -> StreamEmitOutput {
+        let mut envelopes = Vec::new();
+        let result = self.run(|e| {
+            envelopes.push(e);
+            Ok::<(), std::convert::Infallible>(())
+        });
+        let result = match result {
+            Ok(result) => result,
+            Err(never) => match never {},
+        };
+        StreamEmitOutput { envelopes, result }
+    }
+
+    /// Emits every envelope into `writer` as it is produced (paced in real time when
+    /// `realtime` is set), each as a JSON object on its topic, keyed by its id.
+    pub fn emit_to(
+        &self,
+        writer: &mut dyn StreamWriter,
+    ) -> Result<StreamEmitResult, GeneratorError> {
+        let result = self.run(|e| {
+            let json = serde_json::to_value(&e).map_err(|err| GeneratorError::Output {
+                path: e.topic.clone(),
+                message: err.to_string(),
+            })?;
+            writer.write(&e.topic, Some(&e.id), &json)
+        })?;
+        writer.flush()?;
+        Ok(result)
+    }
+
+    /// The emission loop: envelopes in delivery order to `deliver`. Out-of-order
+    /// delivery swaps neighbours as it goes (one envelope held back at most), so
+    /// envelopes stream out as they are made.
+    fn run<E>(
+        &self,
+        mut deliver: impl FnMut(Envelope) -> Result<(), E>,
+    ) -> Result<StreamEmitResult, E> {
         let c = &self.config;
         let pacing = Pacing {
             rate_per_sec: c.rate_per_sec,
@@ -127,7 +157,6 @@ impl<'a> StreamEmitter<'a> {
             burst_windows: c.burst_windows.clone(),
             bucket_size: 1,
         };
-        let mut envelopes: Vec<Envelope> = Vec::new();
         let mut topics_used = BTreeSet::new();
         let mut schema_versions = BTreeMap::new();
         let mut t = c.start_time_ms as f64;
@@ -135,6 +164,29 @@ impl<'a> StreamEmitter<'a> {
         let wall_start = std::time::Instant::now();
         let limit = c.max_events.unwrap_or(u64::MAX);
         let (mut replays, mut reordered) = (0u64, 0u64);
+        let (mut first, mut last) = (i64::MAX, i64::MIN);
+        // The latest primary envelopes, the only ones a replay can reach.
+        let mut recent: VecDeque<Envelope> = VecDeque::new();
+        let mut swap_rng = event_rng(c.seed ^ REPLAY_SALT, u64::MAX);
+        let mut held: Option<Envelope> = None;
+        let mut out = |e: Envelope, held: &mut Option<Envelope>| -> Result<(), E> {
+            first = first.min(e.time);
+            last = last.max(e.time);
+            let Some(previous) = held.take() else {
+                *held = Some(e);
+                return Ok(());
+            };
+            if c.out_of_order_probability > 0.0
+                && swap_rng.random::<f64>() < c.out_of_order_probability
+            {
+                reordered += 1;
+                *held = Some(previous);
+                deliver(e)
+            } else {
+                *held = Some(e);
+                deliver(previous)
+            }
+        };
         'tables: for (ti, (table, rows)) in self.tables.iter().enumerate() {
             let topic = self.topic(ti, table);
             for row in rows {
@@ -158,7 +210,7 @@ impl<'a> StreamEmitter<'a> {
                 let version = self.schema_version(&topic);
                 topics_used.insert(topic.clone());
                 schema_versions.insert(topic.clone(), version.clone());
-                envelopes.push(Envelope {
+                let envelope = Envelope {
                     id: format!("{:016x}{:016x}", rng.random::<u64>(), rng.random::<u64>()),
                     source: c.envelope_source.clone(),
                     event_type: format!("{table}.created"),
@@ -168,65 +220,55 @@ impl<'a> StreamEmitter<'a> {
                     correlation_id: self.correlation_id.clone(),
                     replay: false,
                     data: row.clone(),
-                });
+                };
+                if c.replay_enabled {
+                    recent.push_back(envelope.clone());
+                    if recent.len() > c.replay_burst_size as usize {
+                        recent.pop_front();
+                    }
+                }
+                out(envelope, &mut held)?;
                 n += 1;
                 if c.replay_enabled {
                     let mut rr = event_rng(c.seed ^ REPLAY_SALT, n);
                     if rr.random::<f64>() < c.replay_probability {
                         let since = t as i64 - (c.replay_window_minutes * 60_000.0) as i64;
-                        let recent: Vec<Envelope> = envelopes
-                            .iter()
-                            .rev()
-                            .filter(|e| !e.replay && e.time >= since)
-                            .take(c.replay_burst_size as usize)
-                            .cloned()
-                            .collect();
-                        for mut e in recent.into_iter().rev() {
+                        let again: Vec<Envelope> =
+                            recent.iter().filter(|e| e.time >= since).cloned().collect();
+                        for mut e in again {
                             e.replay = true;
                             e.time = t as i64;
-                            envelopes.push(e);
+                            out(e, &mut held)?;
                             replays += 1;
                         }
                     }
                 }
             }
         }
-        if c.out_of_order_probability > 0.0 {
-            let mut rng = event_rng(c.seed ^ REPLAY_SALT, u64::MAX);
-            for i in 0..envelopes.len().saturating_sub(1) {
-                if rng.random::<f64>() < c.out_of_order_probability {
-                    envelopes.swap(i, i + 1);
-                    reordered += 1;
-                }
-            }
+        if let Some(e) = held.take() {
+            deliver(e)?;
         }
-        let first = envelopes
-            .iter()
-            .map(|e| e.time)
-            .min()
-            .unwrap_or(c.start_time_ms);
-        let last = envelopes
-            .iter()
-            .map(|e| e.time)
-            .max()
-            .unwrap_or(c.start_time_ms);
-        StreamEmitOutput {
-            result: StreamEmitResult {
-                events_sent: n,
-                replay_events_sent: replays,
-                topics_used,
-                elapsed_seconds: (last - first) as f64 / 1_000.0,
-                schema_versions,
-                out_of_order_count: reordered,
-            },
-            envelopes,
-        }
+        let span = if first <= last {
+            (last - first) as f64 / 1_000.0
+        } else {
+            0.0
+        };
+        Ok(StreamEmitResult {
+            events_sent: n,
+            replay_events_sent: replays,
+            topics_used,
+            elapsed_seconds: wall_start.elapsed().as_secs_f64(),
+            event_time_span_seconds: span,
+            schema_versions,
+            out_of_order_count: reordered,
+        })
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::emitter::Topics;
     use crate::retail::{RetailDomain, Scale};
 
     fn tables() -> Tables {
@@ -251,7 +293,59 @@ mod tests {
             .all(|e| &e.correlation_id == correlation));
         // 10 events per second: about total / 10 seconds of synthetic time
         let expected = total as f64 / 10.0;
-        assert!((output.result.elapsed_seconds - expected).abs() < expected * 0.05);
+        assert!((output.result.event_time_span_seconds - expected).abs() < expected * 0.05);
+        // Not in real time: the wall clock saw far less than the event-time span.
+        assert!(output.result.elapsed_seconds < expected / 10.0);
+    }
+
+    #[test]
+    fn topics_map_tables_by_name_and_envelopes_stream_into_a_writer() {
+        let t = tables();
+        let config = StreamEmitConfig {
+            topics: [("orders", "retail.orders"), ("returns", "retail.returns")].into(),
+            max_events: Some(40_000),
+            out_of_order_probability: 0.1,
+            ..Default::default()
+        };
+        let emitter = StreamEmitter::new(&t, config.clone()).unwrap();
+        let mut writer = crate::writer::MemoryWriter::default();
+        let result = emitter.emit_to(&mut writer).unwrap();
+        // What streams into the writer is exactly what `emit` returns, in order.
+        let output = emitter.emit();
+        assert_eq!(result.events_sent, output.result.events_sent);
+        assert_eq!(result.out_of_order_count, output.result.out_of_order_count);
+        assert_eq!(writer.events.len(), output.envelopes.len());
+        for ((topic, key, json), e) in writer.events.iter().zip(&output.envelopes) {
+            assert_eq!((topic, key.as_deref()), (&e.topic, Some(e.id.as_str())));
+            assert_eq!(json, &serde_json::to_value(e).unwrap());
+        }
+        let topics: BTreeSet<&str> = output.envelopes.iter().map(|e| e.topic.as_str()).collect();
+        assert!(
+            topics.contains("retail.orders") && topics.contains("customers"),
+            "{topics:?}"
+        );
+        let bad = StreamEmitConfig {
+            topics: [("invoices", "x")].into(),
+            ..Default::default()
+        };
+        let e = StreamEmitter::new(&t, bad).unwrap_err();
+        assert!(
+            e[0].to_string()
+                .starts_with("`topics`: expected a mapping from tables (customers"),
+            "{}",
+            e[0]
+        );
+        // Both forms read from parameters.
+        let list: Topics = serde_json::from_str(r#"["a", "b"]"#).unwrap();
+        let map: Topics = serde_json::from_str(r#"{"orders": "o"}"#).unwrap();
+        assert_eq!(
+            (
+                list.topic(1, "x"),
+                map.topic(0, "orders"),
+                map.topic(0, "stores")
+            ),
+            ("b".into(), "o".into(), "stores".into())
+        );
     }
 
     #[test]
@@ -270,7 +364,8 @@ mod tests {
             "orders".into(),
             "l".into(),
             "r".into(),
-        ];
+        ]
+        .into();
         let output = StreamEmitter::new(&t, config).unwrap().emit();
         let r = &output.result;
         assert_eq!(r.events_sent, 5_000);
@@ -372,7 +467,7 @@ mod tests {
     fn topic_count_must_match_the_tables() {
         let t = tables();
         let config = StreamEmitConfig {
-            topics: vec!["one".into()],
+            topics: vec!["one".into()].into(),
             ..Default::default()
         };
         let e = StreamEmitter::new(&t, config).unwrap_err();

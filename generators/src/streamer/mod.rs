@@ -18,7 +18,9 @@
 //! ```
 
 mod anomaly;
+mod spindle;
 mod table_stream;
 
 pub use anomaly::{AnomalyInjector, AnomalyRegistry, Duplicate, NullField, Outlier, SchemaDrift};
+pub use spindle::SpindleStreamer;
 pub use table_stream::{timestamp_of, EventTimes, TableStream};
