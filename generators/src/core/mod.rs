@@ -21,4 +21,6 @@ pub use pacing::{BurstWindow, Pacing};
 pub use params::apply_params;
 pub use recorded::RecordedGenerator;
 pub use rng::{event_rng, EventRng};
-pub use source::{GeneratorReader, GeneratorSource, StreamOptions, StreamResult, StreamStats};
+pub use source::{
+    GeneratorReader, GeneratorSource, StreamOptions, StreamResult, StreamStats, TimeMode,
+};

@@ -25,6 +25,32 @@ const REORDER_SALT: u64 = 0x005E_ED0F_0D15_0DE5;
 /// Salt of the late-delivery RNG.
 const LATE_SALT: u64 = 0x0074_7E00_0000_0001;
 
+/// How fast event time passes against the wall clock when streaming.
+#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TimeMode {
+    /// Every event as soon as it can be made.
+    #[default]
+    AsFastAsPossible,
+    /// An event goes out when as much wall-clock time has passed since the start as
+    /// event time has since the first event.
+    RealTime,
+    /// As [`TimeMode::RealTime`], with event time running this many times faster
+    /// (`Accelerated(60.0)`: an hour of events a minute).
+    Accelerated(f64),
+}
+
+impl TimeMode {
+    /// Event-time milliseconds per wall-clock millisecond (`None`: unpaced).
+    pub fn speed(self) -> Option<f64> {
+        match self {
+            TimeMode::AsFastAsPossible => None,
+            TimeMode::RealTime => Some(1.0),
+            TimeMode::Accelerated(factor) => Some(factor),
+        }
+    }
+}
+
 /// How a generator is streamed.
 #[derive(Debug, Clone)]
 pub struct StreamOptions {
@@ -42,6 +68,9 @@ pub struct StreamOptions {
     pub max_lateness_ms: i64,
     /// Processing-time clock for pacing.
     pub clock: Arc<dyn Clock>,
+    /// Event time against the wall clock: as fast as possible, real time, or N times
+    /// real time (on top of `pacing`, when both are set).
+    pub time_mode: TimeMode,
 }
 
 impl Default for StreamOptions {
@@ -54,6 +83,7 @@ impl Default for StreamOptions {
             late_probability: 0.0,
             max_lateness_ms: 0,
             clock: Arc::new(SystemClock),
+            time_mode: TimeMode::AsFastAsPossible,
         }
     }
 }
@@ -82,6 +112,15 @@ impl StreamOptions {
                 expected: "at least 1 when late_probability > 0".into(),
                 found: self.max_lateness_ms.to_string(),
             });
+        }
+        if let TimeMode::Accelerated(factor) = self.time_mode {
+            if !(factor.is_finite() && factor > 0.0) {
+                problems.push(GeneratorError::InvalidParameter {
+                    field: "time_mode".into(),
+                    expected: "a positive, finite speed-up factor".into(),
+                    found: factor.to_string(),
+                });
+            }
         }
         if let Some(Err(e)) = self.pacing.as_ref().map(Pacing::validate) {
             problems.extend(e);
@@ -265,6 +304,35 @@ impl<G: Generator> GeneratorSource<G> {
         self
     }
 
+    /// Streams in event time: real time, or `TimeMode::Accelerated(n)` times faster.
+    ///
+    /// ```
+    /// use tidewater_engine::connector::{Source, SourcePoll, SourceReader, WorkerInfo};
+    /// use tidewater_engine::prelude::*;
+    /// use tidewater_engine::time::ManualClock;
+    /// use tidewater_generators::core::{GeneratorSource, RecordedGenerator, TimeMode};
+    ///
+    /// // One event a second of event time, replayed ten times faster than real time.
+    /// let ticks = RecordedGenerator::new("ticks", 1, (0..10).map(|i| i * 1_000).collect(), |t| *t);
+    /// let clock = ManualClock::new(0);
+    /// let source = GeneratorSource::new(ticks)
+    ///     .with_time_mode(TimeMode::Accelerated(10.0))
+    ///     .with_clock(clock.clone());
+    /// let mut reader = source.create_reader(&WorkerInfo::new(&Config::default(), 0, 1))?;
+    /// let mut out = Vec::new();
+    /// reader.poll_batch(&mut out)?;
+    /// assert_eq!(out.len(), 1); // the event at 0 s
+    /// assert_eq!(reader.poll_batch(&mut out)?, SourcePoll::Pending);
+    /// clock.advance_ms(250); // 2.5 s of event time
+    /// reader.poll_batch(&mut out)?;
+    /// assert_eq!(out.iter().map(|r| r.ts).collect::<Vec<_>>(), vec![0, 1_000, 2_000]);
+    /// # Ok::<(), tidewater_engine::error::EngineError>(())
+    /// ```
+    pub fn with_time_mode(mut self, mode: TimeMode) -> Self {
+        self.options.time_mode = mode;
+        self
+    }
+
     /// Uses `clock` for pacing.
     pub fn with_clock(mut self, clock: impl Clock) -> Self {
         self.options.clock = Arc::new(clock);
@@ -331,6 +399,8 @@ impl<G: Generator> Source for GeneratorSource<G> {
             }),
             clock: self.options.clock.clone(),
             stats: self.stats.clone(),
+            time_mode: self.options.time_mode,
+            anchor: None,
         };
         if let Some(position) = self.resume.iter().find(|p| p.worker.0 == worker.index) {
             reader.resume(position)?;
@@ -359,6 +429,10 @@ pub struct GeneratorReader<G> {
     pacer: Option<Pacer>,
     clock: Arc<dyn Clock>,
     stats: Arc<StreamStats>,
+    time_mode: TimeMode,
+    /// (event time, wall-clock time) the event-time pacing started at: the first event
+    /// read, or the first after a restore.
+    anchor: Option<(i64, i64)>,
 }
 
 impl<G: Generator> GeneratorReader<G> {
@@ -401,7 +475,22 @@ impl<G: Generator> GeneratorReader<G> {
         self.emitted = position.emitted;
         self.held = position.held.clone();
         self.frontier = position.frontier;
+        // Event-time pacing starts again from where the position stands.
+        self.anchor = None;
         Ok(())
+    }
+
+    /// How many of the next `want` events event-time pacing lets out now.
+    fn due_in_event_time(&mut self, speed: f64, want: usize) -> usize {
+        let now = self.clock.now_ms();
+        let generator = &self.generator;
+        let (t0, wall0) = *self
+            .anchor
+            .get_or_insert_with(|| (generator.event_time(self.next), now));
+        let reached = t0 as f64 + (now - wall0) as f64 * speed;
+        (0..want as u64)
+            .take_while(|k| generator.event_time(self.next + k) as f64 <= reached)
+            .count()
     }
 
     /// Moves some events back by up to `max_displacement` positions.
@@ -468,6 +557,12 @@ impl<G: Generator> SourceReader for GeneratorReader<G> {
         if let Some(pacer) = self.pacer.as_mut() {
             let mut rng = event_rng(self.generator.seed() ^ REORDER_SALT, !self.next);
             want = pacer.due(self.clock.now_ms(), want, &mut rng);
+            if want == 0 {
+                return Ok(SourcePoll::Pending);
+            }
+        }
+        if let Some(speed) = self.time_mode.speed() {
+            want = self.due_in_event_time(speed, want);
             if want == 0 {
                 return Ok(SourcePoll::Pending);
             }
