@@ -28,12 +28,15 @@ pub enum TimeSemantics {
 #[serde(rename_all = "kebab-case")]
 pub enum DeliveryGuarantee {
     /// Nothing is replayed after a crash: records in flight may be lost, none repeated.
+    #[serde(alias = "at_most_once", alias = "AT_MOST_ONCE")]
     AtMostOnce,
     /// Replay from the last checkpoint: nothing is lost, sinks may repeat records.
     #[default]
+    #[serde(alias = "at_least_once", alias = "AT_LEAST_ONCE")]
     AtLeastOnce,
     /// Replay plus two-phase-commit sinks: the committed output equals a run that never
     /// crashed.
+    #[serde(alias = "exactly_once", alias = "EXACTLY_ONCE")]
     ExactlyOnce,
 }
 
@@ -42,9 +45,11 @@ impl std::str::FromStr for DeliveryGuarantee {
 
     fn from_str(s: &str) -> crate::error::Result<Self> {
         match s {
-            "at-most-once" | "at_most_once" => Ok(DeliveryGuarantee::AtMostOnce),
-            "at-least-once" | "at_least_once" => Ok(DeliveryGuarantee::AtLeastOnce),
-            "exactly-once" | "exactly_once" => Ok(DeliveryGuarantee::ExactlyOnce),
+            "at-most-once" | "at_most_once" | "AT_MOST_ONCE" => Ok(DeliveryGuarantee::AtMostOnce),
+            "at-least-once" | "at_least_once" | "AT_LEAST_ONCE" => {
+                Ok(DeliveryGuarantee::AtLeastOnce)
+            }
+            "exactly-once" | "exactly_once" | "EXACTLY_ONCE" => Ok(DeliveryGuarantee::ExactlyOnce),
             other => Err(crate::error::EngineError::invalid(
                 "checkpointing",
                 "delivery",

@@ -14,6 +14,7 @@ pub struct ClickstreamConfig {
     /// Simulation window in hours.
     pub duration_hours: f64,
     /// Start of the window (epoch ms).
+    #[serde(alias = "start_time", deserialize_with = "crate::core::ms_or_iso")]
     pub start_time_ms: i64,
     /// Average sessions per user.
     pub avg_sessions_per_user: f64,

@@ -11,6 +11,7 @@ pub(crate) mod pinned;
 mod recorded;
 mod rng;
 mod source;
+mod time;
 
 pub use error::{
     all_problems, check_non_negative, check_positive, check_probability, describe, GeneratorError,
@@ -24,3 +25,4 @@ pub use rng::{event_rng, EventRng};
 pub use source::{
     GeneratorReader, GeneratorSource, StreamOptions, StreamResult, StreamStats, TimeMode,
 };
+pub use time::{ms_or_iso, parse_time};

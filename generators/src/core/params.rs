@@ -33,6 +33,11 @@ pub fn apply_params<C: Serialize + DeserializeOwned>(
         return Err(invalid("(config)", "not a struct".into()));
     };
     for (name, value) in params {
+        // The reference documents' spellings of renamed fields.
+        let name = &match name.as_str() {
+            "start_time" if object.contains_key("start_time_ms") => "start_time_ms".to_string(),
+            _ => name.clone(),
+        };
         if !object.contains_key(name) {
             let known: Vec<&str> = object.keys().map(String::as_str).collect();
             return Err(GeneratorError::UnknownParameter {

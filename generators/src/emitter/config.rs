@@ -129,6 +129,7 @@ pub struct StreamEmitConfig {
     /// possible. Envelope times stay the deterministic schedule.
     pub realtime: bool,
     /// Start of synthetic time (epoch ms).
+    #[serde(alias = "start_time", deserialize_with = "crate::core::ms_or_iso")]
     pub start_time_ms: i64,
     /// Random seed.
     pub seed: u64,

@@ -16,6 +16,7 @@ pub struct IotTelemetryConfig {
     /// Simulation window in hours.
     pub duration_hours: f64,
     /// Start of the window (epoch ms).
+    #[serde(alias = "start_time", deserialize_with = "crate::core::ms_or_iso")]
     pub start_time_ms: i64,
     /// Seconds between consecutive readings of a device.
     pub reading_interval_seconds: f64,

@@ -18,5 +18,12 @@ pub use config::IotTelemetryConfig;
 pub use model::{Alert, DeviceStatus, IotTelemetryResult, IotTelemetryStats, Reading};
 pub use simulator::IotTelemetrySimulator;
 
+/// The reference's spelling of [`IotTelemetryConfig`].
+pub type IoTTelemetryConfig = IotTelemetryConfig;
+/// The reference's spelling of [`IotTelemetrySimulator`].
+pub type IoTTelemetrySimulator = IotTelemetrySimulator;
+/// The reference's spelling of [`IotTelemetryResult`].
+pub type IoTTelemetryResult = IotTelemetryResult;
+
 #[cfg(test)]
 mod tests;

@@ -42,6 +42,7 @@ pub struct OperationalLogConfig {
     /// Time span in hours.
     pub duration_hours: f64,
     /// Simulation start (epoch ms).
+    #[serde(alias = "start_time", deserialize_with = "crate::core::ms_or_iso")]
     pub start_time_ms: i64,
     /// Requests per service per hour (Poisson).
     pub events_per_hour: f64,

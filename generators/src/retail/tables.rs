@@ -28,10 +28,14 @@ impl Tables {
     }
 
     /// The rows of table `name`.
+    /// The reference's singular names (`order`, `order_line`, `customer`) find the
+    /// plural tables.
     pub fn table(&self, name: &str) -> Option<&[Row]> {
+        let plural = format!("{name}s");
         self.tables
             .iter()
             .find(|(n, _)| n == name)
+            .or_else(|| self.tables.iter().find(|(n, _)| *n == plural))
             .map(|(_, rows)| rows.as_slice())
     }
 

@@ -29,5 +29,12 @@ mod simulator;
 pub use config::Scd2FileDropConfig;
 pub use simulator::{Scd2FileDropResult, Scd2FileDropSimulator, Scd2Stats};
 
+/// The reference's spelling of [`Scd2FileDropConfig`].
+pub type SCD2FileDropConfig = Scd2FileDropConfig;
+/// The reference's spelling of [`Scd2FileDropSimulator`].
+pub type SCD2FileDropSimulator<'a> = Scd2FileDropSimulator<'a>;
+/// The reference's spelling of [`Scd2FileDropResult`].
+pub type SCD2FileDropResult = Scd2FileDropResult;
+
 #[cfg(test)]
 mod tests;

@@ -17,6 +17,9 @@ pub struct StateDefinition {
     /// The workflow ends here (no outgoing transitions).
     #[serde(default)]
     pub is_terminal: bool,
+    /// Arbitrary key-value pairs attached to the state (carried, not interpreted).
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub metadata: std::collections::BTreeMap<String, serde_json::Value>,
 }
 
 impl StateDefinition {
@@ -26,6 +29,7 @@ impl StateDefinition {
             name: name.to_string(),
             is_initial: false,
             is_terminal: false,
+            metadata: Default::default(),
         }
     }
 
@@ -131,6 +135,7 @@ pub struct WorkflowConfig {
     /// Prefix of entity ids.
     pub entity_prefix: String,
     /// Start of the simulation (epoch ms).
+    #[serde(alias = "start_time", deserialize_with = "crate::core::ms_or_iso")]
     pub start_time_ms: i64,
     /// Safety limit of transitions per entity.
     pub max_transitions_per_entity: u64,
