@@ -1,10 +1,13 @@
 //! The financial simulation: purchase `n` has its own RNG stream; fraud bursts and
 //! settlements draw from per-hour and per-batch streams.
 
+use std::sync::Arc;
+
 use crate::core::GeneratorErrors;
-use crate::core::RecordedGenerator;
+use crate::core::{GeneratorError, RecordedGenerator};
 use rand::Rng;
 use rand_distr::{Distribution, Exp, LogNormal};
+use tidewater_engine::row::{Row, Value};
 
 use super::model::{
     FinancialStreamResult, FinancialStreamStats, Settlement, Transaction, TransactionKind,
@@ -16,10 +19,24 @@ const FRAUD_SALT: u64 = 0x00F2_A0D0_0000_0001;
 const SETTLE_SALT: u64 = 0x5E77_1E00_0000_0001;
 const ARRIVAL_SALT: u64 = 0x00A2_21FA_0000_0001;
 
-/// Simulates a stream of card transactions with reversals, fraud and settlements.
+const REVERSAL_SALT: u64 = 0x00E7_E25A_1000_0001;
+
+/// Simulates a stream of card transactions with reversals, fraud and settlements, on
+/// generated purchases or on a transactions table the caller supplies.
 #[derive(Debug, Clone)]
 pub struct FinancialStreamSimulator {
     config: FinancialStreamConfig,
+    table: Option<Arc<SuppliedTable>>,
+}
+
+/// Purchases read from the caller's table, with the accounts fraud may hit and the
+/// time span the layers cover.
+#[derive(Debug)]
+struct SuppliedTable {
+    purchases: Vec<Transaction>,
+    accounts: Vec<String>,
+    start: i64,
+    end: i64,
 }
 
 fn cents(amount: f64) -> f64 {
@@ -30,7 +47,102 @@ impl FinancialStreamSimulator {
     /// A simulator for a validated configuration.
     pub fn new(config: FinancialStreamConfig) -> Result<Self, GeneratorErrors> {
         config.validate()?;
-        Ok(FinancialStreamSimulator { config })
+        Ok(FinancialStreamSimulator {
+            config,
+            table: None,
+        })
+    }
+
+    /// Layers reversals, fraud bursts and settlements on the caller's transactions (the
+    /// reference's `transactions_df`: `transaction_id`, `account_id`, `amount` and
+    /// `transaction_time` as epoch ms or ISO 8601) and accounts (`account_id`; `None`:
+    /// the accounts the transactions name). The layers cover the transactions' span;
+    /// `start_time_ms`, `duration_hours` and `accounts` of the config are not used.
+    pub fn on_table(
+        config: FinancialStreamConfig,
+        transactions: &[Row],
+        accounts: Option<&[Row]>,
+    ) -> Result<Self, GeneratorErrors> {
+        config.validate()?;
+        let mut problems = Vec::new();
+        let mut purchases = Vec::with_capacity(transactions.len());
+        for (i, row) in transactions.iter().enumerate() {
+            let mut field = |name: &str, expected: &str, read: fn(&Value) -> Option<Value>| {
+                let found = row.get(name).cloned().unwrap_or(Value::Null);
+                read(&found).ok_or_else(|| {
+                    problems.push(GeneratorError::InvalidParameter {
+                        field: format!("transactions[{i}].{name}"),
+                        expected: expected.into(),
+                        found: serde_json::to_string(&found).unwrap_or_default(),
+                    })
+                })
+            };
+            let id = field("transaction_id", "an id (string or integer)", identifier);
+            let account = field("account_id", "an id (string or integer)", identifier);
+            let amount = field("amount", "a number", |v| v.as_f64().map(Value::Float));
+            let time = field("transaction_time", "epoch ms or an ISO 8601 time", |v| {
+                crate::streamer::timestamp_of(v)
+                    .or_else(|| v.as_i64())
+                    .map(Value::Int)
+            });
+            if let (Ok(id), Ok(account), Ok(amount), Ok(time)) = (id, account, amount, time) {
+                purchases.push(Transaction {
+                    transaction_id: text(&id),
+                    account_id: text(&account),
+                    amount: amount.as_f64().unwrap_or(0.0),
+                    transaction_time: time.as_i64().unwrap_or(0),
+                    kind: TransactionKind::Purchase,
+                    reverses: None,
+                });
+            }
+        }
+        if purchases.is_empty() && problems.is_empty() {
+            problems.push(GeneratorError::InvalidParameter {
+                field: "transactions".into(),
+                expected: "at least one transaction".into(),
+                found: "none".into(),
+            });
+        }
+        let mut account_ids: Vec<String> = match accounts {
+            Some(rows) => rows
+                .iter()
+                .enumerate()
+                .filter_map(
+                    |(i, row)| match row.get("account_id").and_then(identifier) {
+                        Some(id) => Some(text(&id)),
+                        None => {
+                            problems.push(GeneratorError::InvalidParameter {
+                                field: format!("accounts[{i}].account_id"),
+                                expected: "an id (string or integer)".into(),
+                                found: serde_json::to_string(
+                                    row.get("account_id").unwrap_or(&Value::Null),
+                                )
+                                .unwrap_or_default(),
+                            });
+                            None
+                        }
+                    },
+                )
+                .collect(),
+            None => purchases.iter().map(|t| t.account_id.clone()).collect(),
+        };
+        crate::core::all_problems(problems)?;
+        account_ids.sort();
+        account_ids.dedup();
+        purchases.sort_by(|a, b| {
+            (a.transaction_time, &a.transaction_id).cmp(&(b.transaction_time, &b.transaction_id))
+        });
+        let start = purchases.first().map_or(0, |t| t.transaction_time);
+        let end = purchases.last().map_or(0, |t| t.transaction_time) + 1;
+        Ok(FinancialStreamSimulator {
+            config,
+            table: Some(Arc::new(SuppliedTable {
+                purchases,
+                accounts: account_ids,
+                start,
+                end,
+            })),
+        })
     }
 
     fn account(&self, n: u64) -> String {
@@ -50,7 +162,53 @@ impl FinancialStreamSimulator {
     /// Runs the simulation.
     pub fn run(&self) -> FinancialStreamResult {
         let c = &self.config;
-        let end = c.start_time_ms + (c.duration_hours * 3_600_000.0) as i64;
+        let (purchases, reversals, start, end) = match &self.table {
+            Some(table) => (
+                table.purchases.clone(),
+                self.reverse(&table.purchases),
+                table.start,
+                table.end,
+            ),
+            None => {
+                let end = c.start_time_ms + (c.duration_hours * 3_600_000.0) as i64;
+                let (purchases, reversals) = self.generate(end);
+                (purchases, reversals, c.start_time_ms, end)
+            }
+        };
+        self.layer(purchases, reversals, start, end)
+    }
+
+    /// Reversals of supplied purchases, each decided by the purchase's own stream.
+    fn reverse(&self, purchases: &[Transaction]) -> Vec<Transaction> {
+        let c = &self.config;
+        if !c.reversal_enabled {
+            return Vec::new();
+        }
+        let mut reversals: Vec<Transaction> = purchases
+            .iter()
+            .enumerate()
+            .filter_map(|(n, txn)| {
+                let mut rng = event_rng(c.seed ^ REVERSAL_SALT, n as u64);
+                (rng.random::<f64>() < c.reversal_probability).then(|| {
+                    let delay = rng.random_range(0.0..=c.reversal_delay_hours_max) * 3_600_000.0;
+                    Transaction {
+                        transaction_id: format!("rev-{}", txn.transaction_id),
+                        account_id: txn.account_id.clone(),
+                        amount: -txn.amount,
+                        transaction_time: txn.transaction_time + delay.max(1.0) as i64,
+                        kind: TransactionKind::Reversal,
+                        reverses: Some(txn.transaction_id.clone()),
+                    }
+                })
+            })
+            .collect();
+        reversals.sort_by_key(|t| t.transaction_time);
+        reversals
+    }
+
+    /// Generated purchases up to `end`, with their reversals.
+    fn generate(&self, end: i64) -> (Vec<Transaction>, Vec<Transaction>) {
+        let c = &self.config;
         let mut purchases = Vec::new();
         let mut reversals = Vec::new();
         // Poisson arrivals: exponential gaps from one stream.
@@ -87,7 +245,19 @@ impl FinancialStreamSimulator {
             purchases.push(txn);
             n += 1;
         }
-        let hours = c.duration_hours.ceil() as u64;
+        (purchases, reversals)
+    }
+
+    /// Fraud bursts and settlements over `start..end`, and the statistics.
+    fn layer(
+        &self,
+        purchases: Vec<Transaction>,
+        reversals: Vec<Transaction>,
+        start: i64,
+        end: i64,
+    ) -> FinancialStreamResult {
+        let c = &self.config;
+        let hours = ((end - start) as f64 / 3_600_000.0).ceil() as u64;
         let mut fraud_events = Vec::new();
         let mut fraud_bursts = 0;
         if c.fraud_burst_enabled {
@@ -97,9 +267,13 @@ impl FinancialStreamSimulator {
                     continue;
                 }
                 fraud_bursts += 1;
-                let account = self.account(rng.random_range(0..c.accounts));
-                let mut ts =
-                    c.start_time_ms + h as i64 * 3_600_000 + rng.random_range(0..3_600_000);
+                let account = match &self.table {
+                    Some(table) => {
+                        table.accounts[rng.random_range(0..table.accounts.len())].clone()
+                    }
+                    None => self.account(rng.random_range(0..c.accounts)),
+                };
+                let mut ts = start + h as i64 * 3_600_000 + rng.random_range(0..3_600_000);
                 let (lo, hi) = c.fraud_burst_amount_range;
                 for i in 0..c.fraud_burst_count {
                     ts += rng.random_range(5_000..60_000);
@@ -124,7 +298,7 @@ impl FinancialStreamSimulator {
             (a.transaction_time, &a.transaction_id).cmp(&(b.transaction_time, &b.transaction_id))
         });
         let settlements = if c.settlement_enabled {
-            self.settle(&transactions, end)
+            self.settle(&transactions, start, end)
         } else {
             Vec::new()
         };
@@ -156,11 +330,11 @@ impl FinancialStreamSimulator {
     }
 
     /// One batch per `settlement_batch_hours` window inside the simulation.
-    fn settle(&self, transactions: &[Transaction], end: i64) -> Vec<Settlement> {
+    fn settle(&self, transactions: &[Transaction], start: i64, end: i64) -> Vec<Settlement> {
         let c = &self.config;
         let every = (c.settlement_batch_hours * 3_600_000.0) as i64;
         let mut out = Vec::new();
-        let mut window_start = c.start_time_ms;
+        let mut window_start = start;
         let mut batch_id = 0;
         while window_start + every <= end {
             let window_end = window_start + every;
@@ -186,5 +360,17 @@ impl FinancialStreamSimulator {
             window_start = window_end;
         }
         out
+    }
+}
+
+/// An id value as it is: strings and integers.
+fn identifier(value: &Value) -> Option<Value> {
+    matches!(value, Value::Str(_) | Value::Int(_)).then(|| value.clone())
+}
+
+fn text(value: &Value) -> String {
+    match value {
+        Value::Str(s) => s.clone(),
+        other => serde_json::to_string(other).unwrap_or_default(),
     }
 }

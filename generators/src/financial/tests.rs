@@ -104,3 +104,106 @@ fn invalid_configs_name_each_field() {
         ]
     );
 }
+
+/// 2 000 purchases over 20 hours on 50 accounts, times as ISO strings and epoch ms.
+fn supplied() -> Vec<tidewater_engine::row::Row> {
+    use tidewater_engine::row::{Row, Value};
+    (0..2_000i64)
+        .map(|i| {
+            let ms = 1_704_067_200_000 + i * 36_000;
+            let time = if i % 2 == 0 {
+                Value::Int(ms)
+            } else {
+                Value::from(
+                    chrono::DateTime::from_timestamp_millis(ms)
+                        .unwrap()
+                        .to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+                )
+            };
+            Row::from_pairs([
+                ("transaction_id", Value::from(format!("t{i}"))),
+                ("account_id", Value::Int(i % 50)),
+                ("amount", Value::Float(10.0 + (i % 7) as f64)),
+                ("transaction_time", time),
+            ])
+        })
+        .collect()
+}
+
+#[test]
+fn anomalies_are_layered_on_a_supplied_table() {
+    let config = FinancialStreamConfig {
+        reversal_probability: 0.1,
+        fraud_burst_probability: 0.5,
+        ..Default::default()
+    };
+    let result = FinancialStreamSimulator::on_table(config.clone(), &supplied(), None)
+        .unwrap()
+        .run();
+    assert_eq!(result.stats.purchases, 2_000);
+    // Every supplied purchase is there, unchanged.
+    let purchases: Vec<&Transaction> = result
+        .transactions
+        .iter()
+        .filter(|t| t.kind == TransactionKind::Purchase)
+        .collect();
+    assert_eq!(purchases.len(), 2_000);
+    assert_eq!(purchases[1].transaction_id, "t1");
+    assert_eq!(purchases[1].transaction_time, 1_704_067_236_000);
+    // Reversals reverse supplied purchases; fraud hits supplied accounts.
+    assert!(
+        (150..250).contains(&result.reversals.len()),
+        "{}",
+        result.reversals.len()
+    );
+    for r in &result.reversals {
+        let original = r.reverses.as_deref().unwrap();
+        assert!(purchases
+            .iter()
+            .any(|p| p.transaction_id == original && p.amount == -r.amount));
+    }
+    assert!(result.stats.fraud_bursts >= 5, "{:?}", result.stats);
+    for f in &result.fraud_events {
+        let account: i64 = f.account_id.parse().unwrap();
+        assert!((0..50).contains(&account));
+    }
+    // Settlements cover the table's 20 hours in 4-hour batches.
+    assert_eq!(result.settlements.len(), 4);
+    assert_eq!(result.settlements[0].window_start, 1_704_067_200_000);
+    // The same table and seed, the same result.
+    let again = FinancialStreamSimulator::on_table(config, &supplied(), None)
+        .unwrap()
+        .run();
+    assert_eq!(again, result);
+}
+
+#[test]
+fn a_supplied_table_is_checked_row_by_row() {
+    use tidewater_engine::row::{Row, Value};
+    let mut rows = supplied()[..3].to_vec();
+    rows[1] = rows[1].with_fields([("amount", Value::from("lots"))]);
+    rows[2] = Row::from_pairs([("transaction_id", Value::Int(9))]);
+    let e = FinancialStreamSimulator::on_table(FinancialStreamConfig::default(), &rows, None)
+        .unwrap_err();
+    let messages: Vec<String> = e.iter().map(|p| p.to_string()).collect();
+    assert_eq!(
+        messages,
+        [
+            "`transactions[1].amount`: expected a number, found \"lots\"",
+            "`transactions[2].account_id`: expected an id (string or integer), found null",
+            "`transactions[2].amount`: expected a number, found null",
+            "`transactions[2].transaction_time`: expected epoch ms or an ISO 8601 time, found null",
+        ]
+    );
+    let accounts = [Row::from_pairs([("id", Value::Int(1))])];
+    let e = FinancialStreamSimulator::on_table(
+        FinancialStreamConfig::default(),
+        &supplied(),
+        Some(&accounts),
+    )
+    .unwrap_err();
+    assert_eq!(
+        e[0].to_string(),
+        "`accounts[0].account_id`: expected an id (string or integer), found null"
+    );
+}

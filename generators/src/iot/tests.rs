@@ -98,3 +98,87 @@ fn invalid_configs_name_each_field() {
         ]
     );
 }
+
+/// 20 devices, a reading a minute for 10 hours, value 20 + device number.
+fn supplied() -> Vec<tidewater_engine::row::Row> {
+    use tidewater_engine::row::{Row, Value};
+    (0..20i64)
+        .flat_map(|d| {
+            (0..600i64).map(move |k| {
+                Row::from_pairs([
+                    ("sensor_id", Value::from(format!("s{d:02}"))),
+                    ("value", Value::Float(20.0 + d as f64)),
+                    ("created_at", Value::Int(1_704_067_200_000 + k * 60_000)),
+                ])
+            })
+        })
+        .collect()
+}
+
+#[test]
+fn anomalies_are_layered_on_supplied_readings() {
+    use tidewater_engine::row::{Row, Value};
+    let config = IotTelemetryConfig {
+        drift_probability: 0.5,
+        missing_probability: 0.05,
+        alert_storm_probability: 0.5,
+        ..Default::default()
+    };
+    let devices = [Row::from_pairs([
+        ("device_id", Value::from("s03")),
+        ("battery_level", Value::Float(50.0)),
+    ])];
+    let result = IotTelemetrySimulator::on_table(config.clone(), &supplied(), Some(&devices))
+        .unwrap()
+        .run();
+    assert_eq!(result.stats.readings, 12_000);
+    assert_eq!(result.fleet_status.len(), 20);
+    // Missing readings at about the configured rate; the others are the supplied value
+    // plus the device's drift at that moment.
+    assert!(
+        (480..720).contains(&result.stats.missing),
+        "{:?}",
+        result.stats
+    );
+    for r in &result.readings {
+        let d: f64 = r.device_id[1..].parse().unwrap();
+        if let Some(v) = r.value {
+            assert!((v - (20.0 + d + r.drift)).abs() < 1e-9, "{r:?}");
+        }
+    }
+    assert!(result.stats.drifting_devices > 3, "{:?}", result.stats);
+    assert!(
+        result.stats.storms > 0 && result.stats.storm_alerts > 0,
+        "{:?}",
+        result.stats
+    );
+    // The devices table sets s03's starting battery; drain runs from its first reading.
+    let s03 = result
+        .fleet_status
+        .iter()
+        .find(|d| d.device_id == "s03")
+        .unwrap();
+    let drained = 50.0 - config.battery_drain_rate * (599.0 / 60.0);
+    assert!(
+        (s03.battery_level - drained.max(0.0)).abs() < 1e-9,
+        "{s03:?}"
+    );
+    let again = IotTelemetrySimulator::on_table(config, &supplied(), Some(&devices))
+        .unwrap()
+        .run();
+    assert_eq!(again, result);
+    // Rows that cannot be read are named.
+    let bad = [Row::from_pairs([
+        ("device_id", Value::Int(1)),
+        ("value", Value::from("hot")),
+    ])];
+    let e = IotTelemetrySimulator::on_table(IotTelemetryConfig::default(), &bad, None).unwrap_err();
+    let messages: Vec<String> = e.iter().map(|p| p.to_string()).collect();
+    assert_eq!(
+        messages,
+        [
+            "`readings[0].value`: expected a number, found \"hot\"",
+            "`readings[0].reading_time`: expected epoch ms or an ISO 8601 time in reading_time or created_at, found null",
+        ]
+    );
+}
