@@ -2,6 +2,7 @@
 //! of the configuration, the seed and `i`), its counter-based RNG, validation errors,
 //! real-time pacing and the engine source adapter.
 
+mod chunked;
 mod error;
 mod generator;
 mod pacing;
@@ -13,6 +14,7 @@ mod rng;
 mod source;
 mod time;
 
+pub use chunked::{epoch_seed, ChunkedGenerator};
 pub use error::{
     all_problems, check_non_negative, check_positive, check_probability, describe, GeneratorError,
     GeneratorErrors,

@@ -7,6 +7,12 @@ use rand_pcg::Pcg64Mcg;
 /// The RNG used for one event.
 pub type EventRng = Pcg64Mcg;
 
+/// SplitMix64's finalizer: a well-mixed 64-bit hash of `x`.
+#[inline]
+pub(crate) fn splitmix(x: u64) -> u64 {
+    splitmix64(x)
+}
+
 #[inline(always)]
 fn splitmix64(x: u64) -> u64 {
     let mut z = x.wrapping_add(0x9E37_79B9_7F4A_7C15);

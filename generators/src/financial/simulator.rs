@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use crate::core::GeneratorErrors;
-use crate::core::{GeneratorError, RecordedGenerator};
+use crate::core::{epoch_seed, ChunkedGenerator, GeneratorError, RecordedGenerator};
 use rand::Rng;
 use rand_distr::{Distribution, Exp, LogNormal};
 use tidewater_engine::row::{Row, Value};
@@ -157,6 +157,37 @@ impl FinancialStreamSimulator {
         RecordedGenerator::new("financial", self.config.seed, transactions, |t| {
             t.transaction_time
         })
+    }
+
+    /// An endless stream: epoch after epoch of `duration_hours`, each a run of its own
+    /// seed (epoch 0 is the bounded run; a reversal late enough may land after the
+    /// next epoch's first purchases). An error for a supplied table (it ends).
+    pub fn unbounded(&self) -> Result<ChunkedGenerator<Transaction>, GeneratorErrors> {
+        if self.table.is_some() {
+            return Err(GeneratorError::InvalidParameter {
+                field: "transactions".into(),
+                expected: "generated transactions for an unbounded stream".into(),
+                found: "a supplied table, which ends".into(),
+            }
+            .into());
+        }
+        let config = self.config.clone();
+        let span_ms = (config.duration_hours * 3_600_000.0) as i64;
+        Ok(ChunkedGenerator::new(
+            "financial",
+            config.seed,
+            move |k| {
+                let mut epoch = config.clone();
+                epoch.seed = epoch_seed(config.seed, k);
+                epoch.start_time_ms += k as i64 * span_ms;
+                let simulator = FinancialStreamSimulator {
+                    config: epoch,
+                    table: None,
+                };
+                simulator.run().transactions
+            },
+            |t: &Transaction| t.transaction_time,
+        ))
     }
 
     /// Runs the simulation.

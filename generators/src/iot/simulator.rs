@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use crate::core::GeneratorErrors;
-use crate::core::{all_problems, GeneratorError, RecordedGenerator};
+use crate::core::{all_problems, epoch_seed, ChunkedGenerator, GeneratorError, RecordedGenerator};
 use crate::streamer::timestamp_of;
 use rand::Rng;
 use rand_distr::{Distribution, Normal};
@@ -179,14 +179,17 @@ impl IotTelemetrySimulator {
         let c = &self.config;
         match &self.table {
             Some(t) => self.storms_in(
+                0,
                 t.start,
                 ((t.end - t.start) as f64 / 3_600_000.0).ceil() as u64,
             ),
-            None => self.storms_in(c.start_time_ms, c.duration_hours.ceil() as u64),
+            None => self.storms_in(0, c.start_time_ms, c.duration_hours.ceil() as u64),
         }
     }
 
-    fn storms_in(&self, start_ms: i64, hours: u64) -> Vec<(i64, i64)> {
+    /// Storms of the `hours` from `start_ms`, hour `h` drawing from stream
+    /// `first_hour + h`.
+    fn storms_in(&self, first_hour: u64, start_ms: i64, hours: u64) -> Vec<(i64, i64)> {
         let c = &self.config;
         if !c.alert_storm_enabled {
             return Vec::new();
@@ -194,7 +197,7 @@ impl IotTelemetrySimulator {
         let length = (c.alert_storm_duration_minutes * 60_000.0) as i64;
         (0..hours)
             .filter_map(|h| {
-                let mut rng = event_rng(c.seed ^ STORM_SALT, h);
+                let mut rng = event_rng(c.seed ^ STORM_SALT, first_hour + h);
                 (rng.random::<f64>() < c.alert_storm_probability).then(|| {
                     let start = start_ms + h as i64 * 3_600_000 + rng.random_range(0..3_600_000);
                     (start, start + length)
@@ -211,22 +214,59 @@ impl IotTelemetrySimulator {
         RecordedGenerator::new("iot", self.config.seed, readings, |r| r.reading_time)
     }
 
+    /// An endless stream of readings: epoch after epoch of `duration_hours`. The fleet
+    /// is the same in every epoch (ids, sensors, drifting devices, batteries draining
+    /// from the start); each epoch draws fresh readings, storms and alerts, and drift
+    /// starts again from zero. An error for readings supplied as a table (they end).
+    pub fn unbounded(&self) -> Result<ChunkedGenerator<Reading>, GeneratorErrors> {
+        if self.table.is_some() {
+            return Err(GeneratorError::InvalidParameter {
+                field: "readings".into(),
+                expected: "generated readings for an unbounded stream".into(),
+                found: "a supplied table, which ends".into(),
+            }
+            .into());
+        }
+        let simulator = self.clone();
+        Ok(ChunkedGenerator::new(
+            "iot",
+            self.config.seed,
+            move |k| simulator.run_epoch(k).readings,
+            |r: &Reading| r.reading_time,
+        ))
+    }
+
     /// Runs the simulation.
     pub fn run(&self) -> IotTelemetryResult {
-        if let Some(table) = &self.table {
-            return self.run_on(table);
+        match &self.table {
+            Some(table) => self.run_on(table),
+            None => self.run_epoch(0),
         }
+    }
+
+    /// Epoch `k` of the generated fleet (epoch 0 is the bounded run).
+    fn run_epoch(&self, epoch: u64) -> IotTelemetryResult {
         let c = &self.config;
         let interval_ms = (c.reading_interval_seconds * 1_000.0) as i64;
-        let per_device = ((c.duration_hours * 3_600_000.0) as i64 / interval_ms.max(1)) as u64;
-        let mut run = Layers::new(c, self.storms());
+        let span_ms = (c.duration_hours * 3_600_000.0) as i64;
+        let per_device = (span_ms / interval_ms.max(1)) as u64;
+        let hours = c.duration_hours.ceil() as u64;
+        let epoch_start = c.start_time_ms + epoch as i64 * span_ms;
+        let mut run = Layers::new(c, self.storms_in(epoch * hours, epoch_start, hours));
         for d in 0..c.fleet_size {
-            let mut rng = event_rng(c.seed, d);
+            // The device's properties come from its own stream in every epoch; epoch 0
+            // goes on with that stream for its readings, later ones start a new one.
+            let mut properties = event_rng(c.seed, d);
             let device_id = format!("dev-{d:04}");
-            let (sensor_type, base, noise) = SENSORS[rng.random_range(0..SENSORS.len())];
+            let (sensor_type, base, noise) = SENSORS[properties.random_range(0..SENSORS.len())];
             let noise = Normal::new(0.0, noise).ok();
-            let drifting = c.drift_enabled && rng.random::<f64>() < c.drift_probability;
-            let battery_start = 100.0 - rng.random_range(0.0..20.0);
+            let drifting = c.drift_enabled && properties.random::<f64>() < c.drift_probability;
+            let battery_start = 100.0 - properties.random_range(0.0..20.0);
+            let mut rng = if epoch == 0 {
+                properties
+            } else {
+                event_rng(epoch_seed(c.seed, epoch), d)
+            };
             let mut device = Device::new(
                 &device_id,
                 sensor_type,
@@ -235,7 +275,7 @@ impl IotTelemetrySimulator {
                 c.start_time_ms,
             );
             for k in 0..per_device {
-                let ts = c.start_time_ms
+                let ts = epoch_start
                     + k as i64 * interval_ms
                     + rng.random_range(0..interval_ms.clamp(1, 1_000));
                 run.reading(&mut device, ts, &mut rng, |rng| {

@@ -3,7 +3,7 @@
 //! service, n)`.
 
 use crate::core::GeneratorErrors;
-use crate::core::RecordedGenerator;
+use crate::core::{epoch_seed, ChunkedGenerator, RecordedGenerator};
 use rand::Rng;
 use rand_distr::{Distribution, Exp, LogNormal, Poisson};
 
@@ -73,6 +73,24 @@ impl OperationalLogSimulator {
     pub fn generator(&self) -> RecordedGenerator<LogEvent> {
         let logs = self.run().logs;
         RecordedGenerator::new("oplogs", self.config.seed, logs, |l| l.timestamp)
+    }
+
+    /// An endless stream: epoch after epoch of `duration_hours`, each a run of its own
+    /// seed (epoch 0 is the bounded run), for an unbounded pipeline source.
+    pub fn unbounded(&self) -> ChunkedGenerator<LogEvent> {
+        let config = self.config.clone();
+        let span_ms = (config.duration_hours * 3_600_000.0) as i64;
+        ChunkedGenerator::new(
+            "oplogs",
+            config.seed,
+            move |k| {
+                let mut epoch = config.clone();
+                epoch.seed = epoch_seed(config.seed, k);
+                epoch.start_time_ms += k as i64 * span_ms;
+                OperationalLogSimulator { config: epoch }.run().logs
+            },
+            |l: &LogEvent| l.timestamp,
+        )
     }
 
     /// Runs the simulation.

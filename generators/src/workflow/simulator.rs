@@ -2,7 +2,7 @@
 //! `(seed, n)`.
 
 use crate::core::GeneratorErrors;
-use crate::core::RecordedGenerator;
+use crate::core::{epoch_seed, ChunkedGenerator, RecordedGenerator};
 use std::collections::BTreeMap;
 
 use rand::Rng;
@@ -160,6 +160,27 @@ impl WorkflowSimulator {
     pub fn generator(&self) -> RecordedGenerator<TransitionEvent> {
         let events = self.run().events;
         RecordedGenerator::new("workflow", self.config.seed, events, |e| e.transitioned_at)
+    }
+
+    /// An endless stream: a new cohort of `entity_count` entities each day (epoch),
+    /// ids marked by the epoch after the first (`ORD_000001`, then `ORD_e1_000001`), each cohort a
+    /// run of its own seed (epoch 0 is the bounded run).
+    pub fn unbounded(&self) -> ChunkedGenerator<TransitionEvent> {
+        let config = self.config.clone();
+        ChunkedGenerator::new(
+            "workflow",
+            config.seed,
+            move |k| {
+                let mut epoch = config.clone();
+                epoch.seed = epoch_seed(config.seed, k);
+                epoch.start_time_ms += k as i64 * 86_400_000;
+                if k > 0 {
+                    epoch.entity_prefix = format!("{}_e{k}", config.entity_prefix);
+                }
+                WorkflowSimulator { config: epoch }.run().events
+            },
+            |e: &TransitionEvent| e.transitioned_at,
+        )
     }
 
     /// Runs the simulation.
