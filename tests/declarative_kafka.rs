@@ -119,3 +119,77 @@ fn generate_writes_to_a_kafka_topic() {
         serde_json::from_slice(records[0].value.as_ref().unwrap()).unwrap();
     assert!(first.get("ts").is_some(), "{first}");
 }
+
+/// One partition far ahead of the other in the fetch order must not make the other's
+/// records late: the source keeps a watermark per partition (the least of them goes
+/// downstream). Partition 0 gets 4 000 records over 400 s, partition 1 the same span;
+/// whichever a fetch returns first, every 10 s window counts both.
+#[test]
+fn a_partition_read_first_does_not_make_the_other_late() {
+    let b = broker();
+    let (input, output) = ("skewed-in", "skewed-out");
+    b.create_topic(input, 2).unwrap();
+    b.create_topic(output, 1).unwrap();
+    let mut expected: BTreeMap<i64, u64> = BTreeMap::new();
+    let mut values: Vec<(Option<i32>, String)> = Vec::new();
+    for partition in [0, 1] {
+        for i in 0..4_000_i64 {
+            let ts = 1_700_000_000_000 + i * 100;
+            *expected.entry(ts - ts % 10_000).or_default() += 1;
+            values.push((
+                Some(partition),
+                format!(r#"{{"k":"all","value":{i},"ts":{ts}}}"#),
+            ));
+        }
+    }
+    b.produce_to(input, values.iter().map(|(p, v)| (*p, None, v.as_str())))
+        .unwrap();
+    let work = tempfile::tempdir().unwrap();
+    let file = work.path().join("skewed.yaml");
+    std::fs::write(
+        &file,
+        format!(
+            r#"name: skewed
+input:
+  format: kafka
+  options:
+    kafka.bootstrap.servers: "{servers}"
+    subscribe: "{input}"
+    startingOffsets: earliest
+  schema: {{k: string, value: long, ts: long}}
+  watermark: {{column: ts, delay: "1 second"}}
+transforms:
+  - window: {{type: tumbling, column: ts, size: "10 seconds"}}
+    group_by: [k]
+    aggregations: ["count(*) AS n"]
+output:
+  format: kafka
+  options:
+    kafka.bootstrap.servers: "{servers}"
+    topic: "{output}"
+streaming:
+  trigger: {{type: available_now}}
+"#,
+            servers = b.bootstrap(),
+        ),
+    )
+    .unwrap();
+    let run = Command::new(env!("CARGO_BIN_EXE_tidewater"))
+        .args(["run", file.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let mut counted: BTreeMap<i64, u64> = BTreeMap::new();
+    for record in b.read_committed(output).unwrap() {
+        let row: serde_json::Value = serde_json::from_slice(&record.value.unwrap()).unwrap();
+        counted.insert(
+            row["window_start"].as_i64().unwrap(),
+            row["n"].as_u64().unwrap(),
+        );
+    }
+    assert_eq!(counted, expected);
+}

@@ -134,6 +134,9 @@ impl PipelineFile {
         let mut p = Pipeline::new(self.config()?.with_explain(run.explain));
         let rows = self.source(&mut p, run)?;
         let rows = match &self.input.watermark {
+            // The Kafka source keeps a watermark per partition itself: one assigned
+            // after it would follow whichever partition a fetch returned first.
+            Some(w) if self.watermark_at_source() => rows.require_event_time(&w.column),
             Some(w) => rows.with_event_time(&w.column, w.delay.as_str()),
             None => rows,
         };
@@ -143,6 +146,16 @@ impl PipelineFile {
         }
         self.sink(rows)?;
         Ok(p)
+    }
+
+    /// Whether the input's watermark is kept by the source, per partition: Kafka rows
+    /// parsed from JSON, outside Spark's micro-batch mode (whose watermark is the
+    /// whole batch's, as Spark's).
+    fn watermark_at_source(&self) -> bool {
+        self.input.format == "kafka"
+            && self.input.parses_json()
+            && self.input.watermark.is_some()
+            && !self.streaming.spark_compatible
     }
 
     fn source(&self, p: &mut Pipeline, run: RunOptions) -> Result<Stream<Row>> {
@@ -224,7 +237,20 @@ impl PipelineFile {
                 let config = self.kafka_config(&opts, stream)?;
                 if self.input.parses_json() {
                     let schema = self.declared_schema().unwrap_or_default();
-                    letters.route(p.source(KafkaSource::rows(config, schema).named("kafka")))
+                    let source = KafkaSource::rows(config, schema).named("kafka");
+                    match &self.input.watermark {
+                        Some(w) if self.watermark_at_source() => {
+                            let column = w.column.clone();
+                            let source = source
+                                .with_event_time(move |row: &Row| {
+                                    row.timestamp(&column)
+                                        .unwrap_or(tidewater_engine::time::NO_TIMESTAMP)
+                                })
+                                .with_watermark(w.delay.as_str());
+                            letters.route(p.source(source))
+                        }
+                        _ => letters.route(p.source(source)),
+                    }
                 } else {
                     let columns = KafkaColumns {
                         include_headers: flag(&opts, "include_headers").unwrap_or(false),

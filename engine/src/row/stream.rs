@@ -70,6 +70,12 @@ pub trait RowStreamExt: Sized {
         delay: impl IntoDuration,
     ) -> Stream<Row>;
 
+    /// Fails the run on a row whose `field` holds no time, as
+    /// [`with_event_time`](Self::with_event_time) does, without assigning times or
+    /// watermarks: for sources that assign both themselves (a Kafka source with
+    /// per-partition watermarks).
+    fn require_event_time(self, field: &str) -> Stream<Row>;
+
     /// Checks that each row's `field` holds a time (numbers in `unit`): rows that do
     /// come out as `Ok`, the others as dead letters naming the field and what it held,
     /// for [`Stream::dead_letters`].
@@ -159,6 +165,20 @@ impl RowStreamExt for Stream<Row> {
         checked.with_watermark(Watermark::bounded(delay, move |r: &Row| {
             field_time(r, &field, unit).unwrap_or(NO_TIMESTAMP)
         }))
+    }
+
+    fn require_event_time(self, field: &str) -> Stream<Row> {
+        check_field_name(&self, "with_event_time", field);
+        let field: Arc<str> = Arc::from(field);
+        self.then(
+            "event_time",
+            crate::metrics::NodeKind::Operator,
+            move |_| RequireEventTime {
+                operator: "with_event_time".into(),
+                field: field.clone(),
+                unit: TimeUnit::Millis,
+            },
+        )
     }
 
     fn read_event_time(self, field: &str, unit: TimeUnit) -> Stream<Result<Row, DeadLetter>> {
