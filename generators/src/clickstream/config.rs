@@ -40,6 +40,14 @@ pub struct ClickstreamConfig {
     pub referrer_sources: Vec<String>,
     /// Device types of human sessions.
     pub device_types: Vec<String>,
+    /// Daily and weekly shape of the event rate (`diurnal`, `business_week`, or
+    /// `{hourly, weekly}` multipliers; none: constant). The events of a week stay as
+    /// many; they bunch where the curve is high.
+    #[serde(default)]
+    pub rate_curve: Option<crate::core::RateCurve>,
+    /// Zipf exponent of the users sessions belong to (0: uniform); 1.0 and above make a few hot ones.
+    #[serde(default)]
+    pub key_skew: crate::core::KeySkew,
     /// Random seed.
     pub seed: u64,
 }
@@ -81,6 +89,8 @@ impl Default for ClickstreamConfig {
                 "direct", "google", "bing", "facebook", "twitter", "email", "reddit",
             ]),
             device_types: strings(&["desktop", "mobile", "tablet"]),
+            rate_curve: None,
+            key_skew: Default::default(),
             seed: 42,
         }
     }
@@ -148,6 +158,16 @@ impl ClickstreamConfig {
                 "at least one stage when funnel_enabled",
                 "an empty list".into(),
             );
+        }
+        if let Some(Err(e)) = self
+            .rate_curve
+            .as_ref()
+            .map(crate::core::RateCurve::validate)
+        {
+            problems.push(e);
+        }
+        if let Err(e) = self.key_skew.validate("key_skew") {
+            problems.push(e);
         }
         all_problems(problems)
     }

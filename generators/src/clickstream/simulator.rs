@@ -53,9 +53,13 @@ impl ClickstreamSimulator {
     fn session(&self, s: u64, start_override: Option<i64>) -> Generated {
         let c = &self.config;
         let mut rng = event_rng(c.seed, s);
-        let user_id = rng.random_range(0..c.users);
+        let user_id = c.key_skew.pick(&mut rng, c.users);
         let duration_ms = (c.duration_hours * 3_600_000.0) as i64;
-        let drawn = c.start_time_ms + rng.random_range(0..duration_ms.max(1));
+        let drawn = crate::core::RateCurve::warp_opt(
+            c.rate_curve.as_ref(),
+            c.start_time_ms,
+            c.start_time_ms + rng.random_range(0..duration_ms.max(1)),
+        );
         let started_at = start_override.unwrap_or(drawn);
         let is_bot = c.bot_traffic_enabled && rng.random::<f64>() < c.bot_fraction;
         let bounced = !is_bot && rng.random::<f64>() < c.bounce_rate;
@@ -289,7 +293,9 @@ impl Generator for ClickstreamGenerator {
     }
 
     fn event_time(&self, index: u64) -> i64 {
-        self.simulator.config.start_time_ms + (index as f64 * self.gap_ms) as i64
+        let c = &self.simulator.config;
+        let uniform = c.start_time_ms + (index as f64 * self.gap_ms) as i64;
+        crate::core::RateCurve::warp_opt(c.rate_curve.as_ref(), c.start_time_ms, uniform)
     }
 
     fn len(&self) -> Option<u64> {

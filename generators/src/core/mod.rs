@@ -3,6 +3,7 @@
 //! real-time pacing and the engine source adapter.
 
 mod chunked;
+mod curve;
 mod error;
 mod generator;
 mod pacing;
@@ -11,10 +12,12 @@ mod params;
 pub(crate) mod pinned;
 mod recorded;
 mod rng;
+mod skew;
 mod source;
 mod time;
 
 pub use chunked::{epoch_seed, ChunkedGenerator};
+pub use curve::RateCurve;
 pub use error::{
     all_problems, check_non_negative, check_positive, check_probability, describe, GeneratorError,
     GeneratorErrors,
@@ -24,6 +27,7 @@ pub use pacing::{BurstWindow, Pacing};
 pub use params::apply_params;
 pub use recorded::RecordedGenerator;
 pub use rng::{event_rng, EventRng};
+pub use skew::KeySkew;
 pub use source::{
     GeneratorReader, GeneratorSource, StreamOptions, StreamResult, StreamStats, TimeMode,
 };

@@ -131,6 +131,11 @@ pub struct StreamEmitConfig {
     /// Start of synthetic time (epoch ms).
     #[serde(alias = "start_time", deserialize_with = "crate::core::ms_or_iso")]
     pub start_time_ms: i64,
+    /// Daily and weekly shape of the event rate (`diurnal`, `business_week`, or
+    /// `{hourly, weekly}` multipliers; none: constant). The events of a week stay as
+    /// many; they bunch where the curve is high.
+    #[serde(default)]
+    pub rate_curve: Option<crate::core::RateCurve>,
     /// Random seed.
     pub seed: u64,
 }
@@ -155,6 +160,7 @@ impl Default for StreamEmitConfig {
             max_events: None,
             realtime: false,
             start_time_ms: 1_704_067_200_000,
+            rate_curve: None,
             seed: 42,
         }
     }
@@ -185,6 +191,13 @@ impl StreamEmitConfig {
                 expected: "a number >= 0".into(),
                 found: self.replay_window_minutes.to_string(),
             });
+        }
+        if let Some(Err(e)) = self
+            .rate_curve
+            .as_ref()
+            .map(crate::core::RateCurve::validate)
+        {
+            problems.push(e);
         }
         all_problems(problems)
     }

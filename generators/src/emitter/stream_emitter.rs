@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use tidewater_engine::row::Row;
 
 use super::StreamEmitConfig;
-use crate::core::{event_rng, GeneratorError, Pacing};
+use crate::core::{event_rng, GeneratorError, Pacing, RateCurve};
 use crate::retail::Tables;
 use crate::writer::StreamWriter;
 
@@ -214,7 +214,7 @@ impl<'a> StreamEmitter<'a> {
                     id: format!("{:016x}{:016x}", rng.random::<u64>(), rng.random::<u64>()),
                     source: c.envelope_source.clone(),
                     event_type: format!("{table}.created"),
-                    time: t as i64,
+                    time: RateCurve::warp_opt(c.rate_curve.as_ref(), c.start_time_ms, t as i64),
                     topic: topic.clone(),
                     schema_version: version,
                     correlation_id: self.correlation_id.clone(),
@@ -237,7 +237,11 @@ impl<'a> StreamEmitter<'a> {
                             recent.iter().filter(|e| e.time >= since).cloned().collect();
                         for mut e in again {
                             e.replay = true;
-                            e.time = t as i64;
+                            e.time = RateCurve::warp_opt(
+                                c.rate_curve.as_ref(),
+                                c.start_time_ms,
+                                t as i64,
+                            );
                             out(e, &mut held)?;
                             replays += 1;
                         }

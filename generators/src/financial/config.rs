@@ -40,6 +40,14 @@ pub struct FinancialStreamConfig {
     pub settlement_batch_hours: f64,
     /// Fraction of settlements that succeed.
     pub settlement_success_rate: f64,
+    /// Daily and weekly shape of the event rate (`diurnal`, `business_week`, or
+    /// `{hourly, weekly}` multipliers; none: constant). The events of a week stay as
+    /// many; they bunch where the curve is high.
+    #[serde(default)]
+    pub rate_curve: Option<crate::core::RateCurve>,
+    /// Zipf exponent of the accounts that transact (0: uniform); 1.0 and above make a few hot ones.
+    #[serde(default)]
+    pub key_skew: crate::core::KeySkew,
     /// Random seed.
     pub seed: u64,
 }
@@ -61,6 +69,8 @@ impl Default for FinancialStreamConfig {
             settlement_enabled: true,
             settlement_batch_hours: 4.0,
             settlement_success_rate: 0.98,
+            rate_curve: None,
+            key_skew: Default::default(),
             seed: 42,
         }
     }
@@ -104,6 +114,16 @@ impl FinancialStreamConfig {
         }
         if self.accounts == 0 {
             bad("accounts", "at least 1", "0".into());
+        }
+        if let Some(Err(e)) = self
+            .rate_curve
+            .as_ref()
+            .map(crate::core::RateCurve::validate)
+        {
+            problems.push(e);
+        }
+        if let Err(e) = self.key_skew.validate("key_skew") {
+            problems.push(e);
         }
         all_problems(problems)
     }

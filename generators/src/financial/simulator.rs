@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use crate::core::GeneratorErrors;
-use crate::core::{epoch_seed, ChunkedGenerator, GeneratorError, RecordedGenerator};
+use crate::core::{epoch_seed, ChunkedGenerator, GeneratorError, RateCurve, RecordedGenerator};
 use rand::Rng;
 use rand_distr::{Distribution, Exp, LogNormal};
 use tidewater_engine::row::{Row, Value};
@@ -256,9 +256,13 @@ impl FinancialStreamSimulator {
             let mut rng = event_rng(c.seed, n);
             let txn = Transaction {
                 transaction_id: format!("txn-{n:08}"),
-                account_id: self.account(rng.random_range(0..c.accounts)),
+                account_id: self.account(c.key_skew.pick(&mut rng, c.accounts)),
                 amount: cents(amounts.map_or(50.0f64, |a| a.sample(&mut rng)).max(0.01)),
-                transaction_time: t as i64,
+                transaction_time: RateCurve::warp_opt(
+                    c.rate_curve.as_ref(),
+                    c.start_time_ms,
+                    t as i64,
+                ),
                 kind: TransactionKind::Purchase,
                 reverses: None,
             };
@@ -302,7 +306,7 @@ impl FinancialStreamSimulator {
                     Some(table) => {
                         table.accounts[rng.random_range(0..table.accounts.len())].clone()
                     }
-                    None => self.account(rng.random_range(0..c.accounts)),
+                    None => self.account(c.key_skew.pick(&mut rng, c.accounts)),
                 };
                 let mut ts = start + h as i64 * 3_600_000 + rng.random_range(0..3_600_000);
                 let (lo, hi) = c.fraud_burst_amount_range;

@@ -33,6 +33,11 @@ pub struct NexmarkConfig {
     pub hot_sellers_ratio: u64,
     /// Number of auction categories.
     pub num_categories: u64,
+    /// Daily and weekly shape of the event rate (`diurnal`, `business_week`, or
+    /// `{hourly, weekly}` multipliers; none: constant). The events of a week stay as
+    /// many; they bunch where the curve is high.
+    #[serde(default)]
+    pub rate_curve: Option<crate::core::RateCurve>,
     /// Events are permuted within groups of this size (1: in order).
     pub out_of_order_group_size: u64,
 }
@@ -53,6 +58,7 @@ impl Default for NexmarkConfig {
             hot_sellers_ratio: 4,
             num_categories: 5,
             out_of_order_group_size: 1,
+            rate_curve: None,
         }
     }
 }
@@ -104,6 +110,13 @@ impl NexmarkConfig {
                 expected: format!("at most {MAX_PROPORTION_SUM}"),
                 found: sum.map_or("more than u64::MAX".to_string(), |s| s.to_string()),
             });
+        }
+        if let Some(Err(e)) = self
+            .rate_curve
+            .as_ref()
+            .map(crate::core::RateCurve::validate)
+        {
+            problems.push(e);
         }
         all_problems(problems)
     }

@@ -66,7 +66,12 @@ impl NexmarkGenerator {
     }
 
     fn timestamp(&self, n: u64) -> Timestamp {
-        self.config.base_time_ms + (n as i64).saturating_mul(1_000) / self.config.event_rate as i64
+        let c = &self.config;
+        let uniform = c.base_time_ms + (n as i64).saturating_mul(1_000) / c.event_rate as i64;
+        match &c.rate_curve {
+            None => uniform,
+            Some(curve) => curve.warp(c.base_time_ms, uniform),
+        }
     }
 
     /// Persons created up to event `id`, minus one.

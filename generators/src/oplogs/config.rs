@@ -76,6 +76,11 @@ pub struct OperationalLogConfig {
     pub error_burst_probability: f64,
     /// Errors per burst.
     pub error_burst_count: u64,
+    /// Daily and weekly shape of the event rate (`diurnal`, `business_week`, or
+    /// `{hourly, weekly}` multipliers; none: constant). The events of a week stay as
+    /// many; they bunch where the curve is high.
+    #[serde(default)]
+    pub rate_curve: Option<crate::core::RateCurve>,
     /// Random seed.
     pub seed: u64,
 }
@@ -103,6 +108,7 @@ impl Default for OperationalLogConfig {
             error_burst_enabled: true,
             error_burst_probability: 0.03,
             error_burst_count: 50,
+            rate_curve: None,
             seed: 42,
         }
     }
@@ -166,6 +172,13 @@ impl OperationalLogConfig {
                 expected: "at least 1 (or a services list)".into(),
                 found: "0".into(),
             });
+        }
+        if let Some(Err(e)) = self
+            .rate_curve
+            .as_ref()
+            .map(crate::core::RateCurve::validate)
+        {
+            problems.push(e);
         }
         all_problems(problems)
     }

@@ -3,7 +3,7 @@
 //! service, n)`.
 
 use crate::core::GeneratorErrors;
-use crate::core::{epoch_seed, ChunkedGenerator, RecordedGenerator};
+use crate::core::{epoch_seed, ChunkedGenerator, RateCurve, RecordedGenerator};
 use rand::Rng;
 use rand_distr::{Distribution, Exp, LogNormal, Poisson};
 
@@ -141,7 +141,7 @@ impl OperationalLogSimulator {
                 if t >= end as f64 {
                     break;
                 }
-                let ts = t as i64;
+                let ts = RateCurve::warp_opt(c.rate_curve.as_ref(), c.start_time_ms, t as i64);
                 let mut rng = event_rng(c.seed ^ (s << 48), n);
                 let (in_outage, in_spike) = (within(&outage, ts), within(&spike, ts));
                 let mut ms = latency.map_or(c.latency_mean_ms, |l| l.sample(&mut rng));

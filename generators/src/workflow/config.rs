@@ -147,6 +147,11 @@ pub struct WorkflowConfig {
     pub anomaly_stuck_probability: f64,
     /// Chance of moving back to the previous state.
     pub anomaly_backward_probability: f64,
+    /// Daily and weekly shape of the event rate (`diurnal`, `business_week`, or
+    /// `{hourly, weekly}` multipliers; none: constant). The events of a week stay as
+    /// many; they bunch where the curve is high.
+    #[serde(default)]
+    pub rate_curve: Option<crate::core::RateCurve>,
     /// Random seed.
     pub seed: u64,
 }
@@ -164,6 +169,7 @@ impl Default for WorkflowConfig {
             anomaly_skip_probability: 0.02,
             anomaly_stuck_probability: 0.01,
             anomaly_backward_probability: 0.01,
+            rate_curve: None,
             seed: 42,
         }
     }
@@ -259,6 +265,13 @@ impl WorkflowConfig {
             if let Err(e) = check_probability(field, p) {
                 problems.push(e);
             }
+        }
+        if let Some(Err(e)) = self
+            .rate_curve
+            .as_ref()
+            .map(crate::core::RateCurve::validate)
+        {
+            problems.push(e);
         }
         all_problems(problems)
     }

@@ -80,7 +80,11 @@ impl WorkflowSimulator {
             .map(|s| s.name.as_str())
             .collect();
         let mut state = initial[rng.random_range(0..initial.len())].to_string();
-        let started_at = c.start_time_ms + rng.random_range(0..86_400_000);
+        let started_at = crate::core::RateCurve::warp_opt(
+            c.rate_curve.as_ref(),
+            c.start_time_ms,
+            c.start_time_ms + rng.random_range(0..86_400_000),
+        );
         let mut now = started_at;
         let mut events = vec![TransitionEvent {
             entity_id: entity_id.clone(),
