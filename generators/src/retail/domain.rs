@@ -76,6 +76,7 @@ const DAY_MS: i64 = 86_400_000;
 pub struct RetailDomain {
     scale: Scale,
     seed: u64,
+    key_skew: crate::core::KeySkew,
 }
 
 fn schema(fields: &[(&str, DataType)]) -> Arc<Schema> {
@@ -93,7 +94,18 @@ fn money(cents: i64) -> Value {
 impl RetailDomain {
     /// The domain at `scale` with `seed`.
     pub fn new(scale: Scale, seed: u64) -> Self {
-        RetailDomain { scale, seed }
+        RetailDomain {
+            scale,
+            seed,
+            key_skew: crate::core::KeySkew::uniform(),
+        }
+    }
+
+    /// Which customers order and which products sell: uniform (the default) or Zipf
+    /// with this exponent (a few customers order often, a few products sell most).
+    pub fn with_key_skew(mut self, skew: crate::core::KeySkew) -> Self {
+        self.key_skew = skew;
+        self
     }
 
     fn rng(&self, table: u64, i: u64) -> EventRng {
@@ -217,7 +229,7 @@ impl RetailDomain {
             let lines = rng.random_range(1..=5);
             let mut total = 0i64;
             for line in 0..lines {
-                let product = rng.random_range(0..products);
+                let product = self.key_skew.pick(&mut rng, products);
                 let quantity = rng.random_range(1..=4i64);
                 total += prices[product as usize] * quantity;
                 line_rows.push(Row::new(
@@ -247,7 +259,7 @@ impl RetailDomain {
                 order_s.clone(),
                 vec![
                     Value::Int(order_id),
-                    Value::Int(rng.random_range(0..customers) as i64 + 1),
+                    Value::Int(self.key_skew.pick(&mut rng, customers) as i64 + 1),
                     Value::Int(rng.random_range(0..stores) as i64 + 1),
                     Value::Int(order_time),
                     Value::from(status),
