@@ -13,6 +13,39 @@ fn broker() -> &'static TestBroker {
         .unwrap_or_else(|e| panic!("the Kafka pipeline-file test needs its broker: {e}"))
 }
 
+/// Writes `yaml` to a file in `dir` and runs it with `tidewater run` to the end.
+fn run_file(dir: &std::path::Path, yaml: &str) {
+    let file = dir.join("pipeline.yaml");
+    std::fs::write(&file, yaml).unwrap();
+    let run = Command::new(env!("CARGO_BIN_EXE_tidewater"))
+        .args(["run", file.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+}
+
+/// The `window_start` and `n` of every row of `topic`, failing on a window seen twice.
+fn windows_counted(
+    b: &TestBroker,
+    topic: &str,
+    key: impl Fn(&serde_json::Value) -> String,
+) -> BTreeMap<(String, i64), u64> {
+    let mut counted = BTreeMap::new();
+    for record in b.read_committed(topic).unwrap() {
+        let row: serde_json::Value = serde_json::from_slice(&record.value.unwrap()).unwrap();
+        let window = (key(&row), row["window_start"].as_i64().unwrap());
+        assert!(
+            counted.insert(window, row["n"].as_u64().unwrap()).is_none(),
+            "a window twice"
+        );
+    }
+    counted
+}
+
 #[test]
 fn a_kafka_to_kafka_pipeline_file_counts_exactly_once() {
     let b = broker();
@@ -38,10 +71,9 @@ fn a_kafka_to_kafka_pipeline_file_counts_exactly_once() {
     .unwrap();
 
     let work = tempfile::tempdir().unwrap();
-    let file = work.path().join("kafka.yaml");
-    std::fs::write(
-        &file,
-        format!(
+    run_file(
+        work.path(),
+        &format!(
             r#"name: kafka_counts
 input:
   format: kafka
@@ -68,30 +100,8 @@ streaming:
             servers = b.bootstrap(),
             checkpoint = work.path().join("cp").display(),
         ),
-    )
-    .unwrap();
-    let run = Command::new(env!("CARGO_BIN_EXE_tidewater"))
-        .args(["run", file.to_str().unwrap()])
-        .output()
-        .unwrap();
-    assert!(
-        run.status.success(),
-        "{}",
-        String::from_utf8_lossy(&run.stderr)
     );
-
-    let mut counted: BTreeMap<(String, i64), u64> = BTreeMap::new();
-    for record in b.read_committed(output).unwrap() {
-        let row: serde_json::Value = serde_json::from_slice(&record.value.unwrap()).unwrap();
-        let key = (
-            row["key"].as_str().unwrap().to_string(),
-            row["window_start"].as_i64().unwrap(),
-        );
-        assert!(
-            counted.insert(key, row["n"].as_u64().unwrap()).is_none(),
-            "a window twice"
-        );
-    }
+    let counted = windows_counted(b, output, |row| row["key"].as_str().unwrap().to_string());
     assert_eq!(counted, expected);
     let letters = b.read_committed(&format!("{output}.dead-letters")).unwrap();
     assert_eq!(letters.len(), 1);
@@ -145,10 +155,9 @@ fn a_partition_read_first_does_not_make_the_other_late() {
     b.produce_to(input, values.iter().map(|(p, v)| (*p, None, v.as_str())))
         .unwrap();
     let work = tempfile::tempdir().unwrap();
-    let file = work.path().join("skewed.yaml");
-    std::fs::write(
-        &file,
-        format!(
+    run_file(
+        work.path(),
+        &format!(
             r#"name: skewed
 input:
   format: kafka
@@ -172,24 +181,10 @@ streaming:
 "#,
             servers = b.bootstrap(),
         ),
-    )
-    .unwrap();
-    let run = Command::new(env!("CARGO_BIN_EXE_tidewater"))
-        .args(["run", file.to_str().unwrap()])
-        .output()
-        .unwrap();
-    assert!(
-        run.status.success(),
-        "{}",
-        String::from_utf8_lossy(&run.stderr)
     );
-    let mut counted: BTreeMap<i64, u64> = BTreeMap::new();
-    for record in b.read_committed(output).unwrap() {
-        let row: serde_json::Value = serde_json::from_slice(&record.value.unwrap()).unwrap();
-        counted.insert(
-            row["window_start"].as_i64().unwrap(),
-            row["n"].as_u64().unwrap(),
-        );
-    }
+    let counted: BTreeMap<i64, u64> = windows_counted(b, output, |_| String::new())
+        .into_iter()
+        .map(|((_, start), n)| (start, n))
+        .collect();
     assert_eq!(counted, expected);
 }

@@ -182,6 +182,11 @@ impl RateCurve {
         out
     }
 
+    /// The problem with an optional curve of a config, if any.
+    pub fn check(curve: Option<&RateCurve>) -> Option<GeneratorError> {
+        curve.and_then(|c| c.validate().err())
+    }
+
     /// `t_ms` warped by `curve` when there is one (for configs' optional curves).
     pub fn warp_opt(curve: Option<&RateCurve>, origin_ms: i64, t_ms: i64) -> i64 {
         curve.map_or(t_ms, |c| c.warp(origin_ms, t_ms))

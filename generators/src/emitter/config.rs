@@ -192,13 +192,7 @@ impl StreamEmitConfig {
                 found: self.replay_window_minutes.to_string(),
             });
         }
-        if let Some(Err(e)) = self
-            .rate_curve
-            .as_ref()
-            .map(crate::core::RateCurve::validate)
-        {
-            problems.push(e);
-        }
+        problems.extend(crate::core::RateCurve::check(self.rate_curve.as_ref()));
         all_problems(problems)
     }
 }

@@ -115,16 +115,8 @@ impl FinancialStreamConfig {
         if self.accounts == 0 {
             bad("accounts", "at least 1", "0".into());
         }
-        if let Some(Err(e)) = self
-            .rate_curve
-            .as_ref()
-            .map(crate::core::RateCurve::validate)
-        {
-            problems.push(e);
-        }
-        if let Err(e) = self.key_skew.validate("key_skew") {
-            problems.push(e);
-        }
+        problems.extend(crate::core::RateCurve::check(self.rate_curve.as_ref()));
+        problems.extend(self.key_skew.validate("key_skew").err());
         all_problems(problems)
     }
 }

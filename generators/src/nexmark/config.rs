@@ -111,13 +111,7 @@ impl NexmarkConfig {
                 found: sum.map_or("more than u64::MAX".to_string(), |s| s.to_string()),
             });
         }
-        if let Some(Err(e)) = self
-            .rate_curve
-            .as_ref()
-            .map(crate::core::RateCurve::validate)
-        {
-            problems.push(e);
-        }
+        problems.extend(crate::core::RateCurve::check(self.rate_curve.as_ref()));
         all_problems(problems)
     }
 }

@@ -173,13 +173,7 @@ impl OperationalLogConfig {
                 found: "0".into(),
             });
         }
-        if let Some(Err(e)) = self
-            .rate_curve
-            .as_ref()
-            .map(crate::core::RateCurve::validate)
-        {
-            problems.push(e);
-        }
+        problems.extend(crate::core::RateCurve::check(self.rate_curve.as_ref()));
         all_problems(problems)
     }
 }

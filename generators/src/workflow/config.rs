@@ -266,13 +266,7 @@ impl WorkflowConfig {
                 problems.push(e);
             }
         }
-        if let Some(Err(e)) = self
-            .rate_curve
-            .as_ref()
-            .map(crate::core::RateCurve::validate)
-        {
-            problems.push(e);
-        }
+        problems.extend(crate::core::RateCurve::check(self.rate_curve.as_ref()));
         all_problems(problems)
     }
 }
