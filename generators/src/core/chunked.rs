@@ -78,21 +78,32 @@ impl<E: Clone + Send + Sync + 'static> ChunkedGenerator<E> {
         Arc::new(events)
     }
 
-    /// The epoch holding event `index`, and the event's place in it.
+    /// Epoch `k`'s events (simulated, or kept from before).
+    fn epoch(&self, k: u64) -> Arc<Vec<E>> {
+        let mut epochs = self.epochs.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some((_, events)) = epochs.kept.iter().find(|(e, _)| *e == k) {
+            return events.clone();
+        }
+        let events = self.run(k);
+        epochs.kept.push_back((k, events.clone()));
+        if epochs.kept.len() > KEPT_EPOCHS {
+            epochs.kept.pop_front();
+        }
+        events
+    }
+
+    /// The epoch holding event `index`, and the event's place in it: the index is
+    /// always inside a non-empty epoch (see `len`).
     fn locate(&self, index: u64) -> (Arc<Vec<E>>, usize) {
         let mut epochs = self.epochs.lock().unwrap_or_else(|p| p.into_inner());
         // Simulate forward until an epoch ends past `index` (the counts must be known).
-        let mut empty_run = 0;
+        // `len` is `Some(0)` for a simulation whose first epoch is empty, so readers
+        // never ask for an event of one; an empty later epoch is skipped.
         while *epochs.starts.last().unwrap_or(&0) <= index {
             let k = (epochs.starts.len() - 1) as u64;
             let events = self.run(k);
             let start = *epochs.starts.last().unwrap_or(&0);
             epochs.starts.push(start + events.len() as u64);
-            empty_run = if events.is_empty() { empty_run + 1 } else { 0 };
-            if empty_run > 1_000 {
-                // A simulation that makes nothing: the stream has no event `index`.
-                break;
-            }
             epochs.kept.push_back((k, events));
             if epochs.kept.len() > KEPT_EPOCHS {
                 epochs.kept.pop_front();
@@ -128,16 +139,18 @@ impl<E: Clone + Send + Sync + 'static> Generator for ChunkedGenerator<E> {
 
     fn event(&self, index: u64) -> E {
         let (events, i) = self.locate(index);
-        events[i.min(events.len().saturating_sub(1))].clone()
+        events[i].clone()
     }
 
     fn event_time(&self, index: u64) -> Timestamp {
         let (events, i) = self.locate(index);
-        events.get(i).map_or(Timestamp::MAX, |e| (self.time)(e))
+        (self.time)(&events[i])
     }
 
+    /// Unbounded, or no events at all when the first epoch has none (a fleet of zero
+    /// devices, say).
     fn len(&self) -> Option<u64> {
-        None
+        self.epoch(0).is_empty().then_some(0)
     }
 }
 
@@ -148,5 +161,26 @@ pub fn epoch_seed(seed: u64, k: u64) -> u64 {
         seed
     } else {
         seed ^ super::rng::splitmix(k.wrapping_mul(0x9E37_79B9_7F4A_7C15))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn empty_epochs_are_skipped_and_an_empty_first_one_means_no_events() {
+        // Odd epochs are empty.
+        let g = ChunkedGenerator::new(
+            "odd",
+            1,
+            |k| if k % 2 == 1 { vec![] } else { vec![k, k] },
+            |e| *e as i64,
+        );
+        assert_eq!(g.len(), None);
+        let events: Vec<u64> = (0..6).map(|i| g.event(i)).collect();
+        assert_eq!(events, vec![0, 0, 2, 2, 4, 4]);
+        let none = ChunkedGenerator::new("none", 1, |_| Vec::<u64>::new(), |e| *e as i64);
+        assert_eq!(none.len(), Some(0));
     }
 }

@@ -126,6 +126,13 @@ impl FinancialStreamSimulator {
                 .collect(),
             None => purchases.iter().map(|t| t.account_id.clone()).collect(),
         };
+        if account_ids.is_empty() && !purchases.is_empty() {
+            problems.push(GeneratorError::InvalidParameter {
+                field: "accounts".into(),
+                expected: "at least one account for fraud bursts to hit".into(),
+                found: "none".into(),
+            });
+        }
         crate::core::all_problems(problems)?;
         account_ids.sort();
         account_ids.dedup();

@@ -195,6 +195,16 @@ fn a_supplied_table_is_checked_row_by_row() {
             "`transactions[2].transaction_time`: expected epoch ms or an ISO 8601 time, found null",
         ]
     );
+    let e = FinancialStreamSimulator::on_table(
+        FinancialStreamConfig::default(),
+        &supplied(),
+        Some(&[]),
+    )
+    .unwrap_err();
+    assert_eq!(
+        e[0].to_string(),
+        "`accounts`: expected at least one account for fraud bursts to hit, found none"
+    );
     let accounts = [Row::from_pairs([("id", Value::Int(1))])];
     let e = FinancialStreamSimulator::on_table(
         FinancialStreamConfig::default(),
