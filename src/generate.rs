@@ -119,9 +119,13 @@ fn workflow(table: &str, args: &Args) -> Result<Vec<Value>> {
         ..WorkflowConfig::preset(preset.parse::<WorkflowPreset>()?)
     };
     let config = apply_params("workflow", config, &params)?;
-    let result = WorkflowSimulator::new(config)?.run();
+    let simulator = WorkflowSimulator::new(config)?;
+    // The event streams go on past the bounded run (a cohort a day), up to --events.
+    if table == "events" {
+        return write_all(&simulator.unbounded(), args.events);
+    }
+    let result = simulator.run();
     match table {
-        "events" => write_rows(&result.events, args.events),
         "entity_summary" => write_rows(&result.entity_summary, args.events),
         other => fail!("unknown workflow table `{other}`: events, entity_summary"),
     }
@@ -133,9 +137,12 @@ fn iot(table: &str, args: &Args) -> Result<Vec<Value>> {
         ..IotTelemetryConfig::default()
     };
     let config = apply_params("iot", config, &args.params)?;
-    let result = IotTelemetrySimulator::new(config)?.run();
+    let simulator = IotTelemetrySimulator::new(config)?;
+    if table == "readings" {
+        return write_all(&simulator.unbounded()?, args.events);
+    }
+    let result = simulator.run();
     match table {
-        "readings" => write_rows(&result.readings, args.events),
         "alerts" => write_rows(&result.alerts, args.events),
         "fleet_status" => write_rows(&result.fleet_status, args.events),
         other => fail!("unknown iot table `{other}`: readings, alerts, fleet_status"),
@@ -148,9 +155,12 @@ fn financial(table: &str, args: &Args) -> Result<Vec<Value>> {
         ..FinancialStreamConfig::default()
     };
     let config = apply_params("financial", config, &args.params)?;
-    let result = FinancialStreamSimulator::new(config)?.run();
+    let simulator = FinancialStreamSimulator::new(config)?;
+    if table == "transactions" {
+        return write_all(&simulator.unbounded()?, args.events);
+    }
+    let result = simulator.run();
     match table {
-        "transactions" => write_rows(&result.transactions, args.events),
         "reversals" => write_rows(&result.reversals, args.events),
         "fraud_events" => write_rows(&result.fraud_events, args.events),
         "settlements" => write_rows(&result.settlements, args.events),
@@ -166,9 +176,12 @@ fn oplogs(table: &str, args: &Args) -> Result<Vec<Value>> {
         ..OperationalLogConfig::default()
     };
     let config = apply_params("oplogs", config, &args.params)?;
-    let result = OperationalLogSimulator::new(config)?.run();
+    let simulator = OperationalLogSimulator::new(config)?;
+    if table == "logs" {
+        return write_all(&simulator.unbounded(), args.events);
+    }
+    let result = simulator.run();
     match table {
-        "logs" => write_rows(&result.logs, args.events),
         "traces" => write_rows(&result.traces, args.events),
         "service_health" => write_rows(&result.service_health, args.events),
         other => fail!("unknown oplogs table `{other}`: logs, traces, service_health"),

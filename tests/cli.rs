@@ -83,6 +83,38 @@ fn the_demo_prints_one_json_line_per_key_and_window() {
 }
 
 #[test]
+fn generate_streams_simulators_past_their_bounded_run() {
+    // One device reading a minute for an hour is 60 readings; --events asks for more.
+    let table = [
+        (
+            vec![
+                "iot.readings",
+                "--param",
+                "fleet_size=1",
+                "--param",
+                "duration_hours=1",
+            ],
+            500,
+        ),
+        (
+            vec!["financial.transactions", "--param", "duration_hours=0.5"],
+            2_000,
+        ),
+        (vec!["oplogs.logs", "--param", "duration_hours=0.1"], 3_000),
+        (vec!["workflow.events", "--param", "entity_count=5"], 400),
+    ];
+    for (args, events) in table {
+        let n = events.to_string();
+        let mut all = vec!["generate"];
+        all.extend(args.iter().copied());
+        all.extend(["--events", n.as_str()]);
+        let (code, out, err) = tidewater(&all);
+        assert_eq!(code, 0, "{args:?}: {err}");
+        assert_eq!(out.lines().count(), events, "{args:?}");
+    }
+}
+
+#[test]
 fn generate_writes_the_same_rows_for_the_same_seed_to_stdout_and_files() {
     let (code, first, _) = tidewater(&["generate", "nexmark", "--events", "50", "--seed", "7"]);
     assert_eq!(code, 0);

@@ -43,8 +43,12 @@ fn financial_epochs_continue_where_the_bounded_run_ends() {
         "{next:?}"
     );
     assert_ne!(next.amount, bounded.event(0).amount);
+    assert!(next.transaction_id.starts_with("e1-"), "{next:?}");
     let events = through_a_pipeline(endless, 3 * n);
     assert_eq!(events.len() as u64, 3 * n);
+    let ids: std::collections::HashSet<&str> =
+        events.iter().map(|t| t.transaction_id.as_str()).collect();
+    assert_eq!(ids.len() as u64, 3 * n, "ids are unique across epochs");
     let latest = events.iter().map(|t| t.transaction_time).max().unwrap();
     assert!(
         latest > config.start_time_ms + 4 * 3_600_000,

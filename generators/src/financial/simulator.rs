@@ -167,8 +167,8 @@ impl FinancialStreamSimulator {
     }
 
     /// An endless stream: epoch after epoch of `duration_hours`, each a run of its own
-    /// seed (epoch 0 is the bounded run; a reversal late enough may land after the
-    /// next epoch's first purchases). An error for a supplied table (it ends).
+    /// seed (epoch 0 is the bounded run; later epochs' ids start `e1-`, `e2-`, ...; a
+    /// reversal late enough may land after the next epoch's first purchases). An error for a supplied table (it ends).
     pub fn unbounded(&self) -> Result<ChunkedGenerator<Transaction>, GeneratorErrors> {
         if self.table.is_some() {
             return Err(GeneratorError::InvalidParameter {
@@ -191,7 +191,17 @@ impl FinancialStreamSimulator {
                     config: epoch,
                     table: None,
                 };
-                simulator.run().transactions
+                let mut transactions = simulator.run().transactions;
+                if k > 0 {
+                    // Ids stay unique across epochs: `e1-txn-00000000`, ...
+                    for t in &mut transactions {
+                        t.transaction_id = format!("e{k}-{}", t.transaction_id);
+                        if let Some(original) = &mut t.reverses {
+                            *original = format!("e{k}-{original}");
+                        }
+                    }
+                }
+                transactions
             },
             |t: &Transaction| t.transaction_time,
         ))
