@@ -240,6 +240,54 @@ fn bench_prints_a_json_line_per_run_beside_the_source_alone() {
         (Some("q7"), Some("beam"))
     );
     assert!(line["rows"].as_u64().is_some_and(|r| r > 0), "{line}");
+    // Paced: the line says the rate; the check still passes.
+    let (code, stdout, stderr) = tidewater(&[
+        "bench", "--query", "w1", "--events", "100000", "--rate", "400000",
+    ]);
+    assert_eq!(code, 0, "{stderr}");
+    let line: serde_json::Value = serde_json::from_str(stdout.trim()).unwrap();
+    assert_eq!(
+        (line["rate"].as_f64(), line["check"].as_str()),
+        (Some(400_000.0), Some("pass"))
+    );
+    assert!(
+        line["events_per_sec"].as_f64().unwrap() < 500_000.0,
+        "paced: {line}"
+    );
+    // The search: seven paced probes; the answer is the fastest one that held the bound.
+    let (code, stdout, stderr) = tidewater(&[
+        "bench",
+        "--query",
+        "w1",
+        "--find-max-rate",
+        "--p99",
+        "50ms",
+        "--probe-seconds",
+        "0.1",
+    ]);
+    assert_eq!(code, 0, "{stderr}");
+    let found: serde_json::Value = serde_json::from_str(stdout.trim()).unwrap();
+    let probes = found["probes"].as_array().unwrap();
+    assert_eq!(probes.len(), 7);
+    let held = probes
+        .iter()
+        .filter(|p| {
+            p["p99_ms"].as_f64().unwrap() <= 50.0
+                && p["events_per_sec"].as_f64().unwrap() >= 0.95 * p["rate"].as_f64().unwrap()
+        })
+        .map(|p| p["rate"].as_f64().unwrap())
+        .fold(0.0, f64::max);
+    assert_eq!(
+        found["max_sustainable_rate"].as_f64(),
+        Some(held),
+        "{found}"
+    );
+    let (code, _, stderr) = tidewater(&["bench", "--query", "w1", "--rate", "0"]);
+    assert_ne!(code, 0);
+    assert!(
+        stderr.contains("expected events per second (a positive number), found `0`"),
+        "{stderr}"
+    );
     let (code, _, stderr) = tidewater(&["bench", "--query", "q9"]);
     assert_ne!(code, 0);
     assert!(

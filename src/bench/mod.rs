@@ -23,8 +23,18 @@ pub fn workload_counts(
     events: u64,
     keys: u64,
 ) -> Stream<WindowResult<u32, u64>> {
-    let keyed = p
-        .source(WorkloadSource::new(workload, events).with_keys(keys))
+    workload_query(
+        p.source(WorkloadSource::new(workload, events).with_keys(keys)),
+        workload,
+    )
+}
+
+/// `workload`'s query over `events` from any source of its events.
+pub fn workload_query(
+    events: Stream<WorkloadEvent>,
+    workload: Workload,
+) -> Stream<WindowResult<u32, u64>> {
+    let keyed = events
         .with_watermark(Watermark::bounded("1 second", |e: &WorkloadEvent| e.ts))
         .key_by(|e: &WorkloadEvent| e.key);
     match workload {
@@ -42,4 +52,4 @@ pub fn workload_counts(
 
 mod run;
 
-pub use run::{run_bench, BenchError, BenchLine, BenchQuery, BenchSpec};
+pub use run::{find_max_rate, run_bench, BenchError, BenchLine, BenchQuery, BenchSpec, MaxRate};

@@ -9,9 +9,10 @@ use std::time::Instant;
 use serde::Serialize;
 use tidewater_engine::connector::{Sink, SinkWriter, WorkerInfo};
 use tidewater_engine::prelude::*;
-use tidewater_generators::core::GeneratorSource;
+use tidewater_engine::time::Timestamp;
+use tidewater_generators::core::{Generator, GeneratorSource, Pacing};
 use tidewater_generators::nexmark::{Event, NexmarkConfig, NexmarkGenerator};
-use tidewater_generators::workload::{Workload, WorkloadSource};
+use tidewater_generators::workload::{Workload, WorkloadEvent, WorkloadSource};
 
 use crate::nexmark::{self, NexmarkVariant};
 
@@ -75,6 +76,8 @@ pub struct BenchSpec {
     pub repeat: usize,
     /// Nexmark's definitions.
     pub variant: NexmarkVariant,
+    /// Paces the source at this many events per second (`None`: as fast as it goes).
+    pub rate: Option<f64>,
 }
 
 /// One run's figures: the fields of the throughput harness's line, plus the source
@@ -113,6 +116,8 @@ pub struct BenchLine {
     pub peak_rss_bytes: Option<u64>,
     /// Nexmark's definitions (`flink`, `beam`).
     pub variant: NexmarkVariant,
+    /// The pace asked for (events per second), when paced.
+    pub rate: Option<f64>,
 }
 
 /// Counts rows (and, for window results, sums their counts); each worker publishes
@@ -187,8 +192,51 @@ fn one<T>(_: &T) -> u64 {
 }
 
 fn nexmark_source(spec: &BenchSpec) -> GeneratorSource<NexmarkGenerator> {
-    GeneratorSource::new(NexmarkGenerator::new(NexmarkConfig::default(), 42))
-        .with_max_events(spec.events)
+    paced(
+        GeneratorSource::new(NexmarkGenerator::new(NexmarkConfig::default(), 42))
+            .with_max_events(spec.events),
+        spec,
+    )
+}
+
+/// `source` paced at the spec's rate, if it has one: Poisson arrivals released through
+/// a token bucket on the wall clock, as a real feed would arrive.
+fn paced<G: Generator>(source: GeneratorSource<G>, spec: &BenchSpec) -> GeneratorSource<G> {
+    match spec.rate {
+        Some(rate) => source.realtime(Pacing::rate(rate)),
+        None => source,
+    }
+}
+
+/// A workload's events as a generator, for paced runs (the unpaced ones use the
+/// workload's own, faster source).
+struct WorkloadEvents {
+    workload: Workload,
+    events: u64,
+}
+
+impl Generator for WorkloadEvents {
+    type Event = WorkloadEvent;
+
+    fn name(&self) -> String {
+        format!("{:?}", self.workload).to_lowercase()
+    }
+
+    fn seed(&self) -> u64 {
+        0
+    }
+
+    fn event(&self, index: u64) -> WorkloadEvent {
+        self.workload.event(index)
+    }
+
+    fn event_time(&self, index: u64) -> Timestamp {
+        self.workload.event(index).ts
+    }
+
+    fn len(&self) -> Option<u64> {
+        Some(self.events)
+    }
 }
 
 fn config(spec: &BenchSpec) -> Config {
@@ -227,6 +275,17 @@ fn pipeline(spec: &BenchSpec, p: &mut Pipeline) -> (Arc<AtomicU64>, Arc<AtomicU6
     }
     let v = spec.variant;
     match spec.query {
+        BenchQuery::Workload(w) if spec.rate.is_some() => {
+            let events = WorkloadEvents {
+                workload: w,
+                events: spec.events,
+            };
+            let source = p.source(paced(GeneratorSource::new(events), spec));
+            count!(super::workload_query(source, w), |r: &WindowResult<
+                u32,
+                u64,
+            >| r.value)
+        }
         BenchQuery::Workload(w) => count!(
             super::workload_counts(p, w, spec.events, w.keys()),
             |r: &WindowResult<u32, u64>| r.value
@@ -292,7 +351,62 @@ pub fn run_bench(spec: &BenchSpec) -> Result<Vec<BenchLine>> {
             check,
             peak_rss_bytes: peak_rss_bytes(),
             variant: spec.variant,
+            rate: spec.rate,
         });
     }
     Ok(lines)
+}
+
+/// The highest sustainable rate: paced runs of about `probe_seconds` each, searched
+/// between nothing and the unpaced throughput; a rate is sustained when the pipeline
+/// keeps up (at least 95% of it goes through) and the p99 end-to-end latency stays
+/// within `p99_ms` (the Nexmark and Yahoo benchmarks' definition).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct MaxRate {
+    /// `w1`-`w3`, `q0`-`q11`.
+    pub query: String,
+    /// Worker threads.
+    pub parallelism: usize,
+    /// The latency bound (ms).
+    pub p99_bound_ms: f64,
+    /// The highest rate sustained (events per second).
+    pub max_sustainable_rate: f64,
+    /// Every probe: the rate tried and the run's line.
+    pub probes: Vec<BenchLine>,
+}
+
+/// Searches the highest rate `spec.query` sustains with p99 under `p99_ms`.
+pub fn find_max_rate(spec: &BenchSpec, p99_ms: f64, probe_seconds: f64) -> Result<MaxRate> {
+    let unpaced = BenchSpec {
+        rate: None,
+        repeat: 1,
+        ..*spec
+    };
+    let ceiling = run_bench(&unpaced)?[0].events_per_sec;
+    let (mut lo, mut hi) = (0.0f64, ceiling);
+    let mut probes = Vec::new();
+    for _ in 0..7 {
+        let rate = if lo == 0.0 { hi / 2.0 } else { (lo + hi) / 2.0 };
+        let probe = BenchSpec {
+            rate: Some(rate),
+            events: ((rate * probe_seconds) as u64).max(1_000),
+            repeat: 1,
+            ..*spec
+        };
+        let line = run_bench(&probe)?.remove(0);
+        let kept_up = line.events_per_sec >= 0.95 * rate;
+        if kept_up && line.p99_ms <= p99_ms {
+            lo = rate;
+        } else {
+            hi = rate;
+        }
+        probes.push(line);
+    }
+    Ok(MaxRate {
+        query: spec.query.name(),
+        parallelism: spec.parallelism,
+        p99_bound_ms: p99_ms,
+        max_sustainable_rate: lo,
+        probes,
+    })
 }

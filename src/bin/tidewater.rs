@@ -113,7 +113,9 @@ w1, w2, w3 (see tidewater::generate).")]
     /// each beside its source alone (the generator's ceiling).
     #[command(after_help = "Examples:
   tidewater bench --query w1 --events 10000000 --parallelism 2 --repeat 3
-  tidewater bench --query q5 --events 5000000 --variant beam")]
+  tidewater bench --query q5 --events 5000000 --variant beam
+  tidewater bench --query w1 --events 5000000 --rate 1000000      latency at 1 M events/s
+  tidewater bench --query q5 --find-max-rate --p99 10ms            the highest sustainable rate")]
     Bench {
         /// w1, w2, w3 (the workloads), or q0-q8, q11 (Nexmark).
         #[arg(long, value_parser = |s: &str| s.parse::<tidewater::bench::BenchQuery>().map_err(|e| e.to_string()))]
@@ -130,6 +132,20 @@ w1, w2, w3 (see tidewater::generate).")]
         /// Nexmark's definitions: flink (the Flink suite's SQL) or beam.
         #[arg(long, default_value = "flink", value_parser = |s: &str| s.parse::<tidewater::nexmark::NexmarkVariant>())]
         variant: tidewater::nexmark::NexmarkVariant,
+        /// Paces the source at this many events per second (Poisson arrivals on the
+        /// wall clock) and reports end-to-end latency at that rate.
+        #[arg(long, value_parser = positive_rate)]
+        rate: Option<f64>,
+        /// Searches the highest rate whose p99 latency stays under --p99 (paced probes
+        /// of about 3 s each); prints one JSON object with every probe.
+        #[arg(long, conflicts_with = "rate")]
+        find_max_rate: bool,
+        /// The latency bound of --find-max-rate, such as 10ms.
+        #[arg(long, default_value = "10ms", value_parser = latency_bound)]
+        p99: f64,
+        /// Seconds of events per --find-max-rate probe.
+        #[arg(long, default_value_t = 3.0, value_parser = positive_rate)]
+        probe_seconds: f64,
     },
     /// Fits a Genesis generator (Gaussian copula) on a table and serves its rows over a
     /// WebSocket: send {"action": "generate", "count": N, "batch_size": B, "conditions": {..}},
@@ -482,6 +498,40 @@ fn validate(files: &[std::path::PathBuf]) -> Result<(), Box<dyn std::error::Erro
     Ok(())
 }
 
+fn positive_rate(text: &str) -> Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(r) if r.is_finite() && r > 0.0 => Ok(r),
+        _ => Err(format!(
+            "expected events per second (a positive number), found `{text}`"
+        )),
+    }
+}
+
+/// A latency bound: `10ms`, `0.5s` or plain milliseconds.
+fn latency_bound(text: &str) -> Result<f64, String> {
+    let (number, scale) = match text {
+        t if t.ends_with("ms") => (&t[..t.len() - 2], 1.0),
+        t if t.ends_with('s') => (&t[..t.len() - 1], 1_000.0),
+        t => (t, 1.0),
+    };
+    match number.trim().parse::<f64>() {
+        Ok(v) if v.is_finite() && v > 0.0 => Ok(v * scale),
+        _ => Err(format!(
+            "expected a latency such as 10ms or 0.5s, found `{text}`"
+        )),
+    }
+}
+
+fn max_rate(
+    spec: &tidewater::bench::BenchSpec,
+    p99_ms: f64,
+    probe_seconds: f64,
+) -> Result<(), Box<dyn std::error::Error>> {
+    let found = tidewater::bench::find_max_rate(spec, p99_ms, probe_seconds)?;
+    println!("{}", serde_json::to_string(&found)?);
+    Ok(())
+}
+
 fn serve_generator(
     fit: Option<&std::path::Path>,
     model: Option<&std::path::Path>,
@@ -551,6 +601,10 @@ fn main() -> ExitCode {
             parallelism,
             repeat,
             variant,
+            rate,
+            find_max_rate,
+            p99,
+            probe_seconds,
         }) => {
             let spec = tidewater::bench::BenchSpec {
                 query: *query,
@@ -558,8 +612,13 @@ fn main() -> ExitCode {
                 parallelism: *parallelism as usize,
                 repeat: *repeat as usize,
                 variant: *variant,
+                rate: *rate,
             };
-            bench(&spec)
+            if *find_max_rate {
+                max_rate(&spec, *p99, *probe_seconds)
+            } else {
+                bench(&spec)
+            }
         }
         Some(Command::Completions { shell }) => {
             use clap::CommandFactory;

@@ -117,7 +117,10 @@ impl<D: Decode> KafkaSource<D> {
     }
 
     /// Records carry event time, and each reader's watermark trails the least of its
-    /// partitions' largest event times by `delay` (bounded out-of-orderness).
+    /// partitions' largest event times by `delay` (bounded out-of-orderness). Prefer this
+    /// to a `with_watermark` on the stream after the source: that one sees the records
+    /// in fetch order, so a partition fetched first moves the watermark past the others'
+    /// records, which then arrive late.
     pub fn with_watermark(mut self, delay: impl IntoDuration) -> Self {
         let delay_ms = delay.into_duration().map(duration_ms);
         match &mut self.event_time {
