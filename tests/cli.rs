@@ -240,6 +240,37 @@ fn bench_prints_a_json_line_per_run_beside_the_source_alone() {
         (Some("q7"), Some("beam"))
     );
     assert!(line["rows"].as_u64().is_some_and(|r| r > 0), "{line}");
+    // Several queries and parallelisms, and a report a person opens: three charts drawn
+    // inline (no network), a table, the runs as JSON lines.
+    let dir = tempfile::tempdir().unwrap();
+    let report = dir.path().join("report");
+    let (code, stdout, stderr) = tidewater(&[
+        "bench",
+        "--query",
+        "w1,q5",
+        "--parallelism",
+        "1,2",
+        "--events",
+        "100000",
+        "--report",
+        report.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(stdout.lines().count(), 4);
+    let page = std::fs::read_to_string(report.join("index.html")).unwrap();
+    assert_eq!(page.matches("<svg").count(), 3);
+    for id in ["throughput", "latency", "over-time"] {
+        assert!(page.contains(&format!("<div id=\"{id}\"><svg")), "{id}");
+    }
+    for run in ["w1 p1 #0", "w1 p2 #0", "q5 p1 #0", "q5 p2 #0"] {
+        assert!(page.contains(run), "{run}");
+    }
+    assert!(
+        !page.contains("src=\"http") && !page.contains("href=\"http"),
+        "nothing from the network"
+    );
+    let runs = std::fs::read_to_string(report.join("runs.jsonl")).unwrap();
+    assert_eq!(runs, stdout);
     // Paced: the line says the rate; the check still passes.
     let (code, stdout, stderr) = tidewater(&[
         "bench", "--query", "w1", "--events", "100000", "--rate", "400000",

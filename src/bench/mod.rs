@@ -50,6 +50,11 @@ pub fn workload_query(
     }
 }
 
+mod report;
 mod run;
 
-pub use run::{find_max_rate, run_bench, BenchError, BenchLine, BenchQuery, BenchSpec, MaxRate};
+pub use report::{run_label, write_report, ThroughputSeries};
+pub use run::{
+    find_max_rate, run_bench, run_bench_sampled, BenchError, BenchLine, BenchQuery, BenchSpec,
+    MaxRate,
+};

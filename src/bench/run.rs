@@ -4,7 +4,7 @@
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use serde::Serialize;
 use tidewater_engine::connector::{Sink, SinkWriter, WorkerInfo};
@@ -14,6 +14,7 @@ use tidewater_generators::core::{Generator, GeneratorSource, Pacing};
 use tidewater_generators::nexmark::{Event, NexmarkConfig, NexmarkGenerator};
 use tidewater_generators::workload::{Workload, WorkloadEvent, WorkloadSource};
 
+use super::report::ThroughputSeries;
 use crate::nexmark::{self, NexmarkVariant};
 
 /// What to measure.
@@ -318,13 +319,30 @@ fn peak_rss_bytes() -> Option<u64> {
 
 /// Runs `spec.repeat` times; one line per run.
 pub fn run_bench(spec: &BenchSpec) -> Result<Vec<BenchLine>> {
+    Ok(run_bench_sampled(spec)?.0)
+}
+
+/// As [`run_bench`], with each run's throughput sampled every 50 ms while it ran.
+pub fn run_bench_sampled(spec: &BenchSpec) -> Result<(Vec<BenchLine>, Vec<ThroughputSeries>)> {
     let mut lines = Vec::with_capacity(spec.repeat);
+    let mut series = Vec::with_capacity(spec.repeat);
     for run in 0..spec.repeat.max(1) {
         let source_eps = source_alone(spec)?;
         let mut p = Pipeline::new(config(spec));
         let (rows, sum) = pipeline(spec, &mut p);
         let started = Instant::now();
-        let metrics = p.run()?;
+        let processor = p.start()?;
+        let mut points = Vec::new();
+        let mut last = (0.0f64, 0u64);
+        while !processor.await_termination(Some(Duration::from_millis(50))) {
+            let now = started.elapsed().as_secs_f64();
+            let read = processor.metrics().source_records;
+            if now > last.0 {
+                points.push((now, (read - last.1.min(read)) as f64 / (now - last.0)));
+            }
+            last = (now, read);
+        }
+        let metrics = processor.join()?;
         let seconds = started.elapsed().as_secs_f64();
         let (rows, sum) = (rows.load(Ordering::Relaxed), sum.load(Ordering::Relaxed));
         let check = match spec.query {
@@ -335,7 +353,7 @@ pub fn run_bench(spec: &BenchSpec) -> Result<Vec<BenchLine>> {
             BenchQuery::Nexmark(_) => "none".to_string(),
         };
         let eps = spec.events as f64 / seconds;
-        lines.push(BenchLine {
+        let line = BenchLine {
             query: spec.query.name(),
             events: spec.events,
             parallelism: spec.parallelism,
@@ -352,9 +370,14 @@ pub fn run_bench(spec: &BenchSpec) -> Result<Vec<BenchLine>> {
             peak_rss_bytes: peak_rss_bytes(),
             variant: spec.variant,
             rate: spec.rate,
+        };
+        series.push(ThroughputSeries {
+            label: super::report::run_label(&line),
+            points,
         });
+        lines.push(line);
     }
-    Ok(lines)
+    Ok((lines, series))
 }
 
 /// The highest sustainable rate: paced runs of about `probe_seconds` each, searched

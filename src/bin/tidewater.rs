@@ -115,17 +115,19 @@ w1, w2, w3 (see tidewater::generate).")]
   tidewater bench --query w1 --events 10000000 --parallelism 2 --repeat 3
   tidewater bench --query q5 --events 5000000 --variant beam
   tidewater bench --query w1 --events 5000000 --rate 1000000      latency at 1 M events/s
-  tidewater bench --query q5 --find-max-rate --p99 10ms            the highest sustainable rate")]
+  tidewater bench --query q5 --find-max-rate --p99 10ms            the highest sustainable rate
+  tidewater bench --query w1,q5 --parallelism 1,2 --report target/bench   charts in index.html")]
     Bench {
-        /// w1, w2, w3 (the workloads), or q0-q8, q11 (Nexmark).
-        #[arg(long, value_parser = |s: &str| s.parse::<tidewater::bench::BenchQuery>().map_err(|e| e.to_string()))]
-        query: tidewater::bench::BenchQuery,
+        /// w1, w2, w3 (the workloads), or q0-q8, q11 (Nexmark); several separated by
+        /// commas.
+        #[arg(long, required = true, value_delimiter = ',', value_parser = |s: &str| s.parse::<tidewater::bench::BenchQuery>().map_err(|e| e.to_string()))]
+        query: Vec<tidewater::bench::BenchQuery>,
         /// Events generated per run.
         #[arg(long, default_value_t = 10_000_000)]
         events: u64,
-        /// Worker threads.
-        #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..=1024))]
-        parallelism: u64,
+        /// Worker threads; several separated by commas (`1,2`).
+        #[arg(long, default_value = "1", value_delimiter = ',', value_parser = clap::value_parser!(u64).range(1..=1024))]
+        parallelism: Vec<u64>,
         /// Runs.
         #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..=1000))]
         repeat: u64,
@@ -143,6 +145,10 @@ w1, w2, w3 (see tidewater::generate).")]
         /// The latency bound of --find-max-rate, such as 10ms.
         #[arg(long, default_value = "10ms", value_parser = latency_bound)]
         p99: f64,
+        /// Also writes DIR/index.html (charts: throughput per query and parallelism,
+        /// latency percentiles, throughput over time) and DIR/runs.jsonl.
+        #[arg(long, value_name = "DIR")]
+        report: Option<std::path::PathBuf>,
         /// Seconds of events per --find-max-rate probe.
         #[arg(long, default_value_t = 3.0, value_parser = positive_rate)]
         probe_seconds: f64,
@@ -450,10 +456,22 @@ fn watch(
 }
 
 /// Prints one JSON line per run; a workload whose results miss the formulas fails.
-fn bench(spec: &tidewater::bench::BenchSpec) -> Result<(), Box<dyn std::error::Error>> {
-    let lines = tidewater::bench::run_bench(spec)?;
-    for line in &lines {
-        println!("{}", serde_json::to_string(line)?);
+fn bench(
+    specs: &[tidewater::bench::BenchSpec],
+    report: Option<&std::path::Path>,
+) -> Result<(), Box<dyn std::error::Error>> {
+    let (mut lines, mut series) = (Vec::new(), Vec::new());
+    for spec in specs {
+        let (these, sampled) = tidewater::bench::run_bench_sampled(spec)?;
+        for line in &these {
+            println!("{}", serde_json::to_string(line)?);
+        }
+        lines.extend(these);
+        series.extend(sampled);
+    }
+    if let Some(dir) = report {
+        let page = tidewater::bench::write_report(dir, &lines, &series)?;
+        eprintln!("report: {}", page.display());
     }
     if lines.iter().any(|l| l.check == "fail") {
         return Err("the results do not match BENCHMARKS.md's formulas".into());
@@ -605,19 +623,27 @@ fn main() -> ExitCode {
             find_max_rate,
             p99,
             probe_seconds,
+            report,
         }) => {
-            let spec = tidewater::bench::BenchSpec {
-                query: *query,
-                events: *events,
-                parallelism: *parallelism as usize,
-                repeat: *repeat as usize,
-                variant: *variant,
-                rate: *rate,
-            };
+            let specs: Vec<tidewater::bench::BenchSpec> = query
+                .iter()
+                .flat_map(|q| {
+                    parallelism.iter().map(|p| tidewater::bench::BenchSpec {
+                        query: *q,
+                        events: *events,
+                        parallelism: *p as usize,
+                        repeat: *repeat as usize,
+                        variant: *variant,
+                        rate: *rate,
+                    })
+                })
+                .collect();
             if *find_max_rate {
-                max_rate(&spec, *p99, *probe_seconds)
+                specs
+                    .iter()
+                    .try_for_each(|spec| max_rate(spec, *p99, *probe_seconds))
             } else {
-                bench(&spec)
+                bench(&specs, report.as_deref())
             }
         }
         Some(Command::Completions { shell }) => {
