@@ -319,10 +319,10 @@ fn bench_prints_a_json_line_per_run_beside_the_source_alone() {
         stderr.contains("expected events per second (a positive number), found `0`"),
         "{stderr}"
     );
-    let (code, _, stderr) = tidewater(&["bench", "--query", "q9"]);
+    let (code, _, stderr) = tidewater(&["bench", "--query", "q10"]);
     assert_ne!(code, 0);
     assert!(
-        stderr.contains("unknown query `q9`: expected w1, w2, w3 or one of q0-q8, q11"),
+        stderr.contains("unknown query `q10`: expected w1, w2, w3 or one of q0-q9, q11"),
         "{stderr}"
     );
 }

@@ -1,4 +1,4 @@
-//! The Nexmark queries written with the engine's API: Q0-Q8 and Q11.
+//! The Nexmark queries written with the engine's API: Q0-Q9 and Q11.
 //!
 //! Each function takes the stream it reads and returns the query's result stream, so a
 //! program or a test wires source and sink around it. The definitions follow the Flink
@@ -10,7 +10,7 @@
 //! |---|---|---|
 //! | Q0 | the bids | every event |
 //! | Q1 | `0.908 * price`, three decimals kept | `price * 89 / 100`, whole units |
-//! | Q4, Q6 winner | highest bid in `[dateTime, expires]`, no reserve | highest bid in `[dateTime, expires)` at or above the reserve |
+//! | Q4, Q6, Q9 winner | highest bid in `[dateTime, expires]`, no reserve | highest bid in `[dateTime, expires)` at or above the reserve |
 //! | Q5 windows | 10 s, sliding every 2 s | 10 s, sliding every 5 s |
 //! | Q6 average | the current and the 10 preceding sales (`ROWS BETWEEN 10 PRECEDING AND CURRENT ROW`) | the last 10 sales |
 //! | Q7 | every bid at the window's highest price with `dateTime` in `[end - 10 s, end]` (a bid at the end also joins the window it closes) | every bid at the window's highest price in `[start, end)` |
@@ -46,6 +46,7 @@ mod q5;
 mod q6;
 mod q7;
 mod q8;
+mod q9;
 mod winning_bids;
 
 pub use q0::q0;
@@ -58,6 +59,7 @@ pub use q5::{q5, HotItem};
 pub use q6::q6;
 pub use q7::q7;
 pub use q8::{q8, NewSeller};
+pub use q9::{q9, AuctionWinner};
 pub use winning_bids::{winning_bids, WinningBid};
 
 use tidewater_engine::prelude::*;

@@ -22,20 +22,20 @@ pub struct WinningBid {
 
 /// Per auction: its terms once seen, and the bids so far.
 #[derive(Default, Serialize, Deserialize)]
-struct AuctionBids {
+pub(super) struct AuctionBids {
     auction: Option<tidewater_generators::nexmark::Auction>,
     bids: Vec<(i64, u64)>,
 }
 
 #[derive(Clone)]
-struct CloseAuctions {
-    variant: NexmarkVariant,
+pub(super) struct CloseAuctions {
+    pub(super) variant: NexmarkVariant,
 }
 
 impl CloseAuctions {
     /// When the auction's result is final: a bid at the expiry counts in the Flink
     /// suite (`BETWEEN`), so the watermark must pass the expiry itself.
-    fn closes_at(&self, expires: i64) -> i64 {
+    pub(super) fn closes_at(&self, expires: i64) -> i64 {
         match self.variant {
             NexmarkVariant::Flink => expires.saturating_add(1),
             NexmarkVariant::Beam => expires,
@@ -43,7 +43,12 @@ impl CloseAuctions {
     }
 
     /// Whether the bid at `ts` of `price` may win `a`.
-    fn valid(&self, a: &tidewater_generators::nexmark::Auction, ts: i64, price: u64) -> bool {
+    pub(super) fn valid(
+        &self,
+        a: &tidewater_generators::nexmark::Auction,
+        ts: i64,
+        price: u64,
+    ) -> bool {
         match self.variant {
             NexmarkVariant::Flink => ts >= a.date_time && ts <= a.expires,
             NexmarkVariant::Beam => ts >= a.date_time && ts < a.expires && price >= a.reserve,
