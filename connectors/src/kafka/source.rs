@@ -251,6 +251,31 @@ struct ReaderState<D: Decode> {
     commit_back: bool,
     /// Spark's `failOnDataLoss`.
     fail_on_data_loss: bool,
+    /// Since when every poll has met a connection error (librdkafka reconnects by
+    /// itself; the run fails only when it lasts).
+    unreachable_since: Option<Instant>,
+}
+
+/// How long brokers may stay unreachable before a run fails.
+const UNREACHABLE_LIMIT: Duration = Duration::from_secs(60);
+
+/// A connection error librdkafka recovers from by reconnecting (a broker restarting,
+/// a slow network, a starved machine), as opposed to one about the records or the
+/// subscription.
+fn is_connection_error(e: &KafkaError) -> bool {
+    use rdkafka::types::RDKafkaErrorCode as Code;
+    matches!(
+        e.rdkafka_error_code(),
+        Some(
+            Code::AllBrokersDown
+                | Code::BrokerTransportFailure
+                | Code::NetworkException
+                | Code::RequestTimedOut
+                | Code::OperationTimedOut
+                | Code::BrokerNotAvailable
+                | Code::Resolve
+        )
+    )
 }
 
 impl<D: Decode> KafkaReader<D> {
@@ -363,6 +388,7 @@ impl<D: Decode> KafkaReader<D> {
                 commit_back: config.group_id.is_some(),
                 fail_on_data_loss: config.fail_on_data_loss != Some(false),
                 reported_empty: false,
+                unreachable_since: None,
                 discovery: config.discovery_interval_ms().map(|every| Discovery {
                     config: config.clone(),
                     every_ms: every as i64,
@@ -606,9 +632,27 @@ impl<D: Decode> SourceReader for KafkaReader<D> {
         while out.len() < state.batch_limit {
             match consumer.poll(timeout) {
                 None => break,
-                Some(Err(KafkaError::PartitionEOF(_))) => state.on_partition_eof(consumer)?,
+                Some(Err(KafkaError::PartitionEOF(_))) => {
+                    state.unreachable_since = None;
+                    state.on_partition_eof(consumer)?
+                }
+                Some(Err(e)) if is_connection_error(&e) => {
+                    let since = *state.unreachable_since.get_or_insert_with(Instant::now);
+                    if since.elapsed() > UNREACHABLE_LIMIT {
+                        let doing = format!(
+                            "reading records (no broker reachable for {} s)",
+                            UNREACHABLE_LIMIT.as_secs()
+                        );
+                        return Err(kafka_error(&state.name, doing, e));
+                    }
+                    tracing::warn!(source = %state.name, error = %e, "a broker connection failed; librdkafka reconnects");
+                    break;
+                }
                 Some(Err(e)) => return Err(kafka_error(&state.name, "reading records", e)),
-                Some(Ok(msg)) => state.read_one(consumer, &msg, now, out)?,
+                Some(Ok(msg)) => {
+                    state.unreachable_since = None;
+                    state.read_one(consumer, &msg, now, out)?
+                }
             }
             timeout = Duration::ZERO;
             if state.partitions.iter().all(|p| p.done) {
@@ -678,5 +722,35 @@ impl<D: Decode> SourceReader for KafkaReader<D> {
             }
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rdkafka::types::RDKafkaErrorCode as Code;
+
+    #[test]
+    fn connection_errors_are_waited_out_and_others_fail() {
+        let table = [
+            (KafkaError::MessageConsumption(Code::AllBrokersDown), true),
+            (
+                KafkaError::MessageConsumption(Code::BrokerTransportFailure),
+                true,
+            ),
+            (KafkaError::MessageConsumption(Code::RequestTimedOut), true),
+            (
+                KafkaError::MessageConsumption(Code::UnknownTopicOrPartition),
+                false,
+            ),
+            (
+                KafkaError::MessageConsumption(Code::TopicAuthorizationFailed),
+                false,
+            ),
+            (KafkaError::PartitionEOF(0), false),
+        ];
+        for (error, transient) in table {
+            assert_eq!(is_connection_error(&error), transient, "{error}");
+        }
     }
 }
