@@ -34,13 +34,15 @@ pub struct Pacing {
 }
 
 impl Pacing {
-    /// Poisson arrivals at `rate_per_sec`.
+    /// Poisson arrivals at `rate_per_sec`, with a bucket of 10 ms of events (at least
+    /// 1 024): the clock ticks in milliseconds, so a smaller bucket would cap the rate
+    /// at one bucket a tick.
     pub fn rate(rate_per_sec: f64) -> Self {
         Pacing {
             rate_per_sec,
             jitter_ms: 0.0,
             burst_windows: Vec::new(),
-            bucket_size: 1_024,
+            bucket_size: ((rate_per_sec / 100.0).ceil().max(1_024.0) as usize).min(1 << 24),
         }
     }
 
@@ -169,6 +171,17 @@ mod tests {
         }
         // 10 s at 1 000/s: Poisson, so within a few standard deviations (sqrt(10 000) = 100)
         assert!((9_600..=10_400).contains(&total), "{total}");
+    }
+
+    #[test]
+    fn fast_rates_are_not_capped_at_one_bucket_a_millisecond() {
+        // 5 M/s over 100 ms of 1 ms ticks: 500 000 events, not 1 024 a tick.
+        let mut pacer = Pacer::new(Pacing::rate(5_000_000.0), 0);
+        let mut rng = event_rng(3, 0);
+        let total: usize = (0..=100)
+            .map(|ms| pacer.due(ms, usize::MAX, &mut rng))
+            .sum();
+        assert!((495_000..=505_000).contains(&total), "{total}");
     }
 
     #[test]
