@@ -348,40 +348,33 @@ fn q11_counts_bids_per_bidder_session() {
     );
 }
 
-/// Winning bids by brute force: per auction, its highest bid of those the variant
-/// counts (Flink suite: `[dateTime, expires]`; Beam: `[dateTime, expires)` at or above
-/// the reserve).
-fn winners(events: &[Event], v: NexmarkVariant) -> Vec<WinningBid> {
-    let bids = bids_of(events);
-    let counts = |a: &Auction, b: &Bid| match v {
+/// Whether the variant counts bid `b` for auction `a` (Flink suite: `[dateTime,
+/// expires]`; Beam: `[dateTime, expires)` at or above the reserve).
+fn counted(v: NexmarkVariant, a: &Auction, b: &Bid) -> bool {
+    match v {
         NexmarkVariant::Flink => b.date_time >= a.date_time && b.date_time <= a.expires,
         NexmarkVariant::Beam => {
             b.date_time >= a.date_time && b.date_time < a.expires && b.price >= a.reserve
         }
-    };
-    events
-        .iter()
-        .filter_map(|e| match e {
-            Event::Auction(a) => {
-                let price = bids
-                    .iter()
-                    .filter(|b| b.auction == a.id && counts(a, b))
-                    .map(|b| b.price)
-                    .max()?;
-                let closed_at = match v {
-                    NexmarkVariant::Flink => a.expires + 1,
-                    NexmarkVariant::Beam => a.expires,
-                };
-                Some(WinningBid {
-                    auction: a.id,
-                    seller: a.seller,
-                    category: a.category,
-                    price,
-                    expires: a.expires,
-                    closed_at,
-                })
-            }
-            _ => None,
+    }
+}
+
+/// Winning bids by brute force: per auction, its highest bid of those the variant
+/// counts (Flink suite: `[dateTime, expires]`; Beam: `[dateTime, expires)` at or above
+/// the reserve).
+fn winners(events: &[Event], v: NexmarkVariant) -> Vec<WinningBid> {
+    q9_model(events, v)
+        .into_iter()
+        .map(|AuctionWinner { auction: a, bid }| WinningBid {
+            auction: a.id,
+            seller: a.seller,
+            category: a.category,
+            price: bid.price,
+            expires: a.expires,
+            closed_at: match v {
+                NexmarkVariant::Flink => a.expires + 1,
+                NexmarkVariant::Beam => a.expires,
+            },
         })
         .collect()
 }
@@ -399,12 +392,7 @@ fn winning_bids_close_every_auction_with_its_highest_counted_bid() {
 /// then the earliest, then the lowest bidder.
 fn q9_model(events: &[Event], v: NexmarkVariant) -> Vec<AuctionWinner> {
     let bids = bids_of(events);
-    let counts = |a: &Auction, b: &Bid| match v {
-        NexmarkVariant::Flink => b.date_time >= a.date_time && b.date_time <= a.expires,
-        NexmarkVariant::Beam => {
-            b.date_time >= a.date_time && b.date_time < a.expires && b.price >= a.reserve
-        }
-    };
+    let counts = |a: &Auction, b: &Bid| counted(v, a, b);
     events
         .iter()
         .filter_map(|e| match e {

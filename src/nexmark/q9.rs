@@ -3,7 +3,7 @@
 use tidewater_generators::nexmark::Auction;
 
 use super::imports::*;
-use super::winning_bids::CloseAuctions;
+use super::winning_bids::{per_auction, CloseAuctions};
 
 /// A closed auction and the bid that won it (the Flink suite's Q9 row: `A.*` with the
 /// bid's auction, bidder, price, time and extra; here the whole bid).
@@ -96,14 +96,6 @@ impl KeyedProcessFunction<u64, Event> for TopBid {
 /// suite's top-1 per auction: highest price, then earliest; Beam's winner rule with
 /// [`NexmarkVariant::Beam`]).
 pub fn q9(events: Stream<Event>, variant: NexmarkVariant) -> Stream<AuctionWinner> {
-    events
-        .filter(|e| !matches!(e, Event::Person(_)))
-        .key_by(|e: &Event| match e {
-            Event::Auction(a) => a.id,
-            Event::Bid(b) => b.auction,
-            Event::Person(p) => p.id,
-        })
-        .process(TopBid {
-            rules: CloseAuctions { variant },
-        })
+    let rules = CloseAuctions { variant };
+    per_auction(events, TopBid { rules })
 }

@@ -115,6 +115,14 @@ impl KeyedProcessFunction<u64, Event> for CloseAuctions {
 /// suite's `B.dateTime BETWEEN A.dateTime AND A.expires`, or Beam's bids before the
 /// expiry at or above the reserve).
 pub fn winning_bids(events: Stream<Event>, variant: NexmarkVariant) -> Stream<WinningBid> {
+    per_auction(events, CloseAuctions { variant })
+}
+
+/// Auctions and bids keyed by auction id into `function` (persons left out).
+pub(super) fn per_auction<F>(events: Stream<Event>, function: F) -> Stream<F::Out>
+where
+    F: KeyedProcessFunction<u64, Event>,
+{
     events
         .filter(|e| !matches!(e, Event::Person(_)))
         .key_by(|e: &Event| match e {
@@ -122,5 +130,5 @@ pub fn winning_bids(events: Stream<Event>, variant: NexmarkVariant) -> Stream<Wi
             Event::Bid(b) => b.auction,
             Event::Person(p) => p.id,
         })
-        .process(CloseAuctions { variant })
+        .process(function)
 }
