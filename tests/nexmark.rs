@@ -1,4 +1,4 @@
-//! Nexmark queries Q0-Q9 and Q11 against brute-force models of their definitions
+//! Nexmark queries Q0-Q9, Q11, Q14 and Q22 against brute-force models of their definitions
 //! (the Flink suite's and Beam's where they differ), on several seeds, at parallelism
 //! 1 and 2 (and the same rows again at 4).
 
@@ -348,6 +348,83 @@ fn q11_counts_bids_per_bidder_session() {
     );
 }
 
+#[test]
+fn q14_classifies_the_bids_in_its_price_band() {
+    check(
+        "q14",
+        |e, _| q14(bids(e)),
+        |events, _| {
+            bids_of(events)
+                .into_iter()
+                .filter(|b| {
+                    let euros = 0.908 * b.price as f64;
+                    euros > 1_000_000.0 && euros < 50_000_000.0
+                })
+                .map(|b| {
+                    let hour = (b.date_time / 3_600_000) % 24;
+                    let kind = if (8..=18).contains(&hour) {
+                        "dayTime"
+                    } else if hour <= 6 || hour >= 20 {
+                        "nightTime"
+                    } else {
+                        "otherTime"
+                    };
+                    ClassifiedBid {
+                        auction: b.auction,
+                        bidder: b.bidder,
+                        price: 0.908 * b.price as f64,
+                        bid_time_type: kind.to_string(),
+                        date_time: b.date_time,
+                        c_counts: b.extra.chars().filter(|&c| c == 'c').count() as u64,
+                        extra: b.extra,
+                    }
+                })
+                .collect()
+        },
+    );
+    let table = [
+        (0, "nightTime"),
+        (7, "otherTime"),
+        (8, "dayTime"),
+        (18, "dayTime"),
+        (19, "otherTime"),
+        (20, "nightTime"),
+    ];
+    for (hour, kind) in table {
+        assert_eq!(
+            bid_time_type(1_700_006_400_000 + hour * 3_600_000),
+            kind,
+            "{hour} h"
+        );
+    }
+}
+
+#[test]
+fn q22_splits_every_bid_url_into_directories() {
+    check(
+        "q22",
+        |e, _| q22(bids(e)),
+        |events, _| {
+            bids_of(events)
+                .into_iter()
+                .map(|b| {
+                    let parts: Vec<&str> = b.url.split('/').collect();
+                    let at = |i: usize| parts.get(i).map(|p| p.to_string());
+                    BidDirectories {
+                        auction: b.auction,
+                        bidder: b.bidder,
+                        price: b.price,
+                        channel: b.channel.to_string(),
+                        dir1: at(3),
+                        dir2: at(4),
+                        dir3: at(5),
+                    }
+                })
+                .collect()
+        },
+    );
+}
+
 /// Whether the variant counts bid `b` for auction `a` (Flink suite: `[dateTime,
 /// expires]`; Beam: `[dateTime, expires)` at or above the reserve).
 fn counted(v: NexmarkVariant, a: &Auction, b: &Bid) -> bool {
@@ -517,6 +594,8 @@ fn every_query_gives_the_same_rows_at_parallelism_1_2_and_4_and_on_a_rerun() {
     same("q7", |e| q7(bids(e), v));
     same("q8", q8);
     same("q9", |e| q9(e, v));
+    same("q14", |e| q14(bids(e)));
+    same("q22", |e| q22(bids(e)));
     same("q11", |e| {
         q11(bids(e), v).map(|r| (r.key, r.window_start, r.window_end, r.value))
     });

@@ -22,18 +22,18 @@ use crate::nexmark::{self, NexmarkVariant};
 pub enum BenchQuery {
     /// A workload of `BENCHMARKS.md` (W1-W3).
     Workload(Workload),
-    /// A Nexmark query (0-9, 11).
+    /// A Nexmark query (0-9, 11, 14, 22).
     Nexmark(u8),
 }
 
 /// The Nexmark queries there are (the others of the suite come later).
-const NEXMARK: [u8; 11] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 11];
+const NEXMARK: [u8; 13] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 11, 14, 22];
 
 /// A name `bench` does not know.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum BenchError {
     /// Not a query this build runs.
-    #[error("unknown query `{0}`: expected w1, w2, w3 or one of q0-q9, q11")]
+    #[error("unknown query `{0}`: expected w1, w2, w3 or one of q0-q9, q11, q14, q22")]
     UnknownQuery(String),
 }
 
@@ -304,6 +304,8 @@ fn pipeline(spec: &BenchSpec, p: &mut Pipeline) -> (Arc<AtomicU64>, Arc<AtomicU6
                 7 => count!(nexmark::q7(nexmark::bids(events), v), one),
                 8 => count!(nexmark::q8(events), one),
                 9 => count!(nexmark::q9(events, v), one),
+                14 => count!(nexmark::q14(nexmark::bids(events)), one),
+                22 => count!(nexmark::q22(nexmark::bids(events)), one),
                 _ => count!(nexmark::q11(nexmark::bids(events), v), one),
             }
         }

@@ -1,4 +1,4 @@
-//! The Nexmark queries written with the engine's API: Q0-Q9 and Q11.
+//! The Nexmark queries written with the engine's API: Q0-Q9, Q11, Q14 and Q22.
 //!
 //! Each function takes the stream it reads and returns the query's result stream, so a
 //! program or a test wires source and sink around it. The definitions follow the Flink
@@ -16,8 +16,8 @@
 //! | Q7 | every bid at the window's highest price with `dateTime` in `[end - 10 s, end]` (a bid at the end also joins the window it closes) | every bid at the window's highest price in `[start, end)` |
 //! | Q11 | sessions merge when they touch (Flink's windows intersect at their bounds) | sessions merge only when they overlap |
 //!
-//! Q2, Q3, Q5's ties (every auction with the most bids), Q8 and Q11's rows are the
-//! same in both. Every query gives the same rows at any parallelism and on every rerun:
+//! Q2, Q3, Q5's ties (every auction with the most bids), Q8, Q11, Q14 and Q22's rows
+//! are the same in both. Every query gives the same rows at any parallelism and on every rerun:
 //! where a query emits a running value (Q4, Q6), closed auctions are applied in the
 //! order (expiry, auction id) once the watermark has passed them.
 //!
@@ -39,7 +39,9 @@ mod closed_average;
 mod q0;
 mod q1;
 mod q11;
+mod q14;
 mod q2;
+mod q22;
 mod q3;
 mod q4;
 mod q5;
@@ -52,7 +54,9 @@ mod winning_bids;
 pub use q0::q0;
 pub use q1::{euros, q1, EuroBid};
 pub use q11::q11;
+pub use q14::{bid_time_type, q14, ClassifiedBid};
 pub use q2::q2;
+pub use q22::{q22, BidDirectories};
 pub use q3::{q3, LocalItem};
 pub use q4::q4;
 pub use q5::{q5, HotItem};
