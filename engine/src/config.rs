@@ -116,6 +116,9 @@ pub struct Config {
     /// debugging mode: it keeps every record's key and time (and turns local-global
     /// aggregation off, so that the window operator sees each record).
     pub explain: bool,
+    /// Serve `/metrics` (Prometheus) and the live dashboard on this address while the
+    /// run lasts (see [`http`](crate::http)); `None`: no server.
+    pub http: Option<String>,
 }
 
 impl Default for Config {
@@ -132,11 +135,21 @@ impl Default for Config {
             checkpointing: None,
             local_aggregation: true,
             explain: false,
+            http: None,
         }
     }
 }
 
 impl Config {
+    /// Serves `/metrics` in the Prometheus text format and the live dashboard at `/`
+    /// on `addr` (`"127.0.0.1:9898"`; port 0 picks a free one, see
+    /// [`StreamProcessor::http_addr`](crate::processor::StreamProcessor::http_addr))
+    /// from the start of the run until the processor is dropped.
+    pub fn with_http(mut self, addr: impl Into<String>) -> Self {
+        self.http = Some(addr.into());
+        self
+    }
+
     /// Sets the pipeline name.
     pub fn with_name(mut self, name: impl Into<String>) -> Self {
         self.name = name.into();

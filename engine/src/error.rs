@@ -232,6 +232,14 @@ pub enum EngineError {
     /// A worker thread could not be spawned.
     #[error("could not spawn worker thread: {0}")]
     Spawn(String),
+    /// The metrics and dashboard server could not start.
+    #[error("metrics and dashboard server on {addr}: {message}")]
+    Http {
+        /// The address it was to listen on.
+        addr: String,
+        /// Why it could not.
+        message: String,
+    },
 }
 
 fn list_problems(pipeline: &str, problems: &[EngineError]) -> String {

@@ -139,6 +139,11 @@ impl EngineError {
             E::State { operator, .. } => c("checkpoint").component(operator),
             E::Checkpoint(_) => c("checkpoint").component("checkpoint store"),
             E::Spawn(_) => c("start a worker"),
+            E::Http { addr, .. } => ErrorContext {
+                expected: Some("an address to listen on".into()),
+                found: Some(addr.clone()),
+                ..c("start the metrics server").field("http")
+            },
         }
     }
 }

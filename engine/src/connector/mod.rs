@@ -40,6 +40,9 @@ pub struct WorkerInfo {
     /// The pipeline's clock (processing time): a connector's intervals (polling,
     /// file rollover) follow it, so a test's manual clock drives them.
     pub clock: std::sync::Arc<dyn crate::time::Clock>,
+    /// Where a source reader reports gauges about its input (a Kafka partition's
+    /// lag); each source node has its own, shared by its readers on every worker.
+    pub gauges: crate::metrics::SourceGauges,
 }
 
 impl std::fmt::Debug for WorkerInfo {
@@ -65,6 +68,7 @@ impl WorkerInfo {
             parallelism,
             batch_size: config.batch_size,
             clock: config.clock.clone(),
+            gauges: crate::metrics::SourceGauges::default(),
         }
     }
 }

@@ -189,6 +189,31 @@ impl ExplainLog {
         });
     }
 
+    /// The windows that fired, latest watermark first (end of input last), at most
+    /// `limit`.
+    pub fn recent_firings(&self, limit: usize) -> Vec<crate::http::RecentFiring> {
+        let ops = self.operators.lock().unwrap_or_else(|p| p.into_inner());
+        let mut all: Vec<crate::http::RecentFiring> = ops
+            .iter()
+            .flat_map(|(name, op)| {
+                op.keys.iter().flat_map(move |(key, log)| {
+                    log.firings.iter().map(move |f| crate::http::RecentFiring {
+                        operator: name.clone(),
+                        key: key.clone(),
+                        window_start: f.window_start,
+                        window_end: f.window_end,
+                        watermark: f.watermark,
+                    })
+                })
+            })
+            .collect();
+        all.sort_by(|a, b| {
+            (b.watermark, b.window_start, &b.key).cmp(&(a.watermark, a.window_start, &a.key))
+        });
+        all.truncate(limit);
+        all
+    }
+
     /// Every recorded operator's story of `key`'s window starting at `start`.
     pub fn explain(
         &self,

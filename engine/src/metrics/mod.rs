@@ -13,6 +13,12 @@ use serde::Serialize;
 
 use crate::time::{Timestamp, MIN_WATERMARK};
 
+mod buckets;
+mod gauges;
+
+pub use buckets::{Bucket, HistogramSnapshot, BOUNDS_MS};
+pub use gauges::{PartitionLag, SourceGauges};
+
 /// What role a node plays, for metrics.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -37,6 +43,7 @@ pub(crate) struct OperatorCounters {
     records_in: AtomicU64,
     records_out: AtomicU64,
     late_dropped: AtomicU64,
+    late_side_output: AtomicU64,
     watermark: AtomicI64,
     ended: AtomicBool,
     idle: AtomicBool,
@@ -48,6 +55,7 @@ impl Default for OperatorCounters {
             records_in: AtomicU64::new(0),
             records_out: AtomicU64::new(0),
             late_dropped: AtomicU64::new(0),
+            late_side_output: AtomicU64::new(0),
             watermark: AtomicI64::new(MIN_WATERMARK),
             ended: AtomicBool::new(false),
             idle: AtomicBool::new(false),
@@ -70,6 +78,14 @@ impl OperatorCounters {
     pub fn add_late(&self, n: u64) {
         if n > 0 {
             self.late_dropped.fetch_add(n, Ordering::Relaxed);
+        }
+    }
+
+    /// Late records handed to the window's side output (of those counted late).
+    #[inline]
+    pub fn add_late_side_output(&self, n: u64) {
+        if n > 0 {
+            self.late_side_output.fetch_add(n, Ordering::Relaxed);
         }
     }
 
@@ -131,6 +147,11 @@ impl LatencyRecorder {
             max_ms: h.max() as f64 / 1000.0,
         }
     }
+
+    fn buckets(&self) -> HistogramSnapshot {
+        let h = self.histogram.lock().unwrap_or_else(|p| p.into_inner());
+        HistogramSnapshot::of_micros(&h)
+    }
 }
 
 struct NodeEntry {
@@ -146,6 +167,11 @@ pub(crate) struct MetricsRegistry {
     pub latency: Arc<LatencyRecorder>,
     /// What window operators recorded for explanations (with `Config::explain`).
     pub explain: Arc<crate::explain::ExplainLog>,
+    /// Per keyed node, nanoseconds its upstream outboxes held records a full channel
+    /// had no room for (one entry per worker's outbox).
+    backpressure: Mutex<Vec<(Arc<str>, Arc<AtomicU64>)>>,
+    /// Per source node, the gauges its readers set.
+    gauges: Mutex<Vec<(Arc<str>, SourceGauges)>>,
 }
 
 impl MetricsRegistry {
@@ -154,7 +180,44 @@ impl MetricsRegistry {
             nodes: Mutex::new(Vec::new()),
             latency: Arc::new(LatencyRecorder::new()),
             explain: Arc::default(),
+            backpressure: Mutex::default(),
+            gauges: Mutex::default(),
         }
+    }
+
+    /// A counter of the time one worker's outbox into keyed node `name` was blocked.
+    pub fn backpressure_counter(&self, name: &Arc<str>) -> Arc<AtomicU64> {
+        let counter = Arc::new(AtomicU64::new(0));
+        self.backpressure
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push((name.clone(), counter.clone()));
+        counter
+    }
+
+    /// The gauges of source node `name`, shared by its readers on every worker.
+    pub fn source_gauges(&self, name: &Arc<str>) -> SourceGauges {
+        let mut all = self.gauges.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some((_, g)) = all.iter().find(|(n, _)| n == name) {
+            return g.clone();
+        }
+        let gauges = SourceGauges::default();
+        all.push((name.clone(), gauges.clone()));
+        gauges
+    }
+
+    fn backpressure_ms(&self, name: &str) -> f64 {
+        let all = self.backpressure.lock().unwrap_or_else(|p| p.into_inner());
+        all.iter()
+            .filter(|(n, _)| &**n == name)
+            .map(|(_, c)| c.load(Ordering::Relaxed))
+            .sum::<u64>() as f64
+            / 1e6
+    }
+
+    fn partition_lags(&self) -> Vec<PartitionLag> {
+        let all = self.gauges.lock().unwrap_or_else(|p| p.into_inner());
+        all.iter().flat_map(|(n, g)| g.partition_lags(n)).collect()
     }
 
     /// Registers one worker's instance of node `id`.
@@ -197,6 +260,7 @@ impl MetricsRegistry {
                 c.records_out.load(Ordering::Relaxed),
             );
             let late = c.late_dropped.load(Ordering::Relaxed);
+            let side = c.late_side_output.load(Ordering::Relaxed);
             // Idle while every running instance is (an ended one holds nothing back).
             let idle = ended || c.idle.load(Ordering::Relaxed);
             match operators.iter_mut().find(|o| o.id == entry.id) {
@@ -204,6 +268,7 @@ impl MetricsRegistry {
                     o.records_in += rin;
                     o.records_out += rout;
                     o.late_dropped += late;
+                    o.late_side_output += side;
                     o.idle &= idle;
                 }
                 None => operators.push(OperatorMetrics {
@@ -213,8 +278,10 @@ impl MetricsRegistry {
                     records_in: rin,
                     records_out: rout,
                     late_dropped: late,
+                    late_side_output: side,
                     watermark: wm,
                     idle,
+                    backpressure_ms: 0.0,
                 }),
             }
         }
@@ -226,6 +293,10 @@ impl MetricsRegistry {
             }
         }
         operators.sort_by_key(|o| o.id);
+        drop(nodes);
+        for o in operators.iter_mut() {
+            o.backpressure_ms = self.backpressure_ms(&o.name);
+        }
         let source_records: u64 = operators
             .iter()
             .filter(|o| o.kind == NodeKind::Source)
@@ -254,8 +325,10 @@ impl MetricsRegistry {
                 .sum(),
             watermark,
             latency: self.latency.percentiles(),
+            latency_histogram: self.latency.buckets(),
             operators,
             checkpoints: None,
+            partitions: self.partition_lags(),
         }
     }
 }
@@ -288,8 +361,15 @@ pub struct OperatorMetrics {
     pub records_in: u64,
     /// Records emitted.
     pub records_out: u64,
-    /// Late records dropped (window operators).
+    /// Late records (window operators): dropped, or handed to the window's side
+    /// output when it has one.
     pub late_dropped: u64,
+    /// Of `late_dropped`, the records handed to the side output.
+    pub late_side_output: u64,
+    /// Time, summed over workers, that records for this keyed node waited in a
+    /// worker's outbox because its channel was full (backpressure), in milliseconds;
+    /// 0 for nodes no exchange feeds.
+    pub backpressure_ms: f64,
     /// Lowest watermark over the node's running workers; once every worker's input
     /// ended, the highest one reached (`i64::MIN` before the first watermark).
     pub watermark: Timestamp,
@@ -316,10 +396,14 @@ pub struct Metrics {
     pub watermark: Option<Timestamp>,
     /// End-to-end latency of results, from the source batch that caused them to the sink.
     pub latency: LatencyPercentiles,
+    /// The same latencies as histogram buckets (milliseconds).
+    pub latency_histogram: HistogramSnapshot,
     /// Per-node counters in construction order.
     pub operators: Vec<OperatorMetrics>,
     /// Checkpoints of the run (`None`: checkpointing off).
     pub checkpoints: Option<CheckpointMetrics>,
+    /// Lag of every source partition whose reader reports it (Kafka).
+    pub partitions: Vec<PartitionLag>,
 }
 
 /// Completed checkpoints and how long they took, from trigger to durable in sled, and
@@ -342,6 +426,19 @@ pub struct CheckpointMetrics {
     pub p99_ms: f64,
     /// Longest (ms).
     pub max_ms: f64,
+    /// Checkpoints that failed to be stored (a failed store fails the run).
+    pub failed: u64,
+    /// The newest completed checkpoint's id.
+    pub last_id: Option<u64>,
+    /// How long the newest completed checkpoint took (ms).
+    pub last_duration_ms: f64,
+    /// The newest completed checkpoint's size: the bytes of every entry (state,
+    /// positions, transactions) it stored.
+    pub last_size_bytes: u64,
+    /// Bytes of every completed checkpoint together.
+    pub total_size_bytes: u64,
+    /// Durations as histogram buckets (milliseconds).
+    pub durations: HistogramSnapshot,
 }
 
 impl CheckpointMetrics {
@@ -388,6 +485,12 @@ impl CheckpointMetrics {
             p50_ms: pct(0.5),
             p99_ms: pct(0.99),
             max_ms: ms.last().copied().unwrap_or(0.0),
+            failed: 0,
+            last_id: None,
+            last_duration_ms: durations.last().map_or(0.0, |d| d.as_secs_f64() * 1_000.0),
+            last_size_bytes: 0,
+            total_size_bytes: 0,
+            durations: HistogramSnapshot::of_ms(&ms),
         }
     }
 }

@@ -19,6 +19,8 @@ use crate::runtime::worker::{drive, Worker, ABORT, DRAIN, RUN};
 /// The metrics of a run (kept here for paths written before metrics had a module).
 pub use crate::metrics;
 
+mod view;
+
 /// Lifecycle of a pipeline run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Status {
@@ -110,6 +112,9 @@ pub struct StreamProcessor {
     shared: Arc<Shared>,
     metrics: Arc<MetricsRegistry>,
     handles: Mutex<Vec<JoinHandle<()>>>,
+    plan: crate::plan::PlanGraph,
+    /// The metrics and dashboard server, with [`Config::with_http`].
+    http: Mutex<Option<crate::http::HttpServer>>,
 }
 
 /// Shows the pipeline's name, parallelism and status, so that `Result<StreamProcessor, _>`
@@ -136,7 +141,12 @@ impl std::fmt::Debug for StreamProcessor {
 }
 
 impl StreamProcessor {
-    pub(crate) fn new(config: Config, terminals: Vec<Terminal>, names: Vec<String>) -> Self {
+    pub(crate) fn new(
+        config: Config,
+        terminals: Vec<Terminal>,
+        names: Vec<String>,
+        plan: crate::plan::PlanGraph,
+    ) -> Self {
         StreamProcessor {
             config: Arc::new(config),
             terminals,
@@ -155,6 +165,8 @@ impl StreamProcessor {
             }),
             metrics: Arc::new(MetricsRegistry::new()),
             handles: Mutex::new(Vec::new()),
+            plan,
+            http: Mutex::new(None),
         }
     }
 
@@ -172,6 +184,14 @@ impl StreamProcessor {
             state.status = Status::Running;
             state.workers_left = self.config.parallelism;
             state.started = Some(Instant::now());
+        }
+        if let Some(addr) = &self.config.http {
+            if let Err(e) = self.serve_http(addr) {
+                let mut state = self.shared.lock();
+                state.status = Status::Failed;
+                state.error = Some(e.clone());
+                return Err(e);
+            }
         }
         let n = self.config.parallelism;
         let coordinator = match &self.config.checkpointing {
@@ -323,24 +343,38 @@ impl StreamProcessor {
 
     /// A snapshot of the run's metrics.
     pub fn metrics(&self) -> Metrics {
-        let state = self.shared.lock();
-        let elapsed = match (state.started, state.ended) {
-            (Some(s), Some(e)) => e - s,
-            (Some(s), None) => s.elapsed(),
-            _ => Duration::ZERO,
-        };
-        drop(state);
-        let mut metrics = self.metrics.snapshot(elapsed);
-        if let Some(c) = self
-            .shared
-            .coordinator
+        snapshot(&self.shared, &self.metrics)
+    }
+
+    /// This run as the metrics server sees it: to serve it beside others (a
+    /// manager's pipelines) on one [`HttpServer`](crate::http::HttpServer).
+    pub fn observe(&self) -> Arc<dyn crate::http::Observable> {
+        Arc::new(view::ProcessorView {
+            name: self.config.name.clone(),
+            explains: self.config.explain,
+            shared: self.shared.clone(),
+            metrics: self.metrics.clone(),
+            plan: self.plan.clone(),
+        })
+    }
+
+    /// Starts the metrics and dashboard server on `addr` for this run (what
+    /// [`Config::with_http`] does at start); it stops when the processor is dropped.
+    /// Returns the address bound (port 0 picks one).
+    pub fn serve_http(&self, addr: &str) -> Result<std::net::SocketAddr> {
+        let server = crate::http::HttpServer::start(addr, vec![self.observe()])?;
+        let bound = server.addr();
+        *self.http.lock().unwrap_or_else(|p| p.into_inner()) = Some(server);
+        Ok(bound)
+    }
+
+    /// Where the metrics and dashboard server listens, if it runs.
+    pub fn http_addr(&self) -> Option<std::net::SocketAddr> {
+        self.http
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .as_ref()
-        {
-            metrics.checkpoints = Some(c.metrics());
-        }
-        metrics
+            .map(|s| s.addr())
     }
 
     /// Why `key`'s window starting at `window_start` fired or has not, per window
@@ -355,6 +389,12 @@ impl StreamProcessor {
         self.metrics
             .explain
             .explain(&key, window_start, &self.metrics())
+    }
+
+    /// The physical plan: nodes and the edges between them, with how records cross
+    /// each (see [`plan`](crate::plan)).
+    pub fn plan(&self) -> crate::plan::PlanGraph {
+        self.plan.clone()
     }
 
     /// Each operator's and input's watermark now, by node name.
@@ -379,6 +419,27 @@ impl Drop for StreamProcessor {
             self.await_termination(None);
         }
     }
+}
+
+/// The run's metrics now: counters, checkpoints, elapsed time.
+fn snapshot(shared: &Shared, registry: &MetricsRegistry) -> Metrics {
+    let state = shared.lock();
+    let elapsed = match (state.started, state.ended) {
+        (Some(s), Some(e)) => e - s,
+        (Some(s), None) => s.elapsed(),
+        _ => Duration::ZERO,
+    };
+    drop(state);
+    let mut metrics = registry.snapshot(elapsed);
+    if let Some(c) = shared
+        .coordinator
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .as_ref()
+    {
+        metrics.checkpoints = Some(c.metrics());
+    }
+    metrics
 }
 
 /// Builds the worker's part of the plan and runs it until done, stopped or failed.

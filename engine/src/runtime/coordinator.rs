@@ -66,7 +66,18 @@ pub(crate) struct Coordinator {
     inline: bool,
     store: Arc<CheckpointStore>,
     /// When each checkpoint was triggered, and how long completed ones took.
-    timing: Mutex<(BTreeMap<u64, std::time::Instant>, Vec<std::time::Duration>)>,
+    timing: Mutex<Timing>,
+}
+
+/// When each checkpoint was triggered, and what completed ones took.
+#[derive(Default)]
+struct Timing {
+    started: BTreeMap<u64, std::time::Instant>,
+    durations: Vec<std::time::Duration>,
+    last_id: Option<u64>,
+    last_size_bytes: u64,
+    total_size_bytes: u64,
+    failed: u64,
 }
 
 impl Coordinator {
@@ -150,7 +161,7 @@ impl Coordinator {
             writer: Mutex::new(None),
             inline,
             store,
-            timing: Mutex::new((BTreeMap::new(), Vec::new())),
+            timing: Mutex::default(),
         });
         if inline {
             return Ok(coordinator);
@@ -183,9 +194,18 @@ impl Coordinator {
             self.parallelism,
             &states,
         );
+        let size: usize = states.iter().map(|(k, v)| k.node.len() + v.len()).sum();
         let mut timing = self.timing.lock().unwrap_or_else(|p| p.into_inner());
-        if let (Ok(_), Some(started)) = (&result, timing.0.remove(&id)) {
-            timing.1.push(started.elapsed());
+        let started = timing.started.remove(&id);
+        match (&result, started) {
+            (Ok(_), Some(started)) => {
+                timing.durations.push(started.elapsed());
+                timing.last_id = Some(id);
+                timing.last_size_bytes = size as u64;
+                timing.total_size_bytes += size as u64;
+            }
+            (Ok(_), None) => {}
+            (Err(_), _) => timing.failed += 1,
         }
         drop(timing);
         crate::fault::point("checkpoint.after_store");
@@ -234,7 +254,7 @@ impl Coordinator {
             self.timing
                 .lock()
                 .unwrap_or_else(|p| p.into_inner())
-                .0
+                .started
                 .insert(id, std::time::Instant::now());
         }
         let next = last.map_or(self.first_id, |l| l + 1);
@@ -308,7 +328,7 @@ impl Coordinator {
             self.timing
                 .lock()
                 .unwrap_or_else(|p| p.into_inner())
-                .0
+                .started
                 .insert(id, std::time::Instant::now());
             ready.push((id, states));
         }
@@ -330,13 +350,13 @@ impl Coordinator {
 
     /// Checkpoints completed, their durations, and what recovery restored or skipped.
     pub fn metrics(&self) -> crate::metrics::CheckpointMetrics {
-        let durations = self
-            .timing
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .1
-            .clone();
-        let mut m = crate::metrics::CheckpointMetrics::from_durations(&durations);
+        let timing = self.timing.lock().unwrap_or_else(|p| p.into_inner());
+        let mut m = crate::metrics::CheckpointMetrics::from_durations(&timing.durations);
+        m.failed = timing.failed;
+        m.last_id = timing.last_id;
+        m.last_size_bytes = timing.last_size_bytes;
+        m.total_size_bytes = timing.total_size_bytes;
+        drop(timing);
         m.restored_from = self.recovered.as_ref().map(|c| c.meta.id.0);
         m.restored_finished = self
             .recovered

@@ -10,6 +10,8 @@ use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
 use std::hash::{BuildHasher, Hash};
 use std::rc::Rc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 use std::time::Instant;
 
 use crossbeam_channel::{Receiver, Sender, TryRecvError, TrySendError};
@@ -51,10 +53,14 @@ pub(crate) struct Outbox<T> {
     pending_count: usize,
     /// The last watermark this worker broadcast through the exchange.
     sent_watermark: i64,
+    /// Nanoseconds messages waited here for room (backpressure), for the metrics.
+    blocked_ns: Arc<AtomicU64>,
+    /// Since when messages have been waiting (counted up to now at each flush).
+    blocked_since: Option<Instant>,
 }
 
 impl<T> Outbox<T> {
-    pub fn new(from: usize, senders: Vec<Sender<Envelope<T>>>) -> Self {
+    pub fn new(from: usize, senders: Vec<Sender<Envelope<T>>>, blocked_ns: Arc<AtomicU64>) -> Self {
         let pending = senders.iter().map(|_| VecDeque::new()).collect();
         Outbox {
             from,
@@ -62,6 +68,8 @@ impl<T> Outbox<T> {
             pending,
             pending_count: 0,
             sent_watermark: i64::MIN,
+            blocked_ns,
+            blocked_since: None,
         }
     }
 
@@ -72,6 +80,10 @@ impl<T> Outbox<T> {
                 Err(TrySendError::Full((_, msg))) => {
                     self.pending[target].push_back(msg);
                     self.pending_count += 1;
+                    // The clock is read only on entering and while in backpressure.
+                    if self.blocked_since.is_none() {
+                        self.blocked_since = Some(Instant::now());
+                    }
                 }
                 // The receiving worker is gone (the run is being aborted): drop.
                 Err(TrySendError::Disconnected(_)) => {}
@@ -104,6 +116,12 @@ impl<T> Flush for Outbox<T> {
         if self.pending_count == 0 {
             return false;
         }
+        if let Some(since) = self.blocked_since {
+            let now = Instant::now();
+            let waited = u64::try_from((now - since).as_nanos()).unwrap_or(u64::MAX);
+            self.blocked_ns.fetch_add(waited, Ordering::Relaxed);
+            self.blocked_since = Some(now);
+        }
         let mut sent = false;
         for target in 0..self.senders.len() {
             while let Some(msg) = self.pending[target].pop_front() {
@@ -121,6 +139,9 @@ impl<T> Flush for Outbox<T> {
                     }
                 }
             }
+        }
+        if self.pending_count == 0 {
+            self.blocked_since = None;
         }
         sent
     }

@@ -52,7 +52,9 @@ impl<T: Send + 'static> Stream<T> {
         O::Out: Send + 'static,
         F: Fn(&WorkerInfo) -> O + Send + Sync + 'static,
     {
-        let (id, name) = self.plan.node(kind);
+        let (id, name) = self.plan.node(kind, node_kind);
+        self.plan
+            .link(&self.from, id, crate::plan::Partitioning::Forward);
         let upstream = self.attach;
         let attach: Attach<O::Out> = Arc::new(move |ctx, down| {
             let counters = ctx.metrics.register(id, &name, node_kind);
@@ -64,6 +66,7 @@ impl<T: Send + 'static> Stream<T> {
             plan: self.plan,
             attach,
             event_time: self.event_time,
+            from: vec![id],
         }
     }
 
@@ -178,10 +181,13 @@ impl<T: Send + 'static> Stream<T> {
             left(ctx, Box::new(l))?;
             right(ctx, Box::new(r))
         });
+        let mut from = self.from;
+        from.extend(other.from);
         Stream {
             plan: self.plan,
             attach,
             event_time: self.event_time && other.event_time,
+            from,
         }
     }
 
@@ -215,7 +221,9 @@ impl<T: Send + 'static> Stream<T> {
     /// assert_eq!(counts, vec![('a', 2), ('b', 1)]);
     /// ```
     pub fn with_processing_time(self) -> Stream<T> {
-        let (id, name) = self.plan.node("with_processing_time");
+        let (id, name) = self.plan.node("with_processing_time", NodeKind::Watermark);
+        self.plan
+            .link(&self.from, id, crate::plan::Partitioning::Forward);
         let upstream = self.attach;
         let attach: Attach<T> = Arc::new(move |ctx, down| {
             let counters = ctx.metrics.register(id, &name, NodeKind::Watermark);
@@ -228,6 +236,7 @@ impl<T: Send + 'static> Stream<T> {
             plan: self.plan,
             attach,
             event_time: true,
+            from: vec![id],
         }
     }
 
@@ -255,7 +264,9 @@ impl<T: Send + 'static> Stream<T> {
     /// assert_eq!(metrics.late_dropped, 0);
     /// ```
     pub fn with_watermark<F: TimestampFn<T>>(self, strategy: Watermark<F>) -> Stream<T> {
-        let (id, name) = self.plan.node("with_watermark");
+        let (id, name) = self.plan.node("with_watermark", NodeKind::Watermark);
+        self.plan
+            .link(&self.from, id, crate::plan::Partitioning::Forward);
         let delay = strategy.delay_ms().map_err(|e| e.at(&name, "delay"));
         let delay = delay.and_then(|d| crate::time::too_long(&name, "delay", d).map_or(Ok(d), Err));
         let delay_ms = delay.unwrap_or_else(|e| {
@@ -295,6 +306,7 @@ impl<T: Send + 'static> Stream<T> {
             plan: self.plan,
             attach,
             event_time: true,
+            from: vec![id],
         }
     }
 }

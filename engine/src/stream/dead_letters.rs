@@ -39,6 +39,11 @@ impl<T: Send + 'static> Stream<Result<T, DeadLetter>> {
     pub fn dead_letters<S: Sink<DeadLetter>>(self, sink: S) -> Stream<T> {
         let label = format!("dead_letters:{}", sink.name());
         let planned = self.plan.sink(&label, sink, NodeKind::DeadLetters, true);
+        self.plan.link(
+            &self.from,
+            planned.id,
+            crate::plan::Partitioning::DeadLetters,
+        );
         let upstream = self.attach;
         let attach: Attach<T> = Arc::new(move |ctx, good| {
             let dead = planned.build(ctx)?;
@@ -48,6 +53,7 @@ impl<T: Send + 'static> Stream<Result<T, DeadLetter>> {
             plan: self.plan,
             attach,
             event_time: self.event_time,
+            from: self.from,
         }
     }
 }

@@ -20,6 +20,8 @@ pub struct KeyedStream<T, K, KF> {
     pub(crate) event_time: bool,
     pub(crate) key_fn: KF,
     pub(crate) exchange: usize,
+    /// The plan nodes whose output is being keyed.
+    pub(crate) from: Vec<usize>,
     _key: std::marker::PhantomData<fn() -> K>,
 }
 
@@ -54,6 +56,7 @@ impl<T: Send + 'static> Stream<T> {
             event_time: self.event_time,
             key_fn: key,
             exchange,
+            from: self.from,
             _key: std::marker::PhantomData,
         }
     }
@@ -71,7 +74,9 @@ where
         self,
         function: F,
     ) -> Stream<F::Out> {
-        let (id, name) = self.plan.node("process");
+        let (id, name) = self
+            .plan
+            .node("process", crate::metrics::NodeKind::Operator);
         self.plan.describe(
             &name,
             format!(
@@ -107,8 +112,10 @@ where
             event_time,
             key_fn,
             exchange,
+            from,
             ..
         } = self;
+        plan.link(&from, id, crate::plan::Partitioning::Hash);
         let attach: Attach<O::Out> = Arc::new(move |ctx, down| {
             let counters = ctx
                 .metrics
@@ -129,6 +136,7 @@ where
             plan,
             attach,
             event_time,
+            from: vec![id],
         }
     }
 
@@ -137,7 +145,9 @@ where
     /// (counted in the metrics' late records). Spark's `dropDuplicates` and
     /// `dropDuplicatesWithinWatermark`: see [`Deduplication`](crate::operator::Deduplication).
     pub fn deduplicate(self, retention: crate::operator::Deduplication) -> Stream<T> {
-        let (id, name) = self.plan.node("deduplicate");
+        let (id, name) = self
+            .plan
+            .node("deduplicate", crate::metrics::NodeKind::Operator);
         let delay = retention.expiry_delay(&name).unwrap_or_else(|e| {
             self.plan.error(e);
             None
@@ -213,7 +223,8 @@ where
         ingest.clone(),
         ctx.config.clock.clone(),
     )));
-    let outbox = Rc::new(RefCell::new(Outbox::new(worker, senders)));
+    let blocked = ctx.metrics.backpressure_counter(keyed_name);
+    let outbox = Rc::new(RefCell::new(Outbox::new(worker, senders, blocked)));
     ctx.outboxes.push((exchange, outbox.clone()));
     let id = NodeId::new(ctx, keyed_name.clone());
     Ok(Box::new(ExchangeSender::new(id, key_fn, outbox, ingest)))

@@ -50,6 +50,8 @@ pub(crate) struct PlanState {
     /// What makes a node's state readable by another run: window parameters, key and
     /// value types, source and sink types (part of the checkpoint identity).
     details: std::collections::BTreeMap<String, String>,
+    /// Nodes and edges, for the dashboard and metrics.
+    graph: crate::plan::PlanGraph,
 }
 
 /// A source's or sink's part in the delivery guarantee.
@@ -67,7 +69,7 @@ pub(crate) struct Plan(Rc<RefCell<PlanState>>);
 /// are declared and built alike.
 pub(crate) struct PlannedSink<T, S> {
     sink: Arc<S>,
-    id: usize,
+    pub(crate) id: usize,
     name: Arc<str>,
     kind: NodeKind,
     _records: std::marker::PhantomData<fn(T)>,
@@ -99,7 +101,7 @@ impl Plan {
         kind: NodeKind,
         identity: bool,
     ) -> PlannedSink<T, S> {
-        let (id, name) = self.node(label);
+        let (id, name) = self.node(label, kind);
         self.endpoint(&name, Endpoint::Sink(sink.commit()));
         if let Err(e) = sink.validate() {
             self.error(e);
@@ -116,14 +118,25 @@ impl Plan {
         }
     }
 
-    /// A stable node id and display name (`"map#2"`).
-    pub fn node(&self, kind: &str) -> (usize, Arc<str>) {
+    /// A stable node id and display name (`"map#2"`), added to the plan graph.
+    pub fn node(&self, label: &str, kind: NodeKind) -> (usize, Arc<str>) {
         let mut state = self.0.borrow_mut();
         let id = state.next_node;
         state.next_node += 1;
-        let name = format!("{kind}#{id}");
+        let name = format!("{label}#{id}");
         state.names.push(name.clone());
+        state.graph.add_node(id, &name, kind);
         (id, Arc::from(name))
+    }
+
+    /// Records that the outputs of `from` flow into node `to`.
+    pub fn link(&self, from: &[usize], to: usize, partitioning: crate::plan::Partitioning) {
+        self.0.borrow_mut().graph.link(from, to, partitioning);
+    }
+
+    /// The plan graph so far.
+    pub fn graph(&self) -> crate::plan::PlanGraph {
+        self.0.borrow().graph.clone()
     }
 
     /// Marks window node `name` as one that aggregates in two phases when the run
@@ -208,7 +221,7 @@ impl Pipeline {
 
     /// Adds a source; its work is split across the workers.
     pub fn source<S: Source>(&mut self, source: S) -> Stream<S::Item> {
-        let (id, name) = self.plan.node(&source.name());
+        let (id, name) = self.plan.node(&source.name(), NodeKind::Source);
         let restart = source.restart();
         let event_time = source.event_time();
         if let Err(e) = source.validate() {
@@ -220,7 +233,9 @@ impl Pipeline {
         let source = Arc::new(source);
         let attach: Attach<S::Item> = Arc::new(move |ctx, down| {
             let node = NodeId::new(ctx, name.clone());
-            let reader = node.guard(|| source.create_reader(&ctx.worker))?;
+            let mut worker = ctx.worker.clone();
+            worker.gauges = ctx.metrics.source_gauges(&name);
+            let reader = node.guard(|| source.create_reader(&worker))?;
             let counters = ctx.metrics.register(id, &name, NodeKind::Source);
             let driver = SourceDriver::build(reader, name.clone(), restart, ctx, down, counters)?;
             ctx.sources.push(Box::new(driver));
@@ -230,6 +245,7 @@ impl Pipeline {
             plan: self.plan.clone(),
             attach,
             event_time,
+            from: vec![id],
         }
     }
 
@@ -282,7 +298,8 @@ impl Pipeline {
     pub fn build(self) -> Result<StreamProcessor> {
         let terminals = self.check()?;
         let names = self.names(&self.config);
-        Ok(StreamProcessor::new(self.config, terminals, names))
+        let graph = self.plan.graph().physical(&self.config);
+        Ok(StreamProcessor::new(self.config, terminals, names, graph))
     }
 
     /// Builds and starts the pipeline on `parallelism` worker threads.
@@ -334,6 +351,8 @@ pub struct Stream<T> {
     pub(crate) attach: Attach<T>,
     /// Whether records carry event time (a watermark strategy ran upstream).
     pub(crate) event_time: bool,
+    /// The plan nodes whose output this stream is (several after a union).
+    pub(crate) from: Vec<usize>,
 }
 
 impl<T: Send + 'static> Stream<T> {
@@ -349,6 +368,8 @@ impl<T: Send + 'static> Stream<T> {
     /// ```
     pub fn sink<S: Sink<T>>(self, sink: S) {
         let planned = self.plan.sink(&sink.name(), sink, NodeKind::Sink, true);
+        self.plan
+            .link(&self.from, planned.id, crate::plan::Partitioning::Forward);
         let upstream = self.attach;
         let terminal: Terminal = Arc::new(move |ctx| {
             let node = planned.build(ctx)?;

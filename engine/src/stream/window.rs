@@ -40,6 +40,8 @@ pub struct WindowedStream<T, K, KF, W> {
     lateness: Result<i64, EngineError>,
     pub(crate) mode: OutputMode,
     late_sink: Option<LateSink<T>>,
+    /// The plan node of the late side output, linked once the window node exists.
+    late_node: Option<usize>,
 }
 
 impl<T, K, KF, W> WindowedStream<T, K, KF, W> {
@@ -69,6 +71,7 @@ where
             lateness: Ok(0),
             mode: OutputMode::Append,
             late_sink: None,
+            late_node: None,
         }
     }
 
@@ -159,6 +162,7 @@ where
         // Not part of the checkpoint identity (as before): the window's own entry is.
         let label = format!("late:{}", sink.name());
         let planned = self.keyed.plan.sink(&label, sink, NodeKind::Sink, false);
+        self.late_node = Some(planned.id);
         self.late_sink = Some(Arc::new(move |ctx: &mut BuildContext| {
             Ok(Box::new(planned.build(ctx)?) as Downstream<T>)
         }));
@@ -226,7 +230,13 @@ where
     /// ```
     pub fn aggregate<A: Aggregate<T>>(self, agg: A) -> Stream<WindowResult<K, A::Out>> {
         let plan = self.keyed.plan.clone();
-        let (id, name) = plan.node(&format!("window({})", self.assigner.name()));
+        let (id, name) = plan.node(
+            &format!("window({})", self.assigner.name()),
+            NodeKind::Window,
+        );
+        if let Some(late) = self.late_node {
+            plan.link(&[id], late, crate::plan::Partitioning::Late);
+        }
         if !self.keyed.event_time {
             plan.error(EngineError::MissingEventTime {
                 operator: name.to_string(),
@@ -259,6 +269,7 @@ where
                     plan,
                     attach: Arc::new(|_, _| Ok(())),
                     event_time: true,
+                    from: vec![id],
                 }
             }
         };
@@ -291,6 +302,12 @@ where
         if two_phase {
             plan.two_phase(&name);
         }
+        let partitioning = if two_phase {
+            crate::plan::Partitioning::HashPartials
+        } else {
+            crate::plan::Partitioning::Hash
+        };
+        plan.link(&self.keyed.from, id, partitioning);
         let KeyedStream {
             attach: upstream,
             key_fn,
@@ -368,6 +385,7 @@ where
             plan,
             attach,
             event_time: true,
+            from: vec![id],
         }
     }
 
