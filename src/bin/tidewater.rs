@@ -64,6 +64,10 @@ enum Command {
         /// key of several columns is its values joined by commas. Repeatable.
         #[arg(long, value_name = "KEY@START", value_parser = explain_target)]
         explain: Vec<(String, i64)>,
+        /// Serve Prometheus `/metrics` and the live dashboard on ADDR while the
+        /// pipelines run (`127.0.0.1:9898`; port 0 picks one, printed on stderr).
+        #[arg(long, value_name = "ADDR")]
+        http: Option<String>,
     },
     /// Reports every problem of pipeline files; exits non-zero if any has one.
     #[command(after_help = "Example:
@@ -334,6 +338,7 @@ fn run(
     files: &[std::path::PathBuf],
     once: bool,
     explain: &[(String, i64)],
+    http: Option<&str>,
 ) -> Result<(), Box<dyn std::error::Error>> {
     use tidewater::declarative::{PipelineManager, PipelineStatus, RunOptions};
     let loaded = load_all(files)?;
@@ -357,6 +362,18 @@ fn run(
             })
             .collect::<Result<Vec<_>, EngineError>>()?;
         let manager = PipelineManager::new(group.max_concurrent_pipelines);
+        let _server = match http {
+            Some(addr) => {
+                let server = manager.serve_http(addr)?;
+                eprintln!(
+                    "dashboard: {} (metrics: {}metrics)",
+                    server.url(),
+                    server.url()
+                );
+                Some(server)
+            }
+            None => None,
+        };
         let done = std::sync::atomic::AtomicBool::new(false);
         let outcomes = std::thread::scope(|s| {
             s.spawn(|| watch(&manager, &stop, &done));
@@ -590,7 +607,8 @@ fn main() -> ExitCode {
             files,
             once,
             explain,
-        }) => run(files, *once, explain),
+            http,
+        }) => run(files, *once, explain, http.as_deref()),
         Some(Command::Validate { files }) => validate(files),
         Some(Command::ServeGenerator {
             fit,

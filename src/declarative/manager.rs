@@ -56,7 +56,7 @@ pub struct QueryProgress {
     pub status: Status,
 }
 
-struct Query {
+pub(super) struct Query {
     /// While the query runs (or has ended and nobody asked yet); taken once it has
     /// ended, so that its checkpoint store is released.
     processor: Mutex<Option<StreamProcessor>>,
@@ -65,9 +65,38 @@ struct Query {
     checkpoint: Option<PathBuf>,
     started: Instant,
     last: Mutex<(Instant, u64)>,
+    /// The physical plan, kept for the dashboard after the processor is released.
+    plan: tidewater_engine::plan::PlanGraph,
 }
 
 impl Query {
+    /// The processor while it is kept.
+    pub(super) fn with_processor<R>(&self, f: impl FnOnce(&StreamProcessor) -> R) -> Option<R> {
+        lock(&self.processor).as_ref().map(f)
+    }
+
+    pub(super) fn plan(&self) -> &tidewater_engine::plan::PlanGraph {
+        &self.plan
+    }
+
+    /// How it ended, once released: its error, if it failed.
+    pub(super) fn ended_error(&self) -> Option<String> {
+        lock(&self.ended)
+            .as_ref()
+            .and_then(|e| e.1.as_ref().err().map(|e| e.to_string()))
+    }
+
+    /// Spark's progress fields now, without moving the rate's reference point.
+    pub(super) fn progress_json(&self) -> serde_json::Value {
+        let m = self.metrics();
+        serde_json::json!({
+            "batch_id": m.as_ref().and_then(|m| m.checkpoints.as_ref()).map_or(0, |c| c.completed),
+            "input_rows": m.as_ref().map_or(0, |m| m.source_records),
+            "duration_ms": self.started.elapsed().as_millis() as u64,
+            "watermark": m.and_then(|m| m.watermark),
+        })
+    }
+
     fn running(&self) -> bool {
         lock(&self.processor)
             .as_ref()
@@ -97,7 +126,7 @@ impl Query {
         }
     }
 
-    fn status(&self) -> Status {
+    pub(super) fn status(&self) -> Status {
         match lock(&self.processor).as_ref() {
             Some(p) => p.status(),
             None => lock(&self.ended).as_ref().map_or(Status::Stopped, |e| e.0),
@@ -105,7 +134,7 @@ impl Query {
     }
 
     /// The metrics now; `None` for a query that failed.
-    fn metrics(&self) -> Option<Metrics> {
+    pub(super) fn metrics(&self) -> Option<Metrics> {
         match lock(&self.processor).as_ref() {
             Some(p) => Some(p.metrics()),
             None => lock(&self.ended)
@@ -135,7 +164,7 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 /// ```
 #[derive(Default)]
 pub struct QueryManager {
-    queries: Mutex<BTreeMap<String, Arc<Query>>>,
+    queries: Arc<Mutex<BTreeMap<String, Arc<Query>>>>,
 }
 
 impl QueryManager {
@@ -182,6 +211,7 @@ impl QueryManager {
         queries.insert(
             name.to_string(),
             Arc::new(Query {
+                plan: processor.plan(),
                 processor: Mutex::new(Some(processor)),
                 ended: Mutex::new(None),
                 checkpoint,
@@ -200,6 +230,30 @@ impl QueryManager {
     /// A query's status.
     pub fn status(&self, name: &str) -> Result<Status, ManagerError> {
         Ok(self.query(name)?.status())
+    }
+
+    /// Serves `/metrics` and the dashboard for every query on `addr`: `/jobs` lists
+    /// them with their status and progress, `/?job=NAME` shows one. Stops when the
+    /// returned server is dropped.
+    pub fn serve_http(
+        &self,
+        addr: &str,
+    ) -> Result<tidewater_engine::http::HttpServer, EngineError> {
+        let queries = self.queries.clone();
+        tidewater_engine::http::HttpServer::start(
+            addr,
+            tidewater_engine::http::JobsFn(move || {
+                lock(&queries)
+                    .iter()
+                    .map(|(name, q)| {
+                        Arc::new(super::observe::QueryView {
+                            name: name.clone(),
+                            query: q.clone(),
+                        }) as Arc<dyn tidewater_engine::http::Observable>
+                    })
+                    .collect()
+            }),
+        )
     }
 
     /// A query's progress now (rows per second since the previous call).
@@ -344,6 +398,28 @@ impl PipelineManager {
             .or_else(|| board.ended.get(name))
             .map(|p| p.explain_window(key, window_start))
             .unwrap_or_default()
+    }
+
+    /// Serves `/metrics` and the dashboard for this manager's pipelines (running and
+    /// ended) on `addr`: `/jobs` lists them, `/?job=NAME` shows one. Stops when the
+    /// returned server is dropped.
+    pub fn serve_http(
+        &self,
+        addr: &str,
+    ) -> Result<tidewater_engine::http::HttpServer, EngineError> {
+        let board = self.board.clone();
+        tidewater_engine::http::HttpServer::start(
+            addr,
+            tidewater_engine::http::JobsFn(move || {
+                let board = board.0.lock().unwrap_or_else(|p| p.into_inner());
+                board
+                    .processors
+                    .iter()
+                    .chain(board.ended.iter())
+                    .map(|(name, p)| super::observe::renamed(name, p.observe()))
+                    .collect()
+            }),
+        )
     }
 
     /// Stops the running pipelines (`graceful`: sources end, data drains, the last

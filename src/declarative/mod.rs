@@ -47,6 +47,7 @@ mod expr;
 mod group;
 mod manager;
 mod model;
+mod observe;
 mod registry;
 mod schema;
 mod strict_value;

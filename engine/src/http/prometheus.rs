@@ -86,13 +86,19 @@ fn histogram(
     }
     let mut family = encoder.encode_descriptor(name, help, None, MetricType::Histogram)?;
     for (labels, h) in samples {
-        // Seconds, as Prometheus names durations; the last bucket is +Inf.
+        // Seconds, as Prometheus names durations. The encoder sums the buckets it is
+        // given, so each holds its own observations; the last one is +Inf.
+        let mut below = 0;
         let mut buckets: Vec<(f64, u64)> = h
             .buckets
             .iter()
-            .map(|b| (b.le_ms / 1_000.0, b.count))
+            .map(|b| {
+                let own = b.count.saturating_sub(below);
+                below = b.count;
+                (b.le_ms / 1_000.0, own)
+            })
             .collect();
-        buckets.push((f64::INFINITY, h.count));
+        buckets.push((f64::INFINITY, h.count.saturating_sub(below)));
         family.encode_family(&labels)?.encode_histogram::<Labels>(
             h.sum_ms / 1_000.0,
             h.count,
@@ -152,34 +158,99 @@ fn encode_pipelines(e: &mut DescriptorEncoder, scraped: &[Scraped]) -> Result<()
             })
         })
         .collect();
-    family(e, "tidewater_pipeline_status", "1 for the pipeline's current status", MetricType::Gauge, status_samples)?;
-    family(e, "tidewater_pipeline_uptime_seconds", "Seconds since the run started", MetricType::Gauge,
-        per_job(scraped, |s| Some(ConstGauge::new(s.metrics.elapsed.as_secs_f64()))))?;
-    family(e, "tidewater_source_records", "Records read by every source", MetricType::Counter,
-        per_job(scraped, |s| Some(ConstCounter::new(s.metrics.source_records))))?;
-    family(e, "tidewater_source_records_per_second", "Source records per second over the last sampling interval", MetricType::Gauge,
-        per_job(scraped, |s| s.rates.as_ref().map(|r| ConstGauge::new(r.events_per_sec))))?;
-    family(e, "tidewater_late_records", "Late records of every window operator (dropped or side output)", MetricType::Counter,
-        per_job(scraped, |s| Some(ConstCounter::new(s.metrics.late_dropped))))?;
-    family(e, "tidewater_dead_letters", "Records that could not be read, sent to dead-letter outputs", MetricType::Counter,
-        per_job(scraped, |s| Some(ConstCounter::new(s.metrics.dead_letters))))?;
-    family(e, "tidewater_watermark_milliseconds", "The sources' event-time frontier (Unix ms)", MetricType::Gauge,
-        per_job(scraped, |s| s.metrics.watermark.map(ConstGauge::new)))?;
-    histogram(e, "tidewater_latency_seconds", "End-to-end latency of results, from the source batch that caused them to the sink",
-        scraped.iter().map(|s| (labels(&[("pipeline", &s.pipeline)]), &s.metrics.latency_histogram)).collect())?;
+    family(
+        e,
+        "tidewater_pipeline_status",
+        "1 for the pipeline's current status",
+        MetricType::Gauge,
+        status_samples,
+    )?;
+    family(
+        e,
+        "tidewater_pipeline_uptime_seconds",
+        "Seconds since the run started",
+        MetricType::Gauge,
+        per_job(scraped, |s| {
+            Some(ConstGauge::new(s.metrics.elapsed.as_secs_f64()))
+        }),
+    )?;
+    family(
+        e,
+        "tidewater_source_records",
+        "Records read by every source",
+        MetricType::Counter,
+        per_job(scraped, |s| {
+            Some(ConstCounter::new(s.metrics.source_records))
+        }),
+    )?;
+    family(
+        e,
+        "tidewater_source_records_per_second",
+        "Source records per second over the last sampling interval",
+        MetricType::Gauge,
+        per_job(scraped, |s| {
+            s.rates.as_ref().map(|r| ConstGauge::new(r.events_per_sec))
+        }),
+    )?;
+    family(
+        e,
+        "tidewater_late_records",
+        "Late records of every window operator (dropped or side output)",
+        MetricType::Counter,
+        per_job(scraped, |s| Some(ConstCounter::new(s.metrics.late_dropped))),
+    )?;
+    family(
+        e,
+        "tidewater_dead_letters",
+        "Records that could not be read, sent to dead-letter outputs",
+        MetricType::Counter,
+        per_job(scraped, |s| Some(ConstCounter::new(s.metrics.dead_letters))),
+    )?;
+    family(
+        e,
+        "tidewater_watermark_milliseconds",
+        "The sources' event-time frontier (Unix ms)",
+        MetricType::Gauge,
+        per_job(scraped, |s| s.metrics.watermark.map(ConstGauge::new)),
+    )?;
+    histogram(
+        e,
+        "tidewater_latency_seconds",
+        "End-to-end latency of results, from the source batch that caused them to the sink",
+        scraped
+            .iter()
+            .map(|s| {
+                (
+                    labels(&[("pipeline", &s.pipeline)]),
+                    &s.metrics.latency_histogram,
+                )
+            })
+            .collect(),
+    )?;
     let lags = scraped
         .iter()
         .flat_map(|s| {
             s.metrics.partitions.iter().map(move |p| {
                 let partition = p.partition.to_string();
                 (
-                    labels(&[("pipeline", &s.pipeline), ("node", &p.node), ("topic", &p.topic), ("partition", &partition)]),
+                    labels(&[
+                        ("pipeline", &s.pipeline),
+                        ("node", &p.node),
+                        ("topic", &p.topic),
+                        ("partition", &partition),
+                    ]),
                     ConstGauge::new(p.lag),
                 )
             })
         })
         .collect();
-    family(e, "tidewater_source_partition_lag", "Records between a source partition's end and the reader's position", MetricType::Gauge, lags)
+    family(
+        e,
+        "tidewater_source_partition_lag",
+        "Records between a source partition's end and the reader's position",
+        MetricType::Gauge,
+        lags,
+    )
 }
 
 /// Per node: labels, the node's metrics and its sampled rates.
@@ -192,11 +263,19 @@ fn per_node<M>(
         .flat_map(|s| {
             let f = &f;
             s.metrics.operators.iter().filter_map(move |o| {
-                let rate = s.rates.as_ref().and_then(|r| r.operators.iter().find(|x| x.id == o.id));
+                let rate = s
+                    .rates
+                    .as_ref()
+                    .and_then(|r| r.operators.iter().find(|x| x.id == o.id));
                 let id = o.id.to_string();
                 f(o, rate).map(|m| {
                     (
-                        labels(&[("pipeline", &s.pipeline), ("node", &o.name), ("node_id", &id), ("kind", kind_label(o.kind))]),
+                        labels(&[
+                            ("pipeline", &s.pipeline),
+                            ("node", &o.name),
+                            ("node_id", &id),
+                            ("kind", kind_label(o.kind)),
+                        ]),
                         m,
                     )
                 })
@@ -206,54 +285,172 @@ fn per_node<M>(
 }
 
 fn encode_operators(e: &mut DescriptorEncoder, scraped: &[Scraped]) -> Result<(), std::fmt::Error> {
-    family(e, "tidewater_operator_records_in", "Records a node received", MetricType::Counter,
-        per_node(scraped, |o, _| Some(ConstCounter::new(o.records_in))))?;
-    family(e, "tidewater_operator_records_out", "Records a node emitted", MetricType::Counter,
-        per_node(scraped, |o, _| Some(ConstCounter::new(o.records_out))))?;
-    family(e, "tidewater_operator_records_in_per_second", "Records a node received per second, last sampling interval", MetricType::Gauge,
-        per_node(scraped, |_, r| r.map(|r| ConstGauge::new(r.in_per_sec))))?;
-    family(e, "tidewater_operator_records_out_per_second", "Records a node emitted per second, last sampling interval", MetricType::Gauge,
-        per_node(scraped, |_, r| r.map(|r| ConstGauge::new(r.out_per_sec))))?;
-    family(e, "tidewater_operator_watermark_milliseconds", "A node's watermark (event time, Unix ms)", MetricType::Gauge,
-        per_node(scraped, |o, _| (o.watermark != MIN_WATERMARK).then(|| ConstGauge::new(o.watermark))))?;
+    family(
+        e,
+        "tidewater_operator_records_in",
+        "Records a node received",
+        MetricType::Counter,
+        per_node(scraped, |o, _| Some(ConstCounter::new(o.records_in))),
+    )?;
+    family(
+        e,
+        "tidewater_operator_records_out",
+        "Records a node emitted",
+        MetricType::Counter,
+        per_node(scraped, |o, _| Some(ConstCounter::new(o.records_out))),
+    )?;
+    family(
+        e,
+        "tidewater_operator_records_in_per_second",
+        "Records a node received per second, last sampling interval",
+        MetricType::Gauge,
+        per_node(scraped, |_, r| r.map(|r| ConstGauge::new(r.in_per_sec))),
+    )?;
+    family(
+        e,
+        "tidewater_operator_records_out_per_second",
+        "Records a node emitted per second, last sampling interval",
+        MetricType::Gauge,
+        per_node(scraped, |_, r| r.map(|r| ConstGauge::new(r.out_per_sec))),
+    )?;
+    family(
+        e,
+        "tidewater_operator_watermark_milliseconds",
+        "A node's watermark (event time, Unix ms)",
+        MetricType::Gauge,
+        per_node(scraped, |o, _| {
+            (o.watermark != MIN_WATERMARK).then(|| ConstGauge::new(o.watermark))
+        }),
+    )?;
     let now = chrono::Utc::now().timestamp_millis();
-    family(e, "tidewater_operator_watermark_lag_milliseconds", "Wall-clock time minus a node's watermark", MetricType::Gauge,
-        per_node(scraped, |o, _| (o.watermark != MIN_WATERMARK).then(|| ConstGauge::new(now.saturating_sub(o.watermark)))))?;
-    family(e, "tidewater_operator_idle", "1 while every running input of the node is idle", MetricType::Gauge,
-        per_node(scraped, |o, _| Some(ConstGauge::new(i64::from(o.idle)))))?;
+    family(
+        e,
+        "tidewater_operator_watermark_lag_milliseconds",
+        "Wall-clock time minus a node's watermark",
+        MetricType::Gauge,
+        per_node(scraped, |o, _| {
+            (o.watermark != MIN_WATERMARK).then(|| ConstGauge::new(now.saturating_sub(o.watermark)))
+        }),
+    )?;
+    family(
+        e,
+        "tidewater_operator_idle",
+        "1 while every running input of the node is idle",
+        MetricType::Gauge,
+        per_node(scraped, |o, _| Some(ConstGauge::new(i64::from(o.idle)))),
+    )?;
     let windows = |scraped: &[Scraped], side: bool| {
         per_node(scraped, move |o, _| {
             (o.kind == NodeKind::Window).then(|| {
-                ConstCounter::new(if side { o.late_side_output } else { o.late_dropped - o.late_side_output.min(o.late_dropped) })
+                ConstCounter::new(if side {
+                    o.late_side_output
+                } else {
+                    o.late_dropped - o.late_side_output.min(o.late_dropped)
+                })
             })
         })
     };
-    family(e, "tidewater_operator_late_dropped", "Late records a window dropped", MetricType::Counter, windows(scraped, false))?;
-    family(e, "tidewater_operator_late_side_output", "Late records a window handed to its side output", MetricType::Counter, windows(scraped, true))?;
-    family(e, "tidewater_operator_backpressure_seconds", "Time records for a keyed node waited in full outboxes, summed over workers", MetricType::Counter,
-        per_node(scraped, |o, _| matches!(o.kind, NodeKind::Window | NodeKind::Operator).then(|| ConstCounter::new(o.backpressure_ms / 1_000.0))))?;
-    family(e, "tidewater_operator_backpressure_ratio", "Share of the last sampling interval a keyed node's inputs were blocked (0 to 1)", MetricType::Gauge,
-        per_node(scraped, |o, r| matches!(o.kind, NodeKind::Window | NodeKind::Operator).then(|| ConstGauge::new(r.map_or(0.0, |r| r.backpressure_share)))))
+    family(
+        e,
+        "tidewater_operator_late_dropped",
+        "Late records a window dropped",
+        MetricType::Counter,
+        windows(scraped, false),
+    )?;
+    family(
+        e,
+        "tidewater_operator_late_side_output",
+        "Late records a window handed to its side output",
+        MetricType::Counter,
+        windows(scraped, true),
+    )?;
+    family(
+        e,
+        "tidewater_operator_backpressure_seconds",
+        "Time records for a keyed node waited in full outboxes, summed over workers",
+        MetricType::Counter,
+        per_node(scraped, |o, _| {
+            matches!(o.kind, NodeKind::Window | NodeKind::Operator)
+                .then(|| ConstCounter::new(o.backpressure_ms / 1_000.0))
+        }),
+    )?;
+    family(
+        e,
+        "tidewater_operator_backpressure_ratio",
+        "Share of the last sampling interval a keyed node's inputs were blocked (0 to 1)",
+        MetricType::Gauge,
+        per_node(scraped, |o, r| {
+            matches!(o.kind, NodeKind::Window | NodeKind::Operator)
+                .then(|| ConstGauge::new(r.map_or(0.0, |r| r.backpressure_share)))
+        }),
+    )
 }
 
-fn encode_checkpoints(e: &mut DescriptorEncoder, scraped: &[Scraped]) -> Result<(), std::fmt::Error> {
+fn encode_checkpoints(
+    e: &mut DescriptorEncoder,
+    scraped: &[Scraped],
+) -> Result<(), std::fmt::Error> {
     let cp = |s: &Scraped| s.metrics.checkpoints.clone();
-    family(e, "tidewater_checkpoints_completed", "Checkpoints stored", MetricType::Counter,
-        per_job(scraped, |s| cp(s).map(|c| ConstCounter::new(c.completed))))?;
-    family(e, "tidewater_checkpoints_failed", "Checkpoints that could not be stored", MetricType::Counter,
-        per_job(scraped, |s| cp(s).map(|c| ConstCounter::new(c.failed))))?;
-    family(e, "tidewater_checkpoint_last_id", "The newest stored checkpoint's id", MetricType::Gauge,
-        per_job(scraped, |s| cp(s).and_then(|c| c.last_id).map(|id| ConstGauge::new(id as i64))))?;
-    family(e, "tidewater_checkpoint_last_duration_seconds", "How long the newest checkpoint took, trigger to stored", MetricType::Gauge,
-        per_job(scraped, |s| cp(s).map(|c| ConstGauge::new(c.last_duration_ms / 1_000.0))))?;
-    family(e, "tidewater_checkpoint_last_size_bytes", "Bytes the newest checkpoint stored", MetricType::Gauge,
-        per_job(scraped, |s| cp(s).map(|c| ConstGauge::new(c.last_size_bytes as i64))))?;
-    family(e, "tidewater_checkpoint_size_bytes", "Bytes of every stored checkpoint together", MetricType::Counter,
-        per_job(scraped, |s| cp(s).map(|c| ConstCounter::new(c.total_size_bytes))))?;
+    family(
+        e,
+        "tidewater_checkpoints_completed",
+        "Checkpoints stored",
+        MetricType::Counter,
+        per_job(scraped, |s| cp(s).map(|c| ConstCounter::new(c.completed))),
+    )?;
+    family(
+        e,
+        "tidewater_checkpoints_failed",
+        "Checkpoints that could not be stored",
+        MetricType::Counter,
+        per_job(scraped, |s| cp(s).map(|c| ConstCounter::new(c.failed))),
+    )?;
+    family(
+        e,
+        "tidewater_checkpoint_last_id",
+        "The newest stored checkpoint's id",
+        MetricType::Gauge,
+        per_job(scraped, |s| {
+            cp(s)
+                .and_then(|c| c.last_id)
+                .map(|id| ConstGauge::new(id as i64))
+        }),
+    )?;
+    family(
+        e,
+        "tidewater_checkpoint_last_duration_seconds",
+        "How long the newest checkpoint took, trigger to stored",
+        MetricType::Gauge,
+        per_job(scraped, |s| {
+            cp(s).map(|c| ConstGauge::new(c.last_duration_ms / 1_000.0))
+        }),
+    )?;
+    family(
+        e,
+        "tidewater_checkpoint_last_size_bytes",
+        "Bytes the newest checkpoint stored",
+        MetricType::Gauge,
+        per_job(scraped, |s| {
+            cp(s).map(|c| ConstGauge::new(c.last_size_bytes as i64))
+        }),
+    )?;
+    family(
+        e,
+        "tidewater_checkpoint_size_bytes",
+        "Bytes of every stored checkpoint together",
+        MetricType::Counter,
+        per_job(scraped, |s| {
+            cp(s).map(|c| ConstCounter::new(c.total_size_bytes))
+        }),
+    )?;
     let with_cp: Vec<(Labels, HistogramSnapshot)> = scraped
         .iter()
         .filter_map(|s| cp(s).map(|c| (labels(&[("pipeline", &s.pipeline)]), c.durations)))
         .collect();
-    histogram(e, "tidewater_checkpoint_duration_seconds", "Checkpoint durations, trigger to stored",
-        with_cp.iter().map(|(l, h)| (l.clone(), h)).collect())
+    histogram(
+        e,
+        "tidewater_checkpoint_duration_seconds",
+        "Checkpoint durations, trigger to stored",
+        with_cp.iter().map(|(l, h)| (l.clone(), h)).collect(),
+    )
 }

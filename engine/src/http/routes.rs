@@ -37,11 +37,26 @@ pub(crate) fn router(state: AppState) -> Router {
     Router::new()
         .route("/", get(|| async { html(INDEX) }))
         .route("/jobs", get(|| async { html(JOBS) }))
-        .route("/assets/dashboard.js", get(|| async { asset(DASHBOARD_JS, "text/javascript") }))
-        .route("/assets/jobs.js", get(|| async { asset(JOBS_JS, "text/javascript") }))
-        .route("/assets/style.css", get(|| async { asset(STYLE, "text/css") }))
-        .route("/assets/uPlot.iife.min.js", get(|| async { asset(UPLOT_JS, "text/javascript") }))
-        .route("/assets/uPlot.min.css", get(|| async { asset(UPLOT_CSS, "text/css") }))
+        .route(
+            "/assets/dashboard.js",
+            get(|| async { asset(DASHBOARD_JS, "text/javascript") }),
+        )
+        .route(
+            "/assets/jobs.js",
+            get(|| async { asset(JOBS_JS, "text/javascript") }),
+        )
+        .route(
+            "/assets/style.css",
+            get(|| async { asset(STYLE, "text/css") }),
+        )
+        .route(
+            "/assets/uPlot.iife.min.js",
+            get(|| async { asset(UPLOT_JS, "text/javascript") }),
+        )
+        .route(
+            "/assets/uPlot.min.css",
+            get(|| async { asset(UPLOT_CSS, "text/css") }),
+        )
         .route("/metrics", get(metrics))
         .route("/api/jobs", get(jobs))
         .route("/api/plan", get(plan))
@@ -171,7 +186,9 @@ async fn events(State(state): State<AppState>, Query(q): Query<JobParam>) -> Res
             }
         },
     );
-    Sse::new(stream).keep_alive(KeepAlive::default()).into_response()
+    Sse::new(stream)
+        .keep_alive(KeepAlive::default())
+        .into_response()
 }
 
 /// Waits for the next sample; `None` once the server stops or the sampler is gone.

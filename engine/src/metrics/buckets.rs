@@ -58,24 +58,58 @@ impl HistogramSnapshot {
 
     /// Buckets of an hdrhistogram of microseconds.
     pub(crate) fn of_micros(h: &hdrhistogram::Histogram<u64>) -> Self {
-        let mut below = 0u64;
-        let mut buckets = Vec::with_capacity(BOUNDS_MS.len());
-        let mut low = 0u64;
-        for &le_ms in &BOUNDS_MS {
-            let high = (le_ms * 1_000.0) as u64;
-            // hdrhistogram's counts are per value range; equivalent values share a
-            // bucket, so a bound splits at the histogram's resolution (3 digits).
-            below += h.count_between(low, high);
-            low = high + 1;
-            buckets.push(Bucket {
-                le_ms,
-                count: below.min(h.len()),
-            });
+        let mut counts = [0u64; BOUNDS_MS.len()];
+        for v in h.iter_recorded() {
+            let ms = h.highest_equivalent(v.value_iterated_to()) as f64 / 1_000.0;
+            // Values equivalent at the histogram's resolution (3 digits) share a
+            // bucket: a value counts below a bound when its whole range does.
+            if let Some(i) = BOUNDS_MS.iter().position(|&le| ms <= le) {
+                counts[i] += v.count_at_value();
+            }
         }
+        let mut below = 0;
+        let buckets = BOUNDS_MS
+            .iter()
+            .zip(counts)
+            .map(|(&le_ms, n)| {
+                below += n;
+                Bucket {
+                    le_ms,
+                    count: below,
+                }
+            })
+            .collect();
         HistogramSnapshot {
             buckets,
             count: h.len(),
             sum_ms: h.mean() * h.len() as f64 / 1_000.0,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn micros_fall_in_the_buckets_of_their_milliseconds() {
+        let mut h = hdrhistogram::Histogram::<u64>::new(3).unwrap();
+        for (micros, n) in [(40, 5), (900, 2), (3_000, 1), (20_000_000, 1)] {
+            h.record_n(micros, n).unwrap();
+        }
+        let s = HistogramSnapshot::of_micros(&h);
+        let at = |le: f64| s.buckets.iter().find(|b| b.le_ms == le).unwrap().count;
+        let table = [
+            (0.1, 5),
+            (0.5, 5),
+            (1.0, 7),
+            (2.5, 7),
+            (5.0, 8),
+            (10_000.0, 8),
+        ];
+        for (le, expected) in table {
+            assert_eq!(at(le), expected, "le {le} ms");
+        }
+        assert_eq!(s.count, 9);
     }
 }

@@ -334,7 +334,7 @@ impl MetricsRegistry {
 }
 
 /// Latency percentiles, in milliseconds, from source batch to sink.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Default)]
 pub struct LatencyPercentiles {
     /// Number of result records measured.
     pub count: u64,
@@ -379,7 +379,7 @@ pub struct OperatorMetrics {
 }
 
 /// A snapshot of a run's metrics.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Default)]
 pub struct Metrics {
     /// Time since the run started (until it ended, for a finished run).
     pub elapsed: Duration,

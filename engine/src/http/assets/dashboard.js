@@ -23,7 +23,7 @@ function fmtNum(n) {
 
 function fmtTime(ms) {
   if (ms === null || ms === undefined) return "none";
-  return new Date(ms).toISOString().replace(".000Z", "Z");
+  return new Date(ms).toISOString().replace("T", " ").replace(/\.\d+Z$/, "");
 }
 
 function fmtDuration(ms) {
@@ -42,6 +42,8 @@ function el(tag, attrs, text) {
   return e;
 }
 
+const NODE_W = 200, NODE_H = 58, COLUMN = 330;
+
 // Layered layout: a node's column is the longest path from a source to it.
 function layout(graph) {
   const column = new Map(graph.nodes.map((n) => [n.id, 0]));
@@ -58,12 +60,12 @@ function layout(graph) {
     const c = column.get(n.id);
     const r = rows.get(c) || 0;
     rows.set(c, r + 1);
-    pos.set(n.id, { x: 20 + c * 250, y: 20 + r * 95 });
+    pos.set(n.id, { x: 20 + c * COLUMN, y: 34 + r * 95 });
   }
   return pos;
 }
 
-const NODE_W = 200, NODE_H = 58;
+
 
 function drawPlan(graph) {
   const pos = layout(graph);
@@ -82,7 +84,7 @@ function drawPlan(graph) {
     });
     path.appendChild(el("title", {}, e.partitioning));
     svg.appendChild(path);
-    svg.appendChild(el("text", { x: mid - 40, y: (y1 + y2) / 2 - 6, class: "edge-label", id: `edge-label-${e.from}-${e.to}` }, e.partitioning));
+    svg.appendChild(el("text", { x: mid, y: (y1 + y2) / 2 - 7, "text-anchor": "middle", class: "edge-label", id: `edge-label-${e.from}-${e.to}` }, e.partitioning));
   }
   for (const n of graph.nodes) {
     const p = pos.get(n.id);
@@ -241,7 +243,7 @@ async function loadFirings() {
   const body = await r.json();
   $("explain-hint").textContent = body.explains
     ? "Pick a window that fired, or type a key and a window start."
-    : "This run does not record explanations: start it with Config::with_explain(true) (tidewater run --explain).";
+    : "This run does not record explanations: start it with Config::with_explain(true), or tidewater run --explain KEY@START.";
   $("firings").replaceChildren(...body.firings.map((f) => {
     const b = el("button", { type: "button", class: "firing" },
       `${f.operator} key ${f.key} [${fmtTime(f.window_start)}, ${fmtTime(f.window_end)})`);

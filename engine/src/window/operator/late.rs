@@ -48,8 +48,7 @@ impl<T> LateOutput<T> {
         self.counters.add_late(std::mem::take(&mut self.dropped));
         if let Some(out) = self.side_output.as_mut() {
             if !self.buffer.is_empty() {
-                self.counters
-                    .add_late_side_output(self.buffer.len() as u64);
+                self.counters.add_late_side_output(self.buffer.len() as u64);
                 out.push(std::mem::take(&mut self.buffer))?;
             }
         }
