@@ -42,7 +42,7 @@ function el(tag, attrs, text) {
   return e;
 }
 
-const NODE_W = 200, NODE_H = 58, COLUMN = 330;
+const NODE_W = 185, NODE_H = 58, COLUMN = 295;
 
 // Layered layout: a node's column is the longest path from a source to it.
 function layout(graph) {
