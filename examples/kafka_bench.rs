@@ -158,7 +158,7 @@ fn raw_read(bootstrap: &str, topic: &str) -> Result<(u64, f64), Box<dyn std::err
         .set("isolation.level", "read_committed")
         // noida-db answers a fetch with more than fetch.max.bytes.
         .set("receive.message.max.bytes", "1000000000")
-        .create_with_context(QuietEof)?;
+        .create_with_context(QuietEof::default())?;
     let md = consumer.fetch_metadata(Some(topic), Duration::from_secs(10))?;
     let partitions: Vec<i32> = md.topics()[0].partitions().iter().map(|p| p.id()).collect();
     let mut tpl = TopicPartitionList::new();

@@ -207,7 +207,7 @@ fn the_plan_graph_names_every_edge_and_how_records_cross_it() {
     let left = p.source(VecSource::new(clicks()));
     let right = p.source(VecSource::new(clicks())).filter(|c| c.user > 2);
     left.union(right)
-        .map(|c| Ok::<Click, DeadLetter>(c))
+        .map(Ok::<Click, DeadLetter>)
         .dead_letters(MemorySink::new())
         .with_watermark(Watermark::bounded("1 second", |c: &Click| c.ts))
         .key_by(|c: &Click| c.user)

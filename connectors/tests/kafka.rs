@@ -754,3 +754,40 @@ fn deleted_records_fail_the_run_unless_data_loss_is_allowed() {
         (4..10).collect::<Vec<_>>()
     );
 }
+
+/// Each partition's lag reaches the metrics from librdkafka's statistics: records not
+/// yet read while the reader is behind, 0 once it has read everything.
+#[test]
+fn partition_lag_is_reported_per_topic_partition() {
+    filled_topic("lagging", 2, 40);
+    let config = KafkaSourceConfig::new(broker().bootstrap()).subscribe(["lagging"]);
+    let out = MemorySink::new();
+    let mut p = Pipeline::new(Config::default().with_parallelism(2));
+    p.source(KafkaSource::records(config)).sink(out.clone());
+    let processor = p.start().unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    let lags = loop {
+        let lags: Vec<(String, i32, i64)> = processor
+            .metrics()
+            .partitions
+            .into_iter()
+            .map(|l| (l.topic, l.partition, l.lag))
+            .collect();
+        if out.len() == 80 && lags.len() == 2 && lags.iter().all(|l| l.2 == 0) {
+            break lags;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "lags {lags:?}, {} read",
+            out.len()
+        );
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    };
+    assert_eq!(
+        lags,
+        [("lagging".to_string(), 0, 0), ("lagging".to_string(), 1, 0)]
+    );
+    let node = processor.metrics().partitions[0].node.clone();
+    assert_eq!(node, "kafka#0");
+    processor.stop(false);
+}

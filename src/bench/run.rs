@@ -79,6 +79,9 @@ pub struct BenchSpec {
     pub variant: NexmarkVariant,
     /// Paces the source at this many events per second (`None`: as fast as it goes).
     pub rate: Option<f64>,
+    /// Serves `/metrics` and the dashboard on a free loopback port during the run
+    /// (to measure what the server costs).
+    pub http: bool,
 }
 
 /// One run's figures: the fields of the throughput harness's line, plus the source
@@ -119,6 +122,8 @@ pub struct BenchLine {
     pub variant: NexmarkVariant,
     /// The pace asked for (events per second), when paced.
     pub rate: Option<f64>,
+    /// The metrics and dashboard server ran beside the pipeline.
+    pub http: bool,
 }
 
 /// Counts rows (and, for window results, sums their counts); each worker publishes
@@ -241,9 +246,14 @@ impl Generator for WorkloadEvents {
 }
 
 fn config(spec: &BenchSpec) -> Config {
-    Config::default()
+    let config = Config::default()
         .with_name(format!("bench-{}", spec.query.name()))
-        .with_parallelism(spec.parallelism)
+        .with_parallelism(spec.parallelism);
+    if spec.http {
+        config.with_http("127.0.0.1:0")
+    } else {
+        config
+    }
 }
 
 /// The source alone into a counting sink: events per second.
@@ -373,6 +383,7 @@ pub fn run_bench_sampled(spec: &BenchSpec) -> Result<(Vec<BenchLine>, Vec<Throug
             peak_rss_bytes: peak_rss_bytes(),
             variant: spec.variant,
             rate: spec.rate,
+            http: spec.http,
         };
         series.push(ThroughputSeries {
             label: super::report::run_label(&line),

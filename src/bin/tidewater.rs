@@ -156,6 +156,10 @@ w1, w2, w3 (see tidewater::generate).")]
         /// Seconds of events per --find-max-rate probe.
         #[arg(long, default_value_t = 3.0, value_parser = positive_rate)]
         probe_seconds: f64,
+        /// Serves /metrics and the dashboard on a free loopback port during each run,
+        /// to measure what the server costs (the line says `"http": true`).
+        #[arg(long)]
+        http: bool,
     },
     /// Fits a Genesis generator (Gaussian copula) on a table and serves its rows over a
     /// WebSocket: send {"action": "generate", "count": N, "batch_size": B, "conditions": {..}},
@@ -642,6 +646,7 @@ fn main() -> ExitCode {
             p99,
             probe_seconds,
             report,
+            http,
         }) => {
             let specs: Vec<tidewater::bench::BenchSpec> = query
                 .iter()
@@ -653,6 +658,7 @@ fn main() -> ExitCode {
                         repeat: *repeat as usize,
                         variant: *variant,
                         rate: *rate,
+                        http: *http,
                     })
                 })
                 .collect();

@@ -302,6 +302,9 @@ impl QueryManager {
 
 /// Where a pipeline of a [`PipelineManager`] run stands.
 #[derive(Debug, Clone, PartialEq)]
+// One status per pipeline of a manager, read a few times a second at most: boxing the
+// metrics would save nothing that matters and change the variant every caller matches.
+#[allow(clippy::large_enum_variant)]
 pub enum PipelineStatus {
     /// Waiting for a free slot.
     Queued,

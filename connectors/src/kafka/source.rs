@@ -298,10 +298,12 @@ impl<D: Decode> KafkaReader<D> {
                 // Some brokers (noida-db among them) answer a fetch with everything they
                 // have, beyond `fetch.max.bytes`; librdkafka refuses responses above this.
                 ("receive.message.max.bytes", RECEIVE_MAX_BYTES),
+                // Partition lag for the metrics, from librdkafka's statistics.
+                ("statistics.interval.ms", "1000"),
             ],
             &config.properties,
         )
-        .create_with_context(QuietEof)
+        .create_with_context(QuietEof::with_gauges(worker.gauges.clone()))
         .map_err(|e| kafka_error(&name, "creating the consumer", e))?;
         let all = list_partitions(&consumer, &name, config)?;
         let mine: Vec<(String, i32)> = all

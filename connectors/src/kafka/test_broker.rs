@@ -283,7 +283,7 @@ kill $b 2>/dev/null; wait $b"#;
                 "receive.message.max.bytes",
                 super::source::RECEIVE_MAX_BYTES,
             )
-            .create_with_context(super::QuietEof)
+            .create_with_context(super::QuietEof::default())
             .map_err(kafka("creating a consumer"))?;
         let md = consumer
             .fetch_metadata(Some(topic), Duration::from_secs(10))
