@@ -8,10 +8,9 @@
 //! the jobs page must list the pipeline. A screenshot is written to
 //! `target/tmp/dashboard.png`.
 
-use std::net::TcpStream;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use fantoccini::{ClientBuilder, Locator};
 use tidewater::generators::core::{GeneratorSource, Pacing};
@@ -59,22 +58,27 @@ fn start_driver() -> Driver {
         .local_addr()
         .unwrap()
         .port();
-    let child = Command::new("chromedriver")
+    let mut child = Command::new("chromedriver")
         .arg(format!("--port={port}"))
-        .stdout(Stdio::null())
+        .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
         .expect("chromedriver starts");
-    let driver = Driver { child, port };
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(
-            Instant::now() < deadline,
-            "chromedriver did not listen on {port}"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    driver
+    // It says so on its first lines once it listens.
+    let stdout = child.stdout.take().expect("piped stdout");
+    let mut lines = std::io::BufRead::lines(std::io::BufReader::new(stdout));
+    let started = lines
+        .by_ref()
+        .take(20)
+        .map_while(Result::ok)
+        .any(|l| l.contains("started successfully"));
+    assert!(
+        started,
+        "chromedriver did not say it started on port {port}"
+    );
+    // Keep reading its output so that it never blocks on a full pipe.
+    std::thread::spawn(move || lines.for_each(drop));
+    Driver { child, port }
 }
 
 /// Nexmark bids at 20 000 events/s, counted per auction group in 2 s windows.
@@ -112,17 +116,20 @@ async fn text_of(client: &fantoccini::Client, css: &str) -> String {
         .unwrap()
 }
 
-/// Waits until `script` (returning a value) returns true in the page.
-async fn wait_until(client: &fantoccini::Client, what: &str, script: &str) {
-    let deadline = Instant::now() + Duration::from_secs(60);
-    loop {
-        let v = client.execute(script, vec![]).await.unwrap();
-        if v.as_bool() == Some(true) {
-            return;
-        }
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
+/// Waits until `condition` (a JavaScript expression) holds in the page: the browser
+/// re-checks it on each animation frame and answers once it does (the WebDriver script
+/// timeout, 60 s, bounds the wait).
+async fn wait_until(client: &fantoccini::Client, what: &str, condition: &str) {
+    let script = format!(
+        "const done = arguments[arguments.length - 1];
+         const check = () => {{ if ({condition}) done(true); else requestAnimationFrame(check); }};
+         check();"
+    );
+    let held = client.execute_async(&script, vec![]).await;
+    assert!(
+        matches!(held, Ok(serde_json::Value::Bool(true))),
+        "waiting for {what}: {held:?}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -133,6 +140,7 @@ async fn the_dashboard_shows_a_running_pipeline_in_chromium() {
     let base = format!("http://{}", processor.http_addr().unwrap());
     let plan = processor.plan();
     let capabilities = serde_json::json!({
+        "timeouts": {"script": 60_000},
         "goog:chromeOptions": {
             "binary": "/usr/bin/chromium",
             "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
@@ -150,7 +158,7 @@ async fn the_dashboard_shows_a_running_pipeline_in_chromium() {
     wait_until(
         &client,
         "the plan graph",
-        "return document.querySelectorAll('#plan g.node').length > 0",
+        "document.querySelectorAll('#plan g.node').length > 0",
     )
     .await;
     let mut drawn = Vec::new();
@@ -169,13 +177,17 @@ async fn the_dashboard_shows_a_running_pipeline_in_chromium() {
     wait_until(
         &client,
         "events/s",
-        "return document.getElementById('events-per-sec').textContent !== '0'",
+        "document.getElementById('events-per-sec').textContent !== '0'",
     )
     .await;
     let first = text_of(&client, "#source-records").await;
-    tokio::time::sleep(Duration::from_millis(1500)).await;
-    let second = text_of(&client, "#source-records").await;
-    assert_ne!(first, second, "the record count moves");
+    wait_until(
+        &client,
+        "the record count to move",
+        &format!("document.getElementById('source-records').textContent !== {first:?}"),
+    )
+    .await;
+    assert_ne!(text_of(&client, "#source-records").await, first);
     let hash = plan
         .edges
         .iter()
@@ -200,7 +212,7 @@ async fn the_dashboard_shows_a_running_pipeline_in_chromium() {
     wait_until(
         &client,
         "a fired window",
-        "return document.querySelectorAll('#firings button').length > 0",
+        "document.querySelectorAll('#firings button').length > 0",
     )
     .await;
     client
@@ -210,7 +222,12 @@ async fn the_dashboard_shows_a_running_pipeline_in_chromium() {
         .click()
         .await
         .unwrap();
-    wait_until(&client, "the explanation", "return document.getElementById('explain-result').textContent.includes('fired (final result)')").await;
+    wait_until(
+        &client,
+        "the explanation",
+        "document.getElementById('explain-result').textContent.includes('fired (final result)')",
+    )
+    .await;
     let explained = text_of(&client, "#explain-result").await;
     assert!(explained.starts_with("window ["), "{explained}");
     assert!(explained.contains("in `window(tumbling)#"), "{explained}");
@@ -241,7 +258,7 @@ async fn the_dashboard_shows_a_running_pipeline_in_chromium() {
     wait_until(
         &client,
         "a checkpoint",
-        "return document.getElementById('checkpoints').textContent.includes('completed')",
+        "document.getElementById('checkpoints').textContent.includes('completed')",
     )
     .await;
 
@@ -256,7 +273,7 @@ async fn the_dashboard_shows_a_running_pipeline_in_chromium() {
     wait_until(
         &client,
         "the jobs table",
-        "return document.querySelectorAll('#jobs tbody tr').length === 1",
+        "document.querySelectorAll('#jobs tbody tr').length === 1",
     )
     .await;
     let row = text_of(&client, "#jobs tbody tr").await;

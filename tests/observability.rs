@@ -262,7 +262,11 @@ fn backpressure_is_the_time_a_slow_keyed_operator_held_its_senders_back() {
         .key_by(|c: &Click| c.user)
         .window(TumblingWindow::of("10 seconds"))
         .reduce(|a: Click, b: Click| {
-            std::thread::sleep(Duration::from_micros(200));
+            // A slow operator: 200 us of work per record.
+            let busy = std::time::Instant::now();
+            while busy.elapsed() < Duration::from_micros(200) {
+                std::hint::spin_loop();
+            }
             if a.ts >= b.ts {
                 a
             } else {

@@ -1,4 +1,4 @@
-//! The Nexmark queries written with the engine's API: Q0-Q9, Q11, Q14 and Q22.
+//! The Nexmark queries written with the engine's API: Q0-Q9, Q11-Q17, Q20 and Q22.
 //!
 //! Each function takes the stream it reads and returns the query's result stream, so a
 //! program or a test wires source and sink around it. The definitions follow the Flink
@@ -35,12 +35,19 @@
 //! assert!(out.values().iter().all(|(auction, _)| auction % 123 == 0));
 //! ```
 
+mod bid_statistics;
 mod closed_average;
 mod q0;
 mod q1;
 mod q11;
+mod q12;
+mod q13;
 mod q14;
+mod q15;
+mod q16;
+mod q17;
 mod q2;
+mod q20;
 mod q22;
 mod q3;
 mod q4;
@@ -51,11 +58,18 @@ mod q8;
 mod q9;
 mod winning_bids;
 
+pub use bid_statistics::TierCounts;
 pub use q0::q0;
 pub use q1::{euros, q1, EuroBid};
 pub use q11::q11;
+pub use q12::{q12, BidderCount};
+pub use q13::{q13, BidWithSide, SideInput, SideInputError, SIDE_INPUT_KEYS};
 pub use q14::{bid_time_type, q14, ClassifiedBid};
+pub use q15::{q15, DailyBidStatistics};
+pub use q16::{q16, ChannelStatistics};
+pub use q17::{q17, AuctionStatistics};
 pub use q2::q2;
+pub use q20::{q20, AuctionBid};
 pub use q22::{q22, BidDirectories};
 pub use q3::{q3, LocalItem};
 pub use q4::q4;

@@ -3,7 +3,8 @@
 //! rest of the metrics.
 
 use std::collections::BTreeMap;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Condvar, Mutex};
+use std::time::{Duration, Instant};
 
 use serde::Serialize;
 
@@ -35,24 +36,49 @@ type Lags = BTreeMap<(String, i32), i64>;
 /// ```
 #[derive(Debug, Clone, Default)]
 pub struct SourceGauges {
-    lags: Arc<Mutex<Lags>>,
+    lags: Arc<(Mutex<Lags>, Condvar)>,
 }
 
 impl SourceGauges {
     /// Sets the lag of `topic`'s partition `partition`.
     pub fn set_partition_lag(&self, topic: &str, partition: i32, lag: i64) {
-        let mut lags = self.lags.lock().unwrap_or_else(|p| p.into_inner());
+        let mut lags = self.lags.0.lock().unwrap_or_else(|p| p.into_inner());
         match lags.get_mut(&(topic.to_string(), partition)) {
             Some(l) => *l = lag,
             None => {
                 lags.insert((topic.to_string(), partition), lag);
             }
         }
+        self.lags.1.notify_all();
+    }
+
+    /// Waits until `holds` is true of the lags by (topic, partition), or `timeout`
+    /// passes; returns whether it held. For tests and tools that wait on a reader.
+    pub fn wait_until(
+        &self,
+        timeout: Duration,
+        holds: impl Fn(&BTreeMap<(String, i32), i64>) -> bool,
+    ) -> bool {
+        let deadline = Instant::now() + timeout;
+        let mut lags = self.lags.0.lock().unwrap_or_else(|p| p.into_inner());
+        while !holds(&lags) {
+            let now = Instant::now();
+            if now >= deadline {
+                return false;
+            }
+            lags = self
+                .lags
+                .1
+                .wait_timeout(lags, deadline - now)
+                .unwrap_or_else(|p| p.into_inner())
+                .0;
+        }
+        true
     }
 
     /// Every partition's lag, named as source `node`.
     pub fn partition_lags(&self, node: &str) -> Vec<PartitionLag> {
-        let lags = self.lags.lock().unwrap_or_else(|p| p.into_inner());
+        let lags = self.lags.0.lock().unwrap_or_else(|p| p.into_inner());
         lags.iter()
             .map(|((topic, partition), &lag)| PartitionLag {
                 node: node.to_string(),
