@@ -5,7 +5,7 @@
 //!     [--variant flink|beam] [--output FILE]
 //! ```
 //!
-//! Queries: q0-q9, q11, q14, q22, as the Flink Nexmark suite defines them (`--variant beam` for
+//! Queries: q0-q9, q11-q17, q20, q22, as the Flink Nexmark suite defines them (`--variant beam` for
 //! Beam's where they differ; see `tidewater::nexmark`). Prints the first results as JSON
 //! lines (with `--output`, writes every result row to FILE as JSON lines instead), then a
 //! JSON summary line with the result count and events/s.
@@ -94,9 +94,19 @@ fn main() -> anyhow::Result<()> {
         "q8" => sink(q8(stream), count.clone(), out()),
         "q9" => sink(q9(stream, variant), count.clone(), out()),
         "q11" => sink(q11(bids(stream), variant), count.clone(), out()),
+        "q12" => sink(q12(bids(stream)), count.clone(), out()),
+        "q13" => sink(
+            q13(bids(stream), SideInput::generated(10_000)),
+            count.clone(),
+            out(),
+        ),
         "q14" => sink(q14(bids(stream)), count.clone(), out()),
+        "q15" => sink(q15(bids(stream)), count.clone(), out()),
+        "q16" => sink(q16(bids(stream)), count.clone(), out()),
+        "q17" => sink(q17(bids(stream)), count.clone(), out()),
+        "q20" => sink(q20(stream), count.clone(), out()),
         "q22" => sink(q22(bids(stream)), count.clone(), out()),
-        other => bail!("unknown query `{other}`: q0-q9, q11, q14, q22"),
+        other => bail!("unknown query `{other}`: q0-q9, q11-q17, q20, q22"),
     }
     let started = Instant::now();
     let metrics = p.run()?;

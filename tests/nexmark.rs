@@ -596,6 +596,8 @@ fn every_query_gives_the_same_rows_at_parallelism_1_2_and_4_and_on_a_rerun() {
     same("q9", |e| q9(e, v));
     same("q14", |e| q14(bids(e)));
     same("q22", |e| q22(bids(e)));
+    same("q20", q20);
+    same("q13", |e| q13(bids(e), SideInput::generated(10_000)));
     same("q11", |e| {
         q11(bids(e), v).map(|r| (r.key, r.window_start, r.window_end, r.value))
     });
@@ -661,4 +663,107 @@ fn the_variants_differ_at_window_and_session_bounds_as_stated() {
         q11_rows(NexmarkVariant::Beam),
         vec![(0, 10_000, 1), (10_000, 20_000, 1)]
     );
+}
+
+#[test]
+fn q20_joins_every_bid_with_its_category_10_auction() {
+    check(
+        "q20",
+        |e, _| q20(e),
+        |events, _| {
+            let auctions: BTreeMap<u64, &Auction> = events
+                .iter()
+                .filter_map(|e| match e {
+                    Event::Auction(a) if a.category == 10 => Some((a.id, a)),
+                    _ => None,
+                })
+                .collect();
+            bids_of(events)
+                .iter()
+                .filter_map(|b| auctions.get(&b.auction).map(|a| AuctionBid::of(b, a)))
+                .collect()
+        },
+    );
+}
+
+#[test]
+fn q13_looks_every_bid_up_in_the_side_table_by_auction_mod_10000() {
+    // Half the keys: bids whose key the table lacks give no row (an inner join).
+    let side = SideInput::generated(5_000);
+    check(
+        "q13",
+        |e, _| q13(bids(e), side.clone()),
+        |events, _| {
+            bids_of(events)
+                .into_iter()
+                .filter(|b| b.auction % 10_000 < 5_000)
+                .map(|b| BidWithSide {
+                    auction: b.auction,
+                    bidder: b.bidder,
+                    price: b.price,
+                    date_time: b.date_time,
+                    value: (b.auction % 10_000).to_string(),
+                })
+                .collect()
+        },
+    );
+}
+
+#[test]
+fn q13_reads_its_side_table_from_csv_and_names_a_bad_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let good = dir.path().join("side_input.txt");
+    std::fs::write(&good, "0,zero\n7,seven, with a comma\n\n").unwrap();
+    let side = SideInput::from_csv(&good).unwrap();
+    assert_eq!(
+        (side.get(0), side.get(7), side.get(1)),
+        (Some("zero"), Some("seven, with a comma"), None)
+    );
+    let bad = dir.path().join("bad.txt");
+    std::fs::write(&bad, "0,zero\nseven,7\n").unwrap();
+    assert_eq!(
+        SideInput::from_csv(&bad).unwrap_err().to_string(),
+        format!(
+            "side input {}, line 2: expected `key,value` with an integer key, found `seven,7`",
+            bad.display()
+        )
+    );
+}
+
+/// Q12 counts bids by the clock's 10 s windows: bids sent at known clock times, the
+/// clock moved by the test, windows closing as it passes their ends.
+#[test]
+fn q12_counts_each_bidders_bids_per_10_seconds_of_the_clock() {
+    let clock = ManualClock::new(1_000_000);
+    let (source, input) = ChannelSource::new();
+    let out = MemorySink::new();
+    let mut p = Pipeline::new(Config::default().with_clock(clock.clone()));
+    q12(p.source(source)).sink(out.clone());
+    let mut local = p.build_local().unwrap();
+    let all = bids_of(&generated(SEEDS[0]));
+    let mut expected: BTreeMap<(u64, i64), u64> = BTreeMap::new();
+    // 600 bids every 3.5 s of the clock: a 10 s window holds two or three sends.
+    for (i, chunk) in all.chunks(600).take(12).enumerate() {
+        let now = 1_000_000 + i as i64 * 3_500;
+        clock.set_ms(now);
+        for b in chunk {
+            *expected
+                .entry((b.bidder, now - now.rem_euclid(10_000)))
+                .or_default() += 1;
+        }
+        input.send_batch(chunk.to_vec()).unwrap();
+        local.run_until_idle().unwrap();
+    }
+    clock.set_ms(1_000_000 + 12 * 3_500 + 10_000);
+    local.run_until_idle().unwrap();
+    let got: BTreeMap<(u64, i64), u64> = out
+        .values()
+        .into_iter()
+        .map(|r| {
+            assert_eq!(r.endtime - r.starttime, 10_000);
+            ((r.bidder, r.starttime), r.bid_count)
+        })
+        .collect();
+    assert_eq!(got, expected);
+    assert!(expected.keys().map(|k| k.1).collect::<BTreeSet<_>>().len() >= 4);
 }

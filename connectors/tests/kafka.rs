@@ -766,9 +766,8 @@ fn partition_lag_is_reported_per_topic_partition() {
     let gauges = tidewater_engine::metrics::SourceGauges::default();
     worker.gauges = gauges.clone();
     let mut reader = source.create_reader(&worker).unwrap();
-    let caught_up = |lags: &BTreeMap<(String, i32), i64>| {
-        lags.len() == 2 && lags.values().all(|&l| l == 0)
-    };
+    let caught_up =
+        |lags: &BTreeMap<(String, i32), i64>| lags.len() == 2 && lags.values().all(|&l| l == 0);
     // librdkafka hands its statistics over while the reader polls: poll until all 80
     // records are read and both partitions' lag says so. A poll waits up to a few
     // milliseconds for records.

@@ -35,9 +35,12 @@ pub(super) struct DayCounts {
     pub sum_price: u64,
 }
 
-/// The aggregate behind Q15-Q17.
+/// The aggregate behind Q15-Q17; `distinct` keeps the sets of bidders and auctions
+/// (Q15, Q16), which Q17 does not need.
 #[derive(Debug, Clone, Copy)]
-pub(super) struct BidStatistics;
+pub(super) struct BidStatistics {
+    pub distinct: bool,
+}
 
 impl Aggregate<Bid> for BidStatistics {
     type Acc = DayCounts;
@@ -50,8 +53,10 @@ impl Aggregate<Bid> for BidStatistics {
     fn add(&self, acc: &mut DayCounts, b: &Bid, _: Timestamp) {
         for t in [tier(b.price), 3] {
             acc.bids[t] += 1;
-            acc.bidders[t].insert(b.bidder);
-            acc.auctions[t].insert(b.auction);
+            if self.distinct {
+                acc.bidders[t].insert(b.bidder);
+                acc.auctions[t].insert(b.auction);
+            }
         }
         let minute = (b.date_time.rem_euclid(86_400_000) / 60_000) as u32;
         acc.last_minute = acc.last_minute.max(Some(minute));

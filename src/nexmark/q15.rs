@@ -20,7 +20,7 @@ pub struct DailyBidStatistics {
 pub fn q15(bids: Stream<Bid>) -> Stream<DailyBidStatistics> {
     bids.key_by(|_: &Bid| 0u8)
         .window(TumblingWindow::of("1 day"))
-        .aggregate(BidStatistics)
+        .aggregate(BidStatistics { distinct: true })
         .map(|r| DailyBidStatistics {
             day: day(r.window_start),
             counts: TierCounts::of(&r.value),

@@ -23,7 +23,7 @@ pub struct ChannelStatistics {
 pub fn q16(bids: Stream<Bid>) -> Stream<ChannelStatistics> {
     bids.key_by(|b: &Bid| b.channel.to_string())
         .window(TumblingWindow::of("1 day"))
-        .aggregate(BidStatistics)
+        .aggregate(BidStatistics { distinct: true })
         .map(|r| {
             let minute = r.value.last_minute.unwrap_or(0);
             ChannelStatistics {

@@ -34,7 +34,7 @@ pub struct AuctionStatistics {
 pub fn q17(bids: Stream<Bid>) -> Stream<AuctionStatistics> {
     bids.key_by(|b: &Bid| b.auction)
         .window(TumblingWindow::of("1 day"))
-        .aggregate(BidStatistics)
+        .aggregate(BidStatistics { distinct: false })
         .map(|r| {
             let c = &r.value;
             AuctionStatistics {
