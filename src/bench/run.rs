@@ -22,20 +22,20 @@ use crate::nexmark::{self, NexmarkVariant};
 pub enum BenchQuery {
     /// A workload of `BENCHMARKS.md` (W1-W3).
     Workload(Workload),
-    /// A Nexmark query (0-9, 11-17, 20, 22).
+    /// A Nexmark query (0-9, 11-20, 22).
     Nexmark(u8),
 }
 
 /// The Nexmark queries there are (the others of the suite come later).
-const NEXMARK: [u8; 19] = [
-    0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 11, 12, 13, 14, 15, 16, 17, 20, 22,
+const NEXMARK: [u8; 21] = [
+    0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 22,
 ];
 
 /// A name `bench` does not know.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum BenchError {
     /// Not a query this build runs.
-    #[error("unknown query `{0}`: expected w1, w2, w3 or one of q0-q9, q11-q17, q20, q22")]
+    #[error("unknown query `{0}`: expected w1, w2, w3 or one of q0-q9, q11-q20, q22")]
     UnknownQuery(String),
 }
 
@@ -325,6 +325,8 @@ fn pipeline(spec: &BenchSpec, p: &mut Pipeline) -> (Arc<AtomicU64>, Arc<AtomicU6
                 15 => count!(nexmark::q15(nexmark::bids(events)), one),
                 16 => count!(nexmark::q16(nexmark::bids(events)), one),
                 17 => count!(nexmark::q17(nexmark::bids(events)), one),
+                18 => count!(nexmark::q18(nexmark::bids(events)), one),
+                19 => count!(nexmark::q19(nexmark::bids(events)), one),
                 20 => count!(nexmark::q20(events), one),
                 22 => count!(nexmark::q22(nexmark::bids(events)), one),
                 _ => count!(nexmark::q11(nexmark::bids(events), v), one),

@@ -1,4 +1,4 @@
-//! The Nexmark queries written with the engine's API: Q0-Q9, Q11-Q17, Q20 and Q22.
+//! The Nexmark queries written with the engine's API: Q0-Q9, Q11-Q20 and Q22.
 //!
 //! Each function takes the stream it reads and returns the query's result stream, so a
 //! program or a test wires source and sink around it. The definitions follow the Flink
@@ -36,6 +36,7 @@
 //! ```
 
 mod bid_statistics;
+mod changelog;
 mod closed_average;
 mod q0;
 mod q1;
@@ -46,6 +47,8 @@ mod q14;
 mod q15;
 mod q16;
 mod q17;
+mod q18;
+mod q19;
 mod q2;
 mod q20;
 mod q22;
@@ -59,6 +62,7 @@ mod q9;
 mod winning_bids;
 
 pub use bid_statistics::TierCounts;
+pub use changelog::{materialize, Change, ChangeOp};
 pub use q0::q0;
 pub use q1::{euros, q1, EuroBid};
 pub use q11::q11;
@@ -68,6 +72,8 @@ pub use q14::{bid_time_type, q14, ClassifiedBid};
 pub use q15::{q15, DailyBidStatistics};
 pub use q16::{q16, ChannelStatistics};
 pub use q17::{q17, AuctionStatistics};
+pub use q18::{q18, BidRow};
+pub use q19::{q19, RankedBid, TOP};
 pub use q2::q2;
 pub use q20::{q20, AuctionBid};
 pub use q22::{q22, BidDirectories};
