@@ -56,5 +56,5 @@ mod run;
 pub use report::{run_label, write_report, ThroughputSeries};
 pub use run::{
     find_max_rate, run_bench, run_bench_sampled, BenchError, BenchLine, BenchQuery, BenchSpec,
-    MaxRate,
+    MaxRate, DEFAULT_EVENT_RATE, FLINK_EVENT_RATE,
 };

@@ -66,6 +66,14 @@ impl BenchQuery {
     }
 }
 
+/// The Flink Nexmark suite's event rate (`nexmark.workload.suite.*.tps`, 10 M events
+/// per second of event time): its windows hold a thousand times the events of ours at
+/// the default 10 000.
+pub const FLINK_EVENT_RATE: u64 = 10_000_000;
+
+/// Nexmark's default event rate (events per second of event time).
+pub const DEFAULT_EVENT_RATE: u64 = 10_000;
+
 /// A benchmark run's settings.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct BenchSpec {
@@ -84,6 +92,12 @@ pub struct BenchSpec {
     /// Serves `/metrics` and the dashboard on a free loopback port during the run
     /// (to measure what the server costs).
     pub http: bool,
+    /// Nexmark's event rate in event time (events per second of `dateTime`): 10 000
+    /// by default, [`FLINK_EVENT_RATE`] as the Flink suite runs it.
+    pub event_rate: u64,
+    /// Checkpoints every 250 ms (at-least-once, into a temporary folder) to measure
+    /// the query's state: the largest checkpoint's bytes.
+    pub state: bool,
 }
 
 /// One run's figures: the fields of the throughput harness's line, plus the source
@@ -126,6 +140,13 @@ pub struct BenchLine {
     pub rate: Option<f64>,
     /// The metrics and dashboard server ran beside the pipeline.
     pub http: bool,
+    /// With `state`: the largest checkpoint's bytes (the query's peak state, as
+    /// Flink's checkpointed data size reports it) and how many checkpoints were taken.
+    pub state_bytes: Option<u64>,
+    /// Checkpoints taken, with `state`.
+    pub checkpoints: Option<u64>,
+    /// Nexmark's event rate in event time.
+    pub event_rate: u64,
 }
 
 /// Counts rows (and, for window results, sums their counts); each worker publishes
@@ -201,8 +222,14 @@ fn one<T>(_: &T) -> u64 {
 
 fn nexmark_source(spec: &BenchSpec) -> GeneratorSource<NexmarkGenerator> {
     paced(
-        GeneratorSource::new(NexmarkGenerator::new(NexmarkConfig::default(), 42))
-            .with_max_events(spec.events),
+        GeneratorSource::new(NexmarkGenerator::new(
+            NexmarkConfig {
+                event_rate: spec.event_rate,
+                ..NexmarkConfig::default()
+            },
+            42,
+        ))
+        .with_max_events(spec.events),
         spec,
     )
 }
@@ -248,13 +275,32 @@ impl Generator for WorkloadEvents {
 }
 
 fn config(spec: &BenchSpec) -> Config {
-    let config = Config::default()
+    let mut config = Config::default()
         .with_name(format!("bench-{}", spec.query.name()))
         .with_parallelism(spec.parallelism);
     if spec.http {
-        config.with_http("127.0.0.1:0")
-    } else {
-        config
+        config = config.with_http("127.0.0.1:0");
+    }
+    config
+}
+
+/// A checkpoint folder of its own for one measured run, removed when dropped.
+struct StateDir(std::path::PathBuf);
+
+impl StateDir {
+    fn new(spec: &BenchSpec, run: usize) -> Self {
+        let name = format!(
+            "tidewater-bench-{}-{}-{run}",
+            spec.query.name(),
+            std::process::id()
+        );
+        StateDir(std::env::temp_dir().join(name))
+    }
+}
+
+impl Drop for StateDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
     }
 }
 
@@ -354,7 +400,16 @@ pub fn run_bench_sampled(spec: &BenchSpec) -> Result<(Vec<BenchLine>, Vec<Throug
     let mut series = Vec::with_capacity(spec.repeat);
     for run in 0..spec.repeat.max(1) {
         let source_eps = source_alone(spec)?;
-        let mut p = Pipeline::new(config(spec));
+        let state_dir = spec.state.then(|| StateDir::new(spec, run));
+        let mut config = config(spec);
+        if let Some(dir) = &state_dir {
+            config = config.with_checkpointing(
+                &dir.0,
+                Duration::from_millis(250),
+                tidewater_engine::config::DeliveryGuarantee::AtLeastOnce,
+            );
+        }
+        let mut p = Pipeline::new(config);
         let (rows, sum) = pipeline(spec, &mut p);
         let started = Instant::now();
         let processor = p.start()?;
@@ -397,6 +452,9 @@ pub fn run_bench_sampled(spec: &BenchSpec) -> Result<(Vec<BenchLine>, Vec<Throug
             variant: spec.variant,
             rate: spec.rate,
             http: spec.http,
+            state_bytes: metrics.checkpoints.as_ref().map(|c| c.max_size_bytes),
+            checkpoints: metrics.checkpoints.as_ref().map(|c| c.completed),
+            event_rate: spec.event_rate,
         };
         series.push(ThroughputSeries {
             label: super::report::run_label(&line),

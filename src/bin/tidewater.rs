@@ -160,6 +160,14 @@ w1, w2, w3 (see tidewater::generate).")]
         /// to measure what the server costs (the line says `"http": true`).
         #[arg(long)]
         http: bool,
+        /// Checkpoints every 250 ms into a temporary folder and reports the largest
+        /// checkpoint as the query's state (`state_bytes`), as Flink reports state size.
+        #[arg(long)]
+        state: bool,
+        /// Nexmark's events per second of event time: a number, or `flink` for the
+        /// Flink suite's 10 000 000 (default 10 000).
+        #[arg(long, default_value = "10000", value_parser = event_rate)]
+        event_rate: u64,
     },
     /// Fits a Genesis generator (Gaussian copula) on a table and serves its rows over a
     /// WebSocket: send {"action": "generate", "count": N, "batch_size": B, "conditions": {..}},
@@ -546,6 +554,16 @@ fn positive_rate(text: &str) -> Result<f64, String> {
     }
 }
 
+/// Nexmark's event rate: a positive whole number, or `flink`.
+fn event_rate(text: &str) -> Result<u64, String> {
+    match text {
+        "flink" => Ok(tidewater::bench::FLINK_EVENT_RATE),
+        t => t.parse::<u64>().ok().filter(|&r| r > 0).ok_or_else(|| {
+            format!("expected events per second of event time (a positive whole number) or `flink`, found `{t}`")
+        }),
+    }
+}
+
 /// A latency bound: `10ms`, `0.5s` or plain milliseconds.
 fn latency_bound(text: &str) -> Result<f64, String> {
     let (number, scale) = match text {
@@ -647,6 +665,8 @@ fn main() -> ExitCode {
             probe_seconds,
             report,
             http,
+            state,
+            event_rate,
         }) => {
             let specs: Vec<tidewater::bench::BenchSpec> = query
                 .iter()
@@ -659,6 +679,8 @@ fn main() -> ExitCode {
                         variant: *variant,
                         rate: *rate,
                         http: *http,
+                        state: *state,
+                        event_rate: *event_rate,
                     })
                 })
                 .collect();

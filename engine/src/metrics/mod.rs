@@ -437,6 +437,9 @@ pub struct CheckpointMetrics {
     pub last_size_bytes: u64,
     /// Bytes of every completed checkpoint together.
     pub total_size_bytes: u64,
+    /// The largest completed checkpoint's size: the run's peak state, as Flink's
+    /// checkpointed data size reports it.
+    pub max_size_bytes: u64,
     /// Durations as histogram buckets (milliseconds).
     pub durations: HistogramSnapshot,
 }
@@ -490,6 +493,7 @@ impl CheckpointMetrics {
             last_duration_ms: durations.last().map_or(0.0, |d| d.as_secs_f64() * 1_000.0),
             last_size_bytes: 0,
             total_size_bytes: 0,
+            max_size_bytes: 0,
             durations: HistogramSnapshot::of_ms(&ms),
         }
     }

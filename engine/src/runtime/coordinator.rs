@@ -77,6 +77,7 @@ struct Timing {
     last_id: Option<u64>,
     last_size_bytes: u64,
     total_size_bytes: u64,
+    max_size_bytes: u64,
     failed: u64,
 }
 
@@ -203,6 +204,7 @@ impl Coordinator {
                 timing.last_id = Some(id);
                 timing.last_size_bytes = size as u64;
                 timing.total_size_bytes += size as u64;
+                timing.max_size_bytes = timing.max_size_bytes.max(size as u64);
             }
             (Ok(_), None) => {}
             (Err(_), _) => timing.failed += 1,
@@ -356,6 +358,7 @@ impl Coordinator {
         m.last_id = timing.last_id;
         m.last_size_bytes = timing.last_size_bytes;
         m.total_size_bytes = timing.total_size_bytes;
+        m.max_size_bytes = timing.max_size_bytes;
         drop(timing);
         m.restored_from = self.recovered.as_ref().map(|c| c.meta.id.0);
         m.restored_finished = self
