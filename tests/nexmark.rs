@@ -1014,3 +1014,97 @@ fn q17_reports_each_auctions_day_with_its_prices() {
             .collect()
     });
 }
+
+/// Every CSV part file under `dir` read back as Q10 rows: the columns in the file, `dt`
+/// and `hm` from its partition folders.
+fn read_q10(dir: &std::path::Path) -> Vec<PartitionedBid> {
+    fn walk(root: &std::path::Path, dir: &std::path::Path, rows: &mut Vec<PartitionedBid>) {
+        for entry in std::fs::read_dir(dir).unwrap().flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                walk(root, &path, rows);
+                continue;
+            }
+            let relative = path
+                .strip_prefix(root)
+                .unwrap()
+                .to_string_lossy()
+                .replace('\\', "/");
+            assert!(
+                relative.ends_with(".csv"),
+                "only finished CSV files: {relative}"
+            );
+            let columns = tidewater::connectors::file::partition_columns(&relative);
+            let text = |name: &str| match columns.iter().find(|(c, _)| c == name) {
+                Some((_, Value::Str(s))) => s.clone(),
+                other => panic!("{relative}: partition {name} is {other:?}"),
+            };
+            let content = std::fs::read_to_string(&path).unwrap();
+            let mut lines = content.lines();
+            assert_eq!(
+                lines.next(),
+                Some("auction,bidder,price,date_time,extra"),
+                "{relative}"
+            );
+            for line in lines {
+                let f: Vec<&str> = line.split(',').collect();
+                rows.push(PartitionedBid {
+                    auction: f[0].parse().unwrap(),
+                    bidder: f[1].parse().unwrap(),
+                    price: f[2].parse().unwrap(),
+                    date_time: f[3].parse().unwrap(),
+                    extra: f[4].to_string(),
+                    dt: text("dt"),
+                    hm: text("hm"),
+                });
+            }
+        }
+    }
+    let mut rows = Vec::new();
+    walk(dir, dir, &mut rows);
+    rows.sort();
+    rows
+}
+
+#[test]
+fn q10_writes_every_bid_into_day_and_minute_folders() {
+    // One event a second: hours of event time, across midnight.
+    let seed = SEEDS[0];
+    let mut expected: Vec<PartitionedBid> = daily_bids(seed)
+        .into_iter()
+        .map(|b| {
+            let t = chrono::DateTime::from_timestamp_millis(b.date_time).unwrap();
+            PartitionedBid {
+                auction: b.auction,
+                bidder: b.bidder,
+                price: b.price,
+                date_time: b.date_time,
+                extra: b.extra,
+                dt: t.format("%Y-%m-%d").to_string(),
+                hm: t.format("%H:%M").to_string(),
+            }
+        })
+        .collect();
+    expected.sort();
+    let minutes: BTreeSet<&str> = expected.iter().map(|r| r.hm.as_str()).collect();
+    let days: BTreeSet<&str> = expected.iter().map(|r| r.dt.as_str()).collect();
+    assert!(
+        minutes.len() > 300 && days.len() == 2,
+        "{minutes:?} {days:?}"
+    );
+    for parallelism in [1, 2] {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("bid");
+        let sink = q10_sink(&out, tidewater::connectors::file::FileSinkMode::Direct);
+        let mut p = Pipeline::new(
+            Config::default()
+                .with_parallelism(parallelism)
+                .with_batch_size(500),
+        );
+        let source = GeneratorSource::new(NexmarkGenerator::new(daily_config(), seed))
+            .with_max_events(EVENTS);
+        q10(bids(with_event_time(p.source(source)))).sink(sink);
+        p.run().unwrap();
+        assert_eq!(read_q10(&out), expected, "at parallelism {parallelism}");
+    }
+}

@@ -1,4 +1,4 @@
-//! The Nexmark queries written with the engine's API: Q0-Q9, Q11-Q20 and Q22.
+//! The Nexmark queries written with the engine's API: Q0-Q20 and Q22.
 //!
 //! Each function takes the stream it reads and returns the query's result stream, so a
 //! program or a test wires source and sink around it. The definitions follow the Flink
@@ -40,6 +40,7 @@ mod changelog;
 mod closed_average;
 mod q0;
 mod q1;
+mod q10;
 mod q11;
 mod q12;
 mod q13;
@@ -65,6 +66,7 @@ pub use bid_statistics::TierCounts;
 pub use changelog::{materialize, Change, ChangeOp};
 pub use q0::q0;
 pub use q1::{euros, q1, EuroBid};
+pub use q10::{q10, q10_sink, PartitionedBid};
 pub use q11::q11;
 pub use q12::{q12, BidderCount};
 pub use q13::{q13, BidWithSide, SideInput, SideInputError, SIDE_INPUT_KEYS};
