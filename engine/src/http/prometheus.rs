@@ -345,7 +345,7 @@ fn encode_operators(e: &mut DescriptorEncoder, scraped: &[Scraped]) -> Result<()
                 ConstCounter::new(if side {
                     o.late_side_output
                 } else {
-                    o.late_dropped - o.late_side_output.min(o.late_dropped)
+                    o.late_dropped.saturating_sub(o.late_side_output)
                 })
             })
         })

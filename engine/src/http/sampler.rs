@@ -160,6 +160,7 @@ impl Sample {
 }
 
 struct JobHistory {
+    parallelism: usize,
     previous: Option<(Instant, Metrics)>,
     samples: VecDeque<Arc<Sample>>,
 }
@@ -188,15 +189,16 @@ impl Sampler {
         let t = chrono::Utc::now().timestamp_millis();
         for job in self.jobs.jobs() {
             let metrics = job.metrics();
-            let parallelism = job.plan().parallelism;
             let name = job.name();
             let mut history = self.history.lock().unwrap_or_else(|p| p.into_inner());
+            // The plan does not change during a run: its parallelism is read once.
             let h = history.entry(name).or_insert_with(|| JobHistory {
+                parallelism: job.plan().parallelism,
                 previous: None,
                 samples: VecDeque::new(),
             });
             let previous = h.previous.as_ref().map(|(at, m)| (m, now - *at));
-            let sample = Arc::new(Sample::of(&*job, &metrics, t, previous, parallelism));
+            let sample = Arc::new(Sample::of(&*job, &metrics, t, previous, h.parallelism));
             h.previous = Some((now, metrics));
             if h.samples.len() == HISTORY {
                 h.samples.pop_front();

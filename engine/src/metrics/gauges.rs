@@ -43,12 +43,7 @@ impl SourceGauges {
     /// Sets the lag of `topic`'s partition `partition`.
     pub fn set_partition_lag(&self, topic: &str, partition: i32, lag: i64) {
         let mut lags = self.lags.0.lock().unwrap_or_else(|p| p.into_inner());
-        match lags.get_mut(&(topic.to_string(), partition)) {
-            Some(l) => *l = lag,
-            None => {
-                lags.insert((topic.to_string(), partition), lag);
-            }
-        }
+        lags.insert((topic.to_string(), partition), lag);
         self.lags.1.notify_all();
     }
 
