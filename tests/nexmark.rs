@@ -494,7 +494,7 @@ fn q9_model(events: &[Event], v: NexmarkVariant) -> Vec<AuctionWinner> {
                         )
                     })?;
                 Some(AuctionWinner {
-                    auction: a.clone(),
+                    auction: (**a).clone(),
                     bid: bid.clone(),
                 })
             }
@@ -683,7 +683,7 @@ fn q20_joins_every_bid_with_its_category_10_auction() {
             let auctions: BTreeMap<u64, &Auction> = events
                 .iter()
                 .filter_map(|e| match e {
-                    Event::Auction(a) if a.category == 10 => Some((a.id, a)),
+                    Event::Auction(a) if a.category == 10 => Some((a.id, &**a)),
                     _ => None,
                 })
                 .collect();

@@ -94,7 +94,7 @@ impl KeyedProcessFunction<u64, Event> for BidAuctionJoin {
                 for b in s.pending.drain(..) {
                     ctx.emit(AuctionBid::of(&b, &a));
                 }
-                s.auction = Some(a);
+                s.auction = Some(*a);
             }
             // An auction id is unique: bids on another category's auction never join,
             // so they are not kept (Flink's join keeps them; the rows are the same).

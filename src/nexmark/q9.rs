@@ -67,7 +67,7 @@ impl KeyedProcessFunction<u64, Event> for TopBid {
         match e {
             Event::Auction(a) => {
                 ctx.register_timer(self.rules.closes_at(a.expires));
-                c.auction = Some(a);
+                c.auction = Some(*a);
             }
             // Bids may arrive before their auction (across an exchange).
             Event::Bid(b) => c.bids.push(b),

@@ -70,7 +70,7 @@ impl KeyedProcessFunction<u64, Event> for CloseAuctions {
         match e {
             Event::Auction(a) => {
                 ctx.register_timer(self.closes_at(a.expires));
-                s.auction = Some(a);
+                s.auction = Some(*a);
             }
             // Bids may arrive before their auction (across an exchange): keep them all.
             Event::Bid(b) => s.bids.push((b.date_time, b.price)),

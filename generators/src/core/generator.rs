@@ -25,6 +25,14 @@ pub trait Generator: Send + Sync + 'static {
     /// The event time of event `index` (epoch ms), without generating the event.
     fn event_time(&self, index: u64) -> Timestamp;
 
+    /// Event number `index` when its time `ts` (what [`Generator::event_time`] returns
+    /// for it) is already known, as it is to a source. Generators whose events carry
+    /// their time override this to compute it once.
+    fn event_at(&self, index: u64, ts: Timestamp) -> Self::Event {
+        let _ = ts;
+        self.event(index)
+    }
+
     /// How many events there are (`None`: unbounded).
     fn len(&self) -> Option<u64>;
 

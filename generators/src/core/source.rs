@@ -544,10 +544,10 @@ impl<G: Generator> SourceReader for GeneratorReader<G> {
             // The input is exhausted: deliver what was held back, then finish.
             let held = std::mem::take(&mut self.held);
             let generator = &self.generator;
-            out.extend(
-                held.iter()
-                    .map(|&(_, i)| Record::new(generator.event_time(i), generator.event(i))),
-            );
+            out.extend(held.iter().map(|&(_, i)| {
+                let ts = generator.event_time(i);
+                Record::new(ts, generator.event_at(i, ts))
+            }));
             self.stats.record(held.len(), 0, 0);
             return Ok(SourcePoll::Finished);
         }
@@ -575,8 +575,10 @@ impl<G: Generator> SourceReader for GeneratorReader<G> {
         let due = self
             .held
             .partition_point(|&(release, _)| release <= self.frontier);
+        out.reserve(due + want);
         for (_, i) in self.held.drain(..due) {
-            out.push(Record::new(generator.event_time(i), generator.event(i)));
+            let ts = generator.event_time(i);
+            out.push(Record::new(ts, generator.event_at(i, ts)));
         }
         let fresh = out.len();
         let mut late = 0;
@@ -600,7 +602,7 @@ impl<G: Generator> SourceReader for GeneratorReader<G> {
                     continue;
                 }
             }
-            out.push(Record::new(ts, generator.event(i)));
+            out.push(Record::new(ts, generator.event_at(i, ts)));
         }
         let reordered = self.reorder(&mut out[fresh..], first);
         self.frontier = self.frontier.max(newest);

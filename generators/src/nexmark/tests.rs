@@ -141,3 +141,30 @@ fn invalid_config_names_every_bad_field() {
         "`event_rate`: expected a value of the parameter's type, found invalid type: string \"fast\", expected u64"
     );
 }
+
+#[test]
+fn words_are_3_to_max_lowercase_letters_each_about_equally_often() {
+    let mut counts = [0u64; 26];
+    for (i, max_len) in (0..4_000u64).zip([5, 7, 20, 100].into_iter().cycle()) {
+        let mut word = String::new();
+        NexmarkGenerator::push_word(&mut word, &mut crate::core::event_rng(3, i), max_len);
+        assert!(
+            (3..=max_len).contains(&word.len()),
+            "{word:?} for {max_len}"
+        );
+        for letter in word.bytes() {
+            assert!(letter.is_ascii_lowercase(), "{word:?}");
+            counts[usize::from(letter - b'a')] += 1;
+        }
+    }
+    let total: u64 = counts.iter().sum();
+    let expected = total as f64 / 26.0;
+    for (letter, &n) in (b'a'..=b'z').zip(&counts) {
+        let deviation = (n as f64 - expected).abs() / expected;
+        assert!(
+            deviation < 0.06,
+            "{} drawn {n} times of {total}",
+            letter as char
+        );
+    }
+}
