@@ -1,4 +1,4 @@
-//! Nexmark queries Q0-Q9, Q11, Q14 and Q22 against brute-force models of their definitions
+//! Nexmark queries Q0-Q22 against brute-force models of their definitions
 //! (the Flink suite's and Beam's where they differ), on several seeds, at parallelism
 //! 1 and 2 (and the same rows again at 4).
 
@@ -434,6 +434,103 @@ fn q22_splits_every_bid_url_into_directories() {
     );
 }
 
+/// Q21's SQL, with a regular expression where the query scans by hand.
+fn q21_model(bids: Vec<Bid>) -> Vec<ChannelBid> {
+    let channel_id = regex::Regex::new("(&|^)channel_id=([^&]*)").unwrap();
+    bids.into_iter()
+        .filter_map(|b| {
+            let id = match b.channel.to_lowercase().as_str() {
+                "apple" => "0".to_string(),
+                "google" => "1".to_string(),
+                "facebook" => "2".to_string(),
+                "baidu" => "3".to_string(),
+                _ => channel_id.captures(&b.url)?[2].to_string(),
+            };
+            Some(ChannelBid {
+                auction: b.auction,
+                bidder: b.bidder,
+                price: b.price,
+                channel: b.channel.to_string(),
+                channel_id: id,
+            })
+        })
+        .collect()
+}
+
+#[test]
+fn q21_numbers_hot_channels_by_name_and_others_by_their_url() {
+    check(
+        "q21",
+        |e, _| q21(bids(e)),
+        |events, _| q21_model(bids_of(events)),
+    );
+    // What the generator draws: a half through hot channels, the rest numbered, nine
+    // in ten of those with an id; Q21 keeps all but the numbered ones without.
+    let all = bids_of(&generated(3));
+    let kept = q21_model(all.clone());
+    let hot = kept.iter().filter(|r| r.channel_id.len() == 1).count();
+    let share = |n: usize| n as f64 / all.len() as f64;
+    assert!(
+        (0.48..0.52).contains(&share(hot)),
+        "hot {hot} of {}",
+        all.len()
+    );
+    assert!(
+        (0.93..0.97).contains(&share(kept.len())),
+        "kept {} of {}",
+        kept.len(),
+        all.len()
+    );
+}
+
+#[test]
+fn q21_reads_channel_ids_as_the_suite_regex_does() {
+    let regex = regex::Regex::new("(&|^)channel_id=([^&]*)").unwrap();
+    let table = [
+        (
+            "https://n.com/a/b/c/item.htm?query=1&channel_id=42",
+            Some("42"),
+        ),
+        ("channel_id=7&query=1", Some("7")),
+        ("https://n.com/item.htm?channel_id=7", None), // after `?`, not `&`
+        (
+            "https://n.com/item.htm?query=1&xchannel_id=1&channel_id=2",
+            Some("2"),
+        ),
+        ("https://n.com/item.htm?query=1&channel_id=&x=1", Some("")),
+        (
+            "https://n.com/item.htm?query=1&channel_id=-2147483648",
+            Some("-2147483648"),
+        ),
+        ("https://n.com/item.htm?query=1", None),
+    ];
+    for (url, expected) in table {
+        assert_eq!(url_channel_id(url), expected, "{url}");
+        let by_regex = regex.captures(url).map(|c| c.get(2).unwrap().as_str());
+        assert_eq!(by_regex, expected, "the model disagrees on {url}");
+    }
+    // Hot channels are matched in any case.
+    let out = over(
+        vec![
+            Bid {
+                channel: "APPLE".into(),
+                ..bid(1, 1, 1, 0)
+            },
+            Bid {
+                channel: "channel-3".into(),
+                url: "u?q=1".into(),
+                ..bid(2, 1, 1, 0)
+            },
+        ],
+        q21,
+    );
+    let ids: Vec<_> = out
+        .iter()
+        .map(|r| (r.auction, r.channel_id.as_str()))
+        .collect();
+    assert_eq!(ids, [(1, "0")]);
+}
+
 /// Whether the variant counts bid `b` for auction `a` (Flink suite: `[dateTime,
 /// expires]`; Beam: `[dateTime, expires)` at or above the reserve).
 fn counted(v: NexmarkVariant, a: &Auction, b: &Bid) -> bool {
@@ -604,6 +701,7 @@ fn every_query_gives_the_same_rows_at_parallelism_1_2_and_4_and_on_a_rerun() {
     same("q8", q8);
     same("q9", |e| q9(e, v));
     same("q14", |e| q14(bids(e)));
+    same("q21", |e| q21(bids(e)));
     same("q22", |e| q22(bids(e)));
     same("q20", q20);
     same("q13", |e| q13(bids(e), SideInput::generated(10_000)));

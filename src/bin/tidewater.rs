@@ -122,7 +122,7 @@ w1, w2, w3 (see tidewater::generate).")]
   tidewater bench --query q5 --find-max-rate --p99 10ms            the highest sustainable rate
   tidewater bench --query w1,q5 --parallelism 1,2 --report target/bench   charts in index.html")]
     Bench {
-        /// w1, w2, w3 (the workloads), or q0-q9, q11-q20, q22 (Nexmark); several separated by
+        /// w1, w2, w3 (the workloads), or q0-q22 (Nexmark); several separated by
         /// commas.
         #[arg(long, required = true, value_delimiter = ',', value_parser = |s: &str| s.parse::<tidewater::bench::BenchQuery>().map_err(|e| e.to_string()))]
         query: Vec<tidewater::bench::BenchQuery>,

@@ -1,4 +1,4 @@
-//! The Nexmark queries written with the engine's API: Q0-Q20 and Q22.
+//! The Nexmark queries written with the engine's API: Q0-Q22.
 //!
 //! Each function takes the stream it reads and returns the query's result stream, so a
 //! program or a test wires source and sink around it. The definitions follow the Flink
@@ -16,7 +16,7 @@
 //! | Q7 | every bid at the window's highest price with `dateTime` in `[end - 10 s, end]` (a bid at the end also joins the window it closes) | every bid at the window's highest price in `[start, end)` |
 //! | Q11 | sessions merge when they touch (Flink's windows intersect at their bounds) | sessions merge only when they overlap |
 //!
-//! Q2, Q3, Q5's ties (every auction with the most bids), Q8, Q11, Q14 and Q22's rows
+//! Q2, Q3, Q5's ties (every auction with the most bids), Q8, Q11, Q14, Q21 and Q22's rows
 //! are the same in both. Every query gives the same rows at any parallelism and on every rerun:
 //! where a query emits a running value (Q4, Q6), closed auctions are applied in the
 //! order (expiry, auction id) once the watermark has passed them.
@@ -52,6 +52,7 @@ mod q18;
 mod q19;
 mod q2;
 mod q20;
+mod q21;
 mod q22;
 mod q3;
 mod q4;
@@ -78,6 +79,7 @@ pub use q18::{q18, BidRow};
 pub use q19::{q19, RankedBid, TOP};
 pub use q2::q2;
 pub use q20::{q20, AuctionBid};
+pub use q21::{q21, url_channel_id, ChannelBid};
 pub use q22::{q22, BidDirectories};
 pub use q3::{q3, LocalItem};
 pub use q4::q4;

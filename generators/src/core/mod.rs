@@ -11,7 +11,7 @@ mod params;
 #[cfg(test)]
 pub(crate) mod pinned;
 mod recorded;
-mod rng;
+pub(crate) mod rng;
 mod skew;
 mod source;
 mod time;

@@ -12,8 +12,9 @@ use std::borrow::Cow;
 use rand::{Rng, RngCore};
 use tidewater_engine::time::Timestamp;
 
+use super::channels::{self, CHANNELS, HOT_CHANNELS, HOT_CHANNELS_RATIO};
 use super::model::{Auction, Bid, Event, Person};
-use super::strings::{CHANNELS, FIRST_NAMES, LAST_NAMES, URLS, US_CITIES, US_STATES};
+use super::strings::{FIRST_NAMES, LAST_NAMES, US_CITIES, US_STATES};
 use super::NexmarkConfig;
 use crate::core::{event_rng, EventRng, Generator};
 
@@ -226,13 +227,17 @@ impl NexmarkGenerator {
         } else {
             self.next_base0_person_id(id, rng)
         };
-        let channel = rng.random_range(0..CHANNELS.len());
+        let (channel, url) = if rng.random_range(0..HOT_CHANNELS_RATIO) > 0 {
+            channels::hot(rng.random_range(0..HOT_CHANNELS.len()))
+        } else {
+            channels::numbered(rng.random_range(0..CHANNELS))
+        };
         Bid {
             auction: auction + FIRST_AUCTION_ID,
             bidder: bidder + FIRST_PERSON_ID,
             price: Self::price(rng),
-            channel: Cow::Borrowed(CHANNELS[channel]),
-            url: Cow::Borrowed(URLS[channel]),
+            channel: Cow::Borrowed(channel),
+            url: Cow::Borrowed(url),
             date_time: ts,
             extra: String::new(),
         }

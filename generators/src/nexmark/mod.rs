@@ -13,11 +13,13 @@
 //! assert!(matches!(g.event(4), Event::Bid(_)));
 //! ```
 
+mod channels;
 mod config;
 mod generator;
 mod model;
 mod strings;
 
+pub use channels::{channel_id, CHANNELS, HOT_CHANNELS, HOT_CHANNELS_RATIO};
 pub use config::NexmarkConfig;
 pub use generator::{BidGenerator, NexmarkGenerator};
 pub use model::{Auction, Bid, Event, Person};

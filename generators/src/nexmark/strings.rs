@@ -22,12 +22,3 @@ pub(crate) const US_CITIES: [&str; 10] = [
     "Kent",
     "Cheyenne",
 ];
-
-pub(crate) const CHANNELS: [&str; 4] = ["Google", "Facebook", "Baidu", "Apple"];
-
-pub(crate) const URLS: [&str; 4] = [
-    "https://www.nexmark.com/google/item.htm?query=1",
-    "https://www.nexmark.com/facebook/item.htm?query=1",
-    "https://www.nexmark.com/baidu/item.htm?query=1",
-    "https://www.nexmark.com/apple/item.htm?query=1",
-];
