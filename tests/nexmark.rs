@@ -450,8 +450,8 @@ fn q21_model(bids: Vec<Bid>) -> Vec<ChannelBid> {
                 auction: b.auction,
                 bidder: b.bidder,
                 price: b.price,
-                channel: b.channel.to_string(),
-                channel_id: id,
+                channel: b.channel.clone(),
+                channel_id: id.into(),
             })
         })
         .collect()
@@ -526,7 +526,7 @@ fn q21_reads_channel_ids_as_the_suite_regex_does() {
     );
     let ids: Vec<_> = out
         .iter()
-        .map(|r| (r.auction, r.channel_id.as_str()))
+        .map(|r| (r.auction, r.channel_id.as_ref()))
         .collect();
     assert_eq!(ids, [(1, "0")]);
 }

@@ -1,6 +1,8 @@
 //! Q21, channel ids: each bid's channel as a number, by name for the hot channels and
 //! from the URL's `channel_id` parameter for the others.
 
+use std::borrow::Cow;
+
 use super::imports::*;
 
 /// A Q21 row.
@@ -13,10 +15,10 @@ pub struct ChannelBid {
     /// Price.
     pub price: u64,
     /// Channel.
-    pub channel: String,
+    pub channel: Cow<'static, str>,
     /// `0` to `3` for apple, google, facebook and baidu; otherwise the URL's
     /// `channel_id` parameter.
-    pub channel_id: String,
+    pub channel_id: Cow<'static, str>,
 }
 
 /// Q21: the bids whose channel is one of the four hot ones (any case) or whose URL
@@ -38,13 +40,20 @@ pub struct ChannelBid {
 /// ```
 pub fn q21(bids: Stream<Bid>) -> Stream<ChannelBid> {
     bids.flat_map(|b| {
-        let channel_id = hot_channel_id(&b.channel).or_else(|| url_channel_id(&b.url))?;
+        let channel_id = match hot_channel_id(&b.channel) {
+            Some(id) => Cow::Borrowed(id),
+            // The generator's URLs are shared text: their ids are borrowed, not copied.
+            None => match &b.url {
+                Cow::Borrowed(url) => Cow::Borrowed(url_channel_id(url)?),
+                Cow::Owned(url) => Cow::Owned(url_channel_id(url)?.to_string()),
+            },
+        };
         Some(ChannelBid {
             auction: b.auction,
             bidder: b.bidder,
             price: b.price,
-            channel_id: channel_id.to_string(),
-            channel: b.channel.into_owned(),
+            channel_id,
+            channel: b.channel,
         })
     })
 }

@@ -98,7 +98,8 @@ pub trait KeyedProcessFunction<K, T>: Clone + Send + Sync + 'static {
 pub struct KeyedContext<'a, Out> {
     timestamp: Timestamp,
     watermark: Timestamp,
-    processing_time: Timestamp,
+    /// Read only when asked for: a clock read costs as much as the rest of a record.
+    clock: &'a dyn crate::time::Clock,
     last_timer: Timestamp,
     new_timers: Vec<Timestamp>,
     new_processing_timers: Vec<Timestamp>,
@@ -119,7 +120,7 @@ impl<Out> KeyedContext<'_, Out> {
 
     /// The pipeline clock's time now (processing time, ms).
     pub fn processing_time(&self) -> Timestamp {
-        self.processing_time
+        self.clock.now_ms()
     }
 
     /// Calls `on_processing_time_timer` for this key once the pipeline's clock reaches
@@ -235,7 +236,7 @@ where
         let mut ctx = KeyedContext {
             timestamp,
             watermark: self.watermark,
-            processing_time: self.clock.now_ms(),
+            clock: &*self.clock,
             last_timer: entry.last_timer,
             new_timers: Vec::new(),
             new_processing_timers: Vec::new(),
