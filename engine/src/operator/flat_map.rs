@@ -38,6 +38,9 @@ where
         input: Batch<T>,
         output: &mut Batch<I::Item>,
     ) -> crate::error::Result<()> {
+        // Most flat maps give zero or one record per record (a parse, an enum's
+        // variant): room for one each saves the buffer's growing by doubling.
+        output.reserve(input.len());
         for r in input {
             let ts = r.ts;
             output.extend(
