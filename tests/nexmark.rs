@@ -418,7 +418,7 @@ fn q22_splits_every_bid_url_into_directories() {
                 .into_iter()
                 .map(|b| {
                     let parts: Vec<&str> = b.url.split('/').collect();
-                    let at = |i: usize| parts.get(i).map(|p| p.to_string());
+                    let at = |i: usize| parts.get(i).map(|p| p.to_string().into());
                     BidDirectories {
                         auction: b.auction,
                         bidder: b.bidder,

@@ -2,7 +2,7 @@
 //! 10 000, `rank2` under 1 000 000, `rank3` above), distinct bidders and auctions per
 //! tier, prices and the latest minute, as one aggregate over a day's window.
 
-use std::collections::BTreeSet;
+use rustc_hash::FxHashSet;
 
 use super::imports::*;
 
@@ -26,8 +26,10 @@ pub(super) fn day(date_time: i64) -> String {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub(super) struct DayCounts {
     pub bids: [u64; 4],
-    pub bidders: [BTreeSet<u64>; 4],
-    pub auctions: [BTreeSet<u64>; 4],
+    // Hash sets: only their sizes are read, and a hot channel's day holds a million
+    // auctions (a B-tree insert there cost three times as much).
+    pub bidders: [FxHashSet<u64>; 4],
+    pub auctions: [FxHashSet<u64>; 4],
     /// The latest minute of the day with a bid, as minutes since midnight.
     pub last_minute: Option<u32>,
     pub min_price: Option<u64>,
@@ -117,7 +119,7 @@ pub struct TierCounts {
 
 impl TierCounts {
     pub(super) fn of(c: &DayCounts) -> Self {
-        let n = |s: &BTreeSet<u64>| s.len() as u64;
+        let n = |s: &FxHashSet<u64>| s.len() as u64;
         TierCounts {
             total_bids: c.bids[3],
             rank1_bids: c.bids[0],

@@ -1,5 +1,7 @@
 //! Q22, string splitting: the first three directories of each bid's URL.
 
+use std::borrow::Cow;
+
 use super::imports::*;
 
 /// A Q22 row.
@@ -14,18 +16,22 @@ pub struct BidDirectories {
     /// Channel.
     pub channel: String,
     /// The URL's part 3 when split at `/` (counting from 0; null past the end).
-    pub dir1: Option<String>,
+    pub dir1: Option<Cow<'static, str>>,
     /// Part 4.
-    pub dir2: Option<String>,
+    pub dir2: Option<Cow<'static, str>>,
     /// Part 5.
-    pub dir3: Option<String>,
+    pub dir3: Option<Cow<'static, str>>,
 }
 
 /// Q22: every bid with `SPLIT_INDEX(url, '/', 3)`, `4` and `5` (Flink's `SPLIT_INDEX`:
 /// the part at that index, null when there is none). The same in both variants.
 pub fn q22(bids: Stream<Bid>) -> Stream<BidDirectories> {
     bids.map(|b| {
-        let part = |i: usize| b.url.split('/').nth(i).map(str::to_string);
+        // The generator's URLs are shared text: their parts are borrowed, not copied.
+        let part = |i: usize| match &b.url {
+            Cow::Borrowed(url) => url.split('/').nth(i).map(Cow::Borrowed),
+            Cow::Owned(url) => url.split('/').nth(i).map(|p| Cow::Owned(p.to_string())),
+        };
         BidDirectories {
             auction: b.auction,
             bidder: b.bidder,
