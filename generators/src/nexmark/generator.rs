@@ -155,7 +155,7 @@ impl NexmarkGenerator {
     fn person(&self, id: u64, ts: Timestamp, rng: &mut EventRng) -> Person {
         let first = FIRST_NAMES[rng.random_range(0..FIRST_NAMES.len())];
         let last = LAST_NAMES[rng.random_range(0..LAST_NAMES.len())];
-        // Each string is built in one allocation, in the order the reference draws.
+        // Each string in one allocation; the draws keep their order (card, then e-mail).
         let mut credit_card = String::with_capacity(19);
         for group in 0..4 {
             if group > 0 {
