@@ -107,4 +107,20 @@ pub trait Operator: 'static {
         let _ = bytes;
         Ok(())
     }
+
+    /// Replaces the state with the keys `owner` owns of the states every worker of a
+    /// run at another parallelism took (one entry per old worker; see
+    /// [`crate::state::KeyOwner`]). Operators whose state is not split by key refuse
+    /// (the default); with no entries there is nothing to restore.
+    fn restore_rescaled(&mut self, parts: &[Vec<u8>], owner: crate::state::KeyOwner) -> Result<()> {
+        if parts.is_empty() {
+            return Ok(());
+        }
+        Err(crate::error::EngineError::invalid(
+            "checkpointing",
+            "parallelism",
+            "the parallelism the checkpoint was taken at (this operator's state is not split by key)",
+            owner.parallelism.to_string(),
+        ))
+    }
 }

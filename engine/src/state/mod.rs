@@ -9,6 +9,9 @@
 
 use serde::{Deserialize, Serialize};
 
+mod rescale;
+pub use rescale::KeyOwner;
+
 use crate::error::{EngineError, Result};
 
 /// The stable identity of an operator: its construction order and name

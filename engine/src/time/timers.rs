@@ -72,6 +72,24 @@ impl<K> TimerQueue<K> {
         self.out_of_order.pop().map(|t| (t.at, t.key))
     }
 
+    /// The timers of several queues whose keys pass `keep`, in one queue (a rescaled
+    /// restore: each new worker keeps the timers of the keys it owns).
+    pub fn rescaled(parts: impl IntoIterator<Item = Self>, keep: impl Fn(&K) -> bool) -> Self {
+        let mut timers: Vec<(Timestamp, K)> = parts
+            .into_iter()
+            .flat_map(|q| {
+                let heap = q.out_of_order.into_iter().map(|t| (t.at, t.key));
+                q.in_order.into_iter().chain(heap)
+            })
+            .filter(|(_, k)| keep(k))
+            .collect();
+        timers.sort_by_key(|&(at, _)| at);
+        TimerQueue {
+            in_order: timers.into(),
+            out_of_order: BinaryHeap::new(),
+        }
+    }
+
     #[cfg(test)]
     pub fn len(&self) -> usize {
         self.in_order.len() + self.out_of_order.len()
@@ -96,5 +114,23 @@ mod tests {
         assert_eq!(q.len(), 1);
         assert_eq!(q.pop_due(29), None);
         assert_eq!(q.pop_due(30), Some((30, 'd')));
+    }
+
+    #[test]
+    fn rescaled_queues_keep_the_timers_of_kept_keys_in_time_order() {
+        let mut a = TimerQueue::new();
+        let mut b = TimerQueue::new();
+        for (at, key) in [(10, 1), (30, 2), (5, 3)] {
+            a.push(at, key);
+        }
+        for (at, key) in [(20, 4), (1, 5), (25, 6)] {
+            b.push(at, key);
+        }
+        let mut q = TimerQueue::rescaled([a, b], |k| k % 2 == 0);
+        let mut fired = Vec::new();
+        while let Some(t) = q.pop_due(100) {
+            fired.push(t);
+        }
+        assert_eq!(fired, vec![(20, 4), (25, 6), (30, 2)]);
     }
 }

@@ -13,7 +13,7 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
 use crate::error::Result;
-use crate::state::{decode, encode};
+use crate::state::{decode, encode, KeyOwner};
 
 use super::{result_record, update_record, LateOutput, PanePool, WindowSettings};
 use crate::operator::Operator;
@@ -48,6 +48,34 @@ impl<K, Acc> Default for FixedWindowState<K, Acc> {
             fired_end: None,
             dirty: FxHashSet::default(),
         }
+    }
+}
+
+impl<K: Hash + Eq, Acc> FixedWindowState<K, Acc> {
+    /// The keys `owner` owns of several workers' states (a rescaled restore). The
+    /// watermark and the newest fired window are the lowest of the parts: a window one
+    /// worker fired has no panes left there, so firing it again fires only the keys of
+    /// workers that had not.
+    pub(crate) fn rescaled(parts: impl IntoIterator<Item = Self>, owner: KeyOwner) -> Self {
+        let mut merged: Option<Self> = None;
+        for mut part in parts {
+            part.panes
+                .values_mut()
+                .for_each(|keys| keys.retain(|k, _| owner.owns(k)));
+            part.panes.retain(|_, keys| !keys.is_empty());
+            part.dirty.retain(|(k, _)| owner.owns(k));
+            let Some(m) = merged.as_mut() else {
+                merged = Some(part);
+                continue;
+            };
+            for (start, keys) in part.panes {
+                m.panes.entry(start).or_default().extend(keys);
+            }
+            m.watermark = m.watermark.min(part.watermark);
+            m.fired_end = m.fired_end.min(part.fired_end);
+            m.dirty.extend(part.dirty);
+        }
+        merged.unwrap_or_default()
     }
 }
 
@@ -411,6 +439,15 @@ where
 
     fn restore_state(&mut self, bytes: &[u8]) -> Result<()> {
         self.state = decode("window", bytes)?;
+        Ok(())
+    }
+
+    fn restore_rescaled(&mut self, parts: &[Vec<u8>], owner: KeyOwner) -> Result<()> {
+        let parts = parts
+            .iter()
+            .map(|bytes| decode("window", bytes))
+            .collect::<Result<Vec<FixedWindowState<K, A::Acc>>>>()?;
+        self.state = FixedWindowState::rescaled(parts, owner);
         Ok(())
     }
 

@@ -176,6 +176,87 @@ mod snapshot_tests {
         }
     }
 
+    /// Runs `steps` at `parallelism`, each record on the worker owning its key and every
+    /// watermark on all; the results of all workers.
+    fn drive_workers<O: Operator<In = Ev, Out = Out>>(ops: &mut [O], steps: &[Step]) -> Vec<Out> {
+        let parallelism = ops.len();
+        let owners = (0..parallelism).map(|w| crate::state::KeyOwner::new(w, parallelism));
+        let mut all = Vec::new();
+        for (op, owner) in ops.iter_mut().zip(owners) {
+            let mine: Vec<Step> = steps
+                .iter()
+                .map(|(records, wm)| {
+                    let records = records.iter().filter(|(k, _)| owner.owns(k)).copied();
+                    (records.collect(), *wm)
+                })
+                .collect();
+            all.extend(drive_prefix(op, &mine));
+        }
+        all
+    }
+
+    /// A state taken by two workers and restored at 1, 3 and 4 gives, with what was
+    /// emitted before, exactly the results of one uninterrupted operator.
+    fn check_rescaled<O, F>(make: F)
+    where
+        O: Operator<In = Ev, Out = Out>,
+        F: Fn() -> O,
+    {
+        let steps = steps();
+        let mut whole = make();
+        let expected = drive(&mut whole, &steps);
+        for cut in 0..=steps.len() {
+            let mut old: Vec<O> = (0..2).map(|_| make()).collect();
+            let before = drive_workers(&mut old, &steps[..cut]);
+            let parts: Vec<Vec<u8>> = old
+                .iter()
+                .map(|op| op.snapshot_state().unwrap().unwrap())
+                .collect();
+            for parallelism in [1, 3, 4] {
+                let mut new: Vec<O> = (0..parallelism)
+                    .map(|w| {
+                        let mut op = make();
+                        let owner = crate::state::KeyOwner::new(w, parallelism);
+                        op.restore_rescaled(&parts, owner).unwrap();
+                        op
+                    })
+                    .collect();
+                let mut rows = before.clone();
+                rows.extend(drive_workers(&mut new, &steps[cut..]));
+                for op in &mut new {
+                    let mut out: Batch<Out> = Vec::new();
+                    op.on_end_of_input(&mut out).unwrap();
+                    rows.extend(out.into_iter().map(|r| r.value));
+                }
+                rows.sort();
+                assert_eq!(
+                    rows, expected,
+                    "cut after step {cut}, 2 -> {parallelism} workers"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn fixed_window_state_restores_at_another_parallelism_key_for_key() {
+        for (size, slide, lateness, mode) in [
+            (1_000, 1_000, 0, OutputMode::Append),
+            (2_000, 500, 0, OutputMode::Append),
+            (1_000, 1_000, 1_500, OutputMode::Append),
+            (2_000, 1_000, 0, OutputMode::Update),
+        ] {
+            check_rescaled(|| {
+                FixedWindowOperator::new(
+                    FixedWindows::new(size, slide, 0),
+                    settings(lateness, mode),
+                    |e: &Ev| e.0,
+                    agg(),
+                    late(),
+                )
+            });
+        }
+    }
+
     #[test]
     fn restored_session_operators_continue_identically() {
         for (gap, lateness, mode) in [
@@ -189,6 +270,30 @@ mod snapshot_tests {
                 merge_touching: false,
             };
             check(|| {
+                SessionWindowOperator::new(
+                    spec,
+                    settings(lateness, mode),
+                    |e: &Ev| e.0,
+                    agg(),
+                    late(),
+                )
+            });
+        }
+    }
+
+    #[test]
+    fn session_state_restores_at_another_parallelism_key_for_key() {
+        for (gap, lateness, mode) in [
+            (700, 0, OutputMode::Append),
+            (700, 1_000, OutputMode::Append),
+            (500, 0, OutputMode::Update),
+        ] {
+            let spec = SessionSpec {
+                gap,
+                max_duration: None,
+                merge_touching: false,
+            };
+            check_rescaled(|| {
                 SessionWindowOperator::new(
                     spec,
                     settings(lateness, mode),

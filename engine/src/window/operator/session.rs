@@ -13,7 +13,7 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
 use crate::error::Result;
-use crate::state::{decode, encode};
+use crate::state::{decode, encode, KeyOwner};
 
 use std::collections::hash_map::Entry;
 
@@ -62,6 +62,33 @@ impl<K, Acc> Default for SessionWindowState<K, Acc> {
             dirty_keys: FxHashSet::default(),
             watermark: MIN_WATERMARK,
         }
+    }
+}
+
+impl<K: Hash + Eq, Acc> SessionWindowState<K, Acc> {
+    /// The keys `owner` owns of several workers' states (a rescaled restore); the
+    /// watermark is the lowest of the parts.
+    pub(crate) fn rescaled(parts: Vec<Self>, owner: KeyOwner) -> Self {
+        let watermark = parts
+            .iter()
+            .map(|p| p.watermark)
+            .min()
+            .unwrap_or(MIN_WATERMARK);
+        let mut merged = SessionWindowState {
+            watermark,
+            ..SessionWindowState::default()
+        };
+        let mut timers = Vec::with_capacity(parts.len());
+        for part in parts {
+            let owned = part.sessions.into_iter().filter(|(k, _)| owner.owns(k));
+            merged.sessions.extend(owned);
+            merged
+                .dirty_keys
+                .extend(part.dirty_keys.into_iter().filter(|k| owner.owns(k)));
+            timers.push(part.timers);
+        }
+        merged.timers = TimerQueue::rescaled(timers, |k| owner.owns(k));
+        merged
     }
 }
 
@@ -326,6 +353,15 @@ where
 
     fn restore_state(&mut self, bytes: &[u8]) -> Result<()> {
         self.state = decode("window(session)", bytes)?;
+        Ok(())
+    }
+
+    fn restore_rescaled(&mut self, parts: &[Vec<u8>], owner: KeyOwner) -> Result<()> {
+        let parts = parts
+            .iter()
+            .map(|bytes| decode("window(session)", bytes))
+            .collect::<Result<Vec<SessionWindowState<K, A::Acc>>>>()?;
+        self.state = SessionWindowState::rescaled(parts, owner);
         Ok(())
     }
 
