@@ -219,6 +219,27 @@ where
         self.watermark = state.watermark;
         Ok(())
     }
+
+    fn restore_rescaled(&mut self, parts: &[Vec<u8>], owner: crate::state::KeyOwner) -> Result<()> {
+        let parts = parts
+            .iter()
+            .map(|bytes| crate::state::decode("deduplicate", bytes))
+            .collect::<Result<Vec<DedupState<K>>>>()?;
+        self.watermark = parts
+            .iter()
+            .map(|p| p.watermark)
+            .min()
+            .unwrap_or(self.watermark);
+        self.seen.clear();
+        let mut expiries = Vec::with_capacity(parts.len());
+        for part in parts {
+            self.seen
+                .extend(part.seen.into_iter().filter(|(k, _)| owner.owns(k)));
+            expiries.push(part.expiries);
+        }
+        self.expiries = TimerQueue::rescaled(expiries, |k| owner.owns(k));
+        Ok(())
+    }
 }
 
 #[cfg(test)]
@@ -283,6 +304,41 @@ mod tests {
         ];
         for (i, (delay, steps, passed, late)) in table.into_iter().enumerate() {
             assert_eq!(run(delay, &steps), (passed, late), "row {i}");
+        }
+    }
+
+    #[test]
+    fn keys_seen_at_two_workers_stay_seen_at_one_or_three() {
+        let counters = Arc::new(OperatorCounters::default());
+        let key = |e: &(u8, i64)| e.0;
+        let first: Vec<(u8, i64)> = (0..20).map(|k| (k, 10)).collect();
+        let parts: Vec<Vec<u8>> = (0..2)
+            .map(|w| {
+                let owner = crate::state::KeyOwner::new(w, 2);
+                let mut op = DeduplicateOperator::new(key, Some(100), counters.clone());
+                let mine = first.iter().filter(|(k, _)| owner.owns(k));
+                let records = mine.map(|&(k, ts)| Record::new(ts, (k, ts))).collect();
+                op.process_batch(records, &mut Vec::new()).unwrap();
+                op.on_watermark(5, &mut Vec::new()).unwrap();
+                op.snapshot_state().unwrap().unwrap()
+            })
+            .collect();
+        for parallelism in [1, 3] {
+            let mut passed = Vec::new();
+            for w in 0..parallelism {
+                let owner = crate::state::KeyOwner::new(w, parallelism);
+                let mut op = DeduplicateOperator::new(key, Some(100), counters.clone());
+                op.restore_rescaled(&parts, owner).unwrap();
+                // Every old key again, and five new ones; then the keys expire.
+                let again = (0..25u8).filter(|k| owner.owns(k));
+                let records = again.map(|k| Record::new(20, (k, 20))).collect();
+                let mut out = Vec::new();
+                op.process_batch(records, &mut out).unwrap();
+                op.on_watermark(200, &mut out).unwrap();
+                passed.extend(out.into_iter().map(|r| r.value.0));
+            }
+            passed.sort();
+            assert_eq!(passed, (20..25).collect::<Vec<u8>>(), "2 -> {parallelism}");
         }
     }
 

@@ -179,6 +179,43 @@ struct KeyedProcessState<K, S> {
     watermark: Timestamp,
 }
 
+impl<K: Hash + Eq, S> KeyedProcessState<K, S> {
+    /// The keys `owner` owns of several workers' states (a rescaled restore); the
+    /// watermark is the lowest of the parts.
+    fn rescaled(parts: Vec<Self>, owner: crate::state::KeyOwner) -> Self {
+        let watermark = parts
+            .iter()
+            .map(|p| p.watermark)
+            .min()
+            .unwrap_or(MIN_WATERMARK);
+        let mut merged = KeyedProcessState {
+            states: FxHashMap::default(),
+            timers: TimerQueue::new(),
+            pending: FxHashSet::default(),
+            processing_timers: TimerQueue::new(),
+            processing_pending: FxHashSet::default(),
+            watermark,
+        };
+        let (mut timers, mut processing_timers) = (Vec::new(), Vec::new());
+        for part in parts {
+            let owns = |k: &K| owner.owns(k);
+            merged
+                .states
+                .extend(part.states.into_iter().filter(|(k, _)| owns(k)));
+            merged
+                .pending
+                .extend(part.pending.into_iter().filter(|(k, _)| owns(k)));
+            let processing = part.processing_pending.into_iter().filter(|(k, _)| owns(k));
+            merged.processing_pending.extend(processing);
+            timers.push(part.timers);
+            processing_timers.push(part.processing_timers);
+        }
+        merged.timers = TimerQueue::rescaled(timers, |k| owner.owns(k));
+        merged.processing_timers = TimerQueue::rescaled(processing_timers, |k| owner.owns(k));
+        merged
+    }
+}
+
 /// The operator around a [`KeyedProcessFunction`].
 pub(crate) struct KeyedProcessOperator<T, K, KF, F: KeyedProcessFunction<K, T>> {
     key_fn: KF,
@@ -219,6 +256,16 @@ where
             clock,
             _types: PhantomData,
         }
+    }
+
+    /// Takes `state` as the operator's (a restore).
+    fn install(&mut self, state: KeyedProcessState<K, F::State>) {
+        self.states = state.states;
+        self.timers = state.timers;
+        self.pending = state.pending;
+        self.processing_timers = state.processing_timers;
+        self.processing_pending = state.processing_pending;
+        self.watermark = state.watermark;
     }
 
     /// Runs `call` with the key's state and a context, then applies what it asked for.
@@ -341,12 +388,20 @@ where
 
     fn restore_state(&mut self, bytes: &[u8]) -> crate::error::Result<()> {
         let state: KeyedProcessState<K, F::State> = crate::state::decode("process", bytes)?;
-        self.states = state.states;
-        self.timers = state.timers;
-        self.pending = state.pending;
-        self.processing_timers = state.processing_timers;
-        self.processing_pending = state.processing_pending;
-        self.watermark = state.watermark;
+        self.install(state);
+        Ok(())
+    }
+
+    fn restore_rescaled(
+        &mut self,
+        parts: &[Vec<u8>],
+        owner: crate::state::KeyOwner,
+    ) -> crate::error::Result<()> {
+        let parts = parts
+            .iter()
+            .map(|bytes| crate::state::decode("process", bytes))
+            .collect::<crate::error::Result<Vec<KeyedProcessState<K, F::State>>>>()?;
+        self.install(KeyedProcessState::rescaled(parts, owner));
         Ok(())
     }
 
@@ -440,6 +495,44 @@ mod tests {
         second.sort();
         assert_eq!(first, vec![(1, 6, 20), (2, 7, 20)]);
         assert_eq!(first, second);
+    }
+
+    #[test]
+    fn state_and_timers_of_two_workers_restore_at_one_or_three() {
+        fn key(e: &(u8, i64)) -> u8 {
+            e.0
+        }
+        let make =
+            || KeyedProcessOperator::new(key as fn(&(u8, i64)) -> u8, SumThenFlush, false, clock());
+        let parts: Vec<Vec<u8>> = (0..2)
+            .map(|w| {
+                let owner = crate::state::KeyOwner::new(w, 2);
+                let mut op = make();
+                let mine = (0..10u8).filter(|k| owner.owns(k));
+                let records = mine.map(|k| Record::new(1, (k, i64::from(k)))).collect();
+                op.process_batch(records, &mut Vec::new()).unwrap();
+                op.snapshot_state().unwrap().unwrap()
+            })
+            .collect();
+        for parallelism in [1, 3] {
+            let mut fired = Vec::new();
+            for w in 0..parallelism {
+                let owner = crate::state::KeyOwner::new(w, parallelism);
+                let mut op = make();
+                op.restore_rescaled(&parts, owner).unwrap();
+                // Odd keys get no new record: only their restored timers fire them.
+                let mine = (0..10u8).filter(|k| owner.owns(k) && k % 2 == 0);
+                let mut out = Vec::new();
+                op.process_batch(mine.map(|k| Record::new(2, (k, 100))).collect(), &mut out)
+                    .unwrap();
+                op.on_watermark(20, &mut out).unwrap();
+                fired.extend(out.into_iter().map(|r| r.value));
+            }
+            fired.sort();
+            let sum = |k: u8| i64::from(k) + if k % 2 == 0 { 100 } else { 0 };
+            let expected: Vec<_> = (0..10u8).map(|k| (k, sum(k), 20)).collect();
+            assert_eq!(fired, expected, "2 -> {parallelism}");
+        }
     }
 
     #[test]
