@@ -29,7 +29,7 @@ use super::{LateOutput, PanePool};
 use crate::error::Result;
 use crate::operator::{Control, Operator};
 use crate::record::{Batch, Record};
-use crate::state::{decode, encode};
+use crate::state::{decode, encode, KeyOwner};
 use crate::time::{Timestamp, MAX_WATERMARK, MIN_WATERMARK, NO_TIMESTAMP};
 use crate::window::assigner::FixedWindows;
 use crate::window::Aggregate;
@@ -208,6 +208,42 @@ where
         self.state = decode("local window", bytes)?;
         Ok(())
     }
+
+    /// Partials are not tied to a worker (any worker folds any key before the
+    /// exchange), so each new worker takes the partials of the keys it owns, merging
+    /// those two old workers both held.
+    fn restore_rescaled(&mut self, parts: &[Vec<u8>], owner: KeyOwner) -> Result<()> {
+        let parts = parts
+            .iter()
+            .map(|bytes| decode("local window", bytes))
+            .collect::<Result<Vec<LocalPanes<K, A::Acc>>>>()?;
+        let watermark = parts
+            .iter()
+            .map(|p| p.watermark)
+            .min()
+            .unwrap_or(MIN_WATERMARK);
+        let mut panes: BTreeMap<Timestamp, FxHashMap<K, (A::Acc, u64)>> = BTreeMap::new();
+        for part in parts {
+            for (start, keys) in part.panes {
+                let pane = panes.entry(start).or_default();
+                for (key, (acc, records)) in keys.into_iter().filter(|(k, _)| owner.owns(k)) {
+                    match pane.entry(key) {
+                        std::collections::hash_map::Entry::Occupied(mut held) => {
+                            let held = held.get_mut();
+                            self.agg.merge(&mut held.0, &acc);
+                            held.1 += records;
+                        }
+                        std::collections::hash_map::Entry::Vacant(slot) => {
+                            slot.insert((acc, records));
+                        }
+                    }
+                }
+            }
+        }
+        panes.retain(|_, keys| !keys.is_empty());
+        self.state = LocalPanes { panes, watermark };
+        Ok(())
+    }
 }
 
 /// The global half's aggregate: merges partial accumulators of `A`.
@@ -350,6 +386,32 @@ mod tests {
         restored.restore_state(&bytes).unwrap();
         restored.on_end_of_input(&mut out).unwrap();
         assert_eq!(sorted(out), vec![(0, 1, 2, 3, 2), (10, 2, 1, 15, 1)]);
+    }
+
+    #[test]
+    fn partials_of_two_workers_restore_at_one_or_three_merged_per_key() {
+        // Both old workers folded key 1 (a local half takes any key); key 2 only one.
+        let inputs: [&[Ev]; 2] = [&[(1, 1), (2, 15)], &[(1, 2), (1, 4)]];
+        let parts: Vec<Vec<u8>> = inputs
+            .iter()
+            .map(|events| {
+                let mut op = local(FixedWindows::new(10, 10, 0));
+                op.process_batch(batch(events), &mut Vec::new()).unwrap();
+                op.snapshot_state().unwrap().unwrap()
+            })
+            .collect();
+        for parallelism in [1, 3] {
+            let mut out = Vec::new();
+            for w in 0..parallelism {
+                let mut op = local(FixedWindows::new(10, 10, 0));
+                op.restore_rescaled(&parts, KeyOwner::new(w, parallelism))
+                    .unwrap();
+                op.on_end_of_input(&mut out).unwrap();
+            }
+            // (pane start, key, count, sum, records)
+            let expected = vec![(0, 1, 3, 7, 3), (10, 2, 1, 15, 1)];
+            assert_eq!(sorted(out), expected, "2 -> {parallelism}");
+        }
     }
 
     #[test]
