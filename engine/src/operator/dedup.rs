@@ -221,10 +221,7 @@ where
     }
 
     fn restore_rescaled(&mut self, parts: &[Vec<u8>], owner: crate::state::KeyOwner) -> Result<()> {
-        let parts = parts
-            .iter()
-            .map(|bytes| crate::state::decode("deduplicate", bytes))
-            .collect::<Result<Vec<DedupState<K>>>>()?;
+        let parts: Vec<DedupState<K>> = crate::state::decode_all("deduplicate", parts)?;
         self.watermark = parts
             .iter()
             .map(|p| p.watermark)

@@ -397,10 +397,7 @@ where
         parts: &[Vec<u8>],
         owner: crate::state::KeyOwner,
     ) -> crate::error::Result<()> {
-        let parts = parts
-            .iter()
-            .map(|bytes| crate::state::decode("process", bytes))
-            .collect::<crate::error::Result<Vec<KeyedProcessState<K, F::State>>>>()?;
+        let parts = crate::state::decode_all("process", parts)?;
         self.install(KeyedProcessState::rescaled(parts, owner));
         Ok(())
     }

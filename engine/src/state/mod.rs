@@ -40,6 +40,14 @@ pub(crate) fn encode<S: Serialize>(operator: &str, state: &S) -> Result<Vec<u8>>
     Ok(bytes)
 }
 
+/// Decodes the states several workers took (a rescaled restore), each as [`decode`].
+pub(crate) fn decode_all<S: for<'de> Deserialize<'de>>(
+    operator: &str,
+    parts: &[Vec<u8>],
+) -> Result<Vec<S>> {
+    parts.iter().map(|bytes| decode(operator, bytes)).collect()
+}
+
 /// Decodes a state value written by [`encode`], refusing a version this release does
 /// not know.
 pub(crate) fn decode<S: for<'de> Deserialize<'de>>(operator: &str, bytes: &[u8]) -> Result<S> {

@@ -13,7 +13,7 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
 use crate::error::Result;
-use crate::state::{decode, encode, KeyOwner};
+use crate::state::{decode, decode_all, encode, KeyOwner};
 
 use super::{result_record, update_record, LateOutput, PanePool, WindowSettings};
 use crate::operator::Operator;
@@ -443,10 +443,7 @@ where
     }
 
     fn restore_rescaled(&mut self, parts: &[Vec<u8>], owner: KeyOwner) -> Result<()> {
-        let parts = parts
-            .iter()
-            .map(|bytes| decode("window", bytes))
-            .collect::<Result<Vec<FixedWindowState<K, A::Acc>>>>()?;
+        let parts: Vec<FixedWindowState<K, A::Acc>> = decode_all("window", parts)?;
         self.state = FixedWindowState::rescaled(parts, owner);
         Ok(())
     }

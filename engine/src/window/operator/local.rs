@@ -29,7 +29,7 @@ use super::{LateOutput, PanePool};
 use crate::error::Result;
 use crate::operator::{Control, Operator};
 use crate::record::{Batch, Record};
-use crate::state::{decode, encode, KeyOwner};
+use crate::state::{decode, decode_all, encode, KeyOwner};
 use crate::time::{Timestamp, MAX_WATERMARK, MIN_WATERMARK, NO_TIMESTAMP};
 use crate::window::assigner::FixedWindows;
 use crate::window::Aggregate;
@@ -213,10 +213,7 @@ where
     /// exchange), so each new worker takes the partials of the keys it owns, merging
     /// those two old workers both held.
     fn restore_rescaled(&mut self, parts: &[Vec<u8>], owner: KeyOwner) -> Result<()> {
-        let parts = parts
-            .iter()
-            .map(|bytes| decode("local window", bytes))
-            .collect::<Result<Vec<LocalPanes<K, A::Acc>>>>()?;
+        let parts: Vec<LocalPanes<K, A::Acc>> = decode_all("local window", parts)?;
         let watermark = parts
             .iter()
             .map(|p| p.watermark)

@@ -156,24 +156,79 @@ mod snapshot_tests {
         (Count, Sum::of(|e: &Ev| e.1))
     }
 
-    #[test]
-    fn restored_fixed_window_operators_continue_identically() {
-        for (size, slide, lateness, mode) in [
+    type Fixed = FixedWindowOperator<Ev, u32, fn(&Ev) -> u32, CountAndSum>;
+    type Session = SessionWindowOperator<Ev, u32, fn(&Ev) -> u32, CountAndSum>;
+
+    fn key(e: &Ev) -> u32 {
+        e.0
+    }
+
+    /// Fixed-window operators to check: (size, slide, lateness, mode).
+    fn fixed_operators() -> impl Iterator<Item = impl Fn() -> Fixed> {
+        [
             (1_000, 1_000, 0, OutputMode::Append),
             (2_000, 500, 0, OutputMode::Append),
             (1_000, 1_000, 1_500, OutputMode::Append),
             (2_000, 1_000, 0, OutputMode::Update),
-        ] {
-            check(|| {
+        ]
+        .into_iter()
+        .map(|(size, slide, lateness, mode)| {
+            move || {
                 FixedWindowOperator::new(
                     FixedWindows::new(size, slide, 0),
                     settings(lateness, mode),
-                    |e: &Ev| e.0,
+                    key as fn(&Ev) -> u32,
                     agg(),
                     late(),
                 )
-            });
-        }
+            }
+        })
+    }
+
+    /// Session operators to check: (gap, lateness, mode).
+    fn session_operators() -> impl Iterator<Item = impl Fn() -> Session> {
+        [
+            (700, 0, OutputMode::Append),
+            (700, 1_000, OutputMode::Append),
+            (500, 0, OutputMode::Update),
+        ]
+        .into_iter()
+        .map(|(gap, lateness, mode)| {
+            move || {
+                let spec = SessionSpec {
+                    gap,
+                    max_duration: None,
+                    merge_touching: false,
+                };
+                SessionWindowOperator::new(
+                    spec,
+                    settings(lateness, mode),
+                    key as fn(&Ev) -> u32,
+                    agg(),
+                    late(),
+                )
+            }
+        })
+    }
+
+    #[test]
+    fn restored_fixed_window_operators_continue_identically() {
+        fixed_operators().for_each(check);
+    }
+
+    #[test]
+    fn fixed_window_state_restores_at_another_parallelism_key_for_key() {
+        fixed_operators().for_each(check_rescaled);
+    }
+
+    #[test]
+    fn restored_session_operators_continue_identically() {
+        session_operators().for_each(check);
+    }
+
+    #[test]
+    fn session_state_restores_at_another_parallelism_key_for_key() {
+        session_operators().for_each(check_rescaled);
     }
 
     /// Runs `steps` at `parallelism`, each record on the worker owning its key and every
@@ -234,74 +289,6 @@ mod snapshot_tests {
                     "cut after step {cut}, 2 -> {parallelism} workers"
                 );
             }
-        }
-    }
-
-    #[test]
-    fn fixed_window_state_restores_at_another_parallelism_key_for_key() {
-        for (size, slide, lateness, mode) in [
-            (1_000, 1_000, 0, OutputMode::Append),
-            (2_000, 500, 0, OutputMode::Append),
-            (1_000, 1_000, 1_500, OutputMode::Append),
-            (2_000, 1_000, 0, OutputMode::Update),
-        ] {
-            check_rescaled(|| {
-                FixedWindowOperator::new(
-                    FixedWindows::new(size, slide, 0),
-                    settings(lateness, mode),
-                    |e: &Ev| e.0,
-                    agg(),
-                    late(),
-                )
-            });
-        }
-    }
-
-    #[test]
-    fn restored_session_operators_continue_identically() {
-        for (gap, lateness, mode) in [
-            (700, 0, OutputMode::Append),
-            (700, 1_000, OutputMode::Append),
-            (500, 0, OutputMode::Update),
-        ] {
-            let spec = SessionSpec {
-                gap,
-                max_duration: None,
-                merge_touching: false,
-            };
-            check(|| {
-                SessionWindowOperator::new(
-                    spec,
-                    settings(lateness, mode),
-                    |e: &Ev| e.0,
-                    agg(),
-                    late(),
-                )
-            });
-        }
-    }
-
-    #[test]
-    fn session_state_restores_at_another_parallelism_key_for_key() {
-        for (gap, lateness, mode) in [
-            (700, 0, OutputMode::Append),
-            (700, 1_000, OutputMode::Append),
-            (500, 0, OutputMode::Update),
-        ] {
-            let spec = SessionSpec {
-                gap,
-                max_duration: None,
-                merge_touching: false,
-            };
-            check_rescaled(|| {
-                SessionWindowOperator::new(
-                    spec,
-                    settings(lateness, mode),
-                    |e: &Ev| e.0,
-                    agg(),
-                    late(),
-                )
-            });
         }
     }
 

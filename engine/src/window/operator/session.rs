@@ -13,7 +13,7 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
 use crate::error::Result;
-use crate::state::{decode, encode, KeyOwner};
+use crate::state::{decode, decode_all, encode, KeyOwner};
 
 use std::collections::hash_map::Entry;
 
@@ -357,10 +357,7 @@ where
     }
 
     fn restore_rescaled(&mut self, parts: &[Vec<u8>], owner: KeyOwner) -> Result<()> {
-        let parts = parts
-            .iter()
-            .map(|bytes| decode("window(session)", bytes))
-            .collect::<Result<Vec<SessionWindowState<K, A::Acc>>>>()?;
+        let parts = decode_all("window(session)", parts)?;
         self.state = SessionWindowState::rescaled(parts, owner);
         Ok(())
     }
