@@ -227,6 +227,38 @@ fn at_most_once_output_after_crashes_repeats_nothing() {
     }
 }
 
+/// Rescaling: each restart after a kill runs at another parallelism (2, then 1, 4, 3,
+/// ...), so every restore redistributes the windows' keyed state, the generator's
+/// unread blocks and the file sink's pending files; the committed rows still equal an
+/// uninterrupted run's.
+#[test]
+fn exactly_once_output_equals_an_uninterrupted_run_when_every_restart_changes_parallelism() {
+    let n = kills(6);
+    let dir = tempfile::tempdir().unwrap();
+    let mut job = job(dir.path(), DeliveryGuarantee::ExactlyOnce, n);
+    let expected = expected(&job);
+    let mut rng = rand::rngs::StdRng::seed_from_u64(11);
+    let mut killed = 0;
+    let mut finished = false;
+    for (run, parallelism) in [2, 1, 4, 3].into_iter().cycle().take(n).enumerate() {
+        job.parallelism = parallelism;
+        let after = Duration::from_millis(rng.random_range(150..500));
+        eprintln!("run {run} at parallelism {parallelism}");
+        if run_child(&job, Some(after)) {
+            finished = true;
+            break;
+        }
+        killed += 1;
+    }
+    if !finished {
+        job.parallelism = 2;
+        assert!(run_child(&job, None));
+    }
+    eprintln!("rescaled: {killed} kills");
+    assert!(killed >= n / 2, "killed only {killed} times");
+    assert_same_rows(&job.committed().unwrap(), &expected);
+}
+
 /// Both outputs (results, late records) of an uninterrupted, unpaced run of `job`.
 fn expected_lines(job: &CheckpointedJob) -> (Vec<String>, Vec<String>) {
     let lines = uninterrupted(job, |j| j.committed_lines().unwrap());

@@ -140,6 +140,11 @@ impl PreCommit {
     }
 }
 
+/// The start of the names of worker `worker`'s files.
+fn prefix_of(worker: usize) -> String {
+    format!("part-{worker:03}-")
+}
+
 /// The checkpoint a file name of `prefix` belongs to (`final` is the last one).
 fn checkpoint_of(name: &str, prefix: &str) -> Option<u64> {
     let label = name.strip_prefix(prefix)?.split('-').next()?;
@@ -371,12 +376,37 @@ impl FileWriter {
         &self.sink.dir
     }
 
+    /// Publishes what worker `worker` pre-committed, sets aside what it published
+    /// after, and removes its pending files of checkpoints that never completed.
+    fn recover_as(&mut self, worker: usize, pre_committed: Option<&[u8]>) -> Result<()> {
+        if self.sink.mode == FileSinkMode::Direct {
+            return Ok(());
+        }
+        let prefix = prefix_of(worker);
+        if let Some(bytes) = pre_committed {
+            let pre = PreCommit::parse(bytes)
+                .map_err(|e| io(self.dir(), format!("unreadable pre-commit: {e}")))?;
+            for name in &pre.files {
+                self.publish(name)?;
+            }
+            self.roll_back_after(&prefix, pre.checkpoint)?;
+        }
+        let pending_dir = self.pending_dir();
+        for rel in files_under(&pending_dir)? {
+            if file_name(&rel).starts_with(&prefix) {
+                let path = pending_dir.join(&rel);
+                std::fs::remove_file(&path).map_err(|e| io(&path, e))?;
+            }
+        }
+        Ok(())
+    }
+
     fn pending_dir(&self) -> PathBuf {
         self.sink.dir.join(".pending")
     }
 
     fn prefix(&self) -> String {
-        format!("part-{:03}-", self.worker)
+        prefix_of(self.worker)
     }
 
     fn ext(&self) -> &'static str {
@@ -409,11 +439,10 @@ impl FileWriter {
     /// `.rolled-back/`. They exist when recovery fell back past a newer checkpoint (a
     /// damaged one): the replay from `restored` writes their rows again, so leaving
     /// them would publish those rows twice.
-    fn roll_back_after(&self, restored: u64) -> Result<()> {
-        let prefix = self.prefix();
+    fn roll_back_after(&self, prefix: &str, restored: u64) -> Result<()> {
         let rolled_back: Vec<String> = files_under(self.dir())?
             .into_iter()
-            .filter(|rel| checkpoint_of(file_name(rel), &prefix).is_some_and(|c| c > restored))
+            .filter(|rel| checkpoint_of(file_name(rel), prefix).is_some_and(|c| c > restored))
             .collect();
         if rolled_back.is_empty() {
             return Ok(());
@@ -633,25 +662,16 @@ impl<T: Serialize + 'static> SinkWriter<T> for FileWriter {
     }
 
     fn recover(&mut self, pre_committed: Option<&[u8]>) -> Result<()> {
-        if self.sink.mode == FileSinkMode::Direct {
-            return Ok(());
+        self.recover_as(self.worker, pre_committed)
+    }
+
+    fn recover_rescaled(&mut self, assigned: &[(usize, Vec<u8>)]) -> Result<()> {
+        for (old, bytes) in assigned {
+            self.recover_as(*old, Some(bytes.as_slice()).filter(|b| !b.is_empty()))?;
         }
-        if let Some(bytes) = pre_committed {
-            let pre = PreCommit::parse(bytes)
-                .map_err(|e| io(self.dir(), format!("unreadable pre-commit: {e}")))?;
-            for name in &pre.files {
-                self.publish(name)?;
-            }
-            self.roll_back_after(pre.checkpoint)?;
-        }
-        // Pending files of this worker from checkpoints that never completed.
-        let pending_dir = self.pending_dir();
-        let prefix = self.prefix();
-        for rel in files_under(&pending_dir)? {
-            if file_name(&rel).starts_with(&prefix) {
-                let path = pending_dir.join(&rel);
-                std::fs::remove_file(&path).map_err(|e| io(&path, e))?;
-            }
+        if !assigned.iter().any(|(old, _)| *old == self.worker) {
+            // A new worker: only pending files of its own from an earlier run to clear.
+            self.recover_as(self.worker, None)?;
         }
         Ok(())
     }

@@ -699,7 +699,24 @@ impl<D: Decode> SourceReader for KafkaReader<D> {
     }
 
     fn restore_position(&mut self, bytes: &[u8]) -> Result<()> {
-        let state = &mut self.state;
+        self.state.resume(bytes)
+    }
+
+    /// Every old worker's offsets of the partitions this reader reads now: offsets are
+    /// per partition, so any split of the partitions over workers takes them over.
+    fn restore_rescaled(&mut self, parts: &[Vec<u8>], _worker: &WorkerInfo) -> Result<()> {
+        for bytes in parts.iter().filter(|b| !b.is_empty()) {
+            self.state.resume(bytes)?;
+        }
+        Ok(())
+    }
+}
+
+impl<D: Decode> ReaderState<D> {
+    /// Continues the partitions of this reader that `bytes` (a checkpointed position)
+    /// holds offsets of.
+    fn resume(&mut self, bytes: &[u8]) -> Result<()> {
+        let state = self;
         let position: Position = serde_json::from_slice(bytes).map_err(|e| {
             EngineError::external(
                 format!("`{}`: decoding the checkpointed position", state.name),

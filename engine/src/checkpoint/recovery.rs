@@ -126,16 +126,22 @@ pub fn choose(
     }
 }
 
-/// Refuses a checkpoint taken by a pipeline with other nodes.
+/// Refuses a checkpoint taken by a pipeline with other nodes. The local halves of
+/// two-phase windows (`….local`) run only at parallelism above 1 and send their
+/// partials on at every barrier, so a checkpoint with or without them restores in a
+/// plan without or with them (another parallelism).
 pub fn check_pipeline(meta: &CheckpointMeta, pipeline: &[String]) -> Result<(), CheckpointError> {
+    let is_local = |n: &&String| n.ends_with(".local");
     let missing: Vec<&str> = meta
         .pipeline
         .iter()
+        .filter(|n| !is_local(n))
         .filter(|n| !pipeline.contains(n))
         .map(String::as_str)
         .collect();
     let added: Vec<&str> = pipeline
         .iter()
+        .filter(|n| !is_local(n))
         .filter(|n| !meta.pipeline.contains(n))
         .map(String::as_str)
         .collect();

@@ -19,7 +19,7 @@ pub use iter_source::IterSource;
 pub use memory_sink::MemorySink;
 pub use vec_source::VecSource;
 
-use crate::error::Result;
+use crate::error::{EngineError, Result};
 use crate::record::Batch;
 use crate::time::Timestamp;
 
@@ -177,6 +177,27 @@ pub trait SourceReader: 'static {
         let _ = bytes;
         Ok(())
     }
+
+    /// Continues from the positions every worker of a run at another parallelism took
+    /// (indexed by old worker; empty where one took none): this reader takes over the
+    /// part of what is left that is its share now, so that the new workers together read
+    /// exactly what the old ones had not. Readers whose positions cannot be split refuse
+    /// (the default, unless no old worker took a position).
+    fn restore_rescaled(&mut self, parts: &[Vec<u8>], worker: &WorkerInfo) -> Result<()> {
+        if parts.iter().all(Vec::is_empty) {
+            return Ok(());
+        }
+        Err(EngineError::invalid(
+            "checkpointing",
+            "parallelism",
+            format!(
+                "{} (the parallelism the checkpoint was taken at: this source's positions \
+                 do not split across another number of workers)",
+                parts.len()
+            ),
+            worker.parallelism.to_string(),
+        ))
+    }
 }
 
 /// A parallel sink of records.
@@ -242,5 +263,23 @@ pub trait SinkWriter<T>: 'static {
     fn recover(&mut self, pre_committed: Option<&[u8]>) -> Result<()> {
         let _ = pre_committed;
         Ok(())
+    }
+
+    /// The run resumed from a checkpoint taken at another parallelism: publish what the
+    /// old workers in `assigned` pre-committed (each old worker's index and what its
+    /// `pre_commit` returned; every old worker is assigned to exactly one new worker)
+    /// and discard what they wrote after. Sinks that cannot recover another worker's
+    /// pre-commit refuse (the default, unless nothing was pre-committed).
+    fn recover_rescaled(&mut self, assigned: &[(usize, Vec<u8>)]) -> Result<()> {
+        if assigned.iter().all(|(_, bytes)| bytes.is_empty()) {
+            return self.recover(None);
+        }
+        Err(EngineError::invalid(
+            "checkpointing",
+            "parallelism",
+            "the parallelism the checkpoint was taken at (this sink cannot publish another \
+             worker's pre-committed output)",
+            "another parallelism",
+        ))
     }
 }

@@ -90,6 +90,14 @@ pub trait Operator: 'static {
         Ok(())
     }
 
+    /// Checkpoint barrier `id` arrived, before the state is taken: an operator may
+    /// emit what it holds instead of checkpointing it (the local half of two-phase
+    /// aggregation sends its partials, as Flink's mini-batch flushes its bundle).
+    fn before_barrier(&mut self, id: u64, output: &mut Batch<Self::Out>) -> Result<()> {
+        let _ = (id, output);
+        Ok(())
+    }
+
     /// Checkpoint barrier `id` passes this operator, after its state was taken: an
     /// operator with side outputs (which are sinks of their own) forwards it there.
     fn on_barrier(&mut self, id: u64) -> Result<()> {

@@ -65,10 +65,23 @@ impl BuildContext {
         }
     }
 
-    /// The recovered state of node `name` on this worker, if the run resumed.
+    /// The recovered state of node `name` on this worker, if the run resumed at the
+    /// parallelism its checkpoint was taken at.
     pub fn recovered(&self, kind: &str, name: &str) -> Option<Vec<u8>> {
         let c = self.coordinator.as_ref()?;
+        if c.rescaled_from().is_some() {
+            return None;
+        }
         c.recovered(&self.state_key(kind, name)).map(<[u8]>::to_vec)
+    }
+
+    /// When the run resumed from a checkpoint taken at another parallelism: every old
+    /// worker's state of node `name` (indexed by old worker, empty where it stored
+    /// none).
+    pub fn recovered_rescaled(&self, kind: &str, name: &str) -> Option<Vec<Vec<u8>>> {
+        let c = self.coordinator.as_ref()?;
+        c.rescaled_from()?;
+        Some(c.recovered_parts(kind, name))
     }
 }
 

@@ -114,15 +114,12 @@ impl Coordinator {
         }
         if let Some(c) = &recovery.checkpoint {
             if c.meta.parallelism != parallelism {
-                return Err(EngineError::invalid(
-                    "checkpointing",
-                    "parallelism",
-                    format!(
-                        "{} (the parallelism of checkpoint {})",
-                        c.meta.parallelism, c.meta.id.0
-                    ),
-                    parallelism.to_string(),
-                ));
+                tracing::info!(
+                    checkpoint = c.meta.id.0,
+                    from = c.meta.parallelism,
+                    to = parallelism,
+                    "restoring at another parallelism: keyed state is redistributed by key"
+                );
             }
         }
         if config.delivery == DeliveryGuarantee::AtMostOnce {
@@ -225,6 +222,30 @@ impl Coordinator {
     /// The recovered entry of `key`, if the run resumed from a checkpoint.
     pub fn recovered(&self, key: &StateKey) -> Option<&[u8]> {
         self.recovered.as_ref()?.states.get(key).map(Vec::as_slice)
+    }
+
+    /// The parallelism of the recovered checkpoint when it differs from this run's.
+    pub fn rescaled_from(&self) -> Option<usize> {
+        let taken = self.recovered.as_ref()?.meta.parallelism;
+        (taken != self.parallelism).then_some(taken)
+    }
+
+    /// Every old worker's recovered entry of node `node` of `kind`, indexed by the old
+    /// worker (empty where a worker stored none).
+    pub fn recovered_parts(&self, kind: &str, node: &str) -> Vec<Vec<u8>> {
+        let Some(c) = self.recovered.as_ref() else {
+            return Vec::new();
+        };
+        (0..c.meta.parallelism)
+            .map(|worker| {
+                let key = StateKey {
+                    kind: kind.to_string(),
+                    node: node.to_string(),
+                    worker,
+                };
+                c.states.get(&key).cloned().unwrap_or_default()
+            })
+            .collect()
     }
 
     /// Registers a sink instance; returns its index.

@@ -126,6 +126,11 @@ impl<O: Operator> OperatorNode<O> {
         let id = NodeId::new(ctx, name.clone());
         if let Some(bytes) = ctx.recovered(state_kind, &name) {
             op.restore_state(&bytes).map_err(|e| id.wrap(e))?;
+        } else if let Some(parts) = ctx.recovered_rescaled(state_kind, &name) {
+            // Old workers that stored nothing have nothing to give.
+            let parts: Vec<Vec<u8>> = parts.into_iter().filter(|p| !p.is_empty()).collect();
+            let owner = crate::state::KeyOwner::new(ctx.worker.index, ctx.worker.parallelism);
+            op.restore_rescaled(&parts, owner).map_err(|e| id.wrap(e))?;
         }
         let checkpoint = ctx
             .coordinator
@@ -187,6 +192,9 @@ impl<O: Operator> Input<O::In> for OperatorNode<O> {
 
     fn control(&mut self, control: Control) -> Result<()> {
         if let Control::Barrier(id) = control {
+            let (op, buffer) = (&mut self.op, &mut self.buffer);
+            self.id.guard(|| op.before_barrier(id, buffer))?;
+            self.flush()?;
             self.snapshot(id)?;
             return self.down.control(control);
         }

@@ -83,10 +83,23 @@ impl<T: 'static, W: SinkWriter<T>> SinkNode<T, W> {
         let id = NodeId::new(ctx, name.clone());
         let checkpoint = match &ctx.coordinator {
             Some(coordinator) => {
-                let recovered = ctx.recovered("sink", &name);
-                writer
-                    .recover(recovered.as_deref().filter(|b| !b.is_empty()))
-                    .map_err(|e| id.wrap(e))?;
+                match ctx.recovered_rescaled("sink", &name) {
+                    Some(parts) => {
+                        // Old worker `w` is recovered by new worker `w % parallelism`.
+                        let workers = ctx.worker.parallelism.max(1);
+                        let assigned: Vec<(usize, Vec<u8>)> = parts
+                            .into_iter()
+                            .enumerate()
+                            .filter(|(old, _)| old % workers == ctx.worker.index)
+                            .collect();
+                        writer.recover_rescaled(&assigned)
+                    }
+                    None => {
+                        let recovered = ctx.recovered("sink", &name);
+                        writer.recover(recovered.as_deref().filter(|b| !b.is_empty()))
+                    }
+                }
+                .map_err(|e| id.wrap(e))?;
                 Some(SinkCheckpoint {
                     coordinator: coordinator.clone(),
                     key: ctx.state_key("sink", &name),

@@ -77,6 +77,9 @@ impl<R: SourceReader> SourceDriver<R> {
         };
         if let Some(bytes) = position.filter(|b| !b.is_empty()) {
             id.guard(|| reader.restore_position(&bytes))?;
+        } else if let Some(parts) = ctx.recovered_rescaled("source", &name) {
+            let worker = &ctx.worker;
+            id.guard(|| reader.restore_rescaled(&parts, worker))?;
         }
         Ok(SourceDriver {
             reader,

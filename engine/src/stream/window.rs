@@ -359,6 +359,9 @@ where
                     return upstream(ctx, local);
                 }
                 WindowKind::Fixed(spec) => {
+                    if two_phase {
+                        refuse_held_partials::<K, A::Acc>(ctx, &name)?;
+                    }
                     let op = FixedWindowOperator::new(spec, settings, kf, agg, late);
                     Box::new(OperatorNode::build(op, name.clone(), ctx, down, counters)?)
                 }
@@ -465,4 +468,27 @@ where
                 f(&r.key, window, r.value)
             })
     }
+}
+
+/// A plan without the local half restoring a checkpoint whose local halves hold
+/// partials (taken by a version that checkpointed them instead of sending them on at
+/// the barrier) would lose them: refused.
+fn refuse_held_partials<K, Acc>(ctx: &BuildContext, name: &str) -> crate::error::Result<()>
+where
+    K: std::hash::Hash + Eq + serde::de::DeserializeOwned,
+    Acc: serde::de::DeserializeOwned,
+{
+    let Some(parts) = ctx.recovered_rescaled("local", name) else {
+        return Ok(());
+    };
+    if crate::window::operator::local_holds_partials::<K, Acc>(&parts)? {
+        return Err(EngineError::invalid(
+            name,
+            "parallelism",
+            "above 1 (this checkpoint holds partial aggregates of local pre-aggregation, \
+             which only a plan with the local half can restore)",
+            "1",
+        ));
+    }
+    Ok(())
 }

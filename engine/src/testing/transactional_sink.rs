@@ -85,13 +85,25 @@ impl<T: Clone + Send + 'static> Sink<T> for TransactionalSink<T> {
 }
 
 impl<T> TransactionalWriter<T> {
-    /// Publishes this worker's pending rows of checkpoints up to `checkpoint`.
-    fn publish_until(&self, checkpoint: u64) {
+    /// Publishes what worker `worker` pre-committed up to the restored checkpoint and
+    /// drops its later transactions, which the run replays.
+    fn recover_as(&self, worker: usize, pre_committed: Option<&[u8]>) {
+        let restored = pre_committed
+            .and_then(|b| b.try_into().ok())
+            .map_or(0, u64::from_le_bytes);
+        self.publish_until(worker, restored);
+        lock(&self.disk)
+            .pending
+            .retain(|(w, c), _| *w != worker || *c <= restored);
+    }
+
+    /// Publishes worker `worker`'s pending rows of checkpoints up to `checkpoint`.
+    fn publish_until(&self, worker: usize, checkpoint: u64) {
         let mut disk = lock(&self.disk);
         let keys: Vec<(usize, u64)> = disk
             .pending
             .keys()
-            .filter(|(w, c)| *w == self.worker && *c <= checkpoint)
+            .filter(|(w, c)| *w == worker && *c <= checkpoint)
             .copied()
             .collect();
         for key in keys {
@@ -119,20 +131,19 @@ impl<T: 'static> SinkWriter<T> for TransactionalWriter<T> {
     }
 
     fn commit(&mut self, checkpoint: u64) -> Result<()> {
-        self.publish_until(checkpoint);
+        self.publish_until(self.worker, checkpoint);
         Ok(())
     }
 
     fn recover(&mut self, pre_committed: Option<&[u8]>) -> Result<()> {
-        let restored = pre_committed
-            .and_then(|b| b.try_into().ok())
-            .map_or(0, u64::from_le_bytes);
-        self.publish_until(restored);
-        // Transactions after the restored checkpoint are replayed: drop them.
-        let worker = self.worker;
-        lock(&self.disk)
-            .pending
-            .retain(|(w, c), _| *w != worker || *c <= restored);
+        self.recover_as(self.worker, pre_committed);
+        Ok(())
+    }
+
+    fn recover_rescaled(&mut self, assigned: &[(usize, Vec<u8>)]) -> Result<()> {
+        for (old, bytes) in assigned {
+            self.recover_as(*old, Some(bytes.as_slice()).filter(|b| !b.is_empty()));
+        }
         Ok(())
     }
 }

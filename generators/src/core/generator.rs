@@ -69,6 +69,14 @@ pub struct GeneratorPosition {
     /// time it reached go out first in the next batch.
     #[serde(default = "no_frontier")]
     pub frontier: i64,
+    /// Events per block (a reader reads every `parallelism`-th block); 0 in positions
+    /// of versions that did not record it, which restore only at their parallelism.
+    #[serde(default)]
+    pub block: u64,
+    /// Ranges of indices ahead of `next_index` already read by the readers of a run
+    /// at another parallelism (sorted, half-open): skipped when reached.
+    #[serde(default)]
+    pub done: Vec<(u64, u64)>,
 }
 
 fn no_frontier() -> i64 {

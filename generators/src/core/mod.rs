@@ -11,6 +11,7 @@ mod params;
 #[cfg(test)]
 pub(crate) mod pinned;
 mod recorded;
+mod rescale;
 pub(crate) mod rng;
 mod skew;
 mod source;

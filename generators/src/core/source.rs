@@ -6,6 +6,7 @@
 //! `b % n == w`, so all workers move through event time together.
 
 use crate::core::GeneratorErrors;
+use std::collections::VecDeque;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
@@ -393,6 +394,7 @@ impl<G: Generator> Source for GeneratorSource<G> {
             max_lateness_ms: self.options.max_lateness_ms,
             held: Vec::new(),
             frontier: i64::MIN,
+            done: VecDeque::new(),
             pacer: self.options.pacing.clone().map(|mut pacing| {
                 pacing.rate_per_sec /= worker.parallelism as f64;
                 Pacer::new(pacing, self.options.clock.now_ms())
@@ -426,6 +428,8 @@ pub struct GeneratorReader<G> {
     held: Vec<(i64, u64)>,
     /// Newest event time delivered by an earlier batch.
     frontier: i64,
+    /// Ranges ahead of `next` that readers of an earlier parallelism read (sorted).
+    done: VecDeque<(u64, u64)>,
     pacer: Option<Pacer>,
     clock: Arc<dyn Clock>,
     stats: Arc<StreamStats>,
@@ -446,6 +450,8 @@ impl<G: Generator> GeneratorReader<G> {
             emitted: self.emitted,
             held: self.held.clone(),
             frontier: self.frontier,
+            block: self.block,
+            done: self.done.iter().copied().collect(),
         }
     }
 
@@ -475,9 +481,37 @@ impl<G: Generator> GeneratorReader<G> {
         self.emitted = position.emitted;
         self.held = position.held.clone();
         self.frontier = position.frontier;
+        self.done = position.done.iter().copied().collect();
         // Event-time pacing starts again from where the position stands.
         self.anchor = None;
         Ok(())
+    }
+
+    /// Moves `next` past the ranges readers of an earlier parallelism read; returns
+    /// where the next such range starts (reading stops there).
+    fn skip_done(&mut self) -> u64 {
+        loop {
+            while self.done.front().is_some_and(|&(_, end)| end <= self.next) {
+                self.done.pop_front();
+            }
+            match self.done.front() {
+                Some(&(start, end)) if start <= self.next => {
+                    self.next = super::rescale::first_own(end, self.block, self.worker);
+                }
+                Some(&(start, _)) => return start,
+                None => return u64::MAX,
+            }
+        }
+    }
+
+    /// Takes over this reader's share of what the readers of a run at another
+    /// parallelism (`parts`, by old index) had not read.
+    pub fn resume_rescaled(
+        &mut self,
+        parts: &[GeneratorPosition],
+    ) -> std::result::Result<(), GeneratorError> {
+        let position = super::rescale::rescaled(parts, self.block, self.total, self.worker)?;
+        self.resume(&position)
     }
 
     /// How many of the next `want` events event-time pacing lets out now.
@@ -539,7 +573,24 @@ impl<G: Generator> SourceReader for GeneratorReader<G> {
         Ok(())
     }
 
+    fn restore_rescaled(&mut self, parts: &[Vec<u8>], _worker: &WorkerInfo) -> Result<()> {
+        let positions = parts
+            .iter()
+            .map(|bytes| {
+                serde_json::from_slice(bytes).map_err(|e| {
+                    tidewater_engine::error::EngineError::Source {
+                        source_name: self.generator.name(),
+                        message: format!("unreadable position: {e}"),
+                    }
+                })
+            })
+            .collect::<Result<Vec<GeneratorPosition>>>()?;
+        self.resume_rescaled(&positions)?;
+        Ok(())
+    }
+
     fn poll_batch(&mut self, out: &mut Batch<G::Event>) -> Result<SourcePoll> {
+        let skip_at = self.skip_done();
         if self.next >= self.total {
             // The input is exhausted: deliver what was held back, then finish.
             let held = std::mem::take(&mut self.held);
@@ -553,7 +604,7 @@ impl<G: Generator> SourceReader for GeneratorReader<G> {
         }
         let block_start = (self.next / self.block) * self.block;
         let block_end = (block_start + self.block).min(self.total);
-        let mut want = (block_end - self.next) as usize;
+        let mut want = (block_end.min(skip_at) - self.next) as usize;
         if let Some(pacer) = self.pacer.as_mut() {
             let mut rng = event_rng(self.generator.seed() ^ REORDER_SALT, !self.next);
             want = pacer.due(self.clock.now_ms(), want, &mut rng);
@@ -769,5 +820,78 @@ mod tests {
             per_step.iter().all(|&n| (60..=140).contains(&n)),
             "{per_step:?}"
         );
+    }
+}
+
+#[cfg(test)]
+mod rescale_tests {
+    use super::*;
+    use crate::nexmark::{NexmarkConfig, NexmarkGenerator};
+
+    fn source() -> GeneratorSource<NexmarkGenerator> {
+        GeneratorSource::new(NexmarkGenerator::new(NexmarkConfig::default(), 9))
+            .with_max_events(3_000)
+            .with_out_of_order(0.2, 5)
+            .with_late_events(0.05, 2_000)
+    }
+
+    fn reader(index: usize, parallelism: usize) -> GeneratorReader<NexmarkGenerator> {
+        let config = tidewater_engine::config::Config::default().with_batch_size(100);
+        source()
+            .create_reader(&WorkerInfo::new(&config, index, parallelism))
+            .unwrap()
+    }
+
+    /// Every event as JSON, sorted: what a set of readers delivered, order aside.
+    fn sorted(records: &[Record<crate::nexmark::Event>]) -> Vec<String> {
+        let mut lines: Vec<String> = records
+            .iter()
+            .map(|r| format!("{} {}", r.ts, serde_json::to_string(&r.value).unwrap()))
+            .collect();
+        lines.sort();
+        lines
+    }
+
+    fn drain(
+        reader: &mut GeneratorReader<NexmarkGenerator>,
+        out: &mut Vec<Record<crate::nexmark::Event>>,
+    ) {
+        while reader.poll_batch(out).unwrap() != SourcePoll::Finished {}
+    }
+
+    #[test]
+    fn readers_at_another_parallelism_read_exactly_what_was_left() {
+        let mut whole = Vec::new();
+        drain(&mut reader(0, 1), &mut whole);
+        // Two readers stopped at different points: 3 and 11 batches in.
+        for (first, second) in [(3, 11), (0, 5), (14, 14)] {
+            let mut delivered = Vec::new();
+            let mut old = [reader(0, 2), reader(1, 2)];
+            for _ in 0..first {
+                old[0].poll_batch(&mut delivered).unwrap();
+            }
+            for _ in 0..second {
+                old[1].poll_batch(&mut delivered).unwrap();
+            }
+            let parts: Vec<Vec<u8>> = old
+                .iter()
+                .map(|r| r.snapshot_position().unwrap().unwrap())
+                .collect();
+            for parallelism in [1, 3, 4] {
+                let mut got = delivered.clone();
+                for index in 0..parallelism {
+                    let mut new = reader(index, parallelism);
+                    let config = tidewater_engine::config::Config::default();
+                    new.restore_rescaled(&parts, &WorkerInfo::new(&config, index, parallelism))
+                        .unwrap();
+                    drain(&mut new, &mut got);
+                }
+                assert_eq!(
+                    sorted(&got),
+                    sorted(&whole),
+                    "stopped at {first}/{second}, restored at {parallelism}"
+                );
+            }
+        }
     }
 }

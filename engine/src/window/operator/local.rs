@@ -196,6 +196,15 @@ where
         Ok(())
     }
 
+    /// Partials go on ahead of the barrier, so the local half's checkpointed state is
+    /// only its watermark: the plan at parallelism 1, which has no local half, can
+    /// take over a checkpoint of a run at 2 (the partials are in the global half's
+    /// state by then).
+    fn before_barrier(&mut self, _id: u64, output: &mut Batch<Self::Out>) -> Result<()> {
+        self.flush_until(MAX_WATERMARK, output);
+        Ok(())
+    }
+
     fn on_barrier(&mut self, id: u64) -> Result<()> {
         self.late.barrier(id)
     }
@@ -241,6 +250,17 @@ where
         self.state = LocalPanes { panes, watermark };
         Ok(())
     }
+}
+
+/// True if any of `parts` (checkpointed states of local halves) holds partials.
+pub(crate) fn local_holds_partials<K, Acc>(parts: &[Vec<u8>]) -> Result<bool>
+where
+    K: Hash + Eq + DeserializeOwned,
+    Acc: DeserializeOwned,
+{
+    let parts: Vec<Vec<u8>> = parts.iter().filter(|p| !p.is_empty()).cloned().collect();
+    let states: Vec<LocalPanes<K, Acc>> = decode_all("local window", &parts)?;
+    Ok(states.iter().any(|s| !s.panes.is_empty()))
 }
 
 /// The global half's aggregate: merges partial accumulators of `A`.

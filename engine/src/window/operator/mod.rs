@@ -10,7 +10,7 @@ mod session_set;
 
 pub(crate) use fixed::FixedWindowOperator;
 pub(crate) use late::LateOutput;
-pub(crate) use local::{LocalWindowOperator, MergePartials, Partial};
+pub(crate) use local::{local_holds_partials, LocalWindowOperator, MergePartials, Partial};
 use pane_pool::PanePool;
 pub(crate) use session::SessionWindowOperator;
 
