@@ -119,6 +119,11 @@ pub struct Config {
     /// Serve `/metrics` (Prometheus) and the live dashboard on this address while the
     /// run lasts (see [`http`](crate::http)); `None`: no server.
     pub http: Option<String>,
+    /// The consumer group this pipeline runs in as one instance of many (see
+    /// `tidewater_connectors::kafka::group`): instances with the same group share the
+    /// input topic's partitions, one task per partition, each with its own checkpoints
+    /// under the shared checkpoint folder. `None`: a single process owns all input.
+    pub group: Option<String>,
 }
 
 impl Default for Config {
@@ -136,11 +141,19 @@ impl Default for Config {
             local_aggregation: true,
             explain: false,
             http: None,
+            group: None,
         }
     }
 }
 
 impl Config {
+    /// Runs the pipeline as one instance of consumer group `group` (see the field
+    /// [`group`](Config::group)).
+    pub fn with_group(mut self, group: impl Into<String>) -> Self {
+        self.group = Some(group.into());
+        self
+    }
+
     /// Serves `/metrics` in the Prometheus text format and the live dashboard at `/`
     /// on `addr` (`"127.0.0.1:9898"`; port 0 picks a free one, see
     /// [`StreamProcessor::http_addr`](crate::processor::StreamProcessor::http_addr))

@@ -21,6 +21,7 @@
 pub mod assignment;
 mod client;
 mod config;
+pub mod group;
 mod offsets;
 mod partitions;
 mod publisher;

@@ -478,16 +478,20 @@ where
     K: std::hash::Hash + Eq + serde::de::DeserializeOwned,
     Acc: serde::de::DeserializeOwned,
 {
-    let Some(parts) = ctx.recovered_rescaled("local", name) else {
+    let Some(parts) = ctx
+        .recovered_rescaled("local", name)
+        .or_else(|| ctx.recovered("local", name).map(|b| vec![b]))
+    else {
         return Ok(());
     };
     if crate::window::operator::local_holds_partials::<K, Acc>(&parts)? {
         return Err(EngineError::invalid(
             name,
             "parallelism",
-            "above 1 (this checkpoint holds partial aggregates of local pre-aggregation, \
-             which only a plan with the local half can restore)",
-            "1",
+            "local aggregation at parallelism above 1 (this checkpoint holds partial \
+             aggregates of local pre-aggregation, which only a plan with the local half \
+             can restore)",
+            "a plan without it",
         ));
     }
     Ok(())

@@ -357,6 +357,24 @@ mod tests {
     }
 
     #[test]
+    fn a_barrier_sends_every_partial_on_and_leaves_only_the_watermark() {
+        let mut op = local(FixedWindows::new(10, 10, 0));
+        let mut out = Batch::new();
+        op.process_batch(batch(&[(1, 3), (2, 15), (1, 27)]), &mut out)
+            .unwrap();
+        assert!(out.is_empty());
+        let before = op.snapshot_state().unwrap().unwrap();
+        assert!(local_holds_partials::<u32, (u64, i64)>(&[before]).unwrap());
+        op.before_barrier(1, &mut out).unwrap();
+        assert_eq!(
+            sorted(out),
+            vec![(0, 1, 1, 3, 1), (10, 2, 1, 15, 1), (20, 1, 1, 27, 1)]
+        );
+        let after = op.snapshot_state().unwrap().unwrap();
+        assert!(!local_holds_partials::<u32, (u64, i64)>(&[after, Vec::new()]).unwrap());
+    }
+
+    #[test]
     fn panes_are_sent_when_the_watermark_passes_their_end() {
         // Sliding 10 / 5: panes of 5 ms.
         let mut op = local(FixedWindows::new(10, 5, 0));
