@@ -12,6 +12,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
+use tidewater_connectors::kafka::group::{GroupInstance, GroupTask};
 use tidewater_connectors::kafka::{
     EndingOffsets, KafkaSink, KafkaSinkConfig, KafkaSource, KafkaSourceConfig, StartingOffsets,
 };
@@ -88,6 +89,57 @@ impl KafkaCounts {
             .subscribe([self.input.as_str()])
             .starting_offsets(StartingOffsets::Earliest)
             .ending_offsets(EndingOffsets::Latest);
+        self.build(config, source, |sink| sink)
+    }
+
+    /// The pipeline of one task of group `group` (see
+    /// [`run_in_group`](Self::run_in_group)): its partition only, read without end.
+    pub fn task_pipeline(&self, task: &GroupTask) -> Pipeline {
+        let source = task.source(
+            KafkaSourceConfig::new(&self.bootstrap).starting_offsets(StartingOffsets::Earliest),
+        );
+        self.build(task.config(), source, |sink| task.sink(sink))
+    }
+
+    /// Runs as one instance of consumer group `group` until `stop` is set: the input
+    /// must be partitioned by key (each key's events in one partition).
+    pub fn run_in_group(
+        &self,
+        group: &str,
+        stop: Option<std::sync::Arc<std::sync::atomic::AtomicBool>>,
+    ) -> Result<()> {
+        let base = Config::default()
+            .with_name("kafka_counts")
+            .with_group(group)
+            .with_checkpointing(
+                &self.checkpoint_dir,
+                Duration::from_millis(self.checkpoint_interval_ms),
+                self.delivery,
+            );
+        let instance = GroupInstance::new(base, &self.bootstrap, &self.input)?
+            .property("session.timeout.ms", "6000")
+            .property("heartbeat.interval.ms", "500")
+            .property("max.poll.interval.ms", "10000");
+        if let Some(stop) = stop {
+            let flag = instance.stop_flag();
+            std::thread::spawn(move || {
+                while !stop.load(std::sync::atomic::Ordering::SeqCst) {
+                    std::thread::park_timeout(Duration::from_millis(50));
+                }
+                flag.store(true, std::sync::atomic::Ordering::SeqCst);
+            });
+        }
+        let job = self.clone();
+        instance.run(move |task| Ok(job.task_pipeline(task)))
+    }
+
+    fn build(
+        &self,
+        config: Config,
+        source: KafkaSourceConfig,
+        sink: impl Fn(KafkaSinkConfig) -> KafkaSinkConfig,
+    ) -> Pipeline {
+        let outputs = self.parallelism.max(1) as i32;
         let mut p = Pipeline::new(config);
         p.source(
             KafkaSource::json::<Event>(source)
@@ -95,10 +147,10 @@ impl KafkaCounts {
                 .with_watermark("1 second"),
         )
         .dead_letters(
-            KafkaSink::new(KafkaSinkConfig::new(
+            KafkaSink::new(sink(KafkaSinkConfig::new(
                 &self.bootstrap,
                 self.dead_letter_topic(),
-            ))
+            )))
             .named("dead_letters"),
         )
         .key_by(|e: &Event| e.key.clone())
@@ -112,11 +164,11 @@ impl KafkaCounts {
             sum: r.value.1,
         })
         .sink(
-            KafkaSink::new(
+            KafkaSink::new(sink(
                 KafkaSinkConfig::new(&self.bootstrap, &self.output)
                     .key_field("key")
-                    .create_topic(self.parallelism.max(1) as i32),
-            )
+                    .create_topic(outputs),
+            ))
             .named("results"),
         );
         p

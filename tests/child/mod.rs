@@ -17,6 +17,7 @@ pub struct Child<'a> {
 }
 
 /// How a child run ended.
+#[allow(dead_code)] // not every test binary that includes this module waits for one
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Ended {
     /// It finished by itself, successfully.
@@ -27,6 +28,7 @@ pub enum Ended {
     Failed,
 }
 
+#[allow(dead_code)]
 impl Child<'_> {
     /// Runs the child; kills it after `kill_after` if given; `fault` arms a point
     /// (`point@n`). A run that neither ends nor is killed within `limit` fails the test.
@@ -71,5 +73,47 @@ impl Child<'_> {
                 Ended::Killed
             }
         }
+    }
+}
+
+/// A child started with [`Child::spawn`], running until killed.
+#[allow(dead_code)] // not every test binary that includes this module starts one
+pub struct Running {
+    process: std::process::Child,
+}
+
+#[allow(dead_code)]
+impl Child<'_> {
+    /// Starts the child without waiting for it (its errors go to this test's output).
+    pub fn spawn(&self) -> Running {
+        let process = Command::new(std::env::current_exe().unwrap())
+            .args(["--exact", self.entry, "--nocapture", "--test-threads", "1"])
+            .env(self.env, &self.job)
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .unwrap();
+        Running { process }
+    }
+}
+
+#[allow(dead_code)]
+impl Running {
+    /// Kills the child with SIGKILL and reaps it.
+    pub fn kill(mut self) {
+        let _ = self.process.kill();
+        let _ = self.process.wait();
+    }
+
+    /// True if the child has exited (it should not have: it runs until killed).
+    pub fn exited(&mut self) -> bool {
+        matches!(self.process.try_wait(), Ok(Some(_)))
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.process.kill();
+        let _ = self.process.wait();
     }
 }

@@ -56,7 +56,11 @@ impl QuietEof {
 
 impl rdkafka::ClientContext for QuietEof {
     fn error(&self, error: KafkaError, reason: &str) {
-        if !matches!(error, KafkaError::PartitionEOF(_)) {
+        // librdkafka reports the end of a partition as a partition event or, from the
+        // fetcher, as a global error with the same code: neither is an error here.
+        let end_of_partition = matches!(error, KafkaError::PartitionEOF(_))
+            || error.rdkafka_error_code() == Some(rdkafka::types::RDKafkaErrorCode::PartitionEOF);
+        if !end_of_partition {
             tracing::error!(target: "librdkafka", "{error}: {reason}");
         }
     }

@@ -1,0 +1,187 @@
+//! Scale-out through a consumer group against the test broker: instances of the Kafka
+//! windowed job (`jobs::kafka_counts`, 1 s tumbling windows per key, exactly-once
+//! Kafka output) run as child processes in one group while the input is produced;
+//! one is killed with SIGKILL mid-run and another joins later. The output topic, read
+//! with `read_committed`, equals a single-process run's, row for row.
+
+use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
+
+use tidewater::connectors::kafka::test_broker::TestBroker;
+use tidewater::engine::config::DeliveryGuarantee;
+use tidewater::jobs::kafka_counts::KafkaCounts;
+
+mod child;
+
+use child::Child;
+
+const CHILD_ENV: &str = "TIDEWATER_GROUP_CHILD";
+const PARTITIONS: i32 = 6;
+const KEYS: usize = 24;
+
+fn broker() -> &'static TestBroker {
+    TestBroker::shared().unwrap_or_else(|e| panic!("the group tests need their broker: {e}"))
+}
+
+/// Runs one instance of the group described in `CHILD_ENV` when this binary is the
+/// child; it runs until killed.
+#[test]
+fn group_child_entry() {
+    if let Ok(job) = std::env::var(CHILD_ENV) {
+        tidewater::logging::init();
+        let (job, group): (KafkaCounts, String) =
+            serde_json::from_str(&job).expect("job description");
+        job.run_in_group(&group, None).expect("group instance");
+    }
+}
+
+/// Event `i` of the input: key `k<n>` lives in partition `n % PARTITIONS` (the input
+/// is partitioned by key), event time rises within each partition, values are
+/// integers (sums exact in any order). The last event of each partition is an hour
+/// later, under a key of its own, so that every real window closes.
+fn event(i: usize, events: usize) -> (i32, String) {
+    let key = (i * 7) % KEYS;
+    let partition = (key % PARTITIONS as usize) as i32;
+    if i >= events {
+        let p = (i - events) as i32;
+        let ts = 1_700_003_600_000_i64;
+        return (p, format!(r#"{{"key":"end-{p}","value":1,"ts":{ts}}}"#));
+    }
+    let ts = 1_700_000_000_000_i64 + (i as i64) * 2;
+    (
+        partition,
+        format!(r#"{{"key":"k{key}","value":{},"ts":{ts}}}"#, i % 10),
+    )
+}
+
+fn produce(topic: &str, range: std::ops::Range<usize>, events: usize) {
+    let values: Vec<(i32, String)> = range.map(|i| event(i, events)).collect();
+    broker()
+        .produce_to(
+            topic,
+            values
+                .iter()
+                .map(|(p, v)| (Some(*p), Some(v.split('"').nth(3).unwrap()), v.as_str())),
+        )
+        .unwrap();
+}
+
+/// The committed rows of `topic`, sorted, without the windows of the closing events
+/// (which only a bounded run closes).
+fn committed_rows(topic: &str) -> Vec<String> {
+    let mut rows: Vec<String> = broker()
+        .read_committed(topic)
+        .unwrap()
+        .into_iter()
+        .map(|r| String::from_utf8(r.value.unwrap()).unwrap())
+        .filter(|r| !r.contains("\"end-"))
+        .collect();
+    rows.sort();
+    rows
+}
+
+fn job(input: &str, output: &str, dir: &std::path::Path) -> KafkaCounts {
+    let b = broker();
+    b.create_topic(output, 1).unwrap();
+    b.create_topic(&format!("{output}.dead-letters"), 1)
+        .unwrap();
+    KafkaCounts {
+        bootstrap: b.bootstrap(),
+        input: input.to_string(),
+        output: output.to_string(),
+        dead_letters: None,
+        checkpoint_dir: dir.to_path_buf(),
+        delivery: DeliveryGuarantee::ExactlyOnce,
+        checkpoint_interval_ms: 100,
+        parallelism: 1,
+    }
+}
+
+fn start(job: &KafkaCounts, group: &str) -> child::Running {
+    Child {
+        entry: "group_child_entry",
+        env: CHILD_ENV,
+        job: serde_json::to_string(&(job, group)).unwrap(),
+    }
+    .spawn()
+}
+
+/// Rows that differ: (row, expected count, committed count).
+fn differences(got: &[String], expected: &[String]) -> Vec<(String, usize, usize)> {
+    let mut counts: BTreeMap<&String, (usize, usize)> = BTreeMap::new();
+    for r in expected {
+        counts.entry(r).or_default().0 += 1;
+    }
+    for r in got {
+        counts.entry(r).or_default().1 += 1;
+    }
+    counts
+        .into_iter()
+        .filter(|(_, (e, g))| e != g)
+        .map(|(r, (e, g))| (r.clone(), e, g))
+        .take(10)
+        .collect()
+}
+
+#[test]
+fn three_instances_one_killed_and_one_added_write_what_one_process_writes() {
+    let events = 60_000;
+    let input = "group-in";
+    broker().create_topic(input, PARTITIONS).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let grouped = job(input, "group-out", &dir.path().join("group"));
+
+    // The input arrives over a few seconds while the instances run.
+    let mut instances = vec![
+        start(&grouped, "counts"),
+        start(&grouped, "counts"),
+        start(&grouped, "counts"),
+    ];
+    let chunk = events / 6;
+    let started = Instant::now();
+    for (n, from) in (0..events).step_by(chunk).enumerate() {
+        produce(input, from..(from + chunk).min(events), events);
+        std::thread::park_timeout(Duration::from_millis(500));
+        if n == 2 {
+            eprintln!("killing one instance at {:?}", started.elapsed());
+            instances.remove(0).kill();
+        }
+        if n == 4 {
+            eprintln!("adding an instance at {:?}", started.elapsed());
+            instances.push(start(&grouped, "counts"));
+        }
+    }
+    produce(input, events..events + PARTITIONS as usize, events);
+
+    // One process over the same input, bounded: the reference.
+    let single = job(input, "single-out", &dir.path().join("single"));
+    single.run().unwrap();
+    let expected = committed_rows(&single.output);
+    assert!(expected.len() > 1_000, "{}", expected.len());
+
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let mut got = committed_rows(&grouped.output);
+    while got.len() < expected.len() && Instant::now() < deadline {
+        for i in instances.iter_mut() {
+            assert!(!i.exited(), "an instance exited by itself");
+        }
+        std::thread::park_timeout(Duration::from_millis(500));
+        got = committed_rows(&grouped.output);
+    }
+    eprintln!(
+        "{} rows committed by the group, {} by one process, after {:?}",
+        got.len(),
+        expected.len(),
+        started.elapsed()
+    );
+    assert!(
+        got == expected,
+        "{} rows committed, {} expected; first differences (row, expected, got): {:?}",
+        got.len(),
+        expected.len(),
+        differences(&got, &expected)
+    );
+    for i in instances {
+        i.kill();
+    }
+}
