@@ -188,3 +188,144 @@ streaming:
         .collect();
     assert_eq!(counted, expected);
 }
+
+/// Kills a `tidewater` process when dropped (a failed assertion leaves none behind).
+struct Instance(std::process::Child);
+
+impl Drop for Instance {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// The first line of `path` that starts with `prefix`, waiting for it to be written.
+fn line_starting(path: &std::path::Path, prefix: &str) -> String {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    loop {
+        let text = std::fs::read_to_string(path).unwrap_or_default();
+        if let Some(line) = text.lines().find(|l| l.starts_with(prefix)) {
+            return line.to_string();
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no `{prefix}` line in:\n{text}"
+        );
+        std::thread::park_timeout(std::time::Duration::from_millis(100));
+    }
+}
+
+/// `tidewater run --group`: two instances of a windowed pipeline file share a
+/// topic partitioned by key; together they commit every window once, and an
+/// instance's `/metrics` shows its assignment.
+#[test]
+fn two_cli_instances_in_a_group_count_every_window_once() {
+    let b = broker();
+    let (input, output, partitions) = ("cli-group-in", "cli-group-out", 4);
+    b.create_topic(input, partitions).unwrap();
+    b.create_topic(output, 1).unwrap();
+    let mut expected: BTreeMap<(String, i64), u64> = BTreeMap::new();
+    let mut records: Vec<(Option<i32>, Option<String>, String)> = Vec::new();
+    for i in 0..4_000_i64 {
+        let k = i % 8;
+        let key = format!("k{k}");
+        let ts = 1_700_000_000_000 + i * 11;
+        *expected.entry((key.clone(), ts - ts % 5_000)).or_default() += 1;
+        let value = format!(r#"{{"key":"{key}","value":{i},"ts":{ts}}}"#);
+        records.push((Some((k % partitions as i64) as i32), Some(key), value));
+    }
+    // A last event per partition, an hour on, closes every window of the partition.
+    for p in 0..partitions {
+        let key = format!("end-{p}");
+        let value = format!(r#"{{"key":"{key}","value":0,"ts":1700003600000}}"#);
+        records.push((Some(p), Some(key), value));
+    }
+    let work = tempfile::tempdir().unwrap();
+    let file = work.path().join("pipeline.yaml");
+    std::fs::write(
+        &file,
+        format!(
+            r#"name: grouped_counts
+input:
+  format: kafka
+  options:
+    kafka.bootstrap.servers: "{servers}"
+    subscribe: "{input}"
+    startingOffsets: earliest
+  schema: {{key: string, value: long, ts: long}}
+  watermark: {{column: ts, delay: "1 second"}}
+transforms:
+  - window: {{type: tumbling, column: ts, size: "5 seconds"}}
+    group_by: [key]
+    aggregations: ["count(*) AS n"]
+output:
+  format: kafka
+  options:
+    kafka.bootstrap.servers: "{servers}"
+    topic: "{output}"
+streaming:
+  trigger: {{type: processing_time, interval: "200 milliseconds"}}
+  checkpoint_location: {checkpoint}
+  delivery: exactly_once
+"#,
+            servers = b.bootstrap(),
+            checkpoint = work.path().join("cp").display(),
+        ),
+    )
+    .unwrap();
+    let start = |n: usize| {
+        let log = work.path().join(format!("instance-{n}.log"));
+        let child = Command::new(env!("CARGO_BIN_EXE_tidewater"))
+            .args(["run", "--group", "cli-g", "--http", "127.0.0.1:0"])
+            .arg(&file)
+            .stderr(std::fs::File::create(&log).unwrap())
+            .spawn()
+            .unwrap();
+        (Instance(child), log)
+    };
+    let (first, first_log) = start(1);
+    let (second, _) = start(2);
+    b.produce_to(
+        input,
+        records
+            .iter()
+            .map(|(p, k, v)| (*p, k.as_deref(), v.as_str())),
+    )
+    .unwrap();
+
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+    let mut counted = BTreeMap::new();
+    while counted.len() < expected.len() && std::time::Instant::now() < deadline {
+        std::thread::park_timeout(std::time::Duration::from_millis(500));
+        counted = windows_counted(b, output, |row| row["key"].as_str().unwrap().to_string());
+        counted.retain(|(key, _), _| !key.starts_with("end-"));
+    }
+    assert_eq!(counted, expected);
+
+    let dashboard = line_starting(&first_log, "dashboard: ");
+    let url = dashboard["dashboard: ".len()..]
+        .split_whitespace()
+        .next()
+        .unwrap()
+        .to_string();
+    let addr = url.trim_start_matches("http://").trim_end_matches('/');
+    let mut conn = std::net::TcpStream::connect(addr).unwrap();
+    use std::io::{Read, Write};
+    conn.write_all(b"GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        .unwrap();
+    let mut metrics = String::new();
+    conn.read_to_string(&mut metrics).unwrap();
+    let assigned = metrics
+        .lines()
+        .filter(|l| l.starts_with("tidewater_group_partition_assigned{"))
+        .count();
+    assert!(
+        (1..partitions as usize).contains(&assigned),
+        "one of two instances runs some of the {partitions} partitions:\n{metrics}"
+    );
+    assert!(
+        metrics.contains("tidewater_group_instance_state{group=\"cli-g\""),
+        "{metrics}"
+    );
+    drop((first, second));
+}

@@ -68,6 +68,13 @@ enum Command {
         /// pipelines run (`127.0.0.1:9898`; port 0 picks one, printed on stderr).
         #[arg(long, value_name = "ADDR")]
         http: Option<String>,
+        /// Run as one instance of consumer group NAME: instances started with the same
+        /// NAME share the Kafka input's partitions (one task per partition, state in
+        /// the shared checkpoint folder, exactly-once output); start more to scale
+        /// out, stop or lose one and its partitions move to the others. One file with
+        /// one pipeline.
+        #[arg(long, value_name = "NAME")]
+        group: Option<String>,
     },
     /// Reports every problem of pipeline files; exits non-zero if any has one.
     #[command(after_help = "Example:
@@ -431,6 +438,81 @@ fn run(
     }
 }
 
+/// Runs one file's one pipeline as an instance of consumer group `group` until
+/// Ctrl-C (which leaves the group: the tasks stop and the partitions move on),
+/// printing the assignment whenever it changes and the lag every few seconds.
+fn run_group(
+    files: &[std::path::PathBuf],
+    group: &str,
+    once: bool,
+    http: Option<&str>,
+) -> Result<(), Box<dyn std::error::Error>> {
+    use tidewater::declarative::RunOptions;
+    let loaded = load_all(files)?;
+    let [file] = loaded.as_slice() else {
+        return Err("--group runs one pipeline file".into());
+    };
+    let [node] = file.nodes.as_slice() else {
+        return Err(format!(
+            "--group runs one pipeline; `{}` has {}",
+            file.name,
+            file.nodes.len()
+        )
+        .into());
+    };
+    let options = RunOptions {
+        once,
+        explain: false,
+    };
+    let member = node.in_group(group, options)?;
+    let stop = member.instance.stop_flag();
+    ctrlc::set_handler(move || stop.store(true, std::sync::atomic::Ordering::SeqCst))?;
+    let _server = match http {
+        Some(addr) => {
+            let server = member.instance.serve_http(addr)?;
+            eprintln!(
+                "dashboard: {} (metrics: {}metrics)",
+                server.url(),
+                server.url()
+            );
+            Some(server)
+        }
+        None => None,
+    };
+    let done = std::sync::atomic::AtomicBool::new(false);
+    let outcome = std::thread::scope(|s| {
+        s.spawn(|| {
+            let mut shown = None;
+            let mut last_lag = std::time::Instant::now();
+            while !done.load(std::sync::atomic::Ordering::SeqCst) {
+                let status = member.instance.status();
+                let assignment = status.assignment();
+                if shown.as_ref() != Some(&assignment) {
+                    eprintln!(
+                        "group `{}`: instance {} ({:?}) runs partitions {assignment:?} of `{}`",
+                        status.group, status.instance, status.state, status.topic
+                    );
+                    shown = Some(assignment);
+                } else if last_lag.elapsed() > std::time::Duration::from_secs(5) {
+                    let records: u64 = status.tasks.values().map(|t| t.records).sum();
+                    eprintln!(
+                        "group `{}`: {records} records read, lag {}",
+                        status.group,
+                        status.lag()
+                    );
+                    last_lag = std::time::Instant::now();
+                }
+                std::thread::park_timeout(std::time::Duration::from_millis(200));
+            }
+        });
+        let outcome = member.run();
+        done.store(true, std::sync::atomic::Ordering::SeqCst);
+        outcome
+    });
+    outcome?;
+    Ok(())
+}
+
 /// Shows progress while the runs go (events/s, watermark, late rows, checkpoints,
 /// summed over the running pipelines) and stops them gracefully when asked, until
 /// `done`. Each pipeline's start is announced (`started: NAME`, its sources open);
@@ -630,6 +712,17 @@ fn main() -> ExitCode {
             once,
             explain,
             http,
+            group: Some(group),
+        }) if explain.is_empty() => run_group(files, group, *once, http.as_deref()),
+        Some(Command::Run { group: Some(_), .. }) => {
+            Err("--explain runs with one process, not with --group".into())
+        }
+        Some(Command::Run {
+            files,
+            once,
+            explain,
+            http,
+            group: None,
         }) => run(files, *once, explain, http.as_deref()),
         Some(Command::Validate { files }) => validate(files),
         Some(Command::ServeGenerator {

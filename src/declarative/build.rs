@@ -38,7 +38,7 @@ pub(crate) fn options(map: &Map<String, Value>) -> Map<String, Value> {
         .collect()
 }
 
-fn text(v: &Value) -> String {
+pub(crate) fn text(v: &Value) -> String {
     match v {
         Value::String(s) => s.clone(),
         other => other.to_string(),
@@ -97,8 +97,31 @@ impl PipelineFile {
             .map_or(1_000, |d| d.as_millis().max(1) as u64)
     }
 
-    /// The engine configuration of the `streaming` section.
+    /// The group task this copy of the file is built for, if any.
+    #[cfg(feature = "kafka")]
+    fn group_task(&self) -> Result<Option<tidewater_connectors::kafka::group::GroupTask>> {
+        let Some(t) = &self.task else {
+            return Ok(None);
+        };
+        let base = self.file_config()?.with_group(&t.group);
+        Ok(Some(tidewater_connectors::kafka::group::GroupTask::new(
+            &base,
+            &t.topic,
+            t.partition,
+        )))
+    }
+
+    /// The engine configuration of the `streaming` section (of the group task's,
+    /// when built for one: its own name and checkpoint folder).
     pub fn config(&self) -> Result<Config> {
+        #[cfg(feature = "kafka")]
+        if let Some(task) = self.group_task()? {
+            return Ok(task.config());
+        }
+        self.file_config()
+    }
+
+    fn file_config(&self) -> Result<Config> {
         let s = &self.streaming;
         let mut config = Config::default().with_name(&self.name);
         if s.spark_compatible {
@@ -508,6 +531,9 @@ impl PipelineFile {
                 Some(property) => c = c.property(property, text(v)),
             }
         }
+        if let Some(task) = self.group_task()? {
+            c = task.source(c);
+        }
         Ok(c)
     }
 
@@ -533,9 +559,11 @@ impl PipelineFile {
                 "{}.dead-letters",
                 opts.get("topic").map(text).unwrap_or_default()
             );
-            return DeadLetterSink::Kafka(KafkaSink::new(
-                KafkaSinkConfig::new(servers, topic).create_topic(1),
-            ));
+            let mut config = KafkaSinkConfig::new(servers, topic).create_topic(1);
+            if let Ok(Some(task)) = self.group_task() {
+                config = task.sink(config);
+            }
+            return DeadLetterSink::Kafka(KafkaSink::new(config));
         }
         match &self.output.folder() {
             Some(path) => DeadLetterSink::Files(FileSink::json_lines(
@@ -611,6 +639,9 @@ impl PipelineFile {
                             config = config.property(property, text(v));
                         }
                     }
+                }
+                if let Some(task) = self.group_task()? {
+                    config = task.sink(config);
                 }
                 rows.sink(KafkaSink::new(config));
             }

@@ -49,6 +49,8 @@ mod manager;
 mod model;
 mod observe;
 mod registry;
+#[cfg(feature = "kafka")]
+mod scale_out;
 mod schema;
 mod strict_value;
 mod validate;
@@ -62,4 +64,6 @@ pub use model::{
     Input, Output, PipelineFile, Streaming, Transform, TriggerSpec, WatermarkSpec, WindowSpec,
 };
 pub use registry::TransformRegistry;
+#[cfg(feature = "kafka")]
+pub use scale_out::GroupRun;
 pub use validate::{load, option_key, parse, PipelineFileErrors, Problem};

@@ -21,6 +21,18 @@ pub struct PipelineFile {
     /// How the query runs.
     #[serde(default)]
     pub streaming: Streaming,
+    /// Set when this copy of the file is built as one task of a consumer group
+    /// (`tidewater run --group`): never read from a file.
+    #[serde(skip)]
+    pub(crate) task: Option<GroupTaskOf>,
+}
+
+/// The group task a pipeline is built for: the group and the input partition.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct GroupTaskOf {
+    pub group: String,
+    pub topic: String,
+    pub partition: i32,
 }
 
 /// The `input` section.

@@ -54,6 +54,12 @@ pub struct RecentFiring {
 pub trait Jobs: Send + Sync + 'static {
     /// Every job now, in a stable order.
     fn jobs(&self) -> Vec<Arc<dyn Observable>>;
+
+    /// Lines `/metrics` adds after the jobs' own, in the Prometheus text format (a
+    /// group instance's assignment and lag); default none.
+    fn extra_metrics(&self) -> String {
+        String::new()
+    }
 }
 
 /// A fixed list of jobs (one processor's server holds itself).

@@ -105,14 +105,26 @@ fn find(state: &AppState, job: Option<&str>) -> Result<Arc<dyn Observable>, Resp
 async fn metrics(State(state): State<AppState>) -> Response {
     let mut text = String::new();
     match prometheus_client::encoding::prometheus_text::encode(&mut text, &state.registry) {
-        Ok(()) => (
-            [(
-                header::CONTENT_TYPE,
-                prometheus_client::encoding::prometheus_text::CONTENT_TYPE,
-            )],
-            text,
-        )
-            .into_response(),
+        Ok(()) => {
+            let extra = state.jobs.extra_metrics();
+            if !extra.is_empty() {
+                // Before the closing `# EOF` of the OpenMetrics text.
+                let end = text.strip_suffix("# EOF\n").map(str::len);
+                text.truncate(end.unwrap_or(text.len()));
+                text.push_str(&extra);
+                if end.is_some() {
+                    text.push_str("# EOF\n");
+                }
+            }
+            (
+                [(
+                    header::CONTENT_TYPE,
+                    prometheus_client::encoding::prometheus_text::CONTENT_TYPE,
+                )],
+                text,
+            )
+                .into_response()
+        }
         Err(e) => error(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),
     }
 }

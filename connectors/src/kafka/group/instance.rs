@@ -39,6 +39,8 @@ pub struct GroupInstance {
     properties: BTreeMap<String, String>,
     stop: Arc<AtomicBool>,
     status: Arc<Mutex<GroupStatus>>,
+    /// The running tasks while [`run`](Self::run) lasts (the dashboard lists them).
+    tasks: Arc<Mutex<Option<Arc<Tasks>>>>,
 }
 
 impl GroupInstance {
@@ -92,6 +94,7 @@ impl GroupInstance {
             properties: BTreeMap::new(),
             stop: Arc::new(AtomicBool::new(false)),
             status: Arc::new(Mutex::new(status)),
+            tasks: Arc::new(Mutex::new(None)),
         })
     }
 
@@ -105,6 +108,21 @@ impl GroupInstance {
     /// The instance's state, assignment and tasks.
     pub fn status(&self) -> GroupStatus {
         lock(&self.status).clone()
+    }
+
+    /// Serves `/metrics` and the dashboard on `addr` while the server lives: every
+    /// running task as a job of its own (`<name>-<topic>-<partition>`: its plan,
+    /// rates, watermark, checkpoints, partition lag) and, in `/metrics`, the
+    /// instance's state, assignment, rebalances and lag per partition
+    /// (`tidewater_group_*`).
+    pub fn serve_http(&self, addr: &str) -> Result<tidewater_engine::http::HttpServer> {
+        tidewater_engine::http::HttpServer::start(
+            addr,
+            GroupJobs {
+                status: self.status.clone(),
+                tasks: self.tasks.clone(),
+            },
+        )
     }
 
     /// A flag that ends [`run`](Self::run) when set (Ctrl-C handlers set it).
@@ -132,6 +150,7 @@ impl GroupInstance {
             status: self.status.clone(),
             fatal: Mutex::new(None),
         });
+        *lock(&self.tasks) = Some(tasks.clone());
         let consumer: BaseConsumer<Membership> = client_config(
             &self.bootstrap,
             &[
@@ -173,6 +192,7 @@ impl GroupInstance {
         }
         tasks.stop_all();
         drop(consumer);
+        *lock(&self.tasks) = None;
         match failure {
             Some(e) => {
                 set_state(&self.status, InstanceState::Failed);
@@ -183,6 +203,30 @@ impl GroupInstance {
                 Ok(())
             }
         }
+    }
+}
+
+/// What an instance's server shows.
+struct GroupJobs {
+    status: Arc<Mutex<GroupStatus>>,
+    tasks: Arc<Mutex<Option<Arc<Tasks>>>>,
+}
+
+impl tidewater_engine::http::Jobs for GroupJobs {
+    fn jobs(&self) -> Vec<Arc<dyn tidewater_engine::http::Observable>> {
+        let Some(tasks) = lock(&self.tasks).clone() else {
+            return Vec::new();
+        };
+        let running = lock(&tasks.running);
+        running
+            .values()
+            .filter_map(|h| lock(&h.processor).clone())
+            .map(|p| p.observe())
+            .collect()
+    }
+
+    fn extra_metrics(&self) -> String {
+        lock(&self.status).prometheus()
     }
 }
 

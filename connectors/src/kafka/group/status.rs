@@ -98,7 +98,7 @@ impl GroupStatus {
         );
         let _ = writeln!(
             out,
-            "# TYPE tidewater_group_rebalances_total counter\ntidewater_group_rebalances_total{{{labels}}} {}",
+            "# TYPE tidewater_group_rebalances counter\ntidewater_group_rebalances_total{{{labels}}} {}",
             self.rebalances
         );
         let _ = writeln!(out, "# TYPE tidewater_group_partition_assigned gauge");

@@ -60,12 +60,14 @@ impl GroupTask {
         config
     }
 
-    /// `config` reading only this task's partition of the input topic.
+    /// `config` reading only this task's partition of the input topic (and not
+    /// reporting offsets to a group: the group's offsets are the members').
     pub fn source(&self, config: KafkaSourceConfig) -> KafkaSourceConfig {
         let mut config = config;
         config.subscribe = None;
         config.subscribe_pattern = None;
         config.assign = None;
+        config.group_id = None;
         config.assign(self.topic.clone(), [self.partition])
     }
 
