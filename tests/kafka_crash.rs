@@ -190,6 +190,39 @@ fn exactly_once_kafka_output_after_random_kills_equals_an_uninterrupted_run() {
     assert_eq!(committed_rows(&job.dead_letter_topic()), expected_dead);
 }
 
+/// Every restart after a kill runs at another parallelism (2, 1, 3, ...): each restore
+/// redistributes the partitions' offsets and the windows' keys, and publishes the
+/// transactions every old worker left uncommitted under that worker's transactional
+/// id (fencing it); the committed output still equals an uninterrupted run's.
+#[test]
+fn exactly_once_kafka_output_equals_an_uninterrupted_run_when_restarts_change_parallelism() {
+    let n = kills(6);
+    let dir = tempfile::tempdir().unwrap();
+    input_topic("eo-rescale-in", 16_000 * n.max(4));
+    let mut job = job("eo-rescale", dir.path(), DeliveryGuarantee::ExactlyOnce);
+    let (expected, expected_dead) = uninterrupted(&job, "eo-rescale-clean");
+    let mut rng = rand::rngs::StdRng::seed_from_u64(12);
+    let mut killed = 0;
+    let mut finished = false;
+    for parallelism in [2, 1, 3].into_iter().cycle().take(n) {
+        job.parallelism = parallelism;
+        let after = Duration::from_millis(rng.random_range(200..700));
+        if run_child(&job, Some(after), None) {
+            finished = true;
+            break;
+        }
+        killed += 1;
+    }
+    if !finished {
+        job.parallelism = 2;
+        assert!(run_child(&job, None, None), "the last run failed");
+    }
+    eprintln!("{killed} of {n} runs killed, each restart at another parallelism");
+    assert!(killed >= n / 2, "only {killed} of {n} runs were killed");
+    assert_same(&committed_rows(&job.output), &expected, "results");
+    assert_eq!(committed_rows(&job.dead_letter_topic()), expected_dead);
+}
+
 #[test]
 fn exactly_once_kafka_output_survives_a_crash_at_every_armed_point() {
     let dir = tempfile::tempdir().unwrap();

@@ -153,6 +153,9 @@ impl Transactions {
 
 /// One worker's writer of a [`KafkaSink`].
 pub struct KafkaWriter {
+    /// The sink and worker it was opened for (recovering another worker's
+    /// transactions after rescaling opens that worker's producer).
+    opened_as: (KafkaSink, WorkerInfo),
     name: String,
     topic: String,
     key_field: Option<String>,
@@ -222,6 +225,7 @@ impl KafkaWriter {
             None
         };
         Ok(KafkaWriter {
+            opened_as: (sink.clone(), worker.clone()),
             name,
             topic: c.topic.clone(),
             key_field: c.key_field.clone(),
@@ -389,6 +393,25 @@ impl<T: Serialize> SinkWriter<T> for KafkaWriter {
                 txn.queued = epoch.sequence;
                 txn.publisher.enqueue(epoch.clone())?;
             }
+        }
+        Ok(())
+    }
+
+    /// Each old worker's transactions are recovered under that worker's
+    /// transactional id: opening its producer fences whatever still runs as it and
+    /// aborts what it left open, its marker says which of its epochs were committed,
+    /// and the rest are published before this run writes anything.
+    fn recover_rescaled(&mut self, assigned: &[(usize, Vec<u8>)]) -> Result<()> {
+        for (old, bytes) in assigned.iter().filter(|(_, b)| !b.is_empty()) {
+            let (sink, worker) = &self.opened_as;
+            if *old == worker.index {
+                SinkWriter::<T>::recover(self, Some(bytes))?;
+                continue;
+            }
+            let mut as_old = worker.clone();
+            as_old.index = *old;
+            let mut previous = KafkaWriter::open(sink, &as_old)?;
+            SinkWriter::<T>::recover(&mut previous, Some(bytes))?;
         }
         Ok(())
     }
