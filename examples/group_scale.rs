@@ -106,7 +106,16 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             committed = broker.read_committed(&job.output)?.len();
         }
         let elapsed = started.elapsed();
-        let assignment: Vec<Vec<i32>> = members.iter().map(|m| m.status().assignment()).collect();
+        let assignment: Vec<Vec<i32>> = members
+            .iter()
+            .map(|m| {
+                m.status()
+                    .assignment()
+                    .into_iter()
+                    .map(|(_, p)| p)
+                    .collect()
+            })
+            .collect();
         println!(
             "{{\"instances\":{instances},\"events\":{},\"windows\":{committed},\"seconds\":{:.2},\"events_per_sec\":{:.0},\"assignment\":{assignment:?}}}",
             args.events,
@@ -139,7 +148,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 "{{\"join\":\"third instance\",\"assigned_after_s\":{:.2},\"running_after_s\":{:.2},\"moved\":{:?},\"checkpoint_bytes_all_tasks\":{size}}}",
                 assigned.map_or(f64::NAN, |d| d.as_secs_f64()),
                 running.map_or(f64::NAN, |d| d.as_secs_f64()),
-                third.status().assignment()
+                third
+                    .status()
+                    .assignment()
+                    .into_iter()
+                    .map(|(_, p)| p)
+                    .collect::<Vec<i32>>()
             );
             third.stop();
             let _ = thread.join();

@@ -12,7 +12,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
-use tidewater_connectors::kafka::group::{GroupInstance, GroupTask};
+use tidewater_connectors::kafka::group::{GroupInstance, GroupTask, Repartition};
 use tidewater_connectors::kafka::{
     EndingOffsets, KafkaSink, KafkaSinkConfig, KafkaSource, KafkaSourceConfig, StartingOffsets,
 };
@@ -101,11 +101,14 @@ impl KafkaCounts {
         self.build(task.config(), source, |sink| task.sink(sink))
     }
 
-    /// Runs as one instance of consumer group `group` until `stop` is set: the input
-    /// must be partitioned by key (each key's events in one partition).
+    /// Runs as one instance of consumer group `group` until `stop` is set. With
+    /// `repartition` off the input must be partitioned by key (each key's events in
+    /// one partition); on, the group repartitions it by `key` through a topic of its
+    /// own first.
     pub fn run_in_group(
         &self,
         group: &str,
+        repartition: bool,
         stop: Option<std::sync::Arc<std::sync::atomic::AtomicBool>>,
     ) -> Result<()> {
         let base = Config::default()
@@ -116,10 +119,17 @@ impl KafkaCounts {
                 Duration::from_millis(self.checkpoint_interval_ms),
                 self.delivery,
             );
-        let instance = GroupInstance::new(base, &self.bootstrap, &self.input)?
+        let mut instance = GroupInstance::new(base, &self.bootstrap, &self.input)?
             .property("session.timeout.ms", "6000")
             .property("heartbeat.interval.ms", "500")
             .property("max.poll.interval.ms", "10000");
+        if repartition {
+            instance = instance.repartition(Repartition::by_json_field(
+                "key",
+                "ts",
+                Duration::from_secs(1),
+            ));
+        }
         if let Some(stop) = stop {
             let flag = instance.stop_flag();
             std::thread::spawn(move || {

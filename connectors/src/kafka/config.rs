@@ -90,6 +90,11 @@ pub struct KafkaSourceConfig {
     /// `Some(false)`, continue from the first offset still there.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fail_on_data_loss: Option<bool>,
+    /// The topics read are repartition topics written by this many producers, each
+    /// sending its watermark to every partition (see [`shuffle`](super::shuffle)): a
+    /// partition's watermark is the producers' least, and the markers are not records.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shuffle_producers: Option<usize>,
 }
 
 impl KafkaSourceConfig {

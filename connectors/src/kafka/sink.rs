@@ -289,7 +289,7 @@ impl KafkaWriter {
 }
 
 /// Creates the sink's topic if it does not exist (another subtask may win the race).
-fn ensure_topic(c: &KafkaSinkConfig, name: &str, partitions: i32) -> Result<()> {
+pub(crate) fn ensure_topic(c: &KafkaSinkConfig, name: &str, partitions: i32) -> Result<()> {
     use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
     use rdkafka::client::DefaultClientContext;
     let admin: AdminClient<DefaultClientContext> =

@@ -251,6 +251,8 @@ struct ReaderState<D: Decode> {
     commit_back: bool,
     /// Spark's `failOnDataLoss`.
     fail_on_data_loss: bool,
+    /// Producers' watermarks when reading a repartition topic.
+    shuffle: Option<super::shuffle::ShuffleProgress>,
     /// Since when every poll has met a connection error (librdkafka reconnects by
     /// itself; the run fails only when it lasts).
     unreachable_since: Option<Instant>,
@@ -389,6 +391,9 @@ impl<D: Decode> KafkaReader<D> {
                 assigned: false,
                 commit_back: config.group_id.is_some(),
                 fail_on_data_loss: config.fail_on_data_loss != Some(false),
+                shuffle: config
+                    .shuffle_producers
+                    .map(super::shuffle::ShuffleProgress::new),
                 reported_empty: false,
                 unreachable_since: None,
                 discovery: config.discovery_interval_ms().map(|every| Discovery {
@@ -557,6 +562,31 @@ impl<D: Decode> ReaderState<D> {
         p.next = offset + 1;
         let reached_end = p.end.is_some_and(|e| p.next >= e);
         let view = RecordView::of(msg);
+        if let Some(shuffle) = self.shuffle.as_mut() {
+            let is_marker = view
+                .key
+                .is_some_and(|k| k.starts_with(super::shuffle::MARKER_KEY_PREFIX.as_bytes()));
+            if is_marker {
+                let marker: Option<super::shuffle::Marker> = view
+                    .value
+                    .and_then(|v| serde_json::from_slice::<serde_json::Value>(v).ok())
+                    .and_then(|v| serde_json::from_value(v["__tidewater_marker"].clone()).ok());
+                match (marker, self.watermarks.as_mut()) {
+                    (Some(m), Some(w)) => {
+                        let least = shuffle.observe(i, &m);
+                        w.observe_watermark(i, least, now);
+                    }
+                    (None, _) => {
+                        tracing::warn!(source = %self.name, offset, "an unreadable watermark marker");
+                    }
+                    (Some(_), None) => {}
+                }
+                if reached_end {
+                    return self.mark_done(consumer, i);
+                }
+                return Ok(());
+            }
+        }
         let decoded = self.decoder.decode(&view).and_then(|v| {
             let ts = match &self.extract {
                 Some(f) => f(&v),
@@ -575,7 +605,12 @@ impl<D: Decode> ReaderState<D> {
         match decoded {
             Ok((ts, v)) => {
                 if let Some(w) = self.watermarks.as_mut() {
-                    w.observe(i, ts, now);
+                    // A repartition topic's watermark comes from its producers' markers.
+                    if self.shuffle.is_some() {
+                        w.touch(i, now);
+                    } else {
+                        w.observe(i, ts, now);
+                    }
                 }
                 out.push(Record::new(ts, Ok(v)));
             }

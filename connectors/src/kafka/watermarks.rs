@@ -88,6 +88,13 @@ impl PartitionWatermarks {
         self.idle_reported = false;
     }
 
+    /// Partition `p`'s watermark is at least `watermark` (given, not derived from
+    /// event times: a repartition topic's producers' least, see
+    /// [`shuffle`](super::shuffle)).
+    pub fn observe_watermark(&mut self, p: usize, watermark: Timestamp, now_ms: i64) {
+        self.observe(p, watermark.saturating_add(self.delay_ms), now_ms);
+    }
+
     /// Partition `p` delivered records up to processing time `now_ms` but none with an
     /// event time (an aborted transaction's markers, say): it is not idle.
     pub fn touch(&mut self, p: usize, now_ms: i64) {

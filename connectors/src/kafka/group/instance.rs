@@ -13,6 +13,7 @@ use tidewater_engine::prelude::Pipeline;
 use tidewater_engine::processor::StreamProcessor;
 
 use super::membership::Membership;
+use super::repartition::Repartition;
 use super::status::{GroupStatus, InstanceState, TaskState, TaskStatus};
 use super::task::GroupTask;
 use crate::kafka::client::{client_config, kafka_error};
@@ -21,6 +22,8 @@ use crate::kafka::client::{client_config, kafka_error};
 /// whose previous owner still holds its checkpoint folder fails to start until that
 /// owner lets go: restarts wait it out).
 const MAX_ATTEMPTS: u32 = 30;
+/// How long a revocation waits for its tasks to stop.
+const STOP_WAIT: Duration = Duration::from_secs(3);
 /// Pause between a task's failed start and the next.
 const RESTART_PAUSE: Duration = Duration::from_secs(1);
 
@@ -37,6 +40,7 @@ pub struct GroupInstance {
     group: String,
     instance: String,
     properties: BTreeMap<String, String>,
+    repartition: Option<Repartition>,
     stop: Arc<AtomicBool>,
     status: Arc<Mutex<GroupStatus>>,
     /// The running tasks while [`run`](Self::run) lasts (the dashboard lists them).
@@ -92,6 +96,7 @@ impl GroupInstance {
             group,
             instance,
             properties: BTreeMap::new(),
+            repartition: None,
             stop: Arc::new(AtomicBool::new(false)),
             status: Arc::new(Mutex::new(status)),
             tasks: Arc::new(Mutex::new(None)),
@@ -102,6 +107,16 @@ impl GroupInstance {
     /// the group notices a dead instance and hands its partitions on; default 10 s).
     pub fn property(mut self, key: impl Into<String>, value: impl Into<String>) -> Self {
         self.properties.insert(key.into(), value.into());
+        self
+    }
+
+    /// Repartitions the input, which is not partitioned by the pipeline's key: tasks
+    /// of the input's partitions write it keyed to the group's repartition topic
+    /// (with their watermarks as markers), and the pipeline's tasks, built by
+    /// [`run`](Self::run)'s function, read that topic's partitions instead. Every
+    /// instance of the group must say the same.
+    pub fn repartition(mut self, repartition: Repartition) -> Self {
+        self.repartition = Some(repartition);
         self
     }
 
@@ -142,11 +157,18 @@ impl GroupInstance {
     where
         F: Fn(&GroupTask) -> Result<Pipeline> + Send + Sync + 'static,
     {
+        let shuffle = match &self.repartition {
+            Some(r) => Some(self.prepare_repartition(r)?),
+            None => None,
+        };
         let tasks = Arc::new(Tasks {
             base: self.base.clone(),
-            topic: self.topic.clone(),
+            input: self.topic.clone(),
+            bootstrap: self.bootstrap.clone(),
+            shuffle: shuffle.clone(),
             build: Arc::new(build),
             running: Mutex::new(BTreeMap::new()),
+            stopping: Mutex::new(Vec::new()),
             status: self.status.clone(),
             fatal: Mutex::new(None),
         });
@@ -167,17 +189,28 @@ impl GroupInstance {
             tasks: tasks.clone(),
         })
         .map_err(|e| kafka_error(&self.group, "creating the membership consumer", e))?;
+        let mut topics = vec![self.topic.as_str()];
+        if let Some(s) = &shuffle {
+            topics.push(s.topic.as_str());
+        }
         consumer
-            .subscribe(&[self.topic.as_str()])
-            .map_err(|e| kafka_error(&self.group, format!("joining with `{}`", self.topic), e))?;
+            .subscribe(&topics)
+            .map_err(|e| kafka_error(&self.group, format!("joining with {topics:?}"), e))?;
         tracing::info!(group = %self.group, instance = %self.instance, topic = %self.topic, "joining the group");
         let mut failure = None;
         while !self.stop.load(Ordering::SeqCst) {
+            let polled = Instant::now();
             // Rebalance callbacks run inside poll; no records arrive (all paused).
             if let Some(Err(e)) = consumer.poll(Duration::from_millis(100)) {
                 tracing::warn!(group = %self.group, error = %e, "group consumer");
             }
             tasks.refresh();
+            if polled.elapsed() > Duration::from_secs(2) {
+                // The group takes a member that polls less often than
+                // `max.poll.interval.ms` for dead.
+                tracing::warn!(group = %self.group, seconds = polled.elapsed().as_secs_f64(),
+                    "the group consumer went unpolled (rebalance callbacks took this long)");
+            }
             if let Some(e) = lock(&tasks.fatal).take() {
                 failure = Some(e);
                 break;
@@ -191,6 +224,7 @@ impl GroupInstance {
             let _ = consumer.poll(Duration::from_millis(50));
         }
         tasks.stop_all();
+        tasks.join_stopping();
         drop(consumer);
         *lock(&self.tasks) = None;
         match failure {
@@ -204,6 +238,98 @@ impl GroupInstance {
             }
         }
     }
+}
+
+impl GroupInstance {
+    /// The repartition topic (created if missing) and how many producers write it.
+    fn prepare_repartition(&self, r: &Repartition) -> Result<Shuffle> {
+        let probe: BaseConsumer = client_config(&self.bootstrap, &[], &self.properties)
+            .create()
+            .map_err(|e| kafka_error(&self.group, "creating a metadata client", e))?;
+        let metadata = probe
+            .fetch_metadata(Some(&self.topic), Duration::from_secs(30))
+            .map_err(|e| kafka_error(&self.group, format!("reading `{}`", self.topic), e))?;
+        let producers = metadata
+            .topics()
+            .iter()
+            .find(|t| t.name() == self.topic)
+            .map_or(0, |t| t.partitions().len());
+        if producers == 0 {
+            return Err(EngineError::invalid(
+                &self.group,
+                "topic",
+                "an input topic with partitions",
+                format!("`{}` has none", self.topic),
+            ));
+        }
+        let topic = r.topic(&self.group, &self.topic);
+        let partitions = r.partitions.unwrap_or(producers as i32);
+        self.create_topic(&topic, partitions)?;
+        Ok(Shuffle {
+            repartition: r.clone(),
+            topic,
+            partitions,
+            producers,
+        })
+    }
+}
+
+impl GroupInstance {
+    /// Creates `topic` with `partitions` unless it exists, asking to create it
+    /// before anything reads its metadata (a metadata request can auto-create it with
+    /// the broker's default partition count while another instance is creating it),
+    /// then checks its partition count.
+    fn create_topic(&self, topic: &str, partitions: i32) -> Result<()> {
+        use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
+        use rdkafka::client::DefaultClientContext;
+        use rdkafka::types::RDKafkaErrorCode;
+        let admin: AdminClient<DefaultClientContext> =
+            client_config(&self.bootstrap, &[], &self.properties)
+                .create()
+                .map_err(|e| kafka_error(&self.group, "creating an admin client", e))?;
+        let new = NewTopic::new(topic, partitions, TopicReplication::Fixed(-1));
+        let results =
+            futures::executor::block_on(admin.create_topics([&new], &AdminOptions::new()))
+                .map_err(|e| kafka_error(&self.group, format!("creating `{topic}`"), e))?;
+        for r in results {
+            if let Err((t, code)) = r {
+                if code != RDKafkaErrorCode::TopicAlreadyExists {
+                    return Err(kafka_error(
+                        &self.group,
+                        format!("creating `{t}`"),
+                        rdkafka::error::KafkaError::AdminOp(code),
+                    ));
+                }
+            }
+        }
+        let metadata = admin
+            .inner()
+            .fetch_metadata(Some(topic), Duration::from_secs(30))
+            .map_err(|e| kafka_error(&self.group, format!("reading `{topic}`"), e))?;
+        let found = metadata
+            .topics()
+            .iter()
+            .find(|t| t.name() == topic)
+            .map_or(0, |t| t.partitions().len());
+        if found != partitions as usize {
+            return Err(EngineError::invalid(
+                &self.group,
+                "repartition topic",
+                format!("`{topic}` with {partitions} partitions"),
+                format!("{found} partitions"),
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// The group's repartition topic.
+#[derive(Clone)]
+struct Shuffle {
+    repartition: Repartition,
+    topic: String,
+    partitions: i32,
+    producers: usize,
 }
 
 /// What an instance's server shows.
@@ -241,9 +367,13 @@ fn set_state(status: &Mutex<GroupStatus>, state: InstanceState) {
 /// The tasks an instance runs, by partition.
 pub(crate) struct Tasks {
     base: Config,
-    topic: String,
+    input: String,
+    bootstrap: String,
+    shuffle: Option<Shuffle>,
     build: Arc<Build>,
-    running: Mutex<BTreeMap<i32, TaskHandle>>,
+    running: Mutex<BTreeMap<(String, i32), TaskHandle>>,
+    /// Threads of revoked tasks that were still starting when revoked.
+    stopping: Mutex<Vec<JoinHandle<()>>>,
     status: Arc<Mutex<GroupStatus>>,
     fatal: Mutex<Option<EngineError>>,
 }
@@ -256,17 +386,18 @@ struct TaskHandle {
 }
 
 impl Tasks {
-    /// Starts a task for each of `partitions`.
-    pub fn start(self: &Arc<Self>, partitions: &[i32]) {
+    /// Starts a task for each of `partitions` (topic, partition).
+    pub fn start(self: &Arc<Self>, partitions: &[(String, i32)]) {
         let mut running = lock(&self.running);
         let mut status = lock(&self.status);
         status.rebalances += 1;
-        for &partition in partitions {
-            if running.contains_key(&partition) {
+        for key in partitions {
+            if running.contains_key(key) {
                 continue;
             }
+            let (topic, partition) = key.clone();
             status.tasks.insert(
-                partition,
+                key.clone(),
                 TaskStatus {
                     state: TaskState::Starting,
                     records: 0,
@@ -277,7 +408,10 @@ impl Tasks {
             );
             let stop = Arc::new(AtomicBool::new(false));
             let processor = Arc::new(Mutex::new(None));
-            let task = GroupTask::new(&self.base, self.topic.clone(), partition);
+            let mut task = GroupTask::new(&self.base, topic.clone(), partition);
+            if let Some(s) = self.shuffle.as_ref().filter(|s| s.topic == topic) {
+                task.shuffle_producers = Some(s.producers);
+            }
             let (tasks, flag, slot) = (self.clone(), stop.clone(), processor.clone());
             let thread = std::thread::Builder::new()
                 .name(format!("task-{}", task.id()))
@@ -285,7 +419,7 @@ impl Tasks {
             match thread {
                 Ok(thread) => {
                     running.insert(
-                        partition,
+                        key.clone(),
                         TaskHandle {
                             stop,
                             processor,
@@ -303,7 +437,7 @@ impl Tasks {
     /// after a crash: what it wrote since its last checkpoint is in a transaction the
     /// next owner aborts (fencing this one), and the next owner replays from that
     /// checkpoint.
-    pub fn stop(&self, partitions: &[i32]) {
+    pub fn stop(&self, partitions: &[(String, i32)]) {
         let handles: Vec<TaskHandle> = {
             let mut running = lock(&self.running);
             partitions
@@ -325,14 +459,34 @@ impl Tasks {
                 p.stop(false);
             }
         }
+        // A task still starting (waiting for the previous owner's checkpoint folder or
+        // transactions) stops once started; the rebalance does not wait for it, or
+        // the group would take this instance for dead. Until it has stopped, the
+        // folder's lock and the fencing keep the next owner from running beside it.
+        let deadline = Instant::now() + STOP_WAIT;
         for handle in handles {
-            let _ = handle.thread.join();
+            while !handle.thread.is_finished() && Instant::now() < deadline {
+                std::thread::park_timeout(Duration::from_millis(10));
+            }
+            if handle.thread.is_finished() {
+                let _ = handle.thread.join();
+            } else {
+                lock(&self.stopping).push(handle.thread);
+            }
         }
         set_state(&self.status, InstanceState::Running);
     }
 
+    /// Waits for the tasks stopped without waiting (see [`stop`](Self::stop)).
+    fn join_stopping(&self) {
+        let threads = std::mem::take(&mut *lock(&self.stopping));
+        for t in threads {
+            let _ = t.join();
+        }
+    }
+
     fn stop_all(&self) {
-        let all: Vec<i32> = lock(&self.running).keys().copied().collect();
+        let all: Vec<(String, i32)> = lock(&self.running).keys().cloned().collect();
         self.stop(&all);
     }
 
@@ -344,17 +498,17 @@ impl Tasks {
     fn refresh(&self) {
         let running = lock(&self.running);
         let mut status = lock(&self.status);
-        for (partition, handle) in running.iter() {
+        for (key, handle) in running.iter() {
             let Some(processor) = lock(&handle.processor).clone() else {
                 continue;
             };
             let metrics = processor.metrics();
-            if let Some(task) = status.tasks.get_mut(partition) {
+            if let Some(task) = status.tasks.get_mut(key) {
                 task.records = metrics.source_records;
                 if let Some(lag) = metrics
                     .partitions
                     .iter()
-                    .find(|l| l.partition == *partition)
+                    .find(|l| l.topic == key.0 && l.partition == key.1)
                 {
                     task.lag = Some(lag.lag);
                 }
@@ -362,9 +516,22 @@ impl Tasks {
         }
     }
 
-    fn set_task(&self, partition: i32, update: impl FnOnce(&mut TaskStatus)) {
-        if let Some(task) = lock(&self.status).tasks.get_mut(&partition) {
+    fn set_task(&self, task: &GroupTask, update: impl FnOnce(&mut TaskStatus)) {
+        let key = (task.topic.clone(), task.partition);
+        if let Some(task) = lock(&self.status).tasks.get_mut(&key) {
             update(task);
+        }
+    }
+
+    /// The pipeline of `task`: the repartitioning one for a partition of a
+    /// repartitioned input, else the group's.
+    fn pipeline(&self, task: &GroupTask) -> Result<Pipeline> {
+        match &self.shuffle {
+            Some(s) if task.topic == self.input => {
+                Ok(s.repartition
+                    .pipeline(task, &self.bootstrap, &s.topic, s.partitions))
+            }
+            _ => (self.build)(task),
         }
     }
 
@@ -379,17 +546,17 @@ impl Tasks {
         let mut attempts = 0;
         while !stop.load(Ordering::SeqCst) {
             attempts += 1;
-            self.set_task(task.partition, |t| {
+            self.set_task(&task, |t| {
                 t.state = TaskState::Starting;
                 t.attempts = attempts;
             });
-            let outcome = (self.build)(&task).and_then(|p| p.start()).and_then(|p| {
+            let outcome = self.pipeline(&task).and_then(|p| p.start()).and_then(|p| {
                 let processor = Arc::new(p);
                 *lock(slot) = Some(processor.clone());
                 if stop.load(Ordering::SeqCst) {
                     processor.stop(false);
                 }
-                self.set_task(task.partition, |t| t.state = TaskState::Running);
+                self.set_task(&task, |t| t.state = TaskState::Running);
                 let result = processor.join();
                 *lock(slot) = None;
                 result
@@ -399,18 +566,18 @@ impl Tasks {
             }
             let error = match outcome {
                 Ok(_) => {
-                    self.set_task(task.partition, |t| t.state = TaskState::Finished);
+                    self.set_task(&task, |t| t.state = TaskState::Finished);
                     return;
                 }
                 Err(e) => e,
             };
             tracing::warn!(task = %task.id(), attempt = attempts, error = %error, "task failed");
-            self.set_task(task.partition, |t| {
+            self.set_task(&task, |t| {
                 t.state = TaskState::Restarting;
                 t.last_error = Some(error.to_string());
             });
             if attempts >= MAX_ATTEMPTS {
-                self.set_task(task.partition, |t| t.state = TaskState::Failed);
+                self.set_task(&task, |t| t.state = TaskState::Failed);
                 *lock(&self.fatal) = Some(error);
                 return;
             }

@@ -14,8 +14,11 @@ pub(crate) struct Membership {
     pub tasks: Arc<Tasks>,
 }
 
-fn partitions(list: &TopicPartitionList) -> Vec<i32> {
-    list.elements().iter().map(|e| e.partition()).collect()
+fn partitions(list: &TopicPartitionList) -> Vec<(String, i32)> {
+    list.elements()
+        .iter()
+        .map(|e| (e.topic().to_string(), e.partition()))
+        .collect()
 }
 
 impl ClientContext for Membership {

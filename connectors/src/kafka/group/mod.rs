@@ -53,9 +53,11 @@
 
 mod instance;
 mod membership;
+mod repartition;
 mod status;
 mod task;
 
 pub use instance::GroupInstance;
+pub use repartition::Repartition;
 pub use status::{GroupStatus, InstanceState, TaskState, TaskStatus};
 pub use task::GroupTask;

@@ -51,11 +51,11 @@ pub struct TaskStatus {
 }
 
 /// An instance's report: its state, its assignment, its tasks.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct GroupStatus {
     /// The consumer group.
     pub group: String,
-    /// The input topic.
+    /// The input topic (and, when the group repartitions, the repartition topic).
     pub topic: String,
     /// This instance's client id.
     pub instance: String,
@@ -63,14 +63,14 @@ pub struct GroupStatus {
     pub state: InstanceState,
     /// Rebalances this instance took part in (assignments and revocations).
     pub rebalances: u64,
-    /// The tasks it runs, by partition.
-    pub tasks: BTreeMap<i32, TaskStatus>,
+    /// The tasks it runs, by topic and partition.
+    pub tasks: BTreeMap<(String, i32), TaskStatus>,
 }
 
 impl GroupStatus {
-    /// The assigned partitions.
-    pub fn assignment(&self) -> Vec<i32> {
-        self.tasks.keys().copied().collect()
+    /// The assigned partitions, by topic.
+    pub fn assignment(&self) -> Vec<(String, i32)> {
+        self.tasks.keys().cloned().collect()
     }
 
     /// The summed lag of the tasks that reported one.
@@ -102,20 +102,18 @@ impl GroupStatus {
             self.rebalances
         );
         let _ = writeln!(out, "# TYPE tidewater_group_partition_assigned gauge");
-        for partition in self.tasks.keys() {
+        for (topic, partition) in self.tasks.keys() {
             let _ = writeln!(
                 out,
-                "tidewater_group_partition_assigned{{{labels},topic=\"{}\",partition=\"{partition}\"}} 1",
-                self.topic
+                "tidewater_group_partition_assigned{{{labels},topic=\"{topic}\",partition=\"{partition}\"}} 1"
             );
         }
         let _ = writeln!(out, "# TYPE tidewater_group_partition_lag gauge");
-        for (partition, task) in &self.tasks {
+        for ((topic, partition), task) in &self.tasks {
             if let Some(lag) = task.lag {
                 let _ = writeln!(
                     out,
-                    "tidewater_group_partition_lag{{{labels},topic=\"{}\",partition=\"{partition}\"}} {lag}",
-                    self.topic
+                    "tidewater_group_partition_lag{{{labels},topic=\"{topic}\",partition=\"{partition}\"}} {lag}"
                 );
             }
         }

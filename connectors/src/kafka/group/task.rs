@@ -28,6 +28,9 @@ pub struct GroupTask {
     pub topic: String,
     /// The partition this task reads.
     pub partition: i32,
+    /// Producers writing this task's topic when it is the group's repartition topic
+    /// (its watermark then comes from their markers).
+    pub shuffle_producers: Option<usize>,
 }
 
 impl GroupTask {
@@ -37,6 +40,7 @@ impl GroupTask {
             base: base.clone(),
             topic: topic.into(),
             partition,
+            shuffle_producers: None,
         }
     }
 
@@ -68,6 +72,7 @@ impl GroupTask {
         config.subscribe_pattern = None;
         config.assign = None;
         config.group_id = None;
+        config.shuffle_producers = self.shuffle_producers;
         config.assign(self.topic.clone(), [self.partition])
     }
 
