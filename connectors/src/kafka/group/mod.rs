@@ -4,8 +4,10 @@
 //! * **Tasks.** Each partition of the input topic is a *task*: the pipeline built for
 //!   that partition alone ([`GroupTask`]), with its own checkpoints, watermark and
 //!   transactional ids. A partition is the key group: the input must be partitioned by
-//!   the pipeline's key (produced with the key as the record key), or be repartitioned
-//!   first by a pipeline that writes it keyed ([`GroupTask::repartitioned`]).
+//!   the pipeline's key (produced with the key as the record key), or the group
+//!   repartitions it ([`GroupInstance::repartition`]): a task per input partition
+//!   writes it keyed to the group's repartition topic, with its watermark as markers
+//!   ([`shuffle`](crate::kafka::shuffle)), and the pipeline's tasks read that topic.
 //! * **Assignment.** Every instance joins the consumer group with the cooperative-sticky
 //!   assignor ([`GroupInstance`]); the group hands out the partitions and moves only the
 //!   ones that must move when an instance joins, leaves or dies. An instance stops a
@@ -31,21 +33,35 @@
 //!   generation) saves producers when an instance runs hundreds of tasks.
 //!
 //! ```no_run
-//! use tidewater_connectors::kafka::group::{GroupInstance, GroupTask};
+//! use std::time::Duration;
+//! use tidewater_connectors::kafka::group::{GroupInstance, GroupTask, Repartition};
 //! use tidewater_connectors::kafka::{KafkaSink, KafkaSinkConfig, KafkaSource, KafkaSourceConfig};
 //! use tidewater_engine::config::DeliveryGuarantee;
 //! use tidewater_engine::prelude::*;
 //!
+//! #[derive(serde::Serialize, serde::Deserialize)]
+//! struct Click { user: String, ts: i64 }
+//!
 //! let base = Config::default()
-//!     .with_name("counts")
-//!     .with_group("counts")
-//!     .with_checkpointing("/shared/checkpoints", "1 second", DeliveryGuarantee::ExactlyOnce);
-//! let instance = GroupInstance::new(base, "localhost:9092", "events")?;
+//!     .with_name("clicks")
+//!     .with_group("clicks")
+//!     .with_checkpointing("/shared/checkpoints", Duration::from_secs(1), DeliveryGuarantee::ExactlyOnce);
+//! let instance = GroupInstance::new(base, "localhost:9092", "clicks")?
+//!     // only if the topic is not already partitioned by `user`:
+//!     .repartition(Repartition::by_json_field("user", "ts", Duration::from_secs(1)));
 //! instance.run(|task: &GroupTask| {
 //!     let mut p = Pipeline::new(task.config());
-//!     p.source(KafkaSource::records(task.source(KafkaSourceConfig::new("localhost:9092"))))
-//!         .map(|r| r.value.len() as u64)
-//!         .sink(KafkaSink::new(KafkaSinkConfig::new("localhost:9092", "sizes")));
+//!     p.source(
+//!         KafkaSource::json::<Click>(task.source(KafkaSourceConfig::new("localhost:9092")))
+//!             .with_event_time(|c: &Click| c.ts)
+//!             .with_watermark("1 second"),
+//!     )
+//!     .dead_letters(KafkaSink::new(task.sink(KafkaSinkConfig::new("localhost:9092", "clicks.dead"))))
+//!     .key_by(|c: &Click| c.user.clone())
+//!     .window(TumblingWindow::of("1 minute"))
+//!     .aggregate(Count)
+//!     .map(|r: WindowResult<String, u64>| (r.key, r.window_start, r.value))
+//!     .sink(KafkaSink::new(task.sink(KafkaSinkConfig::new("localhost:9092", "clicks-per-minute"))));
 //!     Ok(p)
 //! })?;
 //! # Ok::<(), tidewater_engine::error::EngineError>(())
