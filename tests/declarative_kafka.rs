@@ -28,6 +28,43 @@ fn run_file(dir: &std::path::Path, yaml: &str) {
     );
 }
 
+/// A pipeline file: JSON `{key, value, ts}` from Kafka topic `topics.0`, counted per
+/// key in 5 s windows (1 s watermark), written exactly-once to topic `topics.1`.
+fn counts_file(
+    name: &str,
+    servers: &str,
+    (input, output): (&str, &str),
+    trigger: &str,
+    checkpoint: &std::path::Path,
+) -> String {
+    format!(
+        r#"name: {name}
+input:
+  format: kafka
+  options:
+    kafka.bootstrap.servers: "{servers}"
+    subscribe: "{input}"
+    startingOffsets: earliest
+  schema: {{key: string, value: long, ts: long}}
+  watermark: {{column: ts, delay: "1 second"}}
+transforms:
+  - window: {{type: tumbling, column: ts, size: "5 seconds"}}
+    group_by: [key]
+    aggregations: ["count(*) AS n"]
+output:
+  format: kafka
+  options:
+    kafka.bootstrap.servers: "{servers}"
+    topic: "{output}"
+streaming:
+  trigger: {trigger}
+  checkpoint_location: {checkpoint}
+  delivery: exactly_once
+"#,
+        checkpoint = checkpoint.display(),
+    )
+}
+
 /// The `window_start` and `n` of every row of `topic`, failing on a window seen twice.
 fn windows_counted(
     b: &TestBroker,
@@ -73,32 +110,12 @@ fn a_kafka_to_kafka_pipeline_file_counts_exactly_once() {
     let work = tempfile::tempdir().unwrap();
     run_file(
         work.path(),
-        &format!(
-            r#"name: kafka_counts
-input:
-  format: kafka
-  options:
-    kafka.bootstrap.servers: "{servers}"
-    subscribe: "{input}"
-    startingOffsets: earliest
-  schema: {{key: string, value: long, ts: long}}
-  watermark: {{column: ts, delay: "1 second"}}
-transforms:
-  - window: {{type: tumbling, column: ts, size: "5 seconds"}}
-    group_by: [key]
-    aggregations: ["count(*) AS n"]
-output:
-  format: kafka
-  options:
-    kafka.bootstrap.servers: "{servers}"
-    topic: "{output}"
-streaming:
-  trigger: {{type: available_now}}
-  checkpoint_location: {checkpoint}
-  delivery: exactly_once
-"#,
-            servers = b.bootstrap(),
-            checkpoint = work.path().join("cp").display(),
+        &counts_file(
+            "kafka_counts",
+            &b.bootstrap(),
+            (input, output),
+            "{type: available_now}",
+            &work.path().join("cp"),
         ),
     );
     let counted = windows_counted(b, output, |row| row["key"].as_str().unwrap().to_string());
@@ -244,32 +261,12 @@ fn two_cli_instances_in_a_group_count_every_window_once() {
     let file = work.path().join("pipeline.yaml");
     std::fs::write(
         &file,
-        format!(
-            r#"name: grouped_counts
-input:
-  format: kafka
-  options:
-    kafka.bootstrap.servers: "{servers}"
-    subscribe: "{input}"
-    startingOffsets: earliest
-  schema: {{key: string, value: long, ts: long}}
-  watermark: {{column: ts, delay: "1 second"}}
-transforms:
-  - window: {{type: tumbling, column: ts, size: "5 seconds"}}
-    group_by: [key]
-    aggregations: ["count(*) AS n"]
-output:
-  format: kafka
-  options:
-    kafka.bootstrap.servers: "{servers}"
-    topic: "{output}"
-streaming:
-  trigger: {{type: processing_time, interval: "200 milliseconds"}}
-  checkpoint_location: {checkpoint}
-  delivery: exactly_once
-"#,
-            servers = b.bootstrap(),
-            checkpoint = work.path().join("cp").display(),
+        counts_file(
+            "grouped_counts",
+            &b.bootstrap(),
+            (input, output),
+            "{type: processing_time, interval: \"200 milliseconds\"}",
+            &work.path().join("cp"),
         ),
     )
     .unwrap();

@@ -382,15 +382,7 @@ fn run(
             .collect::<Result<Vec<_>, EngineError>>()?;
         let manager = PipelineManager::new(group.max_concurrent_pipelines);
         let _server = match http {
-            Some(addr) => {
-                let server = manager.serve_http(addr)?;
-                eprintln!(
-                    "dashboard: {} (metrics: {}metrics)",
-                    server.url(),
-                    server.url()
-                );
-                Some(server)
-            }
+            Some(addr) => Some(announced(manager.serve_http(addr)?)),
             None => None,
         };
         let done = std::sync::atomic::AtomicBool::new(false);
@@ -438,6 +430,16 @@ fn run(
     }
 }
 
+/// Says on stderr where `server` serves the dashboard and metrics.
+fn announced(server: tidewater::engine::http::HttpServer) -> tidewater::engine::http::HttpServer {
+    eprintln!(
+        "dashboard: {} (metrics: {}metrics)",
+        server.url(),
+        server.url()
+    );
+    server
+}
+
 /// Runs one file's one pipeline as an instance of consumer group `group` until
 /// Ctrl-C (which leaves the group: the tasks stop and the partitions move on),
 /// printing the assignment whenever it changes and the lag every few seconds.
@@ -468,15 +470,7 @@ fn run_group(
     let stop = member.instance.stop_flag();
     ctrlc::set_handler(move || stop.store(true, std::sync::atomic::Ordering::SeqCst))?;
     let _server = match http {
-        Some(addr) => {
-            let server = member.instance.serve_http(addr)?;
-            eprintln!(
-                "dashboard: {} (metrics: {}metrics)",
-                server.url(),
-                server.url()
-            );
-            Some(server)
-        }
+        Some(addr) => Some(announced(member.instance.serve_http(addr)?)),
         None => None,
     };
     let done = std::sync::atomic::AtomicBool::new(false);

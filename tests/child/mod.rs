@@ -105,6 +105,16 @@ impl Running {
         let _ = self.process.wait();
     }
 
+    /// Sends the child `signal` (`STOP` freezes it, as a long GC pause or a swapped-out
+    /// process would; `CONT` thaws it).
+    pub fn signal(&self, signal: &str) {
+        let sent = Command::new("kill")
+            .args([format!("-{signal}"), self.process.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(sent.success(), "kill -{signal} failed");
+    }
+
     /// True if the child has exited (it should not have: it runs until killed).
     pub fn exited(&mut self) -> bool {
         matches!(self.process.try_wait(), Ok(Some(_)))

@@ -209,7 +209,8 @@ impl GroupInstance {
                 // The group takes a member that polls less often than
                 // `max.poll.interval.ms` for dead.
                 tracing::warn!(group = %self.group, seconds = polled.elapsed().as_secs_f64(),
-                    "the group consumer went unpolled (rebalance callbacks took this long)");
+                    "the group consumer went unpolled this long (slow rebalance callbacks, or the \
+                     process was paused): the group may have dropped this instance");
             }
             if let Some(e) = lock(&tasks.fatal).take() {
                 failure = Some(e);
