@@ -237,8 +237,18 @@ fn line_starting(path: &std::path::Path, prefix: &str) -> String {
 /// instance's `/metrics` shows its assignment.
 #[test]
 fn two_cli_instances_in_a_group_count_every_window_once() {
+    cli_group("cli-group", true);
+}
+
+/// The same over an input not partitioned by key, with `--repartition-by key`.
+#[test]
+fn two_cli_instances_repartitioning_their_input_count_every_window_once() {
+    cli_group("cli-shuffle", false);
+}
+
+fn cli_group(name: &str, keyed: bool) {
     let b = broker();
-    let (input, output, partitions) = ("cli-group-in", "cli-group-out", 4);
+    let (input, output, partitions) = (&format!("{name}-in"), &format!("{name}-out"), 4);
     b.create_topic(input, partitions).unwrap();
     b.create_topic(output, 1).unwrap();
     let mut expected: BTreeMap<(String, i64), u64> = BTreeMap::new();
@@ -249,7 +259,8 @@ fn two_cli_instances_in_a_group_count_every_window_once() {
         let ts = 1_700_000_000_000 + i * 11;
         *expected.entry((key.clone(), ts - ts % 5_000)).or_default() += 1;
         let value = format!(r#"{{"key":"{key}","value":{i},"ts":{ts}}}"#);
-        records.push((Some((k % partitions as i64) as i32), Some(key), value));
+        let partition = if keyed { k } else { i } % partitions as i64;
+        records.push((Some(partition as i32), Some(key), value));
     }
     // A last event per partition, an hour on, closes every window of the partition.
     for p in 0..partitions {
@@ -272,8 +283,12 @@ fn two_cli_instances_in_a_group_count_every_window_once() {
     .unwrap();
     let start = |n: usize| {
         let log = work.path().join(format!("instance-{n}.log"));
-        let child = Command::new(env!("CARGO_BIN_EXE_tidewater"))
-            .args(["run", "--group", "cli-g", "--http", "127.0.0.1:0"])
+        let mut command = Command::new(env!("CARGO_BIN_EXE_tidewater"));
+        command.args(["run", "--group", name, "--http", "127.0.0.1:0"]);
+        if !keyed {
+            command.args(["--repartition-by", "key"]);
+        }
+        let child = command
             .arg(&file)
             .stderr(std::fs::File::create(&log).unwrap())
             .spawn()
@@ -316,12 +331,15 @@ fn two_cli_instances_in_a_group_count_every_window_once() {
         .lines()
         .filter(|l| l.starts_with("tidewater_group_partition_assigned{"))
         .count();
+    // Repartitioning doubles the tasks: the input's partitions and the repartition
+    // topic's.
+    let tasks = if keyed { partitions } else { 2 * partitions } as usize;
     assert!(
-        (1..partitions as usize).contains(&assigned),
-        "one of two instances runs some of the {partitions} partitions:\n{metrics}"
+        (1..tasks).contains(&assigned),
+        "one of two instances runs some of the {tasks} tasks:\n{metrics}"
     );
     assert!(
-        metrics.contains("tidewater_group_instance_state{group=\"cli-g\""),
+        metrics.contains(&format!("tidewater_group_instance_state{{group=\"{name}\"")),
         "{metrics}"
     );
     drop((first, second));

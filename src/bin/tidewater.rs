@@ -75,6 +75,11 @@ enum Command {
         /// one pipeline.
         #[arg(long, value_name = "NAME")]
         group: Option<String>,
+        /// With --group, for an input not partitioned by the pipeline's key: repartition
+        /// it by this JSON field through the group's own topic first (every instance
+        /// must say the same).
+        #[arg(long, value_name = "FIELD", requires = "group")]
+        repartition_by: Option<String>,
     },
     /// Reports every problem of pipeline files; exits non-zero if any has one.
     #[command(after_help = "Example:
@@ -446,6 +451,7 @@ fn announced(server: tidewater::engine::http::HttpServer) -> tidewater::engine::
 fn run_group(
     files: &[std::path::PathBuf],
     group: &str,
+    repartition_by: Option<&str>,
     once: bool,
     http: Option<&str>,
 ) -> Result<(), Box<dyn std::error::Error>> {
@@ -466,7 +472,10 @@ fn run_group(
         once,
         explain: false,
     };
-    let member = node.in_group(group, options)?;
+    let mut member = node.in_group(group, options)?;
+    if let Some(field) = repartition_by {
+        member = member.repartition_by(field)?;
+    }
     let stop = member.instance.stop_flag();
     ctrlc::set_handler(move || stop.store(true, std::sync::atomic::Ordering::SeqCst))?;
     let _server = match http {
@@ -707,7 +716,14 @@ fn main() -> ExitCode {
             explain,
             http,
             group: Some(group),
-        }) if explain.is_empty() => run_group(files, group, *once, http.as_deref()),
+            repartition_by,
+        }) if explain.is_empty() => run_group(
+            files,
+            group,
+            repartition_by.as_deref(),
+            *once,
+            http.as_deref(),
+        ),
         Some(Command::Run { group: Some(_), .. }) => {
             Err("--explain runs with one process, not with --group".into())
         }
@@ -717,6 +733,7 @@ fn main() -> ExitCode {
             explain,
             http,
             group: None,
+            ..
         }) => run(files, *once, explain, http.as_deref()),
         Some(Command::Validate { files }) => validate(files),
         Some(Command::ServeGenerator {

@@ -104,11 +104,10 @@ impl PipelineFile {
             return Ok(None);
         };
         let base = self.file_config()?.with_group(&t.group);
-        Ok(Some(tidewater_connectors::kafka::group::GroupTask::new(
-            &base,
-            &t.topic,
-            t.partition,
-        )))
+        let mut task =
+            tidewater_connectors::kafka::group::GroupTask::new(&base, &t.topic, t.partition);
+        task.shuffle_producers = t.shuffle_producers;
+        Ok(Some(task))
     }
 
     /// The engine configuration of the `streaming` section (of the group task's,

@@ -33,6 +33,8 @@ pub(crate) struct GroupTaskOf {
     pub group: String,
     pub topic: String,
     pub partition: i32,
+    /// Producers of the topic when it is the group's repartition topic.
+    pub shuffle_producers: Option<usize>,
 }
 
 /// The `input` section.

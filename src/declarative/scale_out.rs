@@ -1,7 +1,7 @@
 //! Running a pipeline file as one instance of a consumer group (`tidewater run
 //! --group NAME`): see [`tidewater_connectors::kafka::group`].
 
-use tidewater_connectors::kafka::group::{GroupInstance, GroupTask};
+use tidewater_connectors::kafka::group::{GroupInstance, GroupTask, Repartition};
 use tidewater_engine::error::{EngineError, Result};
 
 use super::build::{options, text, RunOptions};
@@ -71,6 +71,26 @@ impl PipelineFile {
 }
 
 impl GroupRun {
+    /// Repartitions the input by the JSON field `key_field` (for an input not
+    /// partitioned by the pipeline's key; see
+    /// [`GroupInstance::repartition`]): the input's watermark column and delay say
+    /// how the repartitioning tasks keep their watermarks.
+    pub fn repartition_by(mut self, key_field: &str) -> Result<Self> {
+        let Some(w) = self.file.input.watermark.clone() else {
+            return Err(EngineError::invalid(
+                format!("{}: input", self.file.name),
+                "watermark",
+                "an event-time column and delay (repartitioning forwards the watermark)",
+                "none",
+            ));
+        };
+        let delay = tidewater_engine::time::parse_duration(&w.delay)?;
+        self.instance = self
+            .instance
+            .repartition(Repartition::by_json_field(key_field, w.column, delay));
+        Ok(self)
+    }
+
     /// Joins the group and runs the tasks it assigns until the instance is stopped.
     pub fn run(&self) -> Result<()> {
         let file = self.file.clone();
@@ -82,6 +102,7 @@ impl GroupRun {
                 group: group.clone(),
                 topic: task.topic.clone(),
                 partition: task.partition,
+                shuffle_producers: task.shuffle_producers,
             });
             copy.pipeline(run)
         })
