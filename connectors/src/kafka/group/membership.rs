@@ -7,7 +7,7 @@ use rdkafka::consumer::{BaseConsumer, Consumer, ConsumerContext, Rebalance};
 use rdkafka::error::KafkaError;
 use rdkafka::{ClientContext, TopicPartitionList};
 
-use super::instance::Tasks;
+use super::tasks::Tasks;
 
 /// Rebalance callbacks of the membership consumer; they run on the thread that polls.
 pub(crate) struct Membership {

@@ -72,6 +72,7 @@ mod membership;
 mod repartition;
 mod status;
 mod task;
+mod tasks;
 
 pub use instance::GroupInstance;
 pub use repartition::Repartition;
