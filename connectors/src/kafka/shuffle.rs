@@ -19,6 +19,10 @@ pub struct Marker {
     pub from: usize,
     /// Its watermark.
     pub watermark: Timestamp,
+    /// The producer's input went idle: until its next marker it does not hold the
+    /// partitions' watermarks back (Flink's idleness).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub idle: bool,
 }
 
 /// Kafka's default partitioner hash (Java's `Utils.murmur2`, which librdkafka's
@@ -75,11 +79,12 @@ pub fn marker_keys(partitions: i32) -> Vec<String> {
     keys.into_iter().flatten().collect()
 }
 
-/// Per partition of the repartition topic, each producer's newest watermark.
+/// Per partition of the repartition topic, each producer's newest watermark and
+/// whether it is idle.
 #[derive(Debug, Clone)]
 pub struct ShuffleProgress {
     producers: usize,
-    partitions: Vec<Vec<Timestamp>>,
+    partitions: Vec<Vec<(Timestamp, bool)>>,
 }
 
 impl ShuffleProgress {
@@ -92,27 +97,40 @@ impl ShuffleProgress {
     }
 
     /// Takes `marker` read from partition index `partition`; returns the partition's
-    /// watermark, the least over producers (`MIN_WATERMARK` until every producer
-    /// has sent one).
+    /// watermark: the least over the producers that are not idle (`MIN_WATERMARK`
+    /// until every producer has sent a marker; the greatest if all are idle).
     ///
     /// ```
     /// use tidewater_connectors::kafka::shuffle::{Marker, ShuffleProgress};
     /// use tidewater_engine::time::MIN_WATERMARK;
+    /// let mark = |from, watermark, idle| Marker { from, watermark, idle };
     /// let mut progress = ShuffleProgress::new(2);
-    /// assert_eq!(progress.observe(0, &Marker { from: 0, watermark: 50 }), MIN_WATERMARK);
-    /// assert_eq!(progress.observe(0, &Marker { from: 1, watermark: 30 }), 30);
-    /// assert_eq!(progress.observe(0, &Marker { from: 1, watermark: 90 }), 50);
+    /// assert_eq!(progress.observe(0, &mark(0, 50, false)), MIN_WATERMARK);
+    /// assert_eq!(progress.observe(0, &mark(1, 30, false)), 30);
+    /// assert_eq!(progress.observe(0, &mark(1, 90, false)), 50);
+    /// // producer 0 goes idle: it no longer holds the partition back
+    /// assert_eq!(progress.observe(0, &mark(0, 50, true)), 90);
+    /// // and holds it again from its next marker
+    /// assert_eq!(progress.observe(0, &mark(0, 60, false)), 60);
     /// ```
     pub fn observe(&mut self, partition: usize, marker: &Marker) -> Timestamp {
         if self.partitions.len() <= partition {
             self.partitions
-                .resize(partition + 1, vec![MIN_WATERMARK; self.producers]);
+                .resize(partition + 1, vec![(MIN_WATERMARK, false); self.producers]);
         }
         let marks = &mut self.partitions[partition];
-        if let Some(w) = marks.get_mut(marker.from) {
+        if let Some((w, idle)) = marks.get_mut(marker.from) {
             *w = (*w).max(marker.watermark);
+            *idle = marker.idle;
         }
-        marks.iter().copied().min().unwrap_or(MIN_WATERMARK)
+        let active = marks
+            .iter()
+            .filter(|(_, idle)| !idle)
+            .map(|(w, _)| *w)
+            .min();
+        active
+            .or_else(|| marks.iter().map(|(w, _)| *w).max())
+            .unwrap_or(MIN_WATERMARK)
     }
 }
 

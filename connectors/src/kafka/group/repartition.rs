@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use serde_json::Value;
 use tidewater_engine::error::Result;
-use tidewater_engine::operator::Operator;
+use tidewater_engine::operator::{Control, Operator};
 use tidewater_engine::prelude::*;
 use tidewater_engine::time::{Timestamp, NO_TIMESTAMP};
 
@@ -35,6 +35,11 @@ pub struct Repartition {
     pub delay: Duration,
     /// Partitions of the repartition topic (the key groups); default: the input's.
     pub partitions: Option<i32>,
+    /// An input partition that delivers nothing for this long stops holding the
+    /// repartitioned watermark back until it delivers again (default 10 s; `None`:
+    /// an empty input partition holds every window back, as in Flink without
+    /// idleness).
+    pub idle_timeout: Option<Duration>,
 }
 
 impl Repartition {
@@ -49,7 +54,15 @@ impl Repartition {
             time_field: time_field.into(),
             delay,
             partitions: None,
+            idle_timeout: Some(Duration::from_secs(10)),
         }
+    }
+
+    /// Sets how long an input partition may deliver nothing before it stops holding
+    /// the watermark back (`None`: for ever).
+    pub fn idle_timeout(mut self, timeout: Option<Duration>) -> Self {
+        self.idle_timeout = timeout;
+        self
     }
 
     /// Sets the repartition topic's partition count (created with it if missing).
@@ -81,6 +94,10 @@ impl Repartition {
             .named("input")
             .with_event_time(move |v: &Value| v[&time_field].as_i64().unwrap_or(NO_TIMESTAMP))
             .with_watermark(self.delay);
+        let source = match self.idle_timeout {
+            Some(t) => source.with_idle_timeout(t),
+            None => source,
+        };
         let markers = ShuffleMarkers {
             key_field: self.key_field.clone(),
             keys: marker_keys(partitions),
@@ -136,16 +153,37 @@ impl Operator for ShuffleMarkers {
     ) -> Result<Option<Timestamp>> {
         if watermark > self.sent {
             self.sent = watermark;
-            let marker = Marker {
-                from: self.from,
-                watermark,
-            };
-            for key in &self.keys {
-                let mut value = serde_json::json!({ "__tidewater_marker": marker });
-                value[&self.key_field] = Value::String(key.clone());
-                output.push(Record::new(NO_TIMESTAMP, value));
-            }
+            self.mark(false, output);
         }
         Ok(Some(watermark))
+    }
+
+    /// The input went idle: the readers of the repartition topic stop waiting for
+    /// this producer until its next marker.
+    fn on_control(
+        &mut self,
+        control: Control,
+        output: &mut Batch<Value>,
+    ) -> Result<Option<Control>> {
+        if control == Control::Idle {
+            self.mark(true, output);
+        }
+        Ok(Some(control))
+    }
+}
+
+impl ShuffleMarkers {
+    /// A marker of the newest watermark for every partition of the repartition topic.
+    fn mark(&self, idle: bool, output: &mut Batch<Value>) {
+        let marker = Marker {
+            from: self.from,
+            watermark: self.sent,
+            idle,
+        };
+        for key in &self.keys {
+            let mut value = serde_json::json!({ "__tidewater_marker": marker });
+            value[&self.key_field] = Value::String(key.clone());
+            output.push(Record::new(NO_TIMESTAMP, value));
+        }
     }
 }
