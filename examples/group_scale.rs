@@ -91,7 +91,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         let group = format!("scale-{instances}");
         let started = Instant::now();
         let members: Vec<Arc<GroupInstance>> = (0..instances)
-            .map(|_| member(&job, &group).map(Arc::new))
+            .map(|_| job.group_instance(&group, false).map(Arc::new))
             .collect::<Result<_>>()?;
         let threads: Vec<_> = members
             .iter()
@@ -126,7 +126,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             // A third instance joins the caught-up two: how long until it runs its
             // share, restored from the checkpoints the others left.
             let joined = Instant::now();
-            let third = Arc::new(member(&job, &group)?);
+            let third = Arc::new(job.group_instance(&group, false)?);
             let (m, j) = (third.clone(), job.clone());
             let thread = std::thread::spawn(move || m.run(move |task| Ok(j.task_pipeline(task))));
             let mut assigned = None;
@@ -166,20 +166,6 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         }
     }
     Ok(())
-}
-
-fn member(job: &KafkaCounts, group: &str) -> Result<GroupInstance> {
-    let base = Config::default()
-        .with_name("kafka_counts")
-        .with_group(group)
-        .with_checkpointing(
-            &job.checkpoint_dir,
-            Duration::from_millis(job.checkpoint_interval_ms),
-            job.delivery,
-        );
-    Ok(GroupInstance::new(base, &job.bootstrap, &job.input)?
-        .property("session.timeout.ms", "6000")
-        .property("max.poll.interval.ms", "10000"))
 }
 
 fn folder_size(dir: &std::path::Path) -> u64 {

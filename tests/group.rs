@@ -39,7 +39,7 @@ fn group_child_entry() {
         tidewater::logging::init();
         let (job, group, repartition): (KafkaCounts, String, bool) =
             serde_json::from_str(&job).expect("job description");
-        job.run_in_group(&group, repartition, None)
+        job.run_in_group(&group, repartition)
             .expect("group instance");
     }
 }

@@ -75,16 +75,20 @@ impl KafkaCounts {
             .unwrap_or_else(|| format!("{}.dead-letters", self.output))
     }
 
-    /// The pipeline, not yet started.
-    pub fn pipeline(&self) -> Pipeline {
-        let config = Config::default()
+    /// The run's config: name and checkpoints.
+    fn config(&self) -> Config {
+        Config::default()
             .with_name("kafka_counts")
-            .with_parallelism(self.parallelism)
             .with_checkpointing(
                 &self.checkpoint_dir,
                 Duration::from_millis(self.checkpoint_interval_ms),
                 self.delivery,
-            );
+            )
+    }
+
+    /// The pipeline, not yet started.
+    pub fn pipeline(&self) -> Pipeline {
+        let config = self.config().with_parallelism(self.parallelism);
         let source = KafkaSourceConfig::new(&self.bootstrap)
             .subscribe([self.input.as_str()])
             .starting_offsets(StartingOffsets::Earliest)
@@ -101,46 +105,37 @@ impl KafkaCounts {
         self.build(task.config(), source, |sink| task.sink(sink))
     }
 
-    /// Runs as one instance of consumer group `group` until `stop` is set. With
+    /// One instance of consumer group `group`, not yet running (run it with
+    /// [`task_pipeline`](Self::task_pipeline) as its build function). With
     /// `repartition` off the input must be partitioned by key (each key's events in
     /// one partition); on, the group repartitions it by `key` through a topic of its
-    /// own first.
-    pub fn run_in_group(
-        &self,
-        group: &str,
-        repartition: bool,
-        stop: Option<std::sync::Arc<std::sync::atomic::AtomicBool>>,
-    ) -> Result<()> {
-        let base = Config::default()
-            .with_name("kafka_counts")
-            .with_group(group)
-            .with_checkpointing(
-                &self.checkpoint_dir,
-                Duration::from_millis(self.checkpoint_interval_ms),
-                self.delivery,
-            );
-        let mut instance = GroupInstance::new(base, &self.bootstrap, &self.input)?
-            .property("session.timeout.ms", "6000")
-            .property("heartbeat.interval.ms", "500")
-            .property("max.poll.interval.ms", "10000");
-        if repartition {
-            instance = instance.repartition(Repartition::by_json_field(
+    /// own first. A dead instance is noticed after 6 s.
+    pub fn group_instance(&self, group: &str, repartition: bool) -> Result<GroupInstance> {
+        let instance = GroupInstance::new(
+            self.config().with_group(group),
+            &self.bootstrap,
+            &self.input,
+        )?
+        .property("session.timeout.ms", "6000")
+        .property("heartbeat.interval.ms", "500")
+        .property("max.poll.interval.ms", "10000");
+        Ok(if repartition {
+            instance.repartition(Repartition::by_json_field(
                 "key",
                 "ts",
                 Duration::from_secs(1),
-            ));
-        }
-        if let Some(stop) = stop {
-            let flag = instance.stop_flag();
-            std::thread::spawn(move || {
-                while !stop.load(std::sync::atomic::Ordering::SeqCst) {
-                    std::thread::park_timeout(Duration::from_millis(50));
-                }
-                flag.store(true, std::sync::atomic::Ordering::SeqCst);
-            });
-        }
+            ))
+        } else {
+            instance
+        })
+    }
+
+    /// Runs as one instance of consumer group `group` (see
+    /// [`group_instance`](Self::group_instance)) until the process ends.
+    pub fn run_in_group(&self, group: &str, repartition: bool) -> Result<()> {
         let job = self.clone();
-        instance.run(move |task| Ok(job.task_pipeline(task)))
+        self.group_instance(group, repartition)?
+            .run(move |task| Ok(job.task_pipeline(task)))
     }
 
     fn build(

@@ -487,6 +487,14 @@ impl<G: Generator> GeneratorReader<G> {
         Ok(())
     }
 
+    /// A position taken by [`snapshot_position`](SourceReader::snapshot_position).
+    fn decode_position(&self, bytes: &[u8]) -> Result<GeneratorPosition> {
+        serde_json::from_slice(bytes).map_err(|e| tidewater_engine::error::EngineError::Source {
+            source_name: self.generator.name(),
+            message: format!("unreadable position: {e}"),
+        })
+    }
+
     /// Moves `next` past the ranges readers of an earlier parallelism read; returns
     /// where the next such range starts (reading stops there).
     fn skip_done(&mut self) -> u64 {
@@ -563,12 +571,7 @@ impl<G: Generator> SourceReader for GeneratorReader<G> {
     }
 
     fn restore_position(&mut self, bytes: &[u8]) -> Result<()> {
-        let position: GeneratorPosition = serde_json::from_slice(bytes).map_err(|e| {
-            tidewater_engine::error::EngineError::Source {
-                source_name: self.generator.name(),
-                message: format!("unreadable position: {e}"),
-            }
-        })?;
+        let position = self.decode_position(bytes)?;
         self.resume(&position)?;
         Ok(())
     }
@@ -576,14 +579,7 @@ impl<G: Generator> SourceReader for GeneratorReader<G> {
     fn restore_rescaled(&mut self, parts: &[Vec<u8>], _worker: &WorkerInfo) -> Result<()> {
         let positions = parts
             .iter()
-            .map(|bytes| {
-                serde_json::from_slice(bytes).map_err(|e| {
-                    tidewater_engine::error::EngineError::Source {
-                        source_name: self.generator.name(),
-                        message: format!("unreadable position: {e}"),
-                    }
-                })
-            })
+            .map(|bytes| self.decode_position(bytes))
             .collect::<Result<Vec<GeneratorPosition>>>()?;
         self.resume_rescaled(&positions)?;
         Ok(())
